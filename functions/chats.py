@@ -1,0 +1,252 @@
+"""A chat's life: start, assignment or queue, accept, close; and what each side is told."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from functions import access, clock, messages, notify, presence, routing, settings
+from functions.errors import CharlaError, bad_request
+from functions.models import OPEN, QUEUE, Agent, Chat, Visitor
+from functions.principals import Principal
+
+MAX_NAME = 100
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+# A rough per-chat wait used until the reports issue measures real handling times.
+ETA_PER_CHAT_S = 120
+
+
+def view(chat: Chat) -> dict[str, Any]:
+    names = chat.agent_names.as_dict() if chat.agent_names else {}
+    return {
+        "chat_id": chat.chat_id,
+        "status": chat.status,
+        "visitor": {"id": chat.visitor_id, "name": chat.visitor_name, "email": chat.visitor_email},
+        "agents": [{"id": a, "name": names.get(a)} for a in sorted(chat.agent_ids or ())],
+        "assignee_id": chat.assignee_id,
+        "last_seq": int(chat.last_seq),
+        "created_at": chat.created_at,
+        "awaiting_reply_since": chat.awaiting_reply_since,
+        "closed_at": chat.closed_at,
+        "rating": chat.rating,
+    }
+
+
+def _clean_name(name: object) -> str | None:
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise bad_request(f"`name` must be text of at most {MAX_NAME} characters.")
+    # Names end up in email headers and notifications; control characters have no place there.
+    cleaned = re.sub(r"[\x00-\x1f\x7f]", " ", name).strip()
+    return cleaned or None
+
+
+def _clean_email(email: object) -> str | None:
+    if email is None or email == "":
+        return None
+    if not isinstance(email, str) or not EMAIL.match(email):
+        raise bad_request("`email` is not a valid email address.")
+    return email
+
+
+def start(principal: Principal, name: object, email: object) -> Chat:
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only visitors start chats.")
+    clean_name, clean_email = _clean_name(name), _clean_email(email)
+    if settings.get_settings()["prechat"] == "name_email" and not (clean_name and clean_email):
+        raise bad_request("Please give your name and email to start a chat.")
+    visitor = Visitor.get(principal.id)
+    if visitor.open_chat_id:
+        try:
+            existing = Chat.get(visitor.open_chat_id, consistent_read=True)
+            if existing.status != "closed":
+                return existing  # starting twice (two tabs, a retry) joins the same chat
+        except DoesNotExist:
+            pass
+    candidates = routing.routable_agents()
+    if not candidates:
+        raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
+    chat = _create(principal, clean_name, clean_email)
+    actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
+    if clean_name:
+        actions.append(Visitor.name.set(clean_name))
+    if clean_email:
+        actions.append(Visitor.email.set(clean_email))
+    visitor.update(actions=actions)
+    agent = routing.pick_agent(candidates)
+    assigned = routing.assign(chat.chat_id, agent) if agent else None
+    if assigned is None and agent is not None:
+        assigned = routing.route(chat.chat_id)
+    chat = assigned or chat
+    announce(chat)
+    return chat
+
+
+def _create(principal: Principal, name: str | None, email: str | None) -> Chat:
+    now = clock.now_iso()
+    conns = set(presence.connection_ids(principal))
+    chat = Chat(
+        "c_" + secrets.token_urlsafe(12),
+        status="queued",
+        visitor_id=principal.id,
+        visitor_name=name,
+        visitor_email=email,
+        visitor_conns=conns or None,
+        agent_names={},
+        created_at=now,
+        last_activity_at=now,
+        queue_pk=QUEUE,
+        queued_at=now,
+        open_pk=OPEN,
+    )
+    chat.save(condition=Chat.chat_id.does_not_exist())
+    return chat
+
+
+def announce(chat: Chat) -> None:
+    """Tells everyone concerned about a chat's new state; a queued chat also goes to all agents."""
+    frame = {"type": "chat", "chat": view(chat)}
+    notify.to_chat(chat, frame)
+    if chat.status == "queued":
+        notify.to_connections(
+            [c for c in presence.agent_connection_ids() if c not in (chat.agent_conns or ())], frame
+        )
+        send_queue_positions()
+
+
+def send_queue_positions() -> None:
+    for position, chat in enumerate(routing.queued(), start=1):
+        frame = {
+            "type": "queue",
+            "chat_id": chat.chat_id,
+            "position": position,
+            "eta_s": position * ETA_PER_CHAT_S // max(routing.capacity(), 1),
+        }
+        notify.to_chat(chat, frame, agent=False)
+
+
+def drain_queue(limit: int = 20) -> list[Chat]:
+    """Assigns the oldest waiting chats while an agent has a free slot."""
+    assigned = []
+    for _ in range(limit):
+        head = routing.next_queued()
+        if head is None:
+            break
+        try:
+            chat = routing.route(head.chat_id)
+        except CharlaError:
+            continue  # taken meanwhile; look at the new head
+        if chat is None:
+            break
+        assigned.append(chat)
+        announce_to_all_agents(chat)
+    if assigned:
+        send_queue_positions()
+    return assigned
+
+
+def announce_to_all_agents(chat: Chat) -> None:
+    """A chat left the queue: its participants hear of it, and every agent's queue list drops it."""
+    frame = {"type": "chat", "chat": view(chat)}
+    notify.to_chat(chat, frame)
+    others = [c for c in presence.agent_connection_ids() if c not in (chat.agent_conns or ())]
+    notify.to_connections(others, frame)
+
+
+def accept(principal: Principal, chat_id: str) -> Chat:
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents accept chats.")
+    access.chat_for_read(principal, chat_id)
+    chat = routing.accept(principal, chat_id)
+    announce_to_all_agents(chat)
+    send_queue_positions()
+    return chat
+
+
+def close(principal: Principal, chat_id: str) -> Chat:
+    chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(
+        principal, chat_id
+    )
+    if chat.status == "closed":
+        return chat
+    now = clock.now_iso()
+    try:
+        chat.update(
+            actions=[
+                Chat.status.set("closed"),
+                Chat.closed_at.set(now),
+                Chat.closed_by.set(principal.key),
+                Chat.queue_pk.remove(),
+                Chat.queued_at.remove(),
+                Chat.open_pk.remove(),
+                Chat.unanswered_pk.remove(),
+                Chat.awaiting_reply_since.remove(),
+            ],
+            condition=Chat.status != "closed",
+        )
+    except UpdateError:
+        return Chat.get(chat_id, consistent_read=True)  # closed by someone else meanwhile
+    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
+    stored = messages.store(chat, text=f"{who} closed the chat.", allow_closed=True)
+    _forget_open_chat(chat)
+    for agent_id in chat.agent_ids or ():
+        routing.release(agent_id, chat_id)
+    chat = stored.chat if stored.chat.status == "closed" else Chat.get(chat_id, consistent_read=True)
+    notify.to_chat(chat, {"type": "message", "chat_id": chat_id, "message": messages.view(stored.message)})
+    announce_to_all_agents(chat)
+    if chat.agent_ids:
+        drain_queue()
+    else:
+        send_queue_positions()
+    return chat
+
+
+def _forget_open_chat(chat: Chat) -> None:
+    try:
+        Visitor(chat.visitor_id).update(
+            actions=[Visitor.open_chat_id.remove()],
+            condition=Visitor.open_chat_id == chat.chat_id,
+        )
+    except UpdateError:
+        pass  # the visitor already started another chat
+
+
+def open_chat_of_visitor(visitor_id: str) -> Chat | None:
+    try:
+        visitor = Visitor.get(visitor_id)
+        if visitor.open_chat_id:
+            chat = Chat.get(visitor.open_chat_id, consistent_read=True)
+            return chat if chat.status != "closed" else None
+    except DoesNotExist:
+        pass
+    return None
+
+
+def chats_of_agent(agent: Agent) -> list[Chat]:
+    ids = sorted(agent.chat_ids or ())
+    return [c for c in Chat.batch_get(ids)] if ids else []
+
+
+def attach(chat_id: str, principal: Principal, connection_id: str) -> None:
+    """Adds a new connection to a chat's fan-out list."""
+    attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
+    try:
+        Chat(chat_id).update(
+            actions=[attribute.add({connection_id})],
+            condition=Chat.chat_id.exists() & (Chat.status != "closed"),
+        )
+    except UpdateError:
+        pass  # closed meanwhile: nothing to fan out to
+
+
+def detach(chat_id: str, principal: Principal, connection_id: str) -> None:
+    attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
+    try:
+        Chat(chat_id).update(actions=[attribute.delete({connection_id})], condition=Chat.chat_id.exists())
+    except UpdateError:
+        pass

@@ -1,0 +1,40 @@
+"""The one error type the domain raises. Handlers turn it into an error frame or a REST 4xx."""
+
+from __future__ import annotations
+
+# code -> HTTP status, for the REST side. WebSocket error frames carry the code itself.
+HTTP_STATUS = {
+    "bad_json": 400,
+    "bad_request": 400,
+    "too_long": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "origin_not_allowed": 403,
+    "not_found": 404,
+    "already_taken": 409,
+    "conflict": 409,
+    "offline": 409,
+    "rate_limited": 429,
+    "retry": 503,
+}
+
+
+class CharlaError(Exception):
+    def __init__(self, code: str, message: str, *, retriable: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.retriable = retriable
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS.get(self.code, 400)
+
+
+def bad_request(message: str) -> CharlaError:
+    return CharlaError("bad_request", message)
+
+
+def not_found(what: str = "chat") -> CharlaError:
+    # The same answer for "doesn't exist" and "not yours", so ids can't be probed.
+    return CharlaError("not_found", f"No such {what}.")

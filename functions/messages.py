@@ -1,0 +1,159 @@
+"""Storing and reading a chat's transcript.
+
+A message is stored by one transaction that bumps the chat's `last_seq` on the condition that it is
+unchanged, puts the message, and puts its `client_msg_id` record. So seqs have no gaps and no
+repeats, and a retried send is stored once.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from functions import access, aws, clock
+from functions.errors import CharlaError, bad_request
+from functions.models import Chat, Message, MessageKey
+from functions.principals import Principal
+
+MAX_TEXT = 4000
+PAGE_SIZE = 100
+CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ATTEMPTS = 6
+
+
+@dataclass
+class Stored:
+    message: Message
+    duplicate: bool
+    chat: Chat
+
+
+def validate_text(text: object) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request("`text` must be a non-empty string.")
+    if len(text) > MAX_TEXT:
+        raise CharlaError("too_long", f"Messages are limited to {MAX_TEXT} characters.")
+    return text
+
+
+def send(principal: Principal, chat_id: str, client_msg_id: object, text: object) -> Stored:
+    if not isinstance(client_msg_id, str) or not CLIENT_MSG_ID.match(client_msg_id):
+        raise bad_request("`client_msg_id` must be 1-64 characters of letters, digits, _ or -.")
+    text = validate_text(text)
+    chat = access.chat_for_write(principal, chat_id)
+    if chat.status == "closed":
+        raise CharlaError("conflict", "This chat is closed.")
+    return store(chat, principal=principal, text=text, client_msg_id=client_msg_id)
+
+
+def store(
+    chat: Chat,
+    *,
+    text: str,
+    principal: Principal | None = None,
+    client_msg_id: str | None = None,
+    allow_closed: bool = False,
+) -> Stored:
+    """Appends to the transcript. `principal=None` writes a system message."""
+    for attempt in range(_ATTEMPTS):
+        message = _new_message(chat, principal, text, client_msg_id)
+        try:
+            with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+                tx.update(
+                    Chat(chat.chat_id),
+                    actions=_chat_actions(chat, principal, message.ts, int(message.seq)),
+                    condition=_chat_condition(chat, allow_closed),
+                )
+                tx.save(message, condition=Message.seq.does_not_exist())
+                if client_msg_id:
+                    key = MessageKey(chat.chat_id, client_msg_id, seq=message.seq, ts=message.ts)
+                    tx.save(key, condition=MessageKey.client_msg_id.does_not_exist())
+            return Stored(message, False, chat)
+        except TransactWriteError as error:
+            # PynamoDB sends puts before updates: [message, key?, chat].
+            reasons = [r.code if r else None for r in error.cancellation_reasons]
+            if client_msg_id and len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
+                return Stored(_original(chat, client_msg_id, principal, text), True, chat)
+            if "TransactionConflict" in reasons or "ConditionalCheckFailed" in reasons:
+                # Someone else appended (or closed) meanwhile: reload and take the next seq.
+                chat = Chat.get(chat.chat_id, consistent_read=True)
+                if chat.status == "closed" and not allow_closed:
+                    raise CharlaError("conflict", "This chat is closed.") from None
+                time.sleep(0.005 * attempt)
+                continue
+            raise CharlaError("retry", "Could not store the message; resend it.", retriable=True) from error
+    raise CharlaError("retry", "The chat is busy; resend the message.", retriable=True)
+
+
+def _new_message(chat: Chat, principal: Principal | None, text: str, client_msg_id: str | None) -> Message:
+    return Message(
+        chat.chat_id,
+        int(chat.last_seq) + 1,
+        client_msg_id=client_msg_id,
+        kind="text" if principal else "system",
+        sender=principal.kind if principal else "system",
+        sender_id=principal.id if principal else None,
+        sender_name=principal.name if principal else None,
+        text=text,
+        ts=clock.now_iso(),
+    )
+
+
+def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int) -> list:
+    actions = [Chat.last_seq.set(seq), Chat.last_activity_at.set(now)]
+    if principal is None:
+        return actions
+    if principal.kind == "visitor":
+        if chat.awaiting_reply_since is None:
+            actions.append(Chat.awaiting_reply_since.set(now))
+    else:
+        actions += [Chat.awaiting_reply_since.remove(), Chat.unanswered_pk.remove()]
+        if chat.first_response_at is None:
+            actions.append(Chat.first_response_at.set(now))
+    return actions
+
+
+def _chat_condition(chat: Chat, allow_closed: bool):  # type: ignore[no-untyped-def]
+    unchanged = Chat.last_seq == chat.last_seq
+    return unchanged if allow_closed else unchanged & (Chat.status != "closed")
+
+
+def _original(chat: Chat, client_msg_id: str, principal: Principal | None, text: str) -> Message:
+    key = MessageKey.get(chat.chat_id, client_msg_id, consistent_read=True)
+    message = _new_message(chat, principal, text, client_msg_id)
+    message.seq, message.ts = key.seq, key.ts
+    return message
+
+
+def page(principal: Principal, chat_id: str, after: object) -> dict[str, object]:
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise bad_request("`after_seq` must be an integer of 0 or more.")
+    access.chat_for_read(principal, chat_id)
+    items = list(
+        Message.query(chat_id, Message.seq > after, limit=PAGE_SIZE + 1, consistent_read=True)
+    )
+    more = len(items) > PAGE_SIZE
+    items = items[:PAGE_SIZE]
+    return {
+        "chat_id": chat_id,
+        "messages": [view(m) for m in items],
+        "next_after": items[-1].seq if more else None,
+    }
+
+
+def view(message: Message) -> dict[str, object]:
+    return {
+        "seq": int(message.seq),
+        "chat_id": message.chat_id,
+        "client_msg_id": message.client_msg_id,
+        "kind": message.kind,
+        "sender": message.sender,
+        "sender_id": message.sender_id,
+        "sender_name": message.sender_name,
+        "text": message.text,
+        "ts": message.ts,
+    }

@@ -1,0 +1,397 @@
+"""PynamoDB models: every table and index Charla uses. `docs/data-model.md` lists the access patterns.
+
+Index key attributes are nullable and set only while an item belongs in the index, which keeps
+every index sparse: a sweep or a queue read touches what is due, never history.
+"""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from functions import aws
+
+
+def _table(name: str) -> str:
+    return f"{os.environ.get('CHARLA_TABLE_PREFIX', 'charla-dev')}-{name}"
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+    region = _region()
+
+
+# Constant hash keys of the sparse indexes. One partition each is fine at small-team scale;
+# docs/operations.md explains when and how to shard them.
+QUEUE = "queue"
+OPEN = "open"
+UNANSWERED = "unanswered"
+ROUTABLE = "routable"
+TEAM = "team"
+LIVE = "live"
+AGENT = "agent"
+ONLINE = "online"
+
+
+# --- chats ---------------------------------------------------------------------------------
+
+
+class QueueIndex(GlobalSecondaryIndex["Chat"]):
+    class Meta:
+        index_name = "queue_index"
+        projection = AllProjection()
+
+    queue_pk = UnicodeAttribute(hash_key=True)
+    queued_at = UnicodeAttribute(range_key=True)
+
+
+class OpenIndex(GlobalSecondaryIndex["Chat"]):
+    class Meta:
+        index_name = "open_index"
+        projection = KeysOnlyProjection()
+
+    open_pk = UnicodeAttribute(hash_key=True)
+    last_activity_at = UnicodeAttribute(range_key=True)
+
+
+class UnansweredIndex(GlobalSecondaryIndex["Chat"]):
+    class Meta:
+        index_name = "unanswered_index"
+        projection = KeysOnlyProjection()
+
+    unanswered_pk = UnicodeAttribute(hash_key=True)
+    assigned_at = UnicodeAttribute(range_key=True)
+
+
+class VisitorChatsIndex(GlobalSecondaryIndex["Chat"]):
+    class Meta:
+        index_name = "visitor_index"
+        projection = AllProjection()
+
+    visitor_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Chat(Model):
+    class Meta(_Meta):
+        table_name = _table("chats")
+
+    chat_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()  # queued | active | closed
+    visitor_id = UnicodeAttribute()
+    visitor_name = UnicodeAttribute(null=True)
+    visitor_email = UnicodeAttribute(null=True)
+    agent_ids = UnicodeSetAttribute(null=True)
+    # agent id -> display name. A raw map, so one entry can be set in an update.
+    agent_names: MapAttribute = MapAttribute(default=dict)
+    assignee_id = UnicodeAttribute(null=True)
+    invited_ids = UnicodeSetAttribute(null=True)
+    visitor_conns = UnicodeSetAttribute(null=True)  # the visitor's live connection ids (every tab)
+    agent_conns = UnicodeSetAttribute(null=True)  # live connection ids of every participating agent
+    last_seq = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    last_activity_at = UnicodeAttribute()
+    awaiting_reply_since = UnicodeAttribute(null=True)
+    first_response_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    closed_by = UnicodeAttribute(null=True)
+    rating = UnicodeAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    # Sparse index keys.
+    queue_pk = UnicodeAttribute(null=True)
+    queued_at = UnicodeAttribute(null=True)
+    open_pk = UnicodeAttribute(null=True)
+    unanswered_pk = UnicodeAttribute(null=True)
+    assigned_at = UnicodeAttribute(null=True)
+
+    queue_index = QueueIndex()
+    open_index = OpenIndex()
+    unanswered_index = UnansweredIndex()
+    visitor_index = VisitorChatsIndex()
+
+
+class Message(Model):
+    class Meta(_Meta):
+        table_name = _table("messages")
+
+    chat_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    client_msg_id = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(default="text")  # text | system
+    sender = UnicodeAttribute()  # visitor | agent | system
+    sender_id = UnicodeAttribute(null=True)
+    sender_name = UnicodeAttribute(null=True)
+    text = UnicodeAttribute()
+    ts = UnicodeAttribute()
+
+
+class MessageKey(Model):
+    """The idempotency record of one `client_msg_id`, written in the same transaction as its message."""
+
+    class Meta(_Meta):
+        table_name = _table("message-keys")
+
+    chat_id = UnicodeAttribute(hash_key=True)
+    client_msg_id = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()
+    ts = UnicodeAttribute()
+
+
+# --- presence ------------------------------------------------------------------------------
+
+
+class PrincipalIndex(GlobalSecondaryIndex["Connection"]):
+    class Meta:
+        index_name = "principal_index"
+        projection = KeysOnlyProjection()
+
+    principal_id = UnicodeAttribute(hash_key=True)
+    connected_at = UnicodeAttribute(range_key=True)
+
+
+class LiveIndex(GlobalSecondaryIndex["Connection"]):
+    class Meta:
+        index_name = "live_index"
+        projection = KeysOnlyProjection()
+
+    live_pk = UnicodeAttribute(hash_key=True)
+    last_seen = UnicodeAttribute(range_key=True)
+
+
+class AgentConnectionsIndex(GlobalSecondaryIndex["Connection"]):
+    class Meta:
+        index_name = "agent_index"
+        projection = KeysOnlyProjection()
+
+    agent_pk = UnicodeAttribute(hash_key=True)
+    connected_at = UnicodeAttribute(range_key=True)
+
+
+class Connection(Model):
+    """One live WebSocket connection and the identity bound to it at `$connect`."""
+
+    class Meta(_Meta):
+        table_name = _table("connections")
+
+    connection_id = UnicodeAttribute(hash_key=True)
+    principal_id = UnicodeAttribute()  # "v:<visitor id>" or "a:<agent id>"
+    kind = UnicodeAttribute()  # visitor | agent
+    subject_id = UnicodeAttribute()  # the visitor or agent id alone
+    name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)  # admin | agent, for agents
+    source_ip = UnicodeAttribute(null=True)
+    connected_at = UnicodeAttribute()
+    last_seen = UnicodeAttribute()
+    live_pk = UnicodeAttribute(default=LIVE)
+    agent_pk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+    principal_index = PrincipalIndex()
+    live_index = LiveIndex()
+    agent_index = AgentConnectionsIndex()
+
+
+class ConnectTicket(Model):
+    """A single-use `$connect` ticket. Only its SHA-256 is stored."""
+
+    class Meta(_Meta):
+        table_name = _table("connect-tickets")
+
+    ticket_hash = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+class RoutingIndex(GlobalSecondaryIndex["Agent"]):
+    class Meta:
+        index_name = "routing_index"
+        projection = AllProjection()
+
+    routable_pk = UnicodeAttribute(hash_key=True)
+    load_key = UnicodeAttribute(range_key=True)
+
+
+class TeamIndex(GlobalSecondaryIndex["Agent"]):
+    class Meta:
+        index_name = "team_index"
+        projection = AllProjection()
+
+    team_pk = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute(range_key=True)
+
+
+class Agent(Model):
+    """An agent's profile and presence. Identity and passwords live in Cognito, never here."""
+
+    class Meta(_Meta):
+        table_name = _table("agents")
+
+    agent_id = UnicodeAttribute(hash_key=True)  # Cognito sub
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute(default="agent")  # admin | agent
+    accepting = BooleanAttribute(default=False)
+    disabled = BooleanAttribute(default=False)
+    online_conns = NumberAttribute(default=0)
+    active_count = NumberAttribute(default=0)
+    chat_ids = UnicodeSetAttribute(null=True)
+    last_assigned_at = UnicodeAttribute(default="")
+    team_pk = UnicodeAttribute(default=TEAM)
+    routable_pk = UnicodeAttribute(null=True)
+    load_key = UnicodeAttribute(null=True)
+
+    routing_index = RoutingIndex()
+    team_index = TeamIndex()
+
+
+# --- visitors ------------------------------------------------------------------------------
+
+
+class OnlineVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
+    class Meta:
+        index_name = "online_index"
+        projection = AllProjection()
+
+    online_pk = UnicodeAttribute(hash_key=True)
+    last_seen = UnicodeAttribute(range_key=True)
+
+
+class Visitor(Model):
+    class Meta(_Meta):
+        table_name = _table("visitors")
+
+    visitor_id = UnicodeAttribute(hash_key=True)
+    secret_hash = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    visits = NumberAttribute(default=1)
+    open_chat_id = UnicodeAttribute(null=True)
+    current_url = UnicodeAttribute(null=True)
+    current_title = UnicodeAttribute(null=True)
+    online_pk = UnicodeAttribute(null=True)
+    last_seen = UnicodeAttribute(null=True)
+
+    online_index = OnlineVisitorsIndex()
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+class TicketStatusIndex(GlobalSecondaryIndex["Ticket"]):
+    class Meta:
+        index_name = "status_index"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class TicketAssigneeIndex(GlobalSecondaryIndex["Ticket"]):
+    class Meta:
+        index_name = "assignee_status_index"
+        projection = AllProjection()
+
+    assignee_status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class TicketRequesterIndex(GlobalSecondaryIndex["Ticket"]):
+    class Meta:
+        index_name = "requester_index"
+        projection = AllProjection()
+
+    requester_email = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class Ticket(Model):
+    class Meta(_Meta):
+        table_name = _table("tickets")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    subject = UnicodeAttribute()
+    status = UnicodeAttribute(default="open")  # open | pending | solved | spam
+    source = UnicodeAttribute()  # chat | offline_form | email
+    requester_email = UnicodeAttribute()
+    requester_name = UnicodeAttribute(null=True)
+    visitor_id = UnicodeAttribute(null=True)
+    chat_id = UnicodeAttribute(null=True)
+    assignee_id = UnicodeAttribute(null=True)
+    assignee_status = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    last_seq = NumberAttribute(default=0)
+    version = NumberAttribute(default=1)
+
+    status_index = TicketStatusIndex()
+    assignee_status_index = TicketAssigneeIndex()
+    requester_index = TicketRequesterIndex()
+
+
+class TicketEvent(Model):
+    """One entry of a ticket's timeline: a message, an internal note, a status change."""
+
+    class Meta(_Meta):
+        table_name = _table("ticket-events")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    kind = UnicodeAttribute()  # message | note | status | attachment
+    author = UnicodeAttribute()  # requester | agent | system
+    author_id = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    data: MapAttribute = MapAttribute(null=True)
+    ts = UnicodeAttribute()
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+class Settings(Model):
+    class Meta(_Meta):
+        table_name = _table("settings")
+
+    name = UnicodeAttribute(hash_key=True)
+    values: MapAttribute = MapAttribute(default=dict)  # raw map; functions.settings owns the defaults
+    updated_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    Chat,
+    Message,
+    MessageKey,
+    Connection,
+    ConnectTicket,
+    Agent,
+    Visitor,
+    Ticket,
+    TicketEvent,
+    Settings,
+)
+
+
+def _drop_cached_connections() -> None:
+    for model in ALL_MODELS:
+        model._connection = None
+
+
+aws.on_reset(_drop_cached_connections)

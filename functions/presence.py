@@ -1,0 +1,77 @@
+"""Connection rows: who each live WebSocket belongs to, and how to find a principal's connections."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pynamodb.exceptions import DeleteError, DoesNotExist
+
+from functions import clock
+from functions.errors import CharlaError
+from functions.models import AGENT, Connection
+from functions.principals import Principal
+
+# API Gateway closes a connection after 2 hours; TTL is the backstop for a missed $disconnect.
+CONNECTION_TTL = timedelta(hours=2, minutes=10)
+
+
+def register(connection_id: str, principal: Principal, source_ip: str | None) -> Connection:
+    now = clock.now_iso()
+    row = Connection(
+        connection_id,
+        principal_id=principal.key,
+        kind=principal.kind,
+        subject_id=principal.id,
+        name=principal.name,
+        role=principal.role,
+        source_ip=source_ip,
+        connected_at=now,
+        last_seen=now,
+        agent_pk=AGENT if principal.is_agent else None,
+        expires_at=clock.now() + CONNECTION_TTL,
+    )
+    row.save()
+    return row
+
+
+def get(connection_id: str) -> Connection:
+    try:
+        row = Connection.get(connection_id)
+    except DoesNotExist:
+        raise CharlaError("unauthorized", "Unknown connection; reconnect with a new ticket.") from None
+    if row.expires_at < clock.now():
+        raise CharlaError("unauthorized", "This connection has expired; reconnect.")
+    return row
+
+
+def principal_of(row: Connection) -> Principal:
+    return Principal(kind=row.kind, id=row.subject_id, name=row.name, role=row.role)
+
+
+def remove(connection_id: str) -> Connection | None:
+    """Deletes the row and returns what it was, or None if another path already removed it."""
+    try:
+        response = Connection._get_connection().delete_item(
+            connection_id, condition=Connection.connection_id.exists(), return_values="ALL_OLD"
+        )
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return Connection.from_raw_data(response["Attributes"])
+
+
+def touch(connection_id: str) -> None:
+    Connection(connection_id).update(
+        actions=[Connection.last_seen.set(clock.now_iso())],
+        condition=Connection.connection_id.exists(),
+    )
+
+
+def connection_ids(principal: Principal) -> list[str]:
+    return [row.connection_id for row in Connection.principal_index.query(principal.key)]
+
+
+def agent_connection_ids() -> list[str]:
+    """Every agent's live connections: the queue and team-wide notices go to all of them."""
+    return [row.connection_id for row in Connection.agent_index.query(AGENT)]

@@ -1,0 +1,63 @@
+"""WebSocket `$connect` and `$disconnect`: binding an identity to a connection, and undoing it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from functions import agents, chats, connect_tickets, presence, settings
+from functions.errors import CharlaError
+from functions.models import Agent, Visitor
+
+log = logging.getLogger(__name__)
+
+
+def connect(event: dict[str, Any]) -> int:
+    """Returns the HTTP status API Gateway answers the upgrade with; only 200 opens the socket."""
+    context = event["requestContext"]
+    connection_id = context["connectionId"]
+    query = event.get("queryStringParameters") or {}
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    try:
+        principal = connect_tickets.consume(query.get("ticket"))
+    except CharlaError:
+        return 401
+    if principal.kind == "visitor" and not settings.origin_allowed(headers.get("origin")):
+        return 403
+    agent = None
+    if principal.is_agent:
+        try:
+            agent = Agent.get(principal.id)
+        except DoesNotExist:
+            return 401
+        if agent.disabled:
+            return 401
+    source_ip = (context.get("identity") or {}).get("sourceIp")
+    presence.register(connection_id, principal, source_ip)
+    if agent is not None:
+        agents.connected(agent.agent_id)
+        for chat_id in agent.chat_ids or ():
+            chats.attach(chat_id, principal, connection_id)
+    else:
+        visitor = Visitor.get(principal.id)
+        if visitor.open_chat_id:
+            chats.attach(visitor.open_chat_id, principal, connection_id)
+    return 200
+
+
+def disconnect(connection_id: str) -> None:
+    """Best effort: Gone handling, the stale-connection sweep and TTL are the backstops."""
+    row = presence.remove(connection_id)
+    if row is None:
+        return
+    principal = presence.principal_of(row)
+    if principal.is_agent:
+        agent = agents.disconnected(principal.id)
+        chat_ids = (agent.chat_ids if agent else None) or set()
+    else:
+        chat = chats.open_chat_of_visitor(principal.id)
+        chat_ids = {chat.chat_id} if chat else set()
+    for chat_id in chat_ids:
+        chats.detach(chat_id, principal, connection_id)

@@ -1,0 +1,76 @@
+"""The organisation's settings: one item, cached per Lambda instance for at most 60 s.
+
+The cache is what lets an admin's change take effect without a redeploy within the promised minute.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from functions import aws, clock
+from functions.models import Settings
+
+CACHE_SECONDS = 60
+_ITEM = "org"
+
+DEFAULTS: dict[str, Any] = {
+    "prechat": "anonymous",  # anonymous | name_email
+    "max_chats_per_agent": 3,
+    "wait_threshold_s": 60,
+    "unanswered_timeout_s": 120,
+    "queue_timeout_min": 5,
+    "idle_timeout_min": 30,
+    "sneak_peek": True,
+    "allowed_origins": [],  # empty: any origin (documented in docs/operations.md)
+    "color": "#2563eb",
+    "position": "right",
+    "welcome": "Hi! How can we help?",
+    "language": "en",
+    "summary_hour": 8,
+    "summary_timezone": "UTC",
+    "support_email": "support@example.com",
+}
+
+_cache: dict[str, Any] = {"at": 0.0, "values": None}
+
+
+def get_settings() -> dict[str, Any]:
+    if _cache["values"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
+        try:
+            stored = Settings.get(_ITEM).values.as_dict()
+        except Settings.DoesNotExist:
+            stored = {}
+        _cache["values"] = {**DEFAULTS, **stored}
+        _cache["at"] = time.monotonic()
+    return dict(_cache["values"])
+
+
+def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"Unknown settings: {', '.join(sorted(unknown))}")
+    try:
+        item = Settings.get(_ITEM)
+        values = item.values.as_dict()
+    except Settings.DoesNotExist:
+        item, values = Settings(_ITEM), {}
+    values.update(changes)
+    item.values = values
+    item.updated_at = clock.now_iso()
+    item.save()
+    forget()
+    return {**DEFAULTS, **values}
+
+
+@aws.on_reset
+def forget() -> None:
+    _cache["values"] = None
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Browsers always send Origin on WebSocket upgrades and cross-origin calls; other clients may not."""
+    allowed = get_settings()["allowed_origins"]
+    if not allowed or origin is None:
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in allowed}

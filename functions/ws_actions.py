@@ -1,0 +1,183 @@
+"""The WebSocket `$default` route: parses a frame, checks who sent it, and runs its action.
+
+Every failure becomes an `error` frame on the sender's connection; the connection stays usable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from functions import agents, chats, clock, fanout, messages, notify, presence, routing, settings
+from functions.access import chat_for_write
+from functions.errors import CharlaError, bad_request
+from functions.principals import Principal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Call:
+    connection_id: str
+    principal: Principal
+    frame: dict[str, Any]
+
+    def field(self, name: str, kind: type, *, required: bool = True) -> Any:
+        value = self.frame.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise bad_request(f"`{name}` must be {_KIND_NAMES[kind]}.")
+        return value
+
+    def reply(self, frame: dict[str, Any]) -> None:
+        fanout.send(self.connection_id, frame)
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
+
+
+def handle(connection_id: str, body: str) -> None:
+    frame = _parse(body)
+    if frame is None:
+        _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
+        return
+    action = frame.get("action")
+    handler = ACTIONS.get(action) if isinstance(action, str) else None
+    if handler is None:
+        _error(connection_id, CharlaError("unknown_action", f"Unknown action: {action!r:.40}."), frame)
+        return
+    try:
+        if action == "ping":  # cheap on purpose: a heartbeat must not load the connection
+            presence.touch(connection_id)
+            fanout.send(connection_id, {"type": "pong", "ts": clock.now_iso()})
+            return
+        principal = presence.principal_of(presence.get(connection_id))
+        handler(Call(connection_id, principal, frame))
+    except CharlaError as error:
+        _error(connection_id, error, frame)
+    except Exception:
+        log.exception("action %s failed", action)
+        _error(connection_id, CharlaError("retry", "Something went wrong; try again.", retriable=True), frame)
+
+
+def _parse(body: str) -> dict[str, Any] | None:
+    try:
+        frame = json.loads(body)
+    except (ValueError, TypeError):
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+def _error(connection_id: str, error: CharlaError, frame: dict[str, Any]) -> None:
+    reply: dict[str, Any] = {
+        "type": "error",
+        "code": error.code,
+        "message": error.message,
+        "retriable": error.retriable,
+    }
+    for key in ("action", "chat_id", "client_msg_id"):
+        if isinstance(frame.get(key), str):
+            reply[key] = frame[key][:64]
+    fanout.send(connection_id, reply)
+
+
+def _hello(call: Call) -> None:
+    principal = call.principal
+    if principal.is_agent:
+        agent = agents.get(principal.id)
+        if agent.accepting:
+            chats.drain_queue()  # a returning agent with free slots takes the oldest waiting chats
+            agent = agents.get(principal.id)
+        open_chats = chats.chats_of_agent(agent) + routing.queued()
+        me: dict[str, Any] = {"kind": "agent", **agents.view(agent)}
+    else:
+        chat = chats.open_chat_of_visitor(principal.id)
+        open_chats = [chat] if chat else []
+        me = {"kind": "visitor", "id": principal.id, "name": principal.name}
+    call.reply({"type": "welcome", "me": me, "chats": [chats.view(c) for c in open_chats]})
+    for chat in open_chats:
+        if chat.status == "queued" and principal.kind == "visitor":
+            chats.send_queue_positions()
+
+
+def _start_chat(call: Call) -> None:
+    chats.start(call.principal, call.frame.get("name"), call.frame.get("email"))
+
+
+def _send(call: Call) -> None:
+    stored = messages.send(
+        call.principal, call.field("chat_id", str), call.frame.get("client_msg_id"), call.frame.get("text")
+    )
+    message = stored.message
+    call.reply(
+        {
+            "type": "ack",
+            "chat_id": message.chat_id,
+            "client_msg_id": message.client_msg_id,
+            "seq": int(message.seq),
+            "ts": message.ts,
+            "duplicate": stored.duplicate,
+        }
+    )
+    if not stored.duplicate:
+        frame = {"type": "message", "chat_id": message.chat_id, "message": messages.view(message)}
+        notify.to_chat(stored.chat, frame, exclude=[call.connection_id])
+
+
+def _resume(call: Call) -> None:
+    page = messages.page(call.principal, call.field("chat_id", str), call.frame.get("after_seq"))
+    call.reply({"type": "messages", **page})
+
+
+def _typing(call: Call) -> None:
+    chat = chat_for_write(call.principal, call.field("chat_id", str))
+    typing = call.field("typing", bool)
+    frame: dict[str, Any] = {
+        "type": "typing",
+        "chat_id": chat.chat_id,
+        "from": call.principal.kind,
+        "name": call.principal.name,
+        "typing": typing,
+    }
+    if call.principal.kind == "visitor":
+        draft = call.field("draft", str, required=False)
+        if draft is not None and settings.get_settings()["sneak_peek"]:
+            frame["draft"] = draft[: messages.MAX_TEXT]
+        notify.to_chat(chat, frame, visitor=False)
+    else:
+        notify.to_chat(chat, frame, agent=False)
+
+
+def _accept(call: Call) -> None:
+    chats.accept(call.principal, call.field("chat_id", str))
+
+
+def _close(call: Call) -> None:
+    chats.close(call.principal, call.field("chat_id", str))
+
+
+def _set_status(call: Call) -> None:
+    if not call.principal.is_agent:
+        raise CharlaError("forbidden", "Only agents have a status.")
+    agent = agents.set_accepting(call.principal.id, call.field("accepting", bool))
+    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
+    notify.to_connections(presence.connection_ids(call.principal), frame)
+    if agent.accepting:
+        chats.drain_queue()
+
+
+ACTIONS: dict[str, Callable[[Call], None]] = {
+    "ping": lambda call: None,
+    "hello": _hello,
+    "start_chat": _start_chat,
+    "send": _send,
+    "resume": _resume,
+    "typing": _typing,
+    "accept": _accept,
+    "close": _close,
+    "set_status": _set_status,
+}

@@ -1,0 +1,87 @@
+"""Shared fixtures: moto-backed AWS for unit tests, and API Gateway-shaped events."""
+
+from __future__ import annotations
+
+import json
+import os
+from urllib.parse import quote
+
+# Before anything imports botocore: tests never reach a real AWS account.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_REGION="us-east-1",
+    AWS_DEFAULT_REGION="us-east-1",
+)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from functions import aws as charla_aws  # noqa: E402
+from functions import tables  # noqa: E402
+
+MANAGEMENT_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/test"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch):
+    """A fresh moto account with every Charla table, and a management API that records frames."""
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("WS_MANAGEMENT_URL", MANAGEMENT_URL)
+    with mock_aws():
+        charla_aws.reset()
+        tables.create_all()
+        yield
+    charla_aws.reset()
+
+
+def sent_frames(connection_id: str) -> list[dict]:
+    """Frames posted to a connection through moto's management API, which appends raw bytes."""
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    # moto keys connections by the URL-encoded id ("abc=" arrives as "abc%3D").
+    data = backend.connections[quote(connection_id, safe="")].data.decode()
+    frames, decoder, index = [], json.JSONDecoder(), 0
+    while index < len(data):
+        frame, index = decoder.raw_decode(data, index)
+        frames.append(frame)
+    return frames
+
+
+def clear_frames(connection_id: str) -> None:
+    from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+    backend = apigatewaymanagementapi_backends["123456789012"]["us-east-1"]
+    backend.connections[quote(connection_id, safe="")].data = b""
+
+
+def ws_event(route: str, connection_id: str, *, body: str | None = None, ticket: str | None = None,
+             origin: str | None = "http://127.0.0.1:8000") -> dict:
+    """The event API Gateway sends a WebSocket Lambda integration, trimmed of unused fields."""
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
+    event: dict = {
+        "requestContext": {
+            "routeKey": route,
+            "eventType": event_type,
+            "messageDirection": "IN",
+            "stage": "test",
+            "connectionId": connection_id,
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "requestId": "req-" + connection_id,
+            "requestTimeEpoch": 1_700_000_000_000,
+            "connectedAt": 1_700_000_000_000,
+            "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
+        },
+        "isBase64Encoded": False,
+    }
+    if route == "$connect":
+        event["headers"] = {"Origin": origin} if origin else {}
+        event["queryStringParameters"] = {"ticket": ticket} if ticket else None
+    if body is not None:
+        event["body"] = body
+    return event
