@@ -161,7 +161,15 @@ def announce_to_all_agents(chat: Chat) -> None:
 def accept(principal: Principal, chat_id: str) -> Chat:
     if not principal.is_agent:
         raise CharlaError("forbidden", "Only agents accept chats.")
-    access.chat_for_read(principal, chat_id)
+    try:
+        current = Chat.get(chat_id, consistent_read=True) if isinstance(chat_id, str) and chat_id else None
+    except DoesNotExist:
+        current = None
+    if current is None:
+        raise CharlaError("not_found", "No such chat.")
+    if current.status != "queued":
+        # Every agent sees the queue, so saying it was taken reveals nothing new.
+        raise CharlaError("already_taken", "Another agent already took this chat.")
     chat = routing.accept(principal, chat_id)
     announce_to_all_agents(chat)
     send_queue_positions()

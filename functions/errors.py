@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from chalice.app import ChaliceUnhandledError
+
 # code -> HTTP status, for the REST side. WebSocket error frames carry the code itself.
 HTTP_STATUS = {
     "bad_json": 400,
@@ -19,7 +21,9 @@ HTTP_STATUS = {
 }
 
 
-class CharlaError(Exception):
+class CharlaError(ChaliceUnhandledError):
+    """Chalice lets this base class through to the app's middleware, which answers the 4xx."""
+
     def __init__(self, code: str, message: str, *, retriable: bool = False) -> None:
         super().__init__(message)
         self.code = code

@@ -1,0 +1,61 @@
+# Charla. `make run` starts the local stack; `make test` runs everything CI runs.
+# Both install what they need on a fresh Debian machine (venv, npm packages, Chromium as root).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+CHROMIUM := /usr/bin/chromium
+STAGE ?= dev
+
+.PHONY: run test check lint typecheck unit assets package bench clean
+
+run: $(VENV_STAMP) assets
+	$(PY) -m infra.local
+
+test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck
+	$(VENV)/bin/pytest -q
+
+check: $(VENV_STAMP) lint typecheck unit
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV_STAMP)
+	$(VENV)/bin/mypy functions
+
+# The fast tests: no local stack, no browser, no packaging.
+unit: $(VENV_STAMP)
+	$(VENV)/bin/pytest -q -m "not stack and not browser and not slow"
+
+assets: $(NPM_STAMP)
+	npm run --silent build
+
+package: $(VENV_STAMP)
+	rm -rf build
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) build/
+
+bench: $(VENV_STAMP) assets
+	$(PY) -m tests.bench
+
+clean:
+	rm -rf build .local widget/dist agent-ui/dist
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Playwright's own browser download does not work here; the tests drive Debian's Chromium.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = "0" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "The browser tests need Debian's Chromium. Install it with: sudo apt-get install chromium" >&2; \
+		exit 1; \
+	fi

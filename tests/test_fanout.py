@@ -1,0 +1,62 @@
+"""Fan-out: a connection API Gateway calls Gone is forgotten, and everyone else is still served."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions import fanout
+from functions.models import Agent, Chat, Connection, Message
+from tests.actors import Socket, new_agent, new_visitor, start_chat
+
+
+@pytest.fixture
+def gone(monkeypatch):
+    """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
+    dead: set[str] = set()
+    client = fanout._client()
+    real_post = client.post_to_connection
+
+    def post(ConnectionId, Data):  # noqa: N803 - botocore's parameter names
+        if ConnectionId in dead:
+            raise client.exceptions.GoneException(
+                {"Error": {"Code": "GoneException", "Message": "Gone"}}, "PostToConnection"
+            )
+        return real_post(ConnectionId=ConnectionId, Data=Data)
+
+    monkeypatch.setattr(client, "post_to_connection", post)
+    return dead
+
+
+def test_a_gone_recipient_is_removed_and_the_others_still_get_the_message(aws, gone):
+    agent = new_agent("Ana")
+    desk, laptop = Socket(agent), Socket(agent)
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    gone.add(laptop.connection_id)
+    desk.clear()
+    frames = visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m", "text": "anyone?"})
+    assert [f["type"] for f in frames] == ["ack"]
+    assert [f["message"]["text"] for f in desk.of_type("message")] == ["anyone?"]
+    assert Chat.get(chat_id).agent_conns == {desk.connection_id}
+    with pytest.raises(Connection.DoesNotExist):
+        Connection.get(laptop.connection_id)
+    assert Agent.get(agent.id).online_conns == 1
+    assert [m.text for m in Message.query(chat_id)] == ["anyone?"]
+
+
+def test_when_the_only_agent_connection_is_gone_the_agent_stops_being_offered_chats(aws, gone):
+    agent = new_agent("Ana")
+    socket = Socket(agent)
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    gone.add(socket.connection_id)
+    visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m", "text": "hello"})
+    stored = Agent.get(agent.id)
+    assert (stored.online_conns, stored.routable_pk) == (0, None)
+    newcomer = Socket(new_visitor())
+    assert [f.get("code") for f in newcomer.send({"action": "start_chat"})] == ["offline"]
+
+
+def test_send_many_returns_only_the_gone_connections(aws, gone):
+    gone.add("dead=")
+    assert fanout.send_many(["a=", "dead=", "b="], {"type": "pong"}) == ["dead="]
