@@ -4,7 +4,18 @@ import os
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
-from functions import auth, chats, connect_tickets, messages, rest, sessions, sweeps, visitors, ws_actions
+from functions import (
+    auth,
+    canned,
+    chats,
+    connect_tickets,
+    messages,
+    rest,
+    sessions,
+    sweeps,
+    visitors,
+    ws_actions,
+)
 from functions import settings as org_settings
 from functions.agents import get as get_agent
 from functions.agents import view as agent_view
@@ -104,6 +115,31 @@ def agent_chats():
 def agent_messages(chat_id):
     request = app.current_request
     return messages.page(rest.agent(request), chat_id, rest.after_param(request))
+
+
+@app.route("/agent/visitors/{visitor_id}", authorizer=cognito)
+def agent_visitor(visitor_id):
+    rest.agent(app.current_request)
+    return chats.visitor_profile(visitor_id)
+
+
+@app.route("/agent/canned", authorizer=cognito)
+def canned_list():
+    return {"canned": canned.list_for(rest.agent(app.current_request))}
+
+
+@app.route("/agent/canned/{shortcut}", methods=["PUT"], authorizer=cognito)
+def canned_save(shortcut):
+    request = app.current_request
+    return canned.save(rest.agent(request), shortcut, rest.json_body(request))
+
+
+@app.route("/agent/canned/{shortcut}", methods=["DELETE"], authorizer=cognito)
+def canned_delete(shortcut):
+    request = app.current_request
+    shared = (request.query_params or {}).get("shared") == "true"
+    canned.delete(rest.agent(request), shortcut, shared)
+    return Response("", status_code=204)
 
 
 # --- WebSocket -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from functions import access, clock, messages, notify, presence, routing, settings
+from functions import access, clock, messages, notify, presence, routing, settings, visitors
 from functions.errors import CharlaError, bad_request
 from functions.models import OPEN, QUEUE, Agent, Chat, Visitor
 from functions.principals import Principal
@@ -46,7 +46,7 @@ def _clean_name(name: object) -> str | None:
     return cleaned or None
 
 
-def _clean_email(email: object) -> str | None:
+def clean_email(email: object) -> str | None:
     if email is None or email == "":
         return None
     if not isinstance(email, str) or not EMAIL.match(email):
@@ -54,29 +54,30 @@ def _clean_email(email: object) -> str | None:
     return email
 
 
-def start(principal: Principal, name: object, email: object) -> Chat:
+def start(principal: Principal, name: object, email: object) -> tuple[Chat, bool]:
+    """Starts a chat, or returns the visitor's open one; the flag says whether it is new."""
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only visitors start chats.")
-    clean_name, clean_email = _clean_name(name), _clean_email(email)
-    if settings.get_settings()["prechat"] == "name_email" and not (clean_name and clean_email):
+    name_value, email_value = _clean_name(name), clean_email(email)
+    if settings.get_settings()["prechat"] == "name_email" and not (name_value and email_value):
         raise bad_request("Please give your name and email to start a chat.")
     visitor = Visitor.get(principal.id)
     if visitor.open_chat_id:
         try:
             existing = Chat.get(visitor.open_chat_id, consistent_read=True)
             if existing.status != "closed":
-                return existing  # starting twice (two tabs, a retry) joins the same chat
+                return existing, False  # starting twice (two tabs, a retry) joins the same chat
         except DoesNotExist:
             pass
     candidates = routing.routable_agents()
     if not candidates:
         raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
-    chat = _create(principal, clean_name, clean_email)
+    chat = _create(principal, name_value, email_value)
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
-    if clean_name:
-        actions.append(Visitor.name.set(clean_name))
-    if clean_email:
-        actions.append(Visitor.email.set(clean_email))
+    if name_value:
+        actions.append(Visitor.name.set(name_value))
+    if email_value:
+        actions.append(Visitor.email.set(email_value))
     visitor.update(actions=actions)
     agent = routing.pick_agent(candidates)
     assigned = routing.assign(chat.chat_id, agent) if agent else None
@@ -84,7 +85,7 @@ def start(principal: Principal, name: object, email: object) -> Chat:
         assigned = routing.route(chat.chat_id)
     chat = assigned or chat
     announce(chat)
-    return chat
+    return chat, True
 
 
 def _create(principal: Principal, name: str | None, email: str | None) -> Chat:
@@ -199,13 +200,13 @@ def close(principal: Principal, chat_id: str) -> Chat:
         )
     except UpdateError:
         return Chat.get(chat_id, consistent_read=True)  # closed by someone else meanwhile
-    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
-    stored = messages.store(chat, text=f"{who} closed the chat.", allow_closed=True)
     _forget_open_chat(chat)
     for agent_id in chat.agent_ids or ():
         routing.release(agent_id, chat_id)
-    chat = stored.chat if stored.chat.status == "closed" else Chat.get(chat_id, consistent_read=True)
-    notify.to_chat(chat, {"type": "message", "chat_id": chat_id, "message": messages.view(stored.message)})
+    for agent_id in chat.invited_ids or ():
+        Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat_id})])
+    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
+    chat = post_system(chat, f"{who} closed the chat.", allow_closed=True)
     announce_to_all_agents(chat)
     if chat.agent_ids:
         drain_queue()
@@ -258,3 +259,49 @@ def detach(chat_id: str, principal: Principal, connection_id: str) -> None:
         Chat(chat_id).update(actions=[attribute.delete({connection_id})], condition=Chat.chat_id.exists())
     except UpdateError:
         pass
+
+
+def invitations_of_agent(agent: Agent) -> list[Chat]:
+    ids = sorted(agent.invite_ids or ())
+    return [c for c in Chat.batch_get(ids) if c.status == "active"] if ids else []
+
+
+RATINGS = ("good", "bad")
+MAX_COMMENT = 1000
+
+
+def rate(principal: Principal, chat_id: str, rating: object, comment: object) -> Chat:
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only the visitor rates a chat.")
+    if rating not in RATINGS:
+        raise bad_request("`rating` must be \"good\" or \"bad\".")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise bad_request(f"`comment` must be text of at most {MAX_COMMENT} characters.")
+    chat = access.chat_for_write(principal, chat_id)
+    actions: list[Action] = [Chat.rating.set(str(rating))]
+    actions.append(Chat.rating_comment.set(comment) if comment else Chat.rating_comment.remove())
+    chat.update(actions=actions)
+    announce(chat)
+    return chat
+
+
+def post_system(chat: Chat, text: str, *, allow_closed: bool = False) -> Chat:
+    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat."""
+    stored = messages.store(chat, text=text, allow_closed=allow_closed)
+    chat = Chat.get(chat.chat_id, consistent_read=True)
+    frame = {"type": "message", "chat_id": chat.chat_id, "message": messages.view(stored.message)}
+    notify.to_chat(chat, frame)
+    return chat
+
+
+HISTORY = 20
+
+
+def visitor_profile(visitor_id: str) -> dict[str, Any]:
+    """What the agent's info panel shows: who the visitor is and their previous chats, newest first."""
+    try:
+        visitor = Visitor.get(visitor_id)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such visitor.") from None
+    history = Chat.visitor_index.query(visitor_id, scan_index_forward=False, limit=HISTORY)
+    return {"visitor": visitors.view(visitor), "chats": [view(c) for c in history]}

@@ -35,6 +35,21 @@ class _Meta:
     region = _region()
 
 
+class CharlaModel(Model):
+    """Shares one botocore client among all tables.
+
+    PynamoDB otherwise builds a session and client per model, each parsing the DynamoDB service
+    description again: tens of milliseconds per table touched on every cold start.
+    """
+
+    @classmethod
+    def _get_connection(cls):  # type: ignore[no-untyped-def]
+        table = super()._get_connection()
+        if table.connection._client is None:
+            table.connection._client = aws.dynamodb_connection().client
+        return table
+
+
 # Constant hash keys of the sparse indexes. One partition each is fine at small-team scale;
 # docs/operations.md explains when and how to shard them.
 QUEUE = "queue"
@@ -86,7 +101,7 @@ class VisitorChatsIndex(GlobalSecondaryIndex["Chat"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class Chat(Model):
+class Chat(CharlaModel):
     class Meta(_Meta):
         table_name = _table("chats")
 
@@ -125,7 +140,7 @@ class Chat(Model):
     visitor_index = VisitorChatsIndex()
 
 
-class Message(Model):
+class Message(CharlaModel):
     class Meta(_Meta):
         table_name = _table("messages")
 
@@ -140,7 +155,7 @@ class Message(Model):
     ts = UnicodeAttribute()
 
 
-class MessageKey(Model):
+class MessageKey(CharlaModel):
     """The idempotency record of one `client_msg_id`, written in the same transaction as its message."""
 
     class Meta(_Meta):
@@ -182,7 +197,7 @@ class AgentConnectionsIndex(GlobalSecondaryIndex["Connection"]):
     connected_at = UnicodeAttribute(range_key=True)
 
 
-class Connection(Model):
+class Connection(CharlaModel):
     """One live WebSocket connection and the identity bound to it at `$connect`."""
 
     class Meta(_Meta):
@@ -195,6 +210,8 @@ class Connection(Model):
     name = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)  # admin | agent, for agents
     source_ip = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)  # from CloudFront-Viewer-Country, where the edge adds it
     connected_at = UnicodeAttribute()
     last_seen = UnicodeAttribute()
     live_pk = UnicodeAttribute(default=LIVE)
@@ -206,7 +223,7 @@ class Connection(Model):
     agent_index = AgentConnectionsIndex()
 
 
-class ConnectTicket(Model):
+class ConnectTicket(CharlaModel):
     """A single-use `$connect` ticket. Only its SHA-256 is stored."""
 
     class Meta(_Meta):
@@ -238,7 +255,7 @@ class TeamIndex(GlobalSecondaryIndex["Agent"]):
     email = UnicodeAttribute(range_key=True)
 
 
-class Agent(Model):
+class Agent(CharlaModel):
     """An agent's profile and presence. Identity and passwords live in Cognito, never here."""
 
     class Meta(_Meta):
@@ -253,6 +270,7 @@ class Agent(Model):
     online_conns = NumberAttribute(default=0)
     active_count = NumberAttribute(default=0)
     chat_ids = UnicodeSetAttribute(null=True)
+    invite_ids = UnicodeSetAttribute(null=True)  # chats this agent is invited into
     last_assigned_at = UnicodeAttribute(default="")
     team_pk = UnicodeAttribute(default=TEAM)
     routable_pk = UnicodeAttribute(null=True)
@@ -274,7 +292,7 @@ class OnlineVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
     last_seen = UnicodeAttribute(range_key=True)
 
 
-class Visitor(Model):
+class Visitor(CharlaModel):
     class Meta(_Meta):
         table_name = _table("visitors")
 
@@ -287,6 +305,11 @@ class Visitor(Model):
     open_chat_id = UnicodeAttribute(null=True)
     current_url = UnicodeAttribute(null=True)
     current_title = UnicodeAttribute(null=True)
+    referrer = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    user_agent = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
     online_pk = UnicodeAttribute(null=True)
     last_seen = UnicodeAttribute(null=True)
 
@@ -323,7 +346,7 @@ class TicketRequesterIndex(GlobalSecondaryIndex["Ticket"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class Ticket(Model):
+class Ticket(CharlaModel):
     class Meta(_Meta):
         table_name = _table("tickets")
 
@@ -347,7 +370,7 @@ class Ticket(Model):
     requester_index = TicketRequesterIndex()
 
 
-class TicketEvent(Model):
+class TicketEvent(CharlaModel):
     """One entry of a ticket's timeline: a message, an internal note, a status change."""
 
     class Meta(_Meta):
@@ -363,10 +386,25 @@ class TicketEvent(Model):
     ts = UnicodeAttribute()
 
 
+# --- canned responses ----------------------------------------------------------------------
+
+SHARED = "shared"
+
+
+class CannedResponse(CharlaModel):
+    class Meta(_Meta):
+        table_name = _table("canned-responses")
+
+    owner_id = UnicodeAttribute(hash_key=True)  # "shared" or an agent id
+    shortcut = UnicodeAttribute(range_key=True)
+    text = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
 # --- settings ------------------------------------------------------------------------------
 
 
-class Settings(Model):
+class Settings(CharlaModel):
     class Meta(_Meta):
         table_name = _table("settings")
 
@@ -385,6 +423,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Visitor,
     Ticket,
     TicketEvent,
+    CannedResponse,
     Settings,
 )
 

@@ -15,7 +15,13 @@ from functions.principals import Principal
 CONNECTION_TTL = timedelta(hours=2, minutes=10)
 
 
-def register(connection_id: str, principal: Principal, source_ip: str | None) -> Connection:
+def register(
+    connection_id: str,
+    principal: Principal,
+    source_ip: str | None,
+    user_agent: str | None = None,
+    country: str | None = None,
+) -> Connection:
     now = clock.now_iso()
     row = Connection(
         connection_id,
@@ -25,6 +31,8 @@ def register(connection_id: str, principal: Principal, source_ip: str | None) ->
         name=principal.name,
         role=principal.role,
         source_ip=source_ip,
+        user_agent=(user_agent or "")[:300] or None,
+        country=(country or "")[:2] or None,
         connected_at=now,
         last_seen=now,
         agent_pk=AGENT if principal.is_agent else None,

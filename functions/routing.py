@@ -6,7 +6,7 @@ count being what we read, so exactly one agent wins and capacity is never exceed
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from functions import aws, clock, presence, settings
@@ -102,6 +102,28 @@ def accept(principal: Principal, chat_id: str) -> Chat:
     raise CharlaError("retry", "Your chats changed meanwhile; try again.", retriable=True)
 
 
+def claim(agent_id: str, chat_id: str) -> None:
+    """Counts a chat the agent took on outside routing (a transfer or an accepted invitation)."""
+    for _ in range(5):
+        agent = Agent.get(agent_id, consistent_read=True)
+        if chat_id in (agent.chat_ids or set()):
+            return
+        count = int(agent.active_count) + 1
+        try:
+            agent.update(
+                actions=[
+                    Agent.active_count.set(count),
+                    Agent.chat_ids.add({chat_id}),
+                    Agent.load_key.set(load_key(count, agent.last_assigned_at)),
+                ],
+                condition=Agent.active_count == agent.active_count,
+            )
+            return
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+
 def release(agent_id: str, chat_id: str) -> None:
     """Frees the agent's slot for a chat that closed or moved on."""
     for _ in range(5):
@@ -119,8 +141,8 @@ def release(agent_id: str, chat_id: str) -> None:
                 condition=Agent.active_count == agent.active_count,
             )
             return
-        except Exception as error:  # UpdateError: a concurrent change; reread and retry
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+        except UpdateError as error:  # a concurrent change: reread and retry
+            if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
 
 

@@ -34,8 +34,14 @@ def connect(event: dict[str, Any]) -> int:
             return 401
         if agent.disabled:
             return 401
-    source_ip = (context.get("identity") or {}).get("sourceIp")
-    presence.register(connection_id, principal, source_ip)
+    identity = context.get("identity") or {}
+    presence.register(
+        connection_id,
+        principal,
+        identity.get("sourceIp"),
+        identity.get("userAgent") or headers.get("user-agent"),
+        headers.get("cloudfront-viewer-country"),
+    )
     if agent is not None:
         agents.connected(agent.agent_id)
         for chat_id in agent.chat_ids or ():

@@ -6,9 +6,11 @@ import hashlib
 import hmac
 import secrets
 
+from pynamodb.expressions.update import Action
+
 from functions import clock
-from functions.errors import CharlaError
-from functions.models import Visitor
+from functions.errors import CharlaError, bad_request
+from functions.models import Connection, Visitor
 from functions.principals import Principal
 
 SCHEME = "Visitor "
@@ -42,3 +44,51 @@ def authenticate(header: str | None) -> Principal:
     if not hmac.compare_digest(visitor.secret_hash, _hash(secret)):
         raise unauthorized
     return Principal(kind="visitor", id=visitor_id, name=visitor.name)
+
+
+_CONTEXT_LIMITS = {"url": 2000, "title": 300, "referrer": 2000, "language": 35, "timezone": 64}
+
+
+def record_context(visitor_id: str, context: object, row: Connection) -> None:
+    """Keeps what the widget reports about the visitor's page and browser, for the agent's info panel."""
+    if context is None:
+        context = {}
+    if not isinstance(context, dict):
+        raise bad_request("`context` must be an object.")
+    values: dict[str, str] = {}
+    for key, limit in _CONTEXT_LIMITS.items():
+        value = context.get(key)
+        if value is not None:
+            if not isinstance(value, str):
+                raise bad_request(f"`context.{key}` must be a string.")
+            values[key] = value[:limit]
+    actions: list[Action] = [
+        Visitor.current_url.set(values["url"]) if "url" in values else Visitor.current_url.remove(),
+        Visitor.current_title.set(values["title"]) if "title" in values else Visitor.current_title.remove(),
+    ]
+    for key, attribute in (("referrer", Visitor.referrer), ("language", Visitor.language),
+                           ("timezone", Visitor.timezone)):
+        if key in values:
+            actions.append(attribute.set(values[key]))
+    if row.user_agent:
+        actions.append(Visitor.user_agent.set(row.user_agent))
+    if row.country:
+        actions.append(Visitor.country.set(row.country))
+    Visitor(visitor_id).update(actions=actions, condition=Visitor.visitor_id.exists())
+
+
+def view(visitor: Visitor) -> dict[str, object]:
+    return {
+        "id": visitor.visitor_id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "visits": int(visitor.visits),
+        "current_url": visitor.current_url,
+        "current_title": visitor.current_title,
+        "referrer": visitor.referrer,
+        "language": visitor.language,
+        "timezone": visitor.timezone,
+        "user_agent": visitor.user_agent,
+        "country": visitor.country,
+        "created_at": visitor.created_at,
+    }

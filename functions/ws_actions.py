@@ -11,7 +11,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from functions import agents, chats, clock, fanout, messages, notify, presence, routing, settings
+from functions import (
+    agents,
+    chats,
+    clock,
+    fanout,
+    handoffs,
+    messages,
+    notify,
+    presence,
+    routing,
+    settings,
+    transcripts,
+    visitors,
+)
 from functions.access import chat_for_write
 from functions.errors import CharlaError, bad_request
 from functions.principals import Principal
@@ -93,19 +106,33 @@ def _hello(call: Call) -> None:
             chats.drain_queue()  # a returning agent with free slots takes the oldest waiting chats
             agent = agents.get(principal.id)
         open_chats = chats.chats_of_agent(agent) + routing.queued()
+        invitations = [chats.view(c) for c in chats.invitations_of_agent(agent)]
         me: dict[str, Any] = {"kind": "agent", **agents.view(agent)}
     else:
         chat = chats.open_chat_of_visitor(principal.id)
         open_chats = [chat] if chat else []
+        invitations = []
         me = {"kind": "visitor", "id": principal.id, "name": principal.name}
-    call.reply({"type": "welcome", "me": me, "chats": [chats.view(c) for c in open_chats]})
+    call.reply(
+        {
+            "type": "welcome",
+            "me": me,
+            "chats": [chats.view(c) for c in open_chats],
+            "invitations": invitations,
+        }
+    )
     for chat in open_chats:
         if chat.status == "queued" and principal.kind == "visitor":
             chats.send_queue_positions()
 
 
 def _start_chat(call: Call) -> None:
-    chats.start(call.principal, call.frame.get("name"), call.frame.get("email"))
+    if call.principal.kind == "visitor":
+        row = presence.get(call.connection_id)
+        visitors.record_context(call.principal.id, call.frame.get("context"), row)
+    chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"))
+    if not created:
+        call.reply({"type": "chat", "chat": chats.view(chat)})
 
 
 def _send(call: Call) -> None:
@@ -160,6 +187,30 @@ def _close(call: Call) -> None:
     chats.close(call.principal, call.field("chat_id", str))
 
 
+def _transfer(call: Call) -> None:
+    handoffs.transfer(call.principal, call.frame.get("chat_id"), call.frame.get("to_agent_id"))
+
+
+def _invite(call: Call) -> None:
+    handoffs.invite(call.principal, call.frame.get("chat_id"), call.frame.get("agent_id"))
+
+
+def _invite_reply(call: Call) -> None:
+    handoffs.reply_to_invitation(call.principal, call.frame.get("chat_id"), call.frame.get("accept"))
+
+
+def _rate(call: Call) -> None:
+    frame = call.frame
+    chat = chats.rate(call.principal, call.field("chat_id", str), frame.get("rating"), frame.get("comment"))
+    call.reply({"type": "chat", "chat": chats.view(chat)})
+
+
+def _transcript(call: Call) -> None:
+    chat_id = call.field("chat_id", str)
+    address = transcripts.email_to_visitor(call.principal, chat_id, call.frame.get("email"))
+    call.reply({"type": "transcript_sent", "chat_id": chat_id, "email": address})
+
+
 def _set_status(call: Call) -> None:
     if not call.principal.is_agent:
         raise CharlaError("forbidden", "Only agents have a status.")
@@ -180,4 +231,9 @@ ACTIONS: dict[str, Callable[[Call], None]] = {
     "accept": _accept,
     "close": _close,
     "set_status": _set_status,
+    "transfer": _transfer,
+    "invite": _invite,
+    "invite_reply": _invite_reply,
+    "rate": _rate,
+    "transcript": _transcript,
 }

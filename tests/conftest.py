@@ -19,7 +19,10 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from functions import aws as charla_aws  # noqa: E402
+from infra.local import moto_isolation  # noqa: E402
 from functions import tables  # noqa: E402
+
+moto_isolation.install()
 
 MANAGEMENT_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/test"
 

@@ -1,0 +1,53 @@
+// Entry point of the agent console: runtime config, then the sign-in screen or the console.
+import { h } from '../../widget/src/core/dom.js';
+import { createAuth } from './auth.js';
+import { initLang, languages, lang, setLang, t, L } from './i18n.js';
+import { loginScreen } from './login.js';
+import { createConsole } from './console.js';
+
+// runtime.json sits next to app.js (the server writes it), whatever URL the page has.
+const here = new URL('.', (document.currentScript && document.currentScript.src) || location.href).href;
+const root = document.getElementById('app') || document.body;
+let auth;
+let runtime;
+let current = null;
+
+initLang();
+const langSelect = h('select', { class: 'lang', 'data-testid': 'lang', ...L('language'), onchange: () => setLang(langSelect.value) },
+  ...languages().map(([code, name]) => h('option', { value: code, text: name })));
+langSelect.value = lang();
+
+main();
+
+async function main() {
+  try {
+    const r = await fetch(here + 'runtime.json', { cache: 'no-store' });
+    runtime = await r.json();
+  } catch (e) {
+    root.replaceChildren(h('p', { class: 'fatal', role: 'alert', text: t('network') }));
+    return;
+  }
+  auth = createAuth(runtime.api, () => signedOut(t('expired')));
+  if (auth.signedIn()) start();
+  else signedOut();
+}
+
+function signedOut(message) {
+  if (current) current.destroy();
+  current = null;
+  const screen = loginScreen({ auth, langSelect, notice: message, onSignedIn: start });
+  root.replaceChildren(screen.el);
+  screen.focus();
+}
+
+async function start() {
+  let me;
+  try {
+    me = await auth.request('GET', '/agent/me');
+  } catch (e) {
+    if (e.status === 401) return; // createAuth's onExpired already showed the sign-in screen
+    return signedOut(e.status ? e.message : t('network'));
+  }
+  if (current) current.destroy();
+  current = createConsole({ root, auth, runtime, me, langSelect, onLogout: () => { current = null; signedOut(); } });
+}

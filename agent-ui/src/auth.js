@@ -1,0 +1,109 @@
+// Cognito tokens via the REST API, kept in sessionStorage (gone with the tab), refreshed two
+// minutes before they expire. Every authenticated call sends the raw ID token (no "Bearer").
+import { store } from '../../widget/src/core/storage.js';
+
+const session = store('sessionStorage');
+const KEY = 'charla.agent.auth';
+const EARLY_MS = 120e3;
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.Message) || 'HTTP ' + status);
+    this.status = status;
+    this.code = body && body.Code;
+  }
+}
+
+export function createAuth(apiBase, onExpired) {
+  let tokens = session.get(KEY);
+  let timer;
+  let refreshing = null;
+
+  async function post(path, body, token) {
+    return call('POST', path, body, token);
+  }
+
+  async function call(method, path, body, token) {
+    const headers = {};
+    if (body) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = token;
+    let r;
+    try {
+      r = await fetch(apiBase + path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    } catch (e) {
+      throw new ApiError(0, null);
+    }
+    const data = await r.json().catch(() => null);
+    if (!r.ok) throw new ApiError(r.status, data);
+    return data;
+  }
+
+  function keep(r) {
+    tokens = {
+      id_token: r.id_token,
+      refresh_token: r.refresh_token || (tokens && tokens.refresh_token),
+      expires_at: Date.now() + (r.expires_in || 3600) * 1e3,
+    };
+    session.set(KEY, tokens);
+    schedule();
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (tokens) timer = setTimeout(refresh, Math.max(5e3, tokens.expires_at - Date.now() - EARLY_MS));
+  }
+
+  function refresh() {
+    if (!tokens || !tokens.refresh_token) return Promise.resolve(false);
+    return refreshing || (refreshing = post('/auth/refresh', { refresh_token: tokens.refresh_token })
+      .then((r) => { keep(r); return true; }, (e) => {
+        if (e.status === 400 || e.status === 401) expire();
+        else timer = setTimeout(refresh, 30e3); // offline for now; the token may still be valid
+        return false;
+      })
+      .finally(() => { refreshing = null; }));
+  }
+
+  function clear() {
+    clearTimeout(timer);
+    tokens = null;
+    session.del(KEY);
+  }
+
+  function expire() {
+    if (!tokens) return;
+    clear();
+    onExpired();
+  }
+
+  if (tokens) schedule();
+
+  return {
+    signedIn: () => !!tokens,
+    // {challenge, session} when Cognito wants a new password first, else nothing.
+    async login(email, password) {
+      const r = await post('/auth/login', { email, password });
+      if (r && r.challenge) return { challenge: r.challenge, session: r.session };
+      keep(r);
+      return null;
+    },
+    async answerChallenge(email, sessionId, newPassword) {
+      keep(await post('/auth/challenge', { email, session: sessionId, new_password: newPassword }));
+    },
+    // An authenticated call; one refresh and retry on 401, then the session is over.
+    async request(method, path, body) {
+      if (!tokens) throw new ApiError(401, null);
+      if (Date.now() > tokens.expires_at - 10e3) await refresh();
+      try {
+        return await call(method, path, body, tokens && tokens.id_token);
+      } catch (e) {
+        if (e.status !== 401 || !(await refresh())) {
+          if (e.status === 401) expire();
+          throw e;
+        }
+        return call(method, path, body, tokens.id_token);
+      }
+    },
+    logout: clear,
+  };
+}

@@ -1,0 +1,123 @@
+// The left column: the agent's chats, the queue and invitations. On narrow screens the same
+// items regroup as New / waiting, Awaiting reply, Active and Invitations.
+import { h, show } from '../../widget/src/core/dom.js';
+import { t, T, L } from './i18n.js';
+
+export const RED_AFTER_MS = 60e3;
+export const NARROW = '(max-width: 699px)';
+
+export function visitorName(chat) {
+  return (chat.visitor && chat.visitor.name) || t('visitor');
+}
+
+export function createChatList({ state, now, select, accept, inviteReply }) {
+  const el = h('nav', { class: 'list', ...L('chats') });
+  const narrow = matchMedia(NARROW);
+  const groups = {};
+  narrow.addEventListener('change', render);
+
+  function group(key) {
+    if (!groups[key]) {
+      const count = h('span', { class: 'count' });
+      const ul = h('ul', { class: 'items' });
+      groups[key] = { el: h('section', { class: 'group', 'data-group': key }, h('h2', null, h('span', T(key)), ' ', count), ul), ul, count };
+    }
+    return groups[key];
+  }
+
+  function chatItem(cs) {
+    if (!cs.ui) {
+      const ui = (cs.ui = {
+        name: h('span', { class: 'name' }),
+        unread: h('span', { class: 'unread', 'data-testid': 'unread', hidden: true }),
+        wait: h('span', { class: 'wait' }),
+        preview: h('span', { class: 'preview' }),
+      });
+      ui.btn = h('button', { type: 'button', class: 'chat-item', 'data-testid': 'chat-item', 'data-chat-id': cs.id, onclick: () => select(cs.id) },
+        h('span', { class: 'row' }, ui.name, ui.unread), h('span', { class: 'row' }, ui.preview, ui.wait));
+      ui.li = h('li', null, ui.btn);
+    }
+    const { ui, chat } = cs;
+    const open = chat.status !== 'closed';
+    const waited = open && cs.awaiting ? now() - Date.parse(cs.awaiting) : 0;
+    const red = waited > RED_AFTER_MS;
+    ui.name.textContent = visitorName(chat);
+    const last = cs.tr.last;
+    ui.preview.textContent = last ? last.text : open ? '' : t('closed');
+    ui.unread.textContent = cs.unread;
+    ui.unread.setAttribute('aria-label', t('unread', { n: cs.unread }));
+    show(ui.unread, cs.unread > 0);
+    // The colour is backed by text, so it does not rely on colour vision alone.
+    ui.wait.textContent = red ? t('waited', { n: Math.floor(waited / 60e3) }) : '';
+    ui.btn.classList.toggle('red', red);
+    ui.btn.classList.toggle('green', open && !red);
+    ui.btn.classList.toggle('closed', !open);
+    ui.btn.setAttribute('aria-current', String(state().selected === cs.id));
+    return ui.li;
+  }
+
+  function queueItem(cs) {
+    if (!cs.qui) {
+      const q = (cs.qui = {
+        name: h('span', { class: 'name' }),
+        wait: h('span', { class: 'wait' }),
+        accept: h('button', { type: 'button', class: 'accept', 'data-testid': 'accept', onclick: () => accept(cs.id), ...T('accept') }),
+      });
+      q.li = h('li', { class: 'queue-item', 'data-testid': 'queue-item', 'data-chat-id': cs.id },
+        h('span', { class: 'row' }, q.name, q.wait), q.accept);
+    }
+    const q = cs.qui;
+    const mins = Math.floor((now() - Date.parse(cs.chat.created_at)) / 60e3);
+    q.name.textContent = visitorName(cs.chat);
+    q.wait.textContent = mins >= 1 ? t('waited', { n: mins }) : t('justNow');
+    q.accept.disabled = state().accepting.has(cs.id);
+    return q.li;
+  }
+
+  function invitationItem(inv) {
+    if (!inv.li) {
+      inv.text = h('span', { class: 'name' });
+      inv.li = h('li', { class: 'invitation-item', 'data-testid': 'invitation-item', 'data-chat-id': inv.chat_id },
+        inv.text,
+        h('span', { class: 'row' },
+          h('button', { type: 'button', class: 'accept', 'data-testid': 'invite-accept', onclick: () => inviteReply(inv.chat_id, true), ...T('accept') }),
+          h('button', { type: 'button', 'data-testid': 'invite-decline', onclick: () => inviteReply(inv.chat_id, false), ...T('decline') })));
+    }
+    inv.text.textContent = t('invitedBy', { name: (inv.from && inv.from.name) || t('visitor') });
+    return inv.li;
+  }
+
+  function render() {
+    const { chats, invitations } = state();
+    const all = Array.from(chats.values());
+    const byAge = (a, b) => String(a.chat.created_at || '').localeCompare(String(b.chat.created_at || ''));
+    const queued = all.filter((c) => c.kind === 'queue').sort(byAge);
+    const mine = all.filter((c) => c.kind === 'mine').sort(byAge);
+    const invites = Array.from(invitations.values()).map(invitationItem);
+    const layout = narrow.matches
+      ? [
+        ['groupNew', queued.map(queueItem)],
+        ['groupAwaiting', mine.filter((c) => c.awaiting && c.chat.status !== 'closed').map(chatItem)],
+        ['groupActive', mine.filter((c) => !(c.awaiting && c.chat.status !== 'closed')).map(chatItem)],
+        ['invitations', invites],
+      ]
+      : [['myChats', mine.map(chatItem)], ['queue', queued.map(queueItem)], ['invitations', invites]];
+    setChildren(el, layout
+      .filter(([key, items]) => key !== 'invitations' || items.length || narrow.matches)
+      .map(([key, items]) => {
+        const g = group(key);
+        g.count.textContent = '(' + items.length + ')';
+        setChildren(g.ul, items);
+        return g.el;
+      }));
+  }
+
+  return { el, render, destroy: () => narrow.removeEventListener('change', render) };
+}
+
+// Moving a focused element blurs it, so children are only rewritten when the order changed.
+function setChildren(parent, kids) {
+  const now = parent.children;
+  if (now.length === kids.length && kids.every((k, i) => now[i] === k)) return;
+  parent.replaceChildren(...kids);
+}

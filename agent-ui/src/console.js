@@ -1,0 +1,437 @@
+// The signed-in console: header (status toggle first), chat list, conversation, visitor info,
+// and the WebSocket that feeds them.
+import { h, show, rid } from '../../widget/src/core/dom.js';
+import { createSocket } from '../../widget/src/core/socket.js';
+import { createTranscript } from '../../widget/src/core/transcript.js';
+import { typingNotifier } from '../../widget/src/core/typing.js';
+import { t, T, onLang } from './i18n.js';
+import { createNotifier } from './notify.js';
+import { createChatList, visitorName } from './chatlist.js';
+import { createConversation } from './conversation.js';
+
+const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
+const PEEK_STALE_MS = 30e3;
+// Frames worth sending again after a retriable error (typing and read are not: they are stale by then).
+const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply'];
+
+export function createConsole({ root, auth, runtime, me: profile, langSelect, onLogout }) {
+  let me = { ...profile };
+  const chats = new Map(); // chat_id -> chat state, for the agent's chats and the queue
+  const invitations = new Map();
+  const accepting = new Set(); // chats this agent clicked Accept on and is waiting to hear about
+  const lastFrames = new Map();
+  let selected = null;
+  let connected = false;
+  let skew = 0; // server clock minus ours, from `pong`
+  let noticeTimer;
+  const now = () => Date.now() + skew;
+  const notifier = createNotifier();
+
+  // -- header ---------------------------------------------------------------------------------
+  const toggle = h('button', { type: 'button', class: 'status-toggle', 'data-testid': 'status-toggle', onclick: toggleStatus });
+  const meEl = h('span', { class: 'me', 'data-testid': 'me' });
+  const conn = h('span', { class: 'conn', 'data-testid': 'conn', role: 'status' });
+  const mute = h('button', {
+    type: 'button', class: 'mute', 'data-testid': 'mute', 'aria-pressed': String(notifier.muted), ...T('mute'),
+    onclick() {
+      notifier.setMuted(!notifier.muted);
+      mute.setAttribute('aria-pressed', String(notifier.muted));
+    },
+  });
+  const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
+  const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
+  const header = h('header', { class: 'top' },
+    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('span', { class: 'spacer' }), conn, meEl, mute, langSelect, logout);
+
+  const state = () => ({ chats, invitations, selected, accepting });
+  const list = createChatList({ state, now, select, accept, inviteReply });
+  const conv = createConversation({ send, closeChat, back: () => select(null), input: composerInput });
+  const app = h('div', { class: 'console', 'data-view': 'list' }, header, notice, h('main', { class: 'layout' }, list.el, conv.el, conv.info));
+  root.replaceChildren(app);
+
+  const sock = createSocket({
+    url: () => runtime.ws,
+    ticket: async () => (await auth.request('POST', '/agent/ws-ticket')).ticket,
+    onFrame,
+    onState(s) {
+      connected = s === 'open';
+      renderConn();
+    },
+  });
+
+  const tick = setInterval(() => {
+    for (const cs of chats.values()) {
+      if (cs.peek && Date.now() - cs.peek.at > PEEK_STALE_MS) {
+        cs.peek = null;
+        if (cs.id === selected) conv.peek();
+      }
+    }
+    list.render();
+  }, TICK_MS);
+  const onVisible = () => {
+    const cs = chats.get(selected);
+    if (cs && document.visibilityState === 'visible') {
+      markRead(cs);
+      list.render();
+    }
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  const offLang = onLang(() => {
+    renderStatus();
+    renderConn();
+    list.render();
+    conv.update();
+  });
+
+  renderMe();
+  renderStatus();
+  renderConn();
+  list.render();
+  sock.start();
+
+  // -- frames ---------------------------------------------------------------------------------
+
+  function out(frame) {
+    if (RETRYABLE.includes(frame.action)) lastFrames.set(frame.action + ':' + (frame.chat_id || ''), frame);
+    return sock.send(frame);
+  }
+
+  function onFrame(f) {
+    switch (f.type) {
+      case 'welcome': return welcome(f);
+      case 'pong':
+        if (f.ts && !isNaN(Date.parse(f.ts))) skew = Date.parse(f.ts) - Date.now();
+        return;
+      case 'chat': return upsert(f.chat, true);
+      case 'message': return addMessage(f.chat_id, f.message, true);
+      case 'messages': return page(f);
+      case 'ack': return ack(f);
+      case 'typing': return typing(f);
+      case 'status':
+        me.accepting = !!f.accepting;
+        return renderStatus();
+      case 'invitation':
+        if (!f.chat_id) return;
+        invitations.set(f.chat_id, { chat_id: f.chat_id, from: f.from });
+        notifier.notify(t('invitedBy', { name: (f.from && f.from.name) || t('visitor') }), '', 'invite-' + f.chat_id);
+        return list.render();
+      case 'error': return onError(f);
+    }
+  }
+
+  function welcome(f) {
+    if (f.me) {
+      me = { ...me, ...f.me };
+      renderMe();
+      renderStatus();
+    }
+    const seen = new Set();
+    for (const c of f.chats || []) {
+      if (!c || !c.chat_id) continue;
+      seen.add(c.chat_id);
+      upsert(c, false);
+    }
+    // Whatever is missing ended (or moved on) while this tab was disconnected.
+    for (const cs of Array.from(chats.values())) {
+      if (seen.has(cs.id)) continue;
+      if (cs.kind === 'mine') cs.chat = { ...cs.chat, status: 'closed' };
+      else drop(cs);
+    }
+    for (const cs of chats.values()) {
+      if (cs.kind === 'mine' && cs.chat.status !== 'closed') {
+        resume(cs);
+        flush(cs);
+      }
+    }
+    sock.send({ action: 'ping' }); // the pong's timestamp calibrates the red/green clock
+    list.render();
+    conv.update();
+  }
+
+  function newState(c) {
+    const ol = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-live': 'polite' });
+    const cs = {
+      id: c.chat_id, chat: c, kind: null, list: ol, tr: null,
+      unread: 0, readSeq: 0, draft: '', peek: null, awaiting: null, loaded: false, resuming: false, countHistory: false,
+    };
+    cs.tr = createTranscript(ol, (m) => renderMessage(cs, m));
+    cs.typing = typingNotifier((on) => cs.chat.status !== 'closed' && sock.send({ action: 'typing', chat_id: cs.id, typing: on }), 3000, 5000);
+    return cs;
+  }
+
+  function upsert(c, live) {
+    if (!c || !c.chat_id) return;
+    let cs = chats.get(c.chat_id);
+    const mine = (c.agents || []).some((a) => a && a.id === me.id);
+    const kind = mine ? 'mine' : c.status === 'queued' ? 'queue' : null;
+    if (!kind) {
+      // Taken by someone else, transferred away, or closed while still queued.
+      if (cs) {
+        if (cs.kind === 'mine' && cs.id === selected) flash(t('transferred'));
+        drop(cs);
+        list.render();
+      }
+      accepting.delete(c.chat_id);
+      return;
+    }
+    const isNew = !cs;
+    if (!cs) chats.set(c.chat_id, (cs = newState(c)));
+    const became = kind === 'mine' && cs.kind !== 'mine';
+    cs.kind = kind;
+    cs.chat = c;
+    cs.awaiting = c.status === 'closed' ? null : c.awaiting_reply_since || null;
+    const name = visitorName(c);
+    if (became && live) {
+      resume(cs);
+      if (accepting.delete(c.chat_id)) {
+        select(c.chat_id);
+        conv.focus();
+      } else {
+        cs.countHistory = true; // assigned to us by routing: its messages are all news
+        notifier.notify(t('newChat'), t('waitingNow', { name }), c.chat_id, () => select(c.chat_id));
+      }
+    } else if (isNew && live && kind === 'queue') {
+      notifier.notify(t('newChat'), t('waitingNow', { name }), c.chat_id);
+    }
+    if (c.status === 'closed') cs.typing.stop();
+    if (cs.id === selected) conv.update();
+    list.render();
+  }
+
+  function drop(cs) {
+    chats.delete(cs.id);
+    cs.typing.stop();
+    if (selected === cs.id) {
+      selected = null;
+      conv.show(null);
+      app.setAttribute('data-view', 'list');
+    }
+  }
+
+  function resume(cs, after) {
+    cs.resuming = true;
+    out({ action: 'resume', chat_id: cs.id, after_seq: after != null ? after : cs.tr.lastSeq });
+  }
+
+  // Our unacknowledged messages go again after a reconnect; the same client_msg_id makes it safe.
+  function flush(cs) {
+    for (const p of cs.tr.pending()) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text });
+  }
+
+  function page(f) {
+    const cs = chats.get(f.chat_id);
+    if (!cs) return;
+    const stick = cs.id === selected && conv.nearBottom();
+    for (const m of f.messages || []) addMessage(cs.id, m, false);
+    if (f.next_after != null) return resume(cs, f.next_after);
+    cs.resuming = false;
+    cs.loaded = true;
+    cs.countHistory = false;
+    if (cs.tr.gap && (f.messages || []).length) resume(cs);
+    markRead(cs);
+    if (stick) conv.scrollDown();
+    list.render();
+  }
+
+  function addMessage(chatId, m, live) {
+    const cs = chats.get(chatId);
+    if (!cs || cs.kind !== 'mine' || !m) return;
+    const stick = cs.id === selected && conv.nearBottom();
+    if (!cs.tr.add(m)) return;
+    if (cs.tr.last.seq === m.seq) {
+      // Mirrors the server: the visitor's message starts the clock, an agent's answer stops it.
+      if (m.sender === 'visitor') cs.awaiting = cs.awaiting || m.ts || new Date(now()).toISOString();
+      else if (m.sender === 'agent') cs.awaiting = null;
+      if (m.sender === 'visitor') cs.peek = null;
+    }
+    const fromOthers = m.sender === 'visitor' || (m.sender === 'agent' && m.sender_id !== me.id);
+    if (fromOthers && !inView(cs)) {
+      if (cs.loaded) {
+        cs.unread++;
+        const name = m.sender === 'visitor' ? visitorName(cs.chat) : m.sender_name || t('visitor');
+        notifier.notify(t('newMessage', { name }), String(m.text || '').slice(0, 140), cs.id, () => select(cs.id));
+      } else if (cs.countHistory) {
+        cs.unread++;
+      }
+    }
+    if (live) markRead(cs);
+    if (live && cs.tr.gap && !cs.resuming) resume(cs);
+    if (cs.id === selected) {
+      conv.peek();
+      if (stick) conv.scrollDown();
+    }
+    if (live) list.render();
+  }
+
+  function ack(f) {
+    const cs = chats.get(f.chat_id);
+    if (!cs || !cs.tr.ack(f.client_msg_id, f.seq, f.ts)) return;
+    cs.awaiting = null;
+    markRead(cs);
+    list.render();
+  }
+
+  function typing(f) {
+    const cs = chats.get(f.chat_id);
+    if (!cs) return;
+    cs.peek = f.typing ? { from: f.from, name: f.name, draft: typeof f.draft === 'string' ? f.draft : '', at: Date.now() } : null;
+    if (cs.id === selected) conv.peek();
+  }
+
+  function onError(f) {
+    if (f.retriable) {
+      const key = f.client_msg_id || f.action + ':' + (f.chat_id || '');
+      let frame = lastFrames.get(key);
+      if (f.client_msg_id) {
+        const cs = chats.get(f.chat_id);
+        const p = cs && cs.tr.pending().find((x) => x.id === f.client_msg_id);
+        frame = p && { action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text };
+      }
+      if (frame) sock.retry(key, frame);
+      return;
+    }
+    const cs = f.chat_id && chats.get(f.chat_id);
+    if (f.code === 'already_taken' && cs && cs.kind === 'queue') drop(cs);
+    if (f.action === 'accept') accepting.delete(f.chat_id);
+    if (f.code === 'too_long' && f.client_msg_id && cs) {
+      // Hand the text back so it can be shortened rather than retyped.
+      const p = cs.tr.drop(f.client_msg_id);
+      if (p && !cs.draft && !(cs.id === selected && conv.draft)) {
+        cs.draft = p.text;
+        if (cs.id === selected) conv.show(cs);
+      }
+    } else if (f.client_msg_id && cs) {
+      const el = cs.tr.fail(f.client_msg_id);
+      if (el) el.append(h('span', { class: 'failed', ...T('notSent') }));
+    }
+    if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
+    if (f.action === 'set_status') renderStatus();
+    flash(t.has(f.code) ? t(f.code) : f.message || t('generic'));
+    list.render();
+  }
+
+  // -- actions ---------------------------------------------------------------------------------
+
+  function select(id) {
+    if (selected === id) return;
+    const prev = selected && chats.get(selected);
+    if (prev) {
+      prev.draft = conv.draft;
+      prev.typing.stop();
+      if (prev.chat.status === 'closed') chats.delete(prev.id); // a closed chat leaves the list once left
+    }
+    const cs = id ? chats.get(id) : null;
+    selected = cs ? cs.id : null;
+    conv.show(cs);
+    app.setAttribute('data-view', cs ? 'chat' : 'list');
+    if (cs) {
+      cs.unread = 0;
+      markRead(cs);
+    }
+    list.render();
+  }
+
+  function inView(cs) {
+    return cs.id === selected && document.visibilityState === 'visible';
+  }
+
+  function markRead(cs) {
+    if (!inView(cs)) return;
+    cs.unread = 0;
+    const seq = cs.tr.lastSeq;
+    if (seq > cs.readSeq && cs.chat.status !== 'closed' && sock.send({ action: 'read', chat_id: cs.id, seq })) cs.readSeq = seq;
+  }
+
+  function send(cs, text) {
+    const id = rid();
+    cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+    cs.draft = '';
+    cs.typing.stop();
+    sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
+    conv.scrollDown();
+  }
+
+  function composerInput(text) {
+    const cs = chats.get(selected);
+    if (cs && cs.chat.status !== 'closed') cs.typing.input(text);
+  }
+
+  function closeChat() {
+    const cs = chats.get(selected);
+    if (cs && !out({ action: 'close', chat_id: cs.id })) flash(t('notConnected'));
+  }
+
+  function accept(id) {
+    if (!out({ action: 'accept', chat_id: id })) return flash(t('notConnected'));
+    accepting.add(id);
+    list.render();
+  }
+
+  function inviteReply(id, yes) {
+    if (!out({ action: 'invite_reply', chat_id: id, accept: yes })) return flash(t('notConnected'));
+    invitations.delete(id);
+    if (yes) accepting.add(id);
+    list.render();
+  }
+
+  function toggleStatus() {
+    if (!out({ action: 'set_status', accepting: !me.accepting })) return flash(t('notConnected'));
+    toggle.setAttribute('aria-busy', 'true');
+  }
+
+  function doLogout() {
+    destroy();
+    auth.logout();
+    onLogout();
+  }
+
+  // -- rendering -------------------------------------------------------------------------------
+
+  function renderMessage(cs, m) {
+    const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
+    const el = h('li', { class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : ''), 'data-testid': 'message', 'data-sender': who });
+    if (who !== 'system') {
+      const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('visitor'));
+      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', text: name }),
+        m.ts ? h('time', { datetime: m.ts, text: new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }) : null));
+    }
+    el.append(h('span', { class: 'text', text: m.text }));
+    return el;
+  }
+
+  function renderMe() {
+    meEl.textContent = me.name || me.email || '';
+  }
+
+  function renderStatus() {
+    const on = !!me.accepting;
+    toggle.textContent = t(on ? 'accepting' : 'notAccepting');
+    toggle.setAttribute('data-accepting', String(on));
+    toggle.removeAttribute('aria-busy');
+  }
+
+  function renderConn() {
+    conn.textContent = t(connected ? 'connected' : 'connecting');
+    conn.setAttribute('data-state', connected ? 'open' : 'closed');
+  }
+
+  function flash(text) {
+    notice.textContent = text;
+    show(notice, true);
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => show(notice, false), 8e3);
+  }
+
+  function destroy() {
+    for (const cs of chats.values()) cs.typing.stop();
+    sock.stop();
+    clearInterval(tick);
+    clearTimeout(noticeTimer);
+    document.removeEventListener('visibilitychange', onVisible);
+    offLang();
+    list.destroy();
+    notifier.destroy();
+  }
+
+  return { destroy };
+}

@@ -1,0 +1,56 @@
+// The console's strings, switchable at run time. Static labels carry data-i18n* attributes so a
+// language change rewrites them in place; dynamic ones re-render through onLang().
+import langs from 'charla:langs';
+import { store } from '../../widget/src/core/storage.js';
+
+const local = store('localStorage');
+const KEY = 'charla.agent.lang';
+const known = (c) => Object.prototype.hasOwnProperty.call(langs, c);
+const subs = new Set();
+let code = 'en';
+let dict = langs.en;
+
+export function t(key, vars) {
+  const s = dict[key] != null ? dict[key] : langs.en[key] != null ? langs.en[key] : key;
+  return String(s).replace(/\{(\w+)\}/g, (_, k) => (vars && vars[k] != null ? vars[k] : ''));
+}
+t.has = (key) => dict[key] != null || langs.en[key] != null;
+
+export const lang = () => code;
+export const languages = () => Object.keys(langs).map((c) => [c, langs[c]._name || c]);
+
+export function initLang() {
+  const prefs = [local.get(KEY), ...(navigator.languages || [navigator.language])];
+  for (const p of prefs) {
+    if (typeof p !== 'string') continue;
+    const c = p.toLowerCase();
+    if (known(c) || known(c.split('-')[0])) return apply(known(c) ? c : c.split('-')[0]);
+  }
+  apply('en');
+}
+
+export function setLang(c) {
+  if (!known(c)) return;
+  local.set(KEY, c);
+  apply(c);
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n'));
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.getAttribute('data-i18n-label')));
+  for (const el of document.querySelectorAll('[data-i18n-ph]')) el.setAttribute('placeholder', t(el.getAttribute('data-i18n-ph')));
+  subs.forEach((fn) => fn());
+}
+
+function apply(c) {
+  code = c;
+  dict = langs[c];
+  document.documentElement.lang = c;
+}
+
+export function onLang(fn) {
+  subs.add(fn);
+  return () => subs.delete(fn);
+}
+
+// Props for h(): a translated text, aria-label or placeholder that follows language changes.
+export const T = (key) => ({ 'data-i18n': key, text: t(key) });
+export const L = (key) => ({ 'data-i18n-label': key, 'aria-label': t(key) });
+export const P = (key) => ({ 'data-i18n-ph': key, placeholder: t(key) });

@@ -1,0 +1,119 @@
+"""Moving a chat between agents: transfer to another agent, or invite one to join.
+
+The chat item's conditional update decides every race; the agents' counters follow it.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from functions import access, chats, clock, notify, presence, routing
+from functions.errors import CharlaError, bad_request
+from functions.models import UNANSWERED, Agent, Chat
+from functions.principals import Principal
+
+
+def _target(agent_id: object, principal: Principal) -> Agent:
+    if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 128:
+        raise bad_request("`to_agent_id` / `agent_id` must name an agent.")
+    if agent_id == principal.id:
+        raise bad_request("Choose another agent.")
+    try:
+        agent = Agent.get(agent_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such agent.") from None
+    if agent.disabled or agent.online_conns <= 0:
+        # Presence is exact: a chat handed to someone who isn't there would just sit unanswered.
+        raise CharlaError("conflict", f"{agent.name} is not online.")
+    return agent
+
+
+def _active_chat(principal: Principal, chat_id: object) -> Chat:
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents move chats.")
+    chat = access.chat_for_write(principal, str(chat_id) if isinstance(chat_id, str) else "")
+    if chat.status != "active":
+        raise CharlaError("conflict", "Only an active chat can be transferred or shared.")
+    return chat
+
+
+def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat:
+    chat = _active_chat(principal, chat_id)
+    target = _target(to_agent_id, principal)
+    if target.agent_id in (chat.agent_ids or set()):
+        raise CharlaError("conflict", f"{target.name} is already in this chat.")
+    mine = set(presence.connection_ids(principal)) & set(chat.agent_conns or ())
+    theirs = set(presence.connection_ids(Principal("agent", target.agent_id)))
+    actions = [
+        Chat.assignee_id.set(target.agent_id),
+        Chat.agent_ids.delete({principal.id}),
+        Chat.agent_ids.add({target.agent_id}),
+        Chat.agent_names[target.agent_id].set(target.name),
+        Chat.unanswered_pk.set(UNANSWERED),
+        Chat.assigned_at.set(clock.now_iso()),
+    ]
+    if mine:
+        actions.append(Chat.agent_conns.delete(mine))
+    try:
+        chat.update(
+            actions=actions,
+            condition=(Chat.status == "active") & Chat.agent_ids.contains(principal.id),
+        )
+        if theirs:
+            chat.update(actions=[Chat.agent_conns.add(theirs)])
+    except UpdateError:
+        raise CharlaError("conflict", "The chat changed meanwhile; reload it.") from None
+    routing.release(principal.id, chat.chat_id)
+    routing.claim(target.agent_id, chat.chat_id)
+    chat = chats.post_system(chat, f"{principal.name or 'An agent'} transferred the chat to {target.name}.")
+    chats.announce(chat)
+    # The previous agent's tabs left the fan-out list, so they are told directly.
+    notify.to_connections(sorted(mine), {"type": "chat", "chat": chats.view(chat)})
+    return chat
+
+
+def invite(principal: Principal, chat_id: object, agent_id: object) -> Chat:
+    chat = _active_chat(principal, chat_id)
+    target = _target(agent_id, principal)
+    if target.agent_id in (chat.agent_ids or set()):
+        raise CharlaError("conflict", f"{target.name} is already in this chat.")
+    chat.update(actions=[Chat.invited_ids.add({target.agent_id})], condition=Chat.status == "active")
+    Agent(target.agent_id).update(actions=[Agent.invite_ids.add({chat.chat_id})])
+    frame = {
+        "type": "invitation",
+        "chat_id": chat.chat_id,
+        "from": {"id": principal.id, "name": principal.name},
+        "chat": chats.view(chat),
+    }
+    notify.to_connections(presence.connection_ids(Principal("agent", target.agent_id)), frame)
+    return chat
+
+
+def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -> Chat | None:
+    if not principal.is_agent or not isinstance(chat_id, str) or not isinstance(accept, bool):
+        raise bad_request("`chat_id` and `accept` (true or false) are required.")
+    Agent(principal.id).update(actions=[Agent.invite_ids.delete({chat_id})])
+    conns = set(presence.connection_ids(principal))
+    try:
+        chat = Chat.get(chat_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such invitation.") from None
+    invited = Chat.invited_ids.contains(principal.id)
+    try:
+        if not accept:
+            chat.update(actions=[Chat.invited_ids.delete({principal.id})], condition=invited)
+            return None
+        actions = [
+            Chat.invited_ids.delete({principal.id}),
+            Chat.agent_ids.add({principal.id}),
+            Chat.agent_names[principal.id].set(principal.name or "Agent"),
+        ]
+        if conns:
+            actions.append(Chat.agent_conns.add(conns))
+        chat.update(actions=actions, condition=invited & (Chat.status == "active"))
+    except UpdateError:
+        raise CharlaError("conflict", "This invitation is no longer open.") from None
+    routing.claim(principal.id, chat.chat_id)
+    chat = chats.post_system(chat, f"{principal.name or 'An agent'} joined the chat.")
+    chats.announce(chat)
+    return chat

@@ -1,0 +1,51 @@
+// The chat panel's elements. Nothing here knows about the protocol; widget.js drives it.
+import { h } from './core/dom.js';
+
+export function buildPanel(t, on) {
+  const field = (id, type, label, extra) =>
+    h('p', { class: 'field' },
+      h('label', { for: 'charla-' + id, text: label }),
+      h('input', { id: 'charla-' + id, name: id, type, 'data-testid': 'charla-' + id, required: true, ...extra }));
+
+  const ui = {};
+  ui.title = h('h2', { id: 'charla-title', text: t('title') });
+  ui.sub = h('p', { class: 'sub', hidden: true });
+  ui.close = h('button', { type: 'button', class: 'x', 'aria-label': t('close'), onclick: on.close });
+  ui.greet = h('p', { class: 'greet', hidden: true });
+  ui.away = h('div', { class: 'away', 'data-testid': 'charla-away', role: 'status', hidden: true },
+    h('p', { text: t('away') }),
+    // Filled in by the offline-message form (a later task).
+    h('div', { class: 'offline-form', 'data-slot': 'offline-form' }));
+  ui.list = h('ol', {
+    class: 'msgs', 'data-testid': 'charla-messages', 'aria-live': 'polite', 'aria-label': t('title'),
+  });
+  ui.typing = h('p', { class: 'typing', 'data-testid': 'charla-typing', 'aria-live': 'polite', hidden: true });
+  ui.status = h('p', { class: 'status', 'data-testid': 'charla-status', role: 'status', hidden: true });
+  ui.error = h('p', { class: 'error', 'data-testid': 'charla-error', role: 'alert', hidden: true });
+
+  ui.nameRow = field('name', 'text', t('name'), { autocomplete: 'name', maxlength: 100 });
+  ui.emailRow = field('email', 'email', t('email'), { autocomplete: 'email', maxlength: 255 });
+  ui.name = ui.nameRow.lastChild;
+  ui.email = ui.emailRow.lastChild;
+  ui.start = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-start', text: t('start') });
+  // novalidate: our own messages go to the error line, in the visitor's language.
+  ui.pre = h('form', { class: 'pre', novalidate: true, onsubmit: on.start }, ui.nameRow, ui.emailRow, ui.start);
+
+  ui.peek = h('p', { class: 'peek', 'data-testid': 'charla-peek-notice', text: t('peek') });
+  ui.input = h('textarea', {
+    id: 'charla-input', 'data-testid': 'charla-input', rows: 1, placeholder: t('placeholder'),
+    oninput: on.input, onkeydown: on.key,
+  });
+  ui.send = h('button', { type: 'submit', class: 'btn send', 'data-testid': 'charla-send', text: t('send') });
+  ui.composer = h('form', { class: 'composer', onsubmit: on.send },
+    h('label', { for: 'charla-input', class: 'sr', text: t('message') }), ui.input, ui.send);
+
+  ui.panel = h('div', {
+    class: 'panel', id: 'charla-panel', 'data-testid': 'charla-panel', role: 'dialog',
+    'aria-labelledby': 'charla-title', hidden: true, onkeydown: on.panelKey,
+  },
+  h('header', { class: 'head' }, h('div', null, ui.title, ui.sub), ui.close),
+  h('div', { class: 'body' }, ui.greet, ui.away, ui.list, ui.typing, ui.status, ui.pre),
+  h('div', { class: 'foot' }, ui.error, ui.composer));
+  return ui;
+}

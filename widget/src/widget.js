@@ -1,0 +1,485 @@
+// The chat panel, loaded lazily by loader.js into the shadow root the loader already made.
+import { h, show, rid } from './core/dom.js';
+import { store } from './core/storage.js';
+import { createSocket } from './core/socket.js';
+import { createTranscript } from './core/transcript.js';
+import { typingNotifier } from './core/typing.js';
+import { createApi } from './api.js';
+import { pickLang, translator } from './i18n.js';
+import { buildPanel } from './panel.js';
+
+const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$/; // the server's rule
+const CHAT_KEY = 'charla.chat'; // the open chat's id; loader.js also reads it
+const OPEN_KEY = 'charla.open'; // the panel was open on the previous page
+const cacheKey = (id) => 'charla.t.' + id;
+const KEEP = 100; // messages cached per chat for the next page
+
+const C = window.Charla;
+if (C && C._c && !C._w) C._w = createWidget(C._c);
+
+function createWidget({ host, root, btn, base, lang }) {
+  const api = createApi(base);
+  const local = store('localStorage');
+  const session = store('sessionStorage');
+  const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
+
+  let t = translator(pickLang([lang, ...(navigator.languages || [navigator.language])]));
+  let settings = null;
+  let settingsAt = 0;
+  let ui, tr, sock, ready;
+  let chat = null; // the chat shown: open, or closed during this page view
+  let wantStart = null; // a start_chat frame waiting for the connection
+  let away = false; // start_chat answered `offline`
+  let connected = false;
+  let resuming = false;
+  let queue = null;
+  let isOpen = false;
+  let unread = 0;
+  let typingTimer, saveTimer;
+  let wsUrl = '';
+
+  const typing = typingNotifier((on, draft) => {
+    if (!live()) return;
+    const f = { action: 'typing', chat_id: chat.chat_id, typing: on };
+    // Drafts leave the browser only when the visitor has been told agents can see them.
+    if (on && settings && settings.sneak_peek) f.draft = draft.slice(0, 4000);
+    sock.send(f);
+  });
+
+  const live = () => !!chat && chat.status !== 'closed';
+
+  // -- setup --------------------------------------------------------------------------------
+
+  function loadSettings() {
+    return api.settings().then((s) => {
+      settings = s;
+      settingsAt = Date.now();
+      applyLook();
+    }, (e) => {
+      // This site is not on the allowlist: a launcher that can never work is worse than none.
+      if (e.status === 403) host.remove();
+      throw e;
+    });
+  }
+
+  function init() {
+    return ready || (ready = loadSettings().catch((e) => {
+      if (e.status === 403) { ready = null; throw e; }
+    }).then(build));
+  }
+
+  function build() {
+    if (ui) return;
+    if (settings) {
+      t = translator(pickLang([lang, ...(navigator.languages || [navigator.language]), settings.language]));
+    }
+    ui = buildPanel(t, { close, start, send: onSend, input: onInput, key: onKey, panelKey });
+    tr = createTranscript(ui.list, render);
+    root.append(ui.panel);
+    btn.setAttribute('aria-controls', 'charla-panel');
+    btn.append(ui.badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true }));
+    label();
+    sync();
+  }
+
+  function applyLook() {
+    if (settings.position === 'left') host.setAttribute('data-pos', 'left');
+    else host.removeAttribute('data-pos');
+    const c = settings.color;
+    if (typeof c === 'string' && window.CSS && CSS.supports('color', c)) {
+      host.style.setProperty('--charla-accent', c);
+      host.style.setProperty('--charla-on-accent', onAccent(c));
+    }
+  }
+
+  // -- opening and closing ----------------------------------------------------------------------
+
+  async function open(byUser = true) {
+    try { await init(); } catch (e) { return; }
+    isOpen = true;
+    unread = 0;
+    show(ui.panel, true);
+    session.set(OPEN_KEY, 1);
+    label();
+    // Availability changes; an old "online" must not hide the away notice (or the other way).
+    if (!live() && (!settings || Date.now() - settingsAt > 30e3)) {
+      await loadSettings().then(() => { away = false; }, () => !settings && fail('network'));
+    }
+    connect();
+    sync();
+    scrollDown(true);
+    if (byUser) focusFirst();
+    emit('open');
+  }
+
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    show(ui.panel, false);
+    session.del(OPEN_KEY);
+    label();
+    if (ui.panel.contains(root.activeElement)) btn.focus();
+    emit('close');
+  }
+
+  function focusFirst() {
+    const el = [ui.name, ui.input, ui.start, ui.close].find(visible);
+    if (el) el.focus();
+  }
+
+  function label() {
+    btn.setAttribute('aria-expanded', String(isOpen));
+    btn.setAttribute('aria-label', t(isOpen ? 'close' : 'open') + (unread ? ' (' + t('unread', { n: unread }) + ')' : ''));
+    ui.badge.textContent = unread;
+    show(ui.badge, unread > 0);
+  }
+
+  // -- what the panel shows -----------------------------------------------------------------
+
+  function sync() {
+    if (!ui) return;
+    const anon = !settings || settings.prechat !== 'name_email';
+    const mode = live() ? 'chat' : away || (settings && !settings.online) ? 'away' : 'pre';
+    ui.panel.setAttribute('data-mode', mode);
+    const greet = settings && settings.welcome;
+    ui.greet.textContent = greet || '';
+    show(ui.greet, !!greet && mode !== 'away');
+    show(ui.away, mode === 'away');
+    show(ui.pre, mode === 'pre');
+    show(ui.nameRow, !anon);
+    show(ui.emailRow, !anon);
+    ui.start.disabled = !!wantStart;
+    const composer = mode === 'chat' || (mode === 'pre' && anon);
+    show(ui.composer, composer);
+    if (composer && settings && settings.sneak_peek) ui.composer.before(ui.peek);
+    else ui.peek.remove();
+
+    const names = live() && chat.status === 'active' && (chat.agents || []).map((a) => a.name || t('agent')).join(', ');
+    ui.sub.textContent = names ? t('joined', { name: names }) : '';
+    show(ui.sub, !!names);
+
+    let status = '';
+    if ((live() || wantStart) && !connected) status = t('connecting');
+    else if (wantStart) status = t('waiting');
+    else if (live() && chat.status === 'queued') {
+      status = queue
+        ? t('queue', { position: queue.position, eta: queue.eta_s < 60 ? t('soon') : t('minutes', { n: Math.ceil(queue.eta_s / 60) }) })
+        : t('waiting');
+    } else if (chat && !live()) status = t('ended');
+    ui.status.textContent = status;
+    show(ui.status, !!status);
+  }
+
+  function render(m) {
+    const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
+    const el = h('li', { class: 'msg ' + who, 'data-testid': 'charla-message', 'data-sender': who });
+    if (who === 'agent') el.append(h('span', { class: 'who', text: m.sender_name || t('agent') }));
+    el.append(h('span', { class: 'text', text: m.text }));
+    if (m.ts) el.title = new Date(m.ts).toLocaleString(t.lang);
+    return el;
+  }
+
+  function scrollDown(force) {
+    const b = ui.list.parentNode;
+    if (force || b.scrollHeight - b.scrollTop - b.clientHeight < 120) b.scrollTop = b.scrollHeight;
+  }
+
+  function fail(code, message) {
+    ui.error.textContent = t.has(code) ? t(code) : message || t('generic');
+    show(ui.error, true);
+  }
+  const clearError = () => show(ui.error, false);
+
+  // -- the connection -------------------------------------------------------------------------
+
+  function connect() {
+    if (sock || !settings) return;
+    if (!settings.online && !api.hasIdentity()) return; // nothing to resume and nobody to talk to
+    sock = createSocket({
+      url: () => wsUrl,
+      ticket: async () => {
+        wsUrl = (await api.config()).ws;
+        return api.ticket();
+      },
+      onFrame,
+      onState(s) {
+        connected = s === 'open';
+        sync();
+      },
+    });
+    sock.start();
+  }
+
+  function onFrame(f) {
+    const mine = chat && f.chat_id === chat.chat_id;
+    switch (f.type) {
+      case 'welcome': return welcome(f);
+      case 'chat': return onChat(f.chat);
+      case 'queue':
+        if (mine) { queue = f; sync(); }
+        return;
+      case 'message':
+        if (mine) addMsg(f.message, true);
+        return;
+      case 'messages':
+        if (!mine) return;
+        (f.messages || []).forEach((m) => addMsg(m, false));
+        if (f.next_after != null) resume(f.next_after);
+        else {
+          resuming = false;
+          if (tr.gap && f.messages && f.messages.length) resume();
+        }
+        return;
+      case 'ack':
+        if (tr.ack(f.client_msg_id, f.seq, f.ts)) save();
+        return;
+      case 'typing':
+        if (mine && f.from === 'agent') agentTyping(f.typing, f.name);
+        return;
+      case 'error': return onError(f);
+    }
+  }
+
+  function welcome(f) {
+    resuming = false;
+    const open = (f.chats || []).filter((c) => c && c.status !== 'closed');
+    const known = local.get(CHAT_KEY);
+    const c = open.find((x) => x.chat_id === known) || open[open.length - 1];
+    if (c) {
+      setChat(c);
+      resume();
+      flush();
+    } else {
+      if (known) forget(known);
+      if (live()) chat = { ...chat, status: 'closed' }; // it ended while we were disconnected
+      if (wantStart) sock.send(wantStart);
+    }
+    sync();
+  }
+
+  function setChat(c) {
+    let fresh = false;
+    if (!chat || chat.chat_id !== c.chat_id) {
+      // A new chat: clear the old transcript but keep messages typed before it existed.
+      const keep = tr.pending();
+      tr.clear();
+      queue = null;
+      const cache = local.get(cacheKey(c.chat_id));
+      if (cache && cache.seq <= c.last_seq) {
+        tr.lastSeq = cache.seq;
+        (cache.msgs || []).forEach((m) => tr.add(m));
+        keep.unshift(...(cache.pending || []));
+      }
+      keep.forEach((p) => tr.pend(p.id, { sender: 'visitor', text: p.text }));
+      local.set(CHAT_KEY, c.chat_id);
+      scrollDown(true);
+      fresh = true;
+    }
+    chat = c;
+    wantStart = null;
+    away = false;
+    return fresh;
+  }
+
+  function onChat(c) {
+    if (!c || !c.chat_id) return;
+    if (c.status === 'closed') {
+      if (!chat || c.chat_id !== chat.chat_id) return;
+      chat = c;
+      forget(c.chat_id);
+      agentTyping(false);
+      typing.stop();
+    } else {
+      if (setChat(c)) {
+        resume();
+        flush();
+      }
+      if (c.status === 'active') queue = null;
+    }
+    sync();
+    emit('chat', c);
+  }
+
+  function resume(after) {
+    if (!live()) return;
+    resuming = true;
+    sock.send({ action: 'resume', chat_id: chat.chat_id, after_seq: after != null ? after : tr.lastSeq });
+  }
+
+  // Unacknowledged messages go again after every (re)connect; client_msg_id makes that safe.
+  function flush() {
+    if (live()) tr.pending().forEach((p) => sock.send({ action: 'send', chat_id: chat.chat_id, client_msg_id: p.id, text: p.text }));
+  }
+
+  function addMsg(m, fresh) {
+    const b = ui.list.parentNode;
+    const near = b.scrollHeight - b.scrollTop - b.clientHeight < 120;
+    if (!tr.add(m)) return;
+    if (m.sender === 'agent') agentTyping(false);
+    if (fresh && m.sender !== 'visitor') {
+      if (!isOpen) { unread++; label(); }
+      emit('message', m);
+    }
+    if (fresh && tr.gap && !resuming) resume();
+    if (near) scrollDown(true);
+    save();
+  }
+
+  function agentTyping(on, name) {
+    clearTimeout(typingTimer);
+    ui.typing.textContent = on ? t('typing', { name: name || t('agent') }) : '';
+    show(ui.typing, !!on);
+    // A lost `typing: false` must not leave the indicator up forever.
+    if (on) typingTimer = setTimeout(() => agentTyping(false), 10e3);
+  }
+
+  function onError(f) {
+    if (f.retriable) {
+      let frame = null;
+      if (f.client_msg_id) {
+        const p = tr.pending().find((x) => x.id === f.client_msg_id);
+        if (p && live()) frame = { action: 'send', chat_id: chat.chat_id, client_msg_id: p.id, text: p.text };
+      } else if (f.action === 'start_chat') frame = wantStart;
+      else if (f.action === 'resume' && live()) frame = { action: 'resume', chat_id: chat.chat_id, after_seq: tr.lastSeq };
+      if (frame) sock.retry(f.client_msg_id || f.action, frame);
+      return;
+    }
+    if (f.code === 'offline') {
+      // Give the visitor back what they typed; it can go into the offline form.
+      wantStart = null;
+      away = true;
+      const typed = tr.pending().map((p) => (tr.drop(p.id), p.text)).join('\n');
+      if (typed && !ui.input.value) ui.input.value = typed;
+      sync();
+      return;
+    }
+    if (f.code === 'too_long' && f.client_msg_id) {
+      // Hand the text back so it can be shortened rather than retyped.
+      const p = tr.drop(f.client_msg_id);
+      if (p && !ui.input.value) ui.input.value = p.text;
+      save();
+    } else if (f.client_msg_id) {
+      const el = tr.fail(f.client_msg_id);
+      if (el) el.append(h('span', { class: 'failed', text: t('failed') }));
+      save();
+    } else if (f.action === 'start_chat') {
+      wantStart = null;
+      sync();
+    } else if (f.action === 'resume' && f.code === 'not_found' && chat) {
+      forget(chat.chat_id);
+      chat = { ...chat, status: 'closed' };
+      sync();
+    }
+    fail(f.code, f.message);
+  }
+
+  function save() {
+    clearTimeout(saveTimer);
+    if (!live()) return;
+    const id = chat.chat_id;
+    saveTimer = setTimeout(() => {
+      const msgs = tr.messages().slice(-KEEP).map(({ seq, kind, sender, sender_name, text, ts, client_msg_id }) =>
+        ({ seq, kind, sender, sender_name, text, ts, client_msg_id }));
+      local.set(cacheKey(id), { seq: tr.lastSeq, msgs, pending: tr.pending().map(({ id: pid, text }) => ({ id: pid, text })) });
+    }, 200);
+  }
+
+  function forget(id) {
+    clearTimeout(saveTimer);
+    local.del(cacheKey(id));
+    if (local.get(CHAT_KEY) === id) local.del(CHAT_KEY);
+  }
+
+  // -- the visitor's input ----------------------------------------------------------------------
+
+  function start(e) {
+    if (e) e.preventDefault();
+    clearError();
+    const f = { action: 'start_chat' };
+    if (settings && settings.prechat === 'name_email') {
+      const name = ui.name.value.trim();
+      const email = ui.email.value.trim();
+      ui.name.setAttribute('aria-invalid', String(!name));
+      ui.email.setAttribute('aria-invalid', String(!EMAIL.test(email)));
+      if (!name) return fail('needName'), ui.name.focus();
+      if (!EMAIL.test(email)) return fail('needEmail'), ui.email.focus();
+      f.name = name;
+      f.email = email;
+    }
+    wantStart = f;
+    connect();
+    if (sock) sock.send(f);
+    sync();
+    if (visible(ui.input)) ui.input.focus();
+  }
+
+  function onSend(e) {
+    e.preventDefault();
+    const text = ui.input.value;
+    if (!text.trim()) return;
+    clearError();
+    ui.input.value = '';
+    grow();
+    typing.stop();
+    const id = rid();
+    tr.pend(id, { sender: 'visitor', text });
+    scrollDown(true);
+    if (live()) {
+      sock.send({ action: 'send', chat_id: chat.chat_id, client_msg_id: id, text });
+      save();
+    } else if (!wantStart) {
+      start(); // anonymous pre-chat: the first message starts the chat
+    }
+  }
+
+  function onInput() {
+    grow();
+    if (live()) typing.input(ui.input.value);
+  }
+
+  function onKey(e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      ui.composer.requestSubmit ? ui.composer.requestSubmit() : onSend(e);
+    }
+  }
+
+  function panelKey(e) {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      close();
+    }
+  }
+
+  function grow() {
+    ui.input.style.height = 'auto';
+    ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
+  }
+
+  // -- boot -------------------------------------------------------------------------------------
+
+  // A conversation in progress continues on every page, panel open or not.
+  const quiet = () => {};
+  if (local.get(CHAT_KEY) && api.hasIdentity()) init().then(connect, quiet);
+  if (session.get(OPEN_KEY)) open(false);
+  else init().catch(quiet);
+
+  const widget = { open: () => open(true), close, toggle: () => (isOpen ? close() : open(true)) };
+  emit('ready');
+  return widget;
+}
+
+const visible = (el) => el.getClientRects().length > 0;
+
+// Black or white text, whichever reads better on the admin's colour.
+function onAccent(c) {
+  let m = /^#([\da-f])([\da-f])([\da-f])$/i.exec(c);
+  if (m) c = '#' + m[1] + m[1] + m[2] + m[2] + m[3] + m[3];
+  m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c);
+  if (!m) return '#fff';
+  const [r, g, b] = m.slice(1).map((x) => {
+    const v = parseInt(x, 16) / 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? '#111' : '#fff';
+}
