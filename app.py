@@ -18,6 +18,7 @@ from functions import (
 )
 from functions import settings as org_settings
 from functions.agents import get as get_agent
+from functions.agents import team
 from functions.agents import view as agent_view
 from functions.errors import CharlaError
 from functions.routing import queued, routable_agents
@@ -115,6 +116,12 @@ def agent_chats():
 def agent_messages(chat_id):
     request = app.current_request
     return messages.page(rest.agent(request), chat_id, rest.after_param(request))
+
+
+@app.route("/agent/team", authorizer=cognito)
+def agent_team():
+    rest.agent(app.current_request)
+    return {"agents": team()}
 
 
 @app.route("/agent/visitors/{visitor_id}", authorizer=cognito)

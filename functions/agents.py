@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from functions.errors import CharlaError
-from functions.models import ROUTABLE, Agent
+from functions.models import ROUTABLE, TEAM, Agent
 from functions.principals import Principal
 
 
@@ -54,6 +54,11 @@ def view(agent: Agent) -> dict[str, object]:
         "accepting": bool(agent.accepting),
         "online": agent.online_conns > 0,
     }
+
+
+def team() -> list[dict[str, object]]:
+    """Everyone an agent can transfer to or invite, with who is online right now."""
+    return [view(a) for a in Agent.team_index.query(TEAM) if not a.disabled]
 
 
 def set_accepting(agent_id: str, accepting: bool) -> Agent:

@@ -44,10 +44,12 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
         raise CharlaError("conflict", f"{target.name} is already in this chat.")
     mine = set(presence.connection_ids(principal)) & set(chat.agent_conns or ())
     theirs = set(presence.connection_ids(Principal("agent", target.agent_id)))
+    # One update can't both ADD and DELETE on agent_ids, so the new set is written whole,
+    # on the condition that nobody changed it since we read it.
+    agent_ids = (set(chat.agent_ids or ()) - {principal.id}) | {target.agent_id}
     actions = [
         Chat.assignee_id.set(target.agent_id),
-        Chat.agent_ids.delete({principal.id}),
-        Chat.agent_ids.add({target.agent_id}),
+        Chat.agent_ids.set(agent_ids),
         Chat.agent_names[target.agent_id].set(target.name),
         Chat.unanswered_pk.set(UNANSWERED),
         Chat.assigned_at.set(clock.now_iso()),
@@ -57,7 +59,7 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
     try:
         chat.update(
             actions=actions,
-            condition=(Chat.status == "active") & Chat.agent_ids.contains(principal.id),
+            condition=(Chat.status == "active") & (Chat.agent_ids == set(chat.agent_ids or ())),
         )
         if theirs:
             chat.update(actions=[Chat.agent_conns.add(theirs)])

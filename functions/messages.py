@@ -97,10 +97,17 @@ def _new_message(chat: Chat, principal: Principal | None, text: str, client_msg_
         kind="text" if principal else "system",
         sender=principal.kind if principal else "system",
         sender_id=principal.id if principal else None,
-        sender_name=principal.name if principal else None,
+        sender_name=_sender_name(chat, principal),
         text=text,
         ts=clock.now_iso(),
     )
+
+
+def _sender_name(chat: Chat, principal: Principal | None) -> str | None:
+    if principal is None:
+        return None
+    # A visitor's name is given at the start of the chat, after their connection was opened.
+    return principal.name or (chat.visitor_name if principal.kind == "visitor" else None)
 
 
 def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int) -> list:

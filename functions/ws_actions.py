@@ -107,7 +107,12 @@ def _hello(call: Call) -> None:
             agent = agents.get(principal.id)
         open_chats = chats.chats_of_agent(agent) + routing.queued()
         invitations = [chats.view(c) for c in chats.invitations_of_agent(agent)]
-        me: dict[str, Any] = {"kind": "agent", **agents.view(agent)}
+        values = settings.get_settings()
+        me: dict[str, Any] = {
+            "kind": "agent",
+            **agents.view(agent),
+            "settings": {k: values[k] for k in ("wait_threshold_s", "sneak_peek", "max_chats_per_agent")},
+        }
     else:
         chat = chats.open_chat_of_visitor(principal.id)
         open_chats = [chat] if chat else []

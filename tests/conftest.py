@@ -19,8 +19,8 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from functions import aws as charla_aws  # noqa: E402
-from infra.local import moto_isolation  # noqa: E402
 from functions import tables  # noqa: E402
+from infra.local import moto_isolation  # noqa: E402
 
 moto_isolation.install()
 

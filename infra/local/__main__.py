@@ -1,0 +1,56 @@
+"""`python -m infra.local`: serve the local stack until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from infra.local.stack import LocalStack
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("pynamodb", "botocore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    stack = LocalStack()
+    print("Starting Charla's local stack ...", flush=True)
+    try:
+        stack.start()
+    except OSError as error:
+        print(f"{error}\nSet PORT to serve elsewhere (PORT=8001 make run).", file=sys.stderr)
+        return 1
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    print(
+        "\n"
+        f"  Demo website   {stack.base_url}/\n"
+        f"  Agent console  {stack.console_url}\n"
+        f"  REST API       {stack.api_url}\n"
+        f"  WebSocket      {stack.ws_url}\n"
+        f"  (moto          {stack.moto_url})\n"
+        "\n"
+        f"  Sign in as     {stack.demo_email}\n"
+        f"  Password       {stack.demo_password}\n"
+        "\n"
+        "  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    try:
+        while not stopping.wait(1.0):
+            pass
+    finally:
+        print("Stopping ...", flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

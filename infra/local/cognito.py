@@ -1,0 +1,74 @@
+"""The user pool, app client, groups and users the console signs in with (moto's Cognito)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+GROUPS = ("admin", "agent")
+
+
+@dataclass(frozen=True)
+class UserPool:
+    pool_id: str
+    pool_arn: str
+    client_id: str
+
+
+def client(region: str) -> Any:
+    # A fresh session each time: the endpoint comes from the environment the stack just set.
+    return boto3.session.Session().client("cognito-idp", region_name=region)
+
+
+def create_pool(idp: Any, name: str = "charla-local") -> UserPool:
+    pool = idp.create_user_pool(
+        PoolName=name,
+        UsernameAttributes=["email"],
+        AutoVerifiedAttributes=["email"],
+        Schema=[{"Name": "name", "AttributeDataType": "String", "Mutable": True}],
+    )["UserPool"]
+    app_client = idp.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName="charla-console",
+        GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]
+    for group in GROUPS:
+        idp.create_group(UserPoolId=pool["Id"], GroupName=group)
+    return UserPool(pool_id=pool["Id"], pool_arn=pool["Arn"], client_id=app_client["ClientId"])
+
+
+def new_password() -> str:
+    # Cognito's default policy wants upper, lower, digit and symbol; the random part adds entropy.
+    return f"Ch-{secrets.token_urlsafe(12)}-7a"
+
+
+def create_user(idp: Any, pool: UserPool, *, email: str, password: str, name: str, group: str) -> str:
+    """Create a confirmed user with a permanent password in `group`; returns the user's sub."""
+    user = idp.admin_create_user(
+        UserPoolId=pool.pool_id,
+        Username=email,
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "name", "Value": name},
+        ],
+        MessageAction="SUPPRESS",
+    )["User"]
+    idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=email, Password=password, Permanent=True)
+    idp.admin_add_user_to_group(UserPoolId=pool.pool_id, Username=email, GroupName=group)
+    attributes = {item["Name"]: item["Value"] for item in user.get("Attributes", [])}
+    return attributes.get("sub") or user["Username"]
+
+
+def sign_in(idp: Any, pool: UserPool, email: str, password: str) -> dict[str, Any]:
+    """The AuthenticationResult (IdToken, AccessToken, RefreshToken) the console would get."""
+    answer = idp.initiate_auth(
+        ClientId=pool.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": password},
+    )
+    return dict(answer["AuthenticationResult"])

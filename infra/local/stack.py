@@ -1,0 +1,367 @@
+"""LocalStack: the whole local stack in one process, startable from tests or `python -m infra.local`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import socket
+import sys
+import threading
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+import boto3
+from aiohttp import web
+
+from infra.local import cognito
+from infra.local.appdata import AppData, CharlaAppData
+from infra.local.env import EnvOverlay
+from infra.local.invoker import LambdaInvoker
+from infra.local.jwt_verify import CognitoJwtVerifier
+from infra.local.management import PREFIX as MANAGEMENT_PREFIX
+from infra.local.management import ManagementApi
+from infra.local.moto_server import MotoServer
+from infra.local.rest import PREFIX as API_PREFIX
+from infra.local.rest import RestGateway
+from infra.local.scheduler import Scheduler, schedules
+from infra.local.static import StaticSite
+from infra.local.websocket import STAGE, WebSocketGateway
+
+log = logging.getLogger("charla.local")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+DEMO_EMAIL = "admin@charla.local"
+DEMO_NAME = "Demo Admin"
+# The sender domain the app's mail goes out from; moto SES refuses unverified senders.
+MAIL_DOMAIN = "charla.local"
+
+
+class LocalStack:
+    """Moto, Cognito, the REST and WebSocket gateways, the scheduler and static files.
+
+    `start()` returns once everything serves; `stop()` undoes it all, environment included.
+    """
+
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        host: str = "127.0.0.1",
+        app_module: str = "app",
+        app_data: AppData | None = None,
+        root: Path | None = None,
+        idle_seconds: float | None = None,
+        max_seconds: float | None = None,
+    ) -> None:
+        self._requested_port = int(os.environ.get("PORT", "8000")) if port is None else port
+        self.host = host
+        self._app_module_name = app_module
+        self._app_data: AppData = app_data if app_data is not None else CharlaAppData()
+        self.root = root or REPO_ROOT
+        self._idle_seconds = idle_seconds or float(os.environ.get("CHARLA_WS_IDLE_SECONDS", "600"))
+        self._max_seconds = max_seconds or float(os.environ.get("CHARLA_WS_MAX_SECONDS", "7200"))
+        self._env = EnvOverlay()
+        self._moto = MotoServer(host)
+        self._pool: cognito.UserPool | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._invoker: LambdaInvoker | None = None
+        self._rest: RestGateway | None = None
+        self._ws: WebSocketGateway | None = None
+        self._scheduler: Scheduler | None = None
+        self._listener: socket.socket | None = None
+        self.port = 0
+        self.demo_email = DEMO_EMAIL
+        self.demo_password = ""
+        self.demo_agent_id = ""
+        self.app: ModuleType | None = None
+
+    # --- addresses -----------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + API_PREFIX
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/ws"
+
+    @property
+    def console_url(self) -> str:
+        return self.base_url + "/agent/"
+
+    @property
+    def management_url(self) -> str:
+        return self.base_url + MANAGEMENT_PREFIX
+
+    @property
+    def moto_url(self) -> str:
+        return self._moto.url
+
+    @property
+    def user_pool_id(self) -> str:
+        return self._user_pool().pool_id
+
+    @property
+    def user_pool_arn(self) -> str:
+        return self._user_pool().pool_arn
+
+    @property
+    def client_id(self) -> str:
+        return self._user_pool().client_id
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> LocalStack:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        # Bound first: the app's environment must name the port before it is imported, and a busy
+        # port should fail before anything else starts.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self._requested_port))
+        except OSError as error:
+            listener.close()
+            raise OSError(f"cannot listen on {self.host}:{self._requested_port}: {error}") from error
+        listener.listen(128)
+        self._listener = listener
+        self.port = listener.getsockname()[1]
+
+        self._env.set(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                # Anything that could lead the SDK to a real account or away from moto.
+                "AWS_SESSION_TOKEN": None,
+                "AWS_SECURITY_TOKEN": None,
+                "AWS_PROFILE": None,
+                "AWS_DEFAULT_PROFILE": None,
+                "AWS_ENDPOINT_URL": None,
+                "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": None,
+            }
+        )
+        self._moto.start()
+        self._env.set(self._moto.endpoint_environment())
+
+        idp = cognito.client(REGION)
+        self._pool = cognito.create_pool(idp)
+        self._env.set(
+            {
+                "CHARLA_TABLE_PREFIX": "charla-local",
+                "CHARLA_STAGE": "local",
+                "COGNITO_USER_POOL_ID": self._pool.pool_id,
+                "COGNITO_CLIENT_ID": self._pool.client_id,
+                "COGNITO_USER_POOL_ARN": self._pool.pool_arn,
+                "WS_MANAGEMENT_URL": self.management_url,
+            }
+        )
+        boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
+
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+        self._app_data.reset_clients()
+        self._app_data.create_tables()
+        self.demo_password = cognito.new_password()
+        self.demo_agent_id = self.create_agent(
+            DEMO_EMAIL, self.demo_password, DEMO_NAME, role="admin", accepting=True
+        )
+        localhost = f"http://localhost:{self.port}"
+        self._app_data.save_settings({"allowed_origins": [self.base_url, localhost]})
+
+        self.app = self._import_app()
+        chalice_app = self.app.app
+        self._invoker = LambdaInvoker(chalice_app.app_name, STAGE)
+        verifier = CognitoJwtVerifier(
+            region=REGION,
+            pool_id=self._pool.pool_id,
+            client_id=self._pool.client_id,
+            jwks_url=f"{self.moto_url}/{self._pool.pool_id}/.well-known/jwks.json",
+        )
+        domain = f"{self.host}:{self.port}"
+        self._rest = RestGateway(chalice_app, verifier, domain)
+        ws_handlers = {
+            route_key: (config.name, chalice_app.handler_map[config.name])
+            for route_key, config in chalice_app.websocket_handlers.items()
+        }
+        self._ws = WebSocketGateway(ws_handlers, self._invoker, domain, self._idle_seconds, self._max_seconds)
+        self._scheduler = Scheduler(
+            schedules(chalice_app, self.app),
+            self._invoker,
+            rule_prefix=f"{chalice_app.app_name}-{STAGE}",
+            region=REGION,
+        )
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="charla-local", daemon=True)
+        self._thread.start()
+        self._call(self._serve(listener))
+
+    def _import_app(self) -> ModuleType:
+        # Every Chalice() appends itself to AWS_EXECUTION_ENV (its user agent).
+        self._env.remember("AWS_EXECUTION_ENV")
+        # Reloaded on every start: module-level setup (the authorizer's pool ARN, for one) must
+        # see this stack's environment, as a cold Lambda would.
+        existing = sys.modules.get(self._app_module_name)
+        if existing is not None:
+            return importlib.reload(existing)
+        return importlib.import_module(self._app_module_name)
+
+    async def _serve(self, listener: socket.socket) -> None:
+        assert self._rest and self._ws and self._scheduler
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        static = StaticSite(self.root, self.base_url, self.ws_url)
+        app.add_routes(static.routes())
+        app.add_routes(ManagementApi(self._ws).routes())
+        app.add_routes(
+            [
+                web.get("/ws", self._ws.handle),
+                web.route("*", API_PREFIX, self._rest.handle),
+                web.route("*", API_PREFIX + "/{tail:.*}", self._rest.handle),
+                web.get("/_local/connections", self._local_connections),
+                web.post("/_local/connections/{connection_id}/drop", self._local_drop),
+                web.post("/_local/schedules/{name}", self._local_schedule),
+            ]
+        )
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, listener).start()
+        self._scheduler.start()
+
+    def stop(self) -> None:
+        """Stop serving, close sockets (firing $disconnect), stop moto and restore os.environ."""
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            try:
+                self._call(self._shutdown(), timeout=30)
+            except Exception:
+                # Still stop moto and restore the environment below.
+                log.exception("the local stack did not shut down cleanly")
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=10)
+        if self._loop is not None and not self._loop.is_running():
+            self._loop.close()
+        self._loop = self._thread = None
+        for part in (self._invoker, self._rest):
+            if part is not None:
+                part.shutdown()
+        self._invoker = self._rest = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        self._moto.stop()
+        try:
+            self._app_data.reset_clients()
+        finally:
+            self._env.restore()
+
+    async def _shutdown(self) -> None:
+        if self._scheduler is not None:
+            await self._scheduler.stop()
+        if self._ws is not None:
+            await self._ws.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- helpers for tests and the console -------------------------------------------------------
+
+    def create_agent(
+        self, email: str, password: str, name: str, role: str = "agent", accepting: bool = True
+    ) -> str:
+        """A Cognito user in group `role` with an agent profile; returns the agent id (sub)."""
+        pool = self._user_pool()
+        agent_id = cognito.create_user(
+            cognito.client(REGION), pool, email=email, password=password, name=name, group=role
+        )
+        self._app_data.ensure_profile(
+            agent_id=agent_id, email=email, name=name, role=role, accepting=accepting
+        )
+        return agent_id
+
+    def sign_in(self, email: str, password: str) -> dict[str, Any]:
+        """Cognito's AuthenticationResult for a user, as the console receives it."""
+        return cognito.sign_in(cognito.client(REGION), self._user_pool(), email, password)
+
+    def id_token(self, email: str, password: str) -> str:
+        return str(self.sign_in(email, password)["IdToken"])
+
+    def connection_ids(self) -> list[str]:
+        return self._call(self._connection_ids())
+
+    def drop_connection(self, connection_id: str) -> bool:
+        """Cut a live WebSocket abruptly (no close handshake); False if it isn't live."""
+        return self._call(self._drop(connection_id))
+
+    def schedule_names(self) -> list[str]:
+        return self._scheduler.names() if self._scheduler else []
+
+    def run_schedule(self, name: str) -> Any:
+        """Run a scheduled function now instead of waiting for its rate."""
+        assert self._scheduler is not None, "start() first"
+        return self._call(self._scheduler.run(name), timeout=120)
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _user_pool(self) -> cognito.UserPool:
+        if self._pool is None:
+            raise RuntimeError("the stack is not started")
+        return self._pool
+
+    def _call(self, coro: Any, timeout: float = 30) -> Any:
+        assert self._loop is not None, "start() first"
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _connection_ids(self) -> list[str]:
+        return self._ws.ids() if self._ws else []
+
+    async def _drop(self, connection_id: str) -> bool:
+        conn = self._ws.get(connection_id) if self._ws else None
+        if conn is None:
+            return False
+        assert self._ws is not None
+        self._ws.drop(conn)
+        return True
+
+    async def _local_connections(self, request: web.Request) -> web.Response:
+        return web.json_response(await self._connection_ids())
+
+    async def _local_drop(self, request: web.Request) -> web.Response:
+        dropped = await self._drop(request.match_info["connection_id"])
+        return web.Response(status=204 if dropped else 404)
+
+    async def _local_schedule(self, request: web.Request) -> web.Response:
+        assert self._scheduler is not None
+        name = request.match_info["name"]
+        if name not in self._scheduler.names():
+            return web.json_response({"message": f"no schedule {name}"}, status=404)
+        await self._scheduler.run(name)
+        return web.Response(status=204)

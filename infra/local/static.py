@@ -1,0 +1,130 @@
+"""Static files: the demo website, the widget, the agent console and their runtime.json."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from aiohttp import web
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+DEMO_DIR = Path(__file__).parent / "demo"
+# The widget is fetched from customers' sites, so its files (and the CDN serving them on AWS) must
+# answer cross-origin requests.
+_PUBLIC_CORS = {"Access-Control-Allow-Origin": "*"}
+_NOT_BUILT = (
+    "{name} is not built: {folder} is missing.\n"
+    "Run the asset build (make assets, i.e. npm run build) and reload this page.\n"
+)
+
+
+def html_headers(csp: str = CSP) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+    }
+
+
+def demo_csp(widget_origin: str, ws_origin: str) -> str:
+    """The demo site's policy: the standard one, plus the widget's origin.
+
+    The demo page plays a customer's site, which must allow the widget's origin. Reached at the
+    same origin this adds nothing; reached as localhost (allowed too) it keeps the widget
+    working cross-origin, as it runs on a real site.
+    """
+    extra = {
+        "script-src": widget_origin,
+        "style-src": widget_origin,
+        "img-src": widget_origin,
+        "connect-src": f"{widget_origin} {ws_origin}",
+    }
+    parts = []
+    for part in CSP.split("; "):
+        name = part.split(" ", 1)[0]
+        parts.append(f"{part} {extra[name]}" if name in extra else part)
+    return "; ".join(parts)
+
+
+class StaticSite:
+    def __init__(self, root: Path, base_url: str, ws_url: str) -> None:
+        self._widget = root / "widget" / "dist"
+        self._agent = root / "agent-ui" / "dist"
+        self._base_url = base_url
+        self._runtime = {"api": f"{base_url}/api", "ws": ws_url}
+        ws_origin = ws_url.rsplit("/", 1)[0]
+        self._demo_csp = demo_csp(base_url, ws_origin)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/", self.demo),
+            web.get("/demo/{path:.+}", self.demo_asset),
+            web.get("/widget/runtime.json", self.widget_runtime),
+            web.get("/agent/runtime.json", self.runtime),
+            web.get("/widget/{path:.*}", self.widget),
+            web.get("/agent", self.agent_redirect),
+            web.get("/agent/{path:.*}", self.agent),
+        ]
+
+    async def demo(self, request: web.Request) -> web.Response:
+        template = (DEMO_DIR / "index.html").read_text(encoding="utf-8")
+        page = template.replace("{{LOADER_URL}}", f"{self._base_url}/widget/loader.js")
+        return web.Response(text=page, content_type="text/html", headers=html_headers(self._demo_csp))
+
+    async def demo_asset(self, request: web.Request) -> web.StreamResponse:
+        return _file(DEMO_DIR, request.match_info["path"], "The demo site")
+
+    async def runtime(self, request: web.Request) -> web.Response:
+        return web.json_response(self._runtime, headers={"Cache-Control": "no-cache"})
+
+    async def widget_runtime(self, request: web.Request) -> web.Response:
+        response = await self.runtime(request)
+        response.headers.update(_PUBLIC_CORS)
+        return response
+
+    async def widget(self, request: web.Request) -> web.StreamResponse:
+        response = _file(self._widget, request.match_info["path"], "The widget")
+        response.headers.update(_PUBLIC_CORS)
+        return response
+
+    async def agent_redirect(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPMovedPermanently("/agent/")
+
+    async def agent(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        # The console routes on the client; an extension-less path is one of its pages.
+        if not path or "." not in path.rsplit("/", 1)[-1]:
+            path = "index.html"
+        return _file(self._agent, path, "The agent console")
+
+
+def _file(folder: Path, relative: str, name: str) -> web.StreamResponse:
+    if not folder.is_dir():
+        return web.Response(
+            status=503,
+            text=_NOT_BUILT.format(name=name, folder=_shown(folder)),
+            headers={"X-Content-Type-Options": "nosniff", "Retry-After": "5"},
+        )
+    base = folder.resolve()
+    target = (base / (relative or "index.html")).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    if base not in target.parents or not target.is_file():
+        raise web.HTTPNotFound()
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
+    if content_type == "text/html":
+        headers = html_headers()
+    if content_type in ("application/javascript", "text/javascript"):
+        headers["Content-Type"] = "text/javascript; charset=utf-8"
+    else:
+        headers["Content-Type"] = content_type
+    return web.FileResponse(target, headers=headers)
+
+
+def _shown(folder: Path) -> str:
+    # Relative to the repo, so no machine's layout leaks into a page or a log.
+    return f"{folder.parent.name}/{folder.name}/"

@@ -1,0 +1,49 @@
+"""Shared pieces for the browser tests: the local stack, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from infra.local.stack import LocalStack
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium keeps trying to reach Google's hosts, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def sign_in(page: Page, stack: LocalStack, email: str, password: str) -> None:
+    page.goto(stack.console_url)
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("status-toggle")).to_be_visible()
+
+
+def open_widget(page: Page, stack: LocalStack) -> None:
+    page.goto(stack.base_url + "/")
+    page.get_by_test_id("charla-launcher").click()
+    expect(page.get_by_test_id("charla-panel")).to_be_visible()
+
+
+def visitor_says(page: Page, text: str) -> None:
+    page.get_by_test_id("charla-input").fill(text)
+    page.get_by_test_id("charla-send").click()
