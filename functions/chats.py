@@ -181,15 +181,20 @@ def close(principal: Principal, chat_id: str) -> Chat:
     chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(
         principal, chat_id
     )
+    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
+    return end(chat, closed_by=principal.key, note=f"{who} closed the chat.")
+
+
+def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
+    """Closes a chat once, whoever asks first; frees its agents and tells both sides why."""
     if chat.status == "closed":
         return chat
-    now = clock.now_iso()
     try:
         chat.update(
             actions=[
                 Chat.status.set("closed"),
-                Chat.closed_at.set(now),
-                Chat.closed_by.set(principal.key),
+                Chat.closed_at.set(clock.now_iso()),
+                Chat.closed_by.set(closed_by),
                 Chat.queue_pk.remove(),
                 Chat.queued_at.remove(),
                 Chat.open_pk.remove(),
@@ -199,14 +204,13 @@ def close(principal: Principal, chat_id: str) -> Chat:
             condition=Chat.status != "closed",
         )
     except UpdateError:
-        return Chat.get(chat_id, consistent_read=True)  # closed by someone else meanwhile
+        return Chat.get(chat.chat_id, consistent_read=True)  # closed by someone else meanwhile
     _forget_open_chat(chat)
     for agent_id in chat.agent_ids or ():
-        routing.release(agent_id, chat_id)
+        routing.release(agent_id, chat.chat_id)
     for agent_id in chat.invited_ids or ():
-        Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat_id})])
-    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
-    chat = post_system(chat, f"{who} closed the chat.", allow_closed=True)
+        Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat.chat_id})])
+    chat = post_system(chat, note, allow_closed=True)
     announce_to_all_agents(chat)
     if chat.agent_ids:
         drain_queue()

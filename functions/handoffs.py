@@ -42,11 +42,17 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
     target = _target(to_agent_id, principal)
     if target.agent_id in (chat.agent_ids or set()):
         raise CharlaError("conflict", f"{target.name} is already in this chat.")
-    mine = set(presence.connection_ids(principal)) & set(chat.agent_conns or ())
-    theirs = set(presence.connection_ids(Principal("agent", target.agent_id)))
+    note = f"{principal.name or 'An agent'} transferred the chat to {target.name}."
+    return move(chat, principal.id, target, note)
+
+
+def move(chat: Chat, from_agent_id: str, target: Agent, note: str) -> Chat:
+    """Hands an active chat from one agent to another; the transcript stays with the chat."""
+    leaving = set(presence.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
+    joining = set(presence.connection_ids(Principal("agent", target.agent_id)))
     # One update can't both ADD and DELETE on agent_ids, so the new set is written whole,
     # on the condition that nobody changed it since we read it.
-    agent_ids = (set(chat.agent_ids or ()) - {principal.id}) | {target.agent_id}
+    agent_ids = (set(chat.agent_ids or ()) - {from_agent_id}) | {target.agent_id}
     actions = [
         Chat.assignee_id.set(target.agent_id),
         Chat.agent_ids.set(agent_ids),
@@ -54,23 +60,23 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
         Chat.unanswered_pk.set(UNANSWERED),
         Chat.assigned_at.set(clock.now_iso()),
     ]
-    if mine:
-        actions.append(Chat.agent_conns.delete(mine))
+    if leaving:
+        actions.append(Chat.agent_conns.delete(leaving))
     try:
         chat.update(
             actions=actions,
             condition=(Chat.status == "active") & (Chat.agent_ids == set(chat.agent_ids or ())),
         )
-        if theirs:
-            chat.update(actions=[Chat.agent_conns.add(theirs)])
+        if joining:
+            chat.update(actions=[Chat.agent_conns.add(joining)])
     except UpdateError:
         raise CharlaError("conflict", "The chat changed meanwhile; reload it.") from None
-    routing.release(principal.id, chat.chat_id)
+    routing.release(from_agent_id, chat.chat_id)
     routing.claim(target.agent_id, chat.chat_id)
-    chat = chats.post_system(chat, f"{principal.name or 'An agent'} transferred the chat to {target.name}.")
+    chat = chats.post_system(chat, note)
     chats.announce(chat)
     # The previous agent's tabs left the fan-out list, so they are told directly.
-    notify.to_connections(sorted(mine), {"type": "chat", "chat": chats.view(chat)})
+    notify.to_connections(sorted(leaving), {"type": "chat", "chat": chats.view(chat)})
     return chat
 
 

@@ -127,6 +127,7 @@ class Chat(CharlaModel):
     rating = UnicodeAttribute(null=True)
     rating_comment = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
+    offline_offered_at = UnicodeAttribute(null=True)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)

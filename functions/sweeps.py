@@ -1,14 +1,74 @@
-"""The every-minute sweep. Each part queries a sparse index for what is due, never the history."""
+"""The every-minute sweep. Each part queries a sparse index for what is due, never the history.
+
+Due items carry their deadline as the index's range key, so a sweep reads the due items and
+nothing else, however many chats have ever closed.
+"""
 
 from __future__ import annotations
 
-from functions import clock, notify
-from functions.models import LIVE, Connection
+import logging
+
+from functions import chats, clock, handoffs, notify, routing, settings
+from functions.errors import CharlaError
+from functions.models import LIVE, OPEN, QUEUE, UNANSWERED, Chat, Connection
+
+log = logging.getLogger(__name__)
 
 # Clients ping every 4 minutes; two missed pings and API Gateway's 10-minute idle cut-off
 # mean the connection is dead even if its $disconnect never arrived.
 STALE_AFTER_S = 11 * 60
 PAGE = 100
+
+
+def unanswered_chats() -> int:
+    """Chats whose agent hasn't answered in time move on to another available agent."""
+    timeout = int(settings.get_settings()["unanswered_timeout_s"])
+    cutoff = clock.iso_ago(timeout)
+    moved = 0
+    for due in Chat.unanswered_index.query(UNANSWERED, Chat.assigned_at < cutoff, limit=PAGE):
+        chat = Chat.get(due.chat_id, consistent_read=True)
+        if chat.status != "active" or chat.unanswered_pk is None or not chat.assignee_id:
+            continue
+        target = routing.pick_agent(routing.routable_agents(), frozenset(chat.agent_ids or ()))
+        if target is None:
+            continue  # nobody free: the chat stays with its agent and is looked at next minute
+        previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(chat.assignee_id, "The agent")
+        note = f"{previous} did not answer within {timeout} s; {target.name} takes over."
+        try:
+            handoffs.move(chat, chat.assignee_id, target, note)
+            moved += 1
+        except CharlaError as error:
+            log.info("unanswered chat %s not moved: %s", chat.chat_id, error.message)
+    return moved
+
+
+def long_waits() -> int:
+    """Visitors queued for too long are offered the offline form, once."""
+    minutes = int(settings.get_settings()["queue_timeout_min"])
+    cutoff = clock.iso_ago(minutes * 60)
+    offered = 0
+    for chat in Chat.queue_index.query(QUEUE, Chat.queued_at < cutoff, limit=PAGE):
+        if chat.offline_offered_at:
+            continue
+        chat.update(actions=[Chat.offline_offered_at.set(clock.now_iso())])
+        frame = {"type": "offer_offline", "chat_id": chat.chat_id, "waited_min": minutes}
+        notify.to_chat(chat, frame, agent=False)
+        offered += 1
+    return offered
+
+
+def idle_chats() -> int:
+    """Open chats with no message for K minutes close, with a note to both sides."""
+    minutes = int(settings.get_settings()["idle_timeout_min"])
+    cutoff = clock.iso_ago(minutes * 60)
+    closed = 0
+    for due in Chat.open_index.query(OPEN, Chat.last_activity_at < cutoff, limit=PAGE):
+        chat = Chat.get(due.chat_id, consistent_read=True)
+        if chat.status == "closed":
+            continue
+        chats.end(chat, closed_by="system", note=f"The chat closed after {minutes} minutes without messages.")
+        closed += 1
+    return closed
 
 
 def stale_connections() -> int:
@@ -23,4 +83,9 @@ def stale_connections() -> int:
 
 
 def run() -> dict[str, int]:
-    return {"stale_connections": stale_connections()}
+    return {
+        "unanswered_chats": unanswered_chats(),
+        "long_waits": long_waits(),
+        "idle_chats": idle_chats(),
+        "stale_connections": stale_connections(),
+    }
