@@ -10,8 +10,10 @@ from functions import (
     chats,
     connect_tickets,
     messages,
+    reports,
     rest,
     sessions,
+    summaries,
     sweeps,
     visitors,
     ws_actions,
@@ -149,6 +151,23 @@ def canned_delete(shortcut):
     return Response("", status_code=204)
 
 
+@app.route("/agent/reports", authorizer=cognito)
+def agent_report():
+    request = app.current_request
+    params = request.query_params or {}
+    return reports.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+
+
+@app.route("/agent/reports/csv", authorizer=cognito)
+def agent_report_csv():
+    request = app.current_request
+    params = request.query_params or {}
+    data = reports.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    filename = f"charla-{data['subject']}-{data['from']}-{data['to']}.csv"
+    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(reports.to_csv(data), headers=headers)
+
+
 # --- WebSocket -------------------------------------------------------------------------------
 
 
@@ -176,3 +195,8 @@ def ws_disconnect(event):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep(event):
     return sweeps.run()
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def daily_summary(event):
+    return {"sent": summaries.send_if_due()}

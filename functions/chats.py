@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from functions import access, clock, messages, notify, presence, routing, settings, visitors
+from functions import access, clock, messages, notify, presence, routing, settings, stats, visitors
 from functions.errors import CharlaError, bad_request
 from functions.models import OPEN, QUEUE, Agent, Chat, Visitor
 from functions.principals import Principal
@@ -211,6 +211,7 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
     for agent_id in chat.invited_ids or ():
         Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat.chat_id})])
     chat = post_system(chat, note, allow_closed=True)
+    stats.chat_ended(chat)
     announce_to_all_agents(chat)
     if chat.agent_ids:
         drain_queue()
@@ -282,9 +283,11 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise bad_request(f"`comment` must be text of at most {MAX_COMMENT} characters.")
     chat = access.chat_for_write(principal, chat_id)
+    previous = chat.rating
     actions: list[Action] = [Chat.rating.set(str(rating))]
     actions.append(Chat.rating_comment.set(comment) if comment else Chat.rating_comment.remove())
     chat.update(actions=actions)
+    stats.chat_rated(chat, str(rating), previous)
     announce(chat)
     return chat
 

@@ -10,6 +10,7 @@ import os
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -347,6 +348,17 @@ class TicketRequesterIndex(GlobalSecondaryIndex["Ticket"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class TicketVisitorIndex(GlobalSecondaryIndex["Ticket"]):
+    """A visitor's own tickets (the widget); sparse: only tickets that came from a visitor."""
+
+    class Meta:
+        index_name = "visitor_index"
+        projection = AllProjection()
+
+    visitor_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class Ticket(CharlaModel):
     class Meta(_Meta):
         table_name = _table("tickets")
@@ -355,7 +367,8 @@ class Ticket(CharlaModel):
     subject = UnicodeAttribute()
     status = UnicodeAttribute(default="open")  # open | pending | solved | spam
     source = UnicodeAttribute()  # chat | offline_form | email
-    requester_email = UnicodeAttribute()
+    # Lower-cased. Absent for a ticket made from an anonymous chat (the requester reads it in the widget).
+    requester_email = UnicodeAttribute(null=True)
     requester_name = UnicodeAttribute(null=True)
     visitor_id = UnicodeAttribute(null=True)
     chat_id = UnicodeAttribute(null=True)
@@ -365,10 +378,13 @@ class Ticket(CharlaModel):
     updated_at = UnicodeAttribute()
     last_seq = NumberAttribute(default=0)
     version = NumberAttribute(default=1)
+    # The requester's latest Message-ID, so replies carry In-Reply-To and thread in their mail client.
+    last_inbound_message_id = UnicodeAttribute(null=True)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()
     requester_index = TicketRequesterIndex()
+    visitor_index = TicketVisitorIndex()
 
 
 class TicketEvent(CharlaModel):
@@ -382,6 +398,7 @@ class TicketEvent(CharlaModel):
     kind = UnicodeAttribute()  # message | note | status | attachment
     author = UnicodeAttribute()  # requester | agent | system
     author_id = UnicodeAttribute(null=True)
+    author_name = UnicodeAttribute(null=True)
     body = UnicodeAttribute(null=True)
     data: MapAttribute = MapAttribute(null=True)
     ts = UnicodeAttribute()
@@ -400,6 +417,31 @@ class CannedResponse(CharlaModel):
     shortcut = UnicodeAttribute(range_key=True)
     text = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+class DailyStat(CharlaModel):
+    """Counters for one day (in the organisation's timezone), for the team or one agent.
+
+    Updated with ADD when a chat ends, so a report over N days reads at most N items per row key.
+    """
+
+    class Meta(_Meta):
+        table_name = _table("stats")
+
+    day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD
+    key = UnicodeAttribute(range_key=True)  # "team", "agent#<id>", or "summary-sent"
+    chats = NumberAttribute(default=0)
+    missed = NumberAttribute(default=0)
+    offline_messages = NumberAttribute(default=0)
+    first_responses = ListAttribute(of=NumberAttribute, null=True)  # seconds, for the median
+    duration_sum = NumberAttribute(default=0)
+    duration_count = NumberAttribute(default=0)
+    good = NumberAttribute(default=0)
+    bad = NumberAttribute(default=0)
+    by_hour: MapAttribute = MapAttribute(null=True)  # "00".."23" -> chats started that hour (team row)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -425,6 +467,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Ticket,
     TicketEvent,
     CannedResponse,
+    DailyStat,
     Settings,
 )
 
@@ -435,3 +478,55 @@ def _drop_cached_connections() -> None:
 
 
 aws.on_reset(_drop_cached_connections)
+
+
+# --- tickets: search terms, mail threading, attachments ------------------------------------
+
+
+class TicketTerm(CharlaModel):
+    """Inverted index of subject words: ticket search by subject is a Query, newest first."""
+
+    class Meta(_Meta):
+        table_name = _table("ticket-terms")
+
+    term = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)  # "<created_at>#<ticket_id>"
+    ticket_id = UnicodeAttribute()
+
+
+class MailId(CharlaModel):
+    """Mail threading and idempotency: `ses:<SES message id>` and `msg:<Message-ID>` name a ticket;
+    `obj:<bucket>/<key>` marks an inbound mail object as processed (S3 may deliver an event twice)."""
+
+    class Meta(_Meta):
+        table_name = _table("mail-ids")
+
+    mail_id = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+
+class TicketAttachment(CharlaModel):
+    """A file in the attachments bucket at `tickets/<ticket_id>/<attachment_id>`.
+
+    `pending` until the upload is checked (HeadObject); `seq` is set once a timeline entry uses it, and
+    `internal` when that entry is a note, which keeps it from the requester.
+    """
+
+    class Meta(_Meta):
+        table_name = _table("ticket-attachments")
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    attachment_id = UnicodeAttribute(range_key=True)
+    name = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    state = UnicodeAttribute()  # pending | stored
+    source = UnicodeAttribute()  # upload | email
+    internal = BooleanAttribute(default=False)
+    seq = NumberAttribute(null=True)
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = (*ALL_MODELS, TicketTerm, MailId, TicketAttachment)

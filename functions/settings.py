@@ -30,6 +30,12 @@ DEFAULTS: dict[str, Any] = {
     "summary_hour": 8,
     "summary_timezone": "UTC",
     "support_email": "support@example.com",
+    # The offline form the widget shows when nobody is accepting chats (functions/offline_form.py).
+    "offline_form_fields": [
+        {"name": "name", "label": "Name", "type": "text", "required": True},
+        {"name": "email", "label": "Email", "type": "email", "required": True},
+        {"name": "message", "label": "Message", "type": "textarea", "required": True},
+    ],
 }
 
 _cache: dict[str, Any] = {"at": 0.0, "values": None}
