@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -14,7 +14,7 @@ from functions.errors import CharlaError
 from functions.models import DailyStat
 from tests.actors import Socket, new_agent, new_visitor, start_chat
 
-DAY = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def _chat(agent_principal, *, answer_after_s: int | None, last_s: int, rating: str | None = None) -> None:
@@ -23,7 +23,7 @@ def _chat(agent_principal, *, answer_after_s: int | None, last_s: int, rating: s
     visitor = Socket(new_visitor())
     chat_id = start_chat(visitor)["chat_id"]
     visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "q", "text": "hi"})
-    start = datetime.now(timezone.utc)
+    start = datetime.now(UTC)
     if answer_after_s is not None:
         with time_machine.travel(start + timedelta(seconds=answer_after_s), tick=False):
             agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "a", "text": "hello"})
@@ -93,9 +93,9 @@ def test_csv_export_has_a_row_per_day(day_of_chats):
 def test_the_daily_summary_goes_out_once_in_the_chosen_hour(day_of_chats):
     boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="example.com")
     settings.save_settings({"summary_hour": 8, "summary_timezone": "Europe/Madrid", "wait_threshold_s": 45})
-    assert summaries.send_if_due(datetime(2026, 11, 21, 6, 30, tzinfo=timezone.utc)) == 0  # 07:30 Madrid
-    assert summaries.send_if_due(datetime(2026, 11, 21, 7, 30, tzinfo=timezone.utc)) == 1  # 08:30 Madrid
-    assert summaries.send_if_due(datetime(2026, 11, 21, 7, 45, tzinfo=timezone.utc)) == 0  # already sent
+    assert summaries.send_if_due(datetime(2026, 11, 21, 6, 30, tzinfo=UTC)) == 0  # 07:30 Madrid
+    assert summaries.send_if_due(datetime(2026, 11, 21, 7, 30, tzinfo=UTC)) == 1  # 08:30 Madrid
+    assert summaries.send_if_due(datetime(2026, 11, 21, 7, 45, tzinfo=UTC)) == 0  # already sent
     message = _sent()[-1]
     assert message["to"] == [f"{day_of_chats.id}@example.com"]
     assert "Chats handled:          3" in message["body"]
