@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 STAGE ?= dev
 
-.PHONY: run test check lint typecheck unit assets package bench clean
+.PHONY: run test check lint typecheck unit assets package bench clean deploy status destroy create-admin template
 
 run: $(VENV_STAMP) assets
 	$(PY) -m infra.local
@@ -41,6 +41,23 @@ bench: $(VENV_STAMP) assets
 
 clean:
 	rm -rf build .local widget/dist agent-ui/dist
+
+# Deploying to AWS (docs/operations.md): make deploy STAGE=prod ADMIN_EMAIL=you@example.com
+deploy: $(VENV_STAMP) assets
+	$(PY) -m infra.aws deploy --stage $(STAGE) $(if $(ADMIN_EMAIL),--admin-email $(ADMIN_EMAIL)) $(foreach p,$(PARAMS),--param $(p))
+
+status: $(VENV_STAMP)
+	$(PY) -m infra.aws status --stage $(STAGE)
+
+destroy: $(VENV_STAMP)
+	$(PY) -m infra.aws destroy --stage $(STAGE) $(if $(DELETE_DATA),--delete-data)
+
+create-admin: $(VENV_STAMP)
+	$(PY) -m infra.aws create-admin --stage $(STAGE) --email $(ADMIN_EMAIL)
+
+# Builds and lints the CloudFormation template without an AWS account.
+template: $(VENV_STAMP)
+	$(PY) -m infra.aws template --stage $(STAGE)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)

@@ -7,6 +7,7 @@ repeats, and a retried send is stored once.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from functions.principals import Principal
 
 MAX_TEXT = 4000
 PAGE_SIZE = 100
+# API Gateway refuses a post over 128 KB; 100 messages of 4,000 multi-byte characters exceed it.
+PAGE_BYTES = 96 * 1024
 CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ATTEMPTS = 6
 
@@ -143,13 +146,16 @@ def page(principal: Principal, chat_id: str, after: object) -> dict[str, object]
     items = list(
         Message.query(chat_id, Message.seq > after, limit=PAGE_SIZE + 1, consistent_read=True)
     )
-    more = len(items) > PAGE_SIZE
-    items = items[:PAGE_SIZE]
-    return {
-        "chat_id": chat_id,
-        "messages": [view(m) for m in items],
-        "next_after": items[-1].seq if more else None,
-    }
+    views: list[dict[str, object]] = []
+    size = 0
+    for message in items[:PAGE_SIZE]:
+        shown = view(message)
+        size += len(json.dumps(shown, ensure_ascii=False).encode())
+        if views and size > PAGE_BYTES:
+            break
+        views.append(shown)
+    more = len(views) < len(items)
+    return {"chat_id": chat_id, "messages": views, "next_after": views[-1]["seq"] if more else None}
 
 
 def view(message: Message) -> dict[str, object]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from functions import fanout
@@ -96,3 +98,17 @@ def test_a_closed_chat_takes_no_more_messages(chat):
     visitor.send({"action": "close", "chat_id": chat_id})
     frames = visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "late", "text": "hello?"})
     assert [f["code"] for f in frames if f["type"] == "error"] == ["conflict"]
+
+
+def test_a_resume_page_stays_under_api_gateways_128_kb_post_limit(chat):
+    visitor, _agent, chat_id = chat
+    for i in range(40):
+        visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": f"m{i}", "text": "ñ" * 4000})
+    seen, after, sizes = [], 0, []
+    while after is not None:
+        frames = visitor.send({"action": "resume", "chat_id": chat_id, "after_seq": after})
+        sizes.append(len(json.dumps(frames[0], ensure_ascii=False).encode()))
+        seen += [m["seq"] for m in frames[0]["messages"]]
+        after = frames[0]["next_after"]
+    assert seen == list(range(1, 41))
+    assert max(sizes) < 128 * 1024 and len(sizes) > 1

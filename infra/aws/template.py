@@ -1,0 +1,325 @@
+"""Builds Charla's one CloudFormation template with `chalice package --merge-template`.
+
+Chalice generates the functions and both APIs; `resources.yaml` holds the hand-written resources;
+this module derives the rest from code, so nothing is typed twice:
+
+- the tables, from the PynamoDB models (tables.py);
+- for every function Chalice generated: its environment, a fixed name, a log group with
+  retention, and error and throttle alarms;
+- the Lambda role's policy, narrowed to this stack's tables, buckets, queue and WebSocket API;
+- the Cognito authorizer, pointed at the stack's own user pool.
+
+Chalice runs twice: once to learn what it generates (function names, the WebSocket stage), then
+with the merge template. Both runs take about a second once the dependency zip is cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.aws import tables
+
+ROOT = Path(__file__).resolve().parents[2]
+RESOURCES = Path(__file__).with_name("resources.yaml")
+
+# No Scan: the design forbids it on every path, and the role makes that a hard rule.
+# TransactWriteItems needs the per-item actions (and ConditionCheckItem) on each table.
+DYNAMODB_ACTIONS = [
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+]
+
+
+@dataclass(frozen=True)
+class Package:
+    directory: Path
+    template: dict[str, Any]
+
+    @property
+    def template_path(self) -> Path:
+        return self.directory / "sam.json"
+
+    @property
+    def zip_path(self) -> Path:
+        return self.directory / "deployment.zip"
+
+
+def _chalice() -> str:
+    beside = Path(sys.executable).with_name("chalice")
+    found = str(beside) if beside.exists() else shutil.which("chalice")
+    if not found:
+        raise RuntimeError("chalice is not installed: run `make` once to create the virtualenv")
+    return found
+
+
+def chalice_package(stage: str, out_dir: Path, merge_template: Path | None = None,
+                    region: str = "us-east-1") -> Package:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    command = [_chalice(), "package", "--stage", stage]
+    if merge_template is not None:
+        command += ["--merge-template", str(merge_template.resolve())]
+    command.append(str(out_dir.resolve()))
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"chalice package failed:\n{result.stdout}{result.stderr}")
+    return Package(out_dir, json.loads((out_dir / "sam.json").read_text()))
+
+
+def build(stage: str, out_dir: Path, region: str = "us-east-1") -> Package:
+    """The deployable package: `out_dir/package/{sam.json,deployment.zip}`."""
+    base = chalice_package(stage, out_dir / "base", region=region)
+    merge_path = out_dir / "merge.json"
+    merge_path.write_text(json.dumps(merge_template(base.template), indent=2) + "\n")
+    shutil.rmtree(base.directory)
+    return chalice_package(stage, out_dir / "package", merge_template=merge_path, region=region)
+
+
+# --- the merge template ------------------------------------------------------------------------
+
+
+def load_resources() -> dict[str, Any]:
+    return dict(yaml.safe_load(RESOURCES.read_text()))
+
+
+def functions_of(template: dict[str, Any]) -> list[str]:
+    return sorted(n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function")
+
+
+def websocket_stage(template: dict[str, Any]) -> str:
+    # Chalice 1.34 names the WebSocket stage after api_gateway_stage (it ignores websocket_api_stage).
+    return str(template["Resources"]["WebsocketAPIStage"]["Properties"]["StageName"])
+
+
+def table_prefix(template: dict[str, Any]) -> str:
+    """The CHARLA_TABLE_PREFIX the functions get from .chalice/config.json: the tables must match."""
+    prefixes = {
+        template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        .get("CHARLA_TABLE_PREFIX")
+        for name in functions_of(template)
+    }
+    if len(prefixes) != 1 or None in prefixes:
+        raise ValueError(f"every function needs the same CHARLA_TABLE_PREFIX, found {prefixes}")
+    return str(prefixes.pop())
+
+
+def function_name(name: str) -> dict[str, str]:
+    # A fixed name gives a log group name known in advance, so the role can name it without a cycle.
+    return {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+
+
+def environment(ws_stage: str) -> dict[str, Any]:
+    """What the app reads besides CHARLA_TABLE_PREFIX (Chalice sets that from config.json)."""
+    return {
+        "COGNITO_USER_POOL_ID": {"Ref": "UserPool"},
+        "COGNITO_USER_POOL_ARN": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        "COGNITO_CLIENT_ID": {"Ref": "UserPoolClient"},
+        "WS_MANAGEMENT_URL": {
+            "Fn::Sub": f"https://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{ws_stage}"
+        },
+        "ATTACHMENTS_BUCKET": {"Ref": "AttachmentsBucket"},
+        "MAIL_BUCKET": {"Ref": "MailBucket"},
+        "WEBHOOK_QUEUE_URL": {"Ref": "WebhookQueue"},
+    }
+
+
+def _alarm(logical: str, suffix: str, description: str, metric: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": {"Fn::Sub": f"${{AWS::StackName}}-{logical}-{suffix}"},
+            "AlarmDescription": description,
+            **metric,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+        },
+    }
+
+
+def _lambda_metric(function: str, metric: str) -> dict[str, Any]:
+    return {
+        "Namespace": "AWS/Lambda",
+        "MetricName": metric,
+        "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}],
+        "Statistic": "Sum",
+        "Period": 300,
+    }
+
+
+def function_resources(name: str, ws_stage: str) -> dict[str, dict[str, Any]]:
+    log_group = f"{name}LogGroup"
+    return {
+        # Merged into Chalice's function: Environment.Variables joins the stage's own variables.
+        name: {
+            "DependsOn": [log_group],
+            "Properties": {"FunctionName": function_name(name),
+                           "Environment": {"Variables": environment(ws_stage)}},
+        },
+        log_group: {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+            "Properties": {
+                "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{name}"},
+                "RetentionInDays": {"Ref": "LogRetentionDays"},
+            },
+        },
+        f"{name}ErrorsAlarm": _alarm(
+            name, "errors", f"{name} raised or timed out (handled errors are responses, not these).",
+            _lambda_metric(name, "Errors"),
+        ),
+        f"{name}ThrottlesAlarm": _alarm(
+            name, "throttles", f"{name} was throttled: the account's concurrency limit was reached.",
+            _lambda_metric(name, "Throttles"),
+        ),
+    }
+
+
+def _throttle_metric(id_: str, metric: str, table: str, index: str | None = None) -> dict[str, Any]:
+    dimensions = [{"Name": "TableName", "Value": {"Ref": table}}]
+    if index:
+        dimensions.append({"Name": "GlobalSecondaryIndexName", "Value": index})
+    return {
+        "Id": id_,
+        "ReturnData": False,
+        "MetricStat": {
+            "Metric": {"Namespace": "AWS/DynamoDB", "MetricName": metric, "Dimensions": dimensions},
+            "Period": 300,
+            "Stat": "Sum",
+        },
+    }
+
+
+def table_alarm(logical: str, table: dict[str, Any]) -> dict[str, Any]:
+    """Read and write throttles of the table, plus write throttles of each GSI.
+
+    A GSI with a constant hash key (the queue, the live connections) is the first place to hit
+    a partition's 1,000 writes per second, and its throttling also throttles the table's writes.
+    """
+    metrics = [
+        _throttle_metric("reads", "ReadThrottleEvents", logical),
+        _throttle_metric("writes", "WriteThrottleEvents", logical),
+    ]
+    indexes = [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]
+    metrics += [_throttle_metric(f"gsi{n}", "WriteThrottleEvents", logical, index)
+                for n, index in enumerate(indexes)]
+    total = " + ".join(f"FILL({m['Id']}, 0)" for m in metrics)
+    metrics.append({"Id": "throttles", "Expression": total, "Label": "Throttled requests",
+                    "ReturnData": True})
+    alarm = _alarm(logical, "throttles", f"DynamoDB throttled requests on {logical} or its indexes.",
+                   {"Metrics": metrics})
+    return alarm
+
+
+def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> list[dict[str, Any]]:
+    log_groups = [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}"
+                    f":log-group:/aws/lambda/${{AWS::StackName}}-{name}:*"}
+        for name in functions
+    ]
+    table_arns: list[Any] = []
+    for logical in table_ids:
+        table_arns += [{"Fn::GetAtt": [logical, "Arn"]}, {"Fn::Sub": f"${{{logical}.Arn}}/index/*"}]
+    statements: list[Any] = [
+        # The log groups are the stack's (with retention), so no logs:CreateLogGroup.
+        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": log_groups},
+        {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
+        {"Sid": "PushToConnections", "Effect": "Allow", "Action": "execute-api:ManageConnections",
+         "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}"
+                                 f":${{WebsocketAPI}}/{ws_stage}/*/@connections/*"}},
+        {"Sid": "Attachments", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": {"Fn::Sub": "${AttachmentsBucket.Arn}/*"}},
+        {"Sid": "InboundMail", "Effect": "Allow", "Action": "s3:GetObject",
+         "Resource": {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}},
+        {"Sid": "Webhooks", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": {"Fn::GetAtt": ["WebhookQueue", "Arn"]}},
+        {"Fn::If": ["HasMailDomain",
+                    {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
+                                             ":identity/${MailDomain}"}},
+                    {"Ref": "AWS::NoValue"}]},
+    ]
+    document = {"Version": "2012-10-17", "Statement": statements}
+    return [{"PolicyName": "CharlaPolicy", "PolicyDocument": document}]
+
+
+def authorizer_override(base: dict[str, Any]) -> dict[str, Any]:
+    """Every Cognito authorizer of the REST API, pointed at this stack's pool.
+
+    app.py reads COGNITO_USER_POOL_ARN when Chalice packages it, which is before the pool exists.
+    """
+    body = base["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    pools = {
+        name: {"x-amazon-apigateway-authorizer": {"providerARNs": [{"Fn::GetAtt": ["UserPool", "Arn"]}]}}
+        for name, definition in body.get("securityDefinitions", {}).items()
+        if definition.get("x-amazon-apigateway-authtype") == "cognito_user_pools"
+    }
+    return {"securityDefinitions": pools} if pools else {}
+
+
+def merge_template(base: dict[str, Any]) -> dict[str, Any]:
+    """What `--merge-template` adds to Chalice's `base` template (deep-merged; lists replace)."""
+    doc = load_resources()
+    resources: dict[str, Any] = doc["Resources"]
+    functions = functions_of(base)
+    stage = websocket_stage(base)
+
+    generated_tables = tables.resources(table_prefix(base))
+    resources.update(generated_tables)
+    for logical, table in generated_tables.items():
+        resources[f"{logical}ThrottlesAlarm"] = table_alarm(logical, table)
+    for name in functions:
+        resources.update(function_resources(name, stage))
+
+    roles = sorted(n for n, r in base["Resources"].items() if r["Type"] == "AWS::IAM::Role")
+    for role in roles:
+        # Replaces Chalice's policy (logs in any group, any WebSocket API in the account).
+        policies = role_policy(functions, sorted(generated_tables), stage)
+        resources[role] = {"Properties": {"Policies": policies}}
+
+    if "RestAPI" in base["Resources"]:
+        resources["RestAPI"] = {"Properties": {
+            # CloudFront sits in front (/api/*), so an edge-optimised API would add a second CDN hop.
+            "EndpointConfiguration": "REGIONAL",
+            "DefinitionBody": authorizer_override(base),
+        }}
+
+    doc["Outputs"]["WebsocketURL"] = {
+        "Description": "The URL the widget and console open (runtime.json's `ws`).",
+        "Value": {"Fn::Sub": f"wss://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}"},
+    }
+    return doc
+
+
+def alarm_metrics(template: dict[str, Any]) -> tuple[int, int]:
+    """(alarms, metrics they watch): CloudWatch bills each metric of an alarm, $0.10 a month."""
+    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    metrics = sum(sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms)
+    return len(alarms), metrics
+
+
+def retained(template: dict[str, Any]) -> list[str]:
+    """Logical ids of what outlives the stack: the data."""
+    return sorted(n for n, r in template["Resources"].items() if r.get("DeletionPolicy") == "Retain")
