@@ -33,6 +33,7 @@ def view(chat: Chat) -> dict[str, Any]:
         "awaiting_reply_since": chat.awaiting_reply_since,
         "closed_at": chat.closed_at,
         "rating": chat.rating,
+        "rating_comment": chat.rating_comment,
     }
 
 

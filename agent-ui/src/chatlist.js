@@ -3,7 +3,6 @@
 import { h, show } from '../../widget/src/core/dom.js';
 import { t, T, L } from './i18n.js';
 
-export const RED_AFTER_MS = 60e3;
 export const NARROW = '(max-width: 699px)';
 
 export function visitorName(chat) {
@@ -40,7 +39,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const { ui, chat } = cs;
     const open = chat.status !== 'closed';
     const waited = open && cs.awaiting ? now() - Date.parse(cs.awaiting) : 0;
-    const red = waited > RED_AFTER_MS;
+    const red = waited > state().redAfterMs; // the admin's wait_threshold_s
     ui.name.textContent = visitorName(chat);
     const last = cs.tr.last;
     ui.preview.textContent = last ? last.text : open ? '' : t('closed');
@@ -48,7 +47,8 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     ui.unread.setAttribute('aria-label', t('unread', { n: cs.unread }));
     show(ui.unread, cs.unread > 0);
     // The colour is backed by text, so it does not rely on colour vision alone.
-    ui.wait.textContent = red ? t('waited', { n: Math.floor(waited / 60e3) }) : '';
+    // Thresholds under a minute are allowed, so short waits are told in seconds.
+    ui.wait.textContent = !red ? '' : waited < 60e3 ? t('waitedSec', { n: Math.floor(waited / 1e3) }) : t('waited', { n: Math.floor(waited / 60e3) });
     ui.btn.classList.toggle('red', red);
     ui.btn.classList.toggle('green', open && !red);
     ui.btn.classList.toggle('closed', !open);
@@ -83,7 +83,12 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
           h('button', { type: 'button', class: 'accept', 'data-testid': 'invite-accept', onclick: () => inviteReply(inv.chat_id, true), ...T('accept') }),
           h('button', { type: 'button', 'data-testid': 'invite-decline', onclick: () => inviteReply(inv.chat_id, false), ...T('decline') })));
     }
-    inv.text.textContent = t('invitedBy', { name: (inv.from && inv.from.name) || t('visitor') });
+    // `welcome` lists invitations without who sent them; the live `invitation` frame says.
+    const from = inv.from && inv.from.name;
+    const visitor = inv.chat ? visitorName(inv.chat) : '';
+    inv.text.textContent = from
+      ? (visitor ? t('invitedByTo', { name: from, visitor }) : t('invitedBy', { name: from }))
+      : (visitor ? t('invitedToChat', { visitor }) : t('invitedTo'));
     return inv.li;
   }
 

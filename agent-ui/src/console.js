@@ -8,11 +8,15 @@ import { t, T, onLang } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
+import { createMoreMenu } from './menu.js';
+import { createVisitorPanel } from './visitor.js';
+import { createCanned } from './canned.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
-// Frames worth sending again after a retriable error (typing and read are not: they are stale by then).
-const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply'];
+const DEFAULT_WAIT_S = 60; // until `welcome` brings the admin's wait_threshold_s
+// Frames worth sending again after a retriable error (typing is not: it is stale by then).
+const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite'];
 
 export function createConsole({ root, auth, runtime, me: profile, langSelect, onLogout }) {
   let me = { ...profile };
@@ -20,8 +24,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const invitations = new Map();
   const accepting = new Set(); // chats this agent clicked Accept on and is waiting to hear about
   const lastFrames = new Map();
+  const transferring = new Map(); // chat_id -> the name of the agent this tab handed it to
   let selected = null;
   let connected = false;
+  let welcomed = false;
   let skew = 0; // server clock minus ours, from `pong`
   let noticeTimer;
   const now = () => Date.now() + skew;
@@ -40,13 +46,27 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   });
   const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
   const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
+  const canned = createCanned({ request: auth.request, isAdmin: () => me.role === 'admin' });
   const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('span', { class: 'spacer' }), conn, meEl, mute, langSelect, logout);
+    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
 
-  const state = () => ({ chats, invitations, selected, accepting });
+  // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
+  const redAfterMs = () => {
+    const s = me.settings && Number(me.settings.wait_threshold_s);
+    return (s > 0 ? s : DEFAULT_WAIT_S) * 1e3;
+  };
+  const state = () => ({ chats, invitations, selected, accepting, redAfterMs: redAfterMs() });
   const list = createChatList({ state, now, select, accept, inviteReply });
-  const conv = createConversation({ send, closeChat, back: () => select(null), input: composerInput });
-  const app = h('div', { class: 'console', 'data-view': 'list' }, header, notice, h('main', { class: 'layout' }, list.el, conv.el, conv.info));
+  const menu = createMoreMenu({
+    team: () => auth.request('GET', '/agent/team'),
+    me: () => me,
+    transfer,
+    invite,
+    close: closeChat,
+  });
+  const panel = createVisitorPanel({ request: auth.request });
+  const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
+  const app = h('div', { class: 'console', 'data-view': 'list' }, header, notice, h('main', { class: 'layout' }, list.el, conv.el, panel.el));
   root.replaceChildren(app);
 
   const sock = createSocket({
@@ -88,6 +108,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   renderConn();
   list.render();
   sock.start();
+  canned.load();
 
   // -- frames ---------------------------------------------------------------------------------
 
@@ -112,8 +133,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         return renderStatus();
       case 'invitation':
         if (!f.chat_id) return;
-        invitations.set(f.chat_id, { chat_id: f.chat_id, from: f.from });
-        notifier.notify(t('invitedBy', { name: (f.from && f.from.name) || t('visitor') }), '', 'invite-' + f.chat_id);
+        invited({ chat_id: f.chat_id, from: f.from || null, chat: f.chat || null }, true);
         return list.render();
       case 'error': return onError(f);
     }
@@ -125,6 +145,15 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       renderMe();
       renderStatus();
     }
+    // Invitations still open; the rest were withdrawn or their chats ended meanwhile.
+    const open = new Set();
+    for (const c of f.invitations || []) {
+      if (!c || !c.chat_id) continue;
+      open.add(c.chat_id);
+      invited({ chat_id: c.chat_id, from: null, chat: c }, welcomed);
+    }
+    for (const id of Array.from(invitations.keys())) if (!open.has(id)) invitations.delete(id);
+    welcomed = true;
     const seen = new Set();
     for (const c of f.chats || []) {
       if (!c || !c.chat_id) continue;
@@ -152,7 +181,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const ol = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-live': 'polite' });
     const cs = {
       id: c.chat_id, chat: c, kind: null, list: ol, tr: null,
-      unread: 0, readSeq: 0, draft: '', peek: null, awaiting: null, loaded: false, resuming: false, countHistory: false,
+      unread: 0, draft: '', peek: null, awaiting: null, loaded: false, resuming: false, countHistory: false,
     };
     cs.tr = createTranscript(ol, (m) => renderMessage(cs, m));
     cs.typing = typingNotifier((on) => cs.chat.status !== 'closed' && sock.send({ action: 'typing', chat_id: cs.id, typing: on }), 3000, 5000);
@@ -167,13 +196,20 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (!kind) {
       // Taken by someone else, transferred away, or closed while still queued.
       if (cs) {
-        if (cs.kind === 'mine' && cs.id === selected) flash(t('transferred'));
+        if (cs.kind === 'mine') {
+          const to = transferring.get(cs.id);
+          flash(to ? t('transferredTo', { name: to }) : t('transferred'));
+        }
         drop(cs);
         list.render();
       }
       accepting.delete(c.chat_id);
+      transferring.delete(c.chat_id);
       return;
     }
+    // A closed chat this tab no longer lists (e.g. rated after the agent moved on) stays gone.
+    if (!cs && c.status === 'closed') return;
+    if (mine) invitations.delete(c.chat_id);
     const isNew = !cs;
     if (!cs) chats.set(c.chat_id, (cs = newState(c)));
     const became = kind === 'mine' && cs.kind !== 'mine';
@@ -292,7 +328,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     }
     const cs = f.chat_id && chats.get(f.chat_id);
     if (f.code === 'already_taken' && cs && cs.kind === 'queue') drop(cs);
-    if (f.action === 'accept') accepting.delete(f.chat_id);
+    if (f.action === 'accept' || f.action === 'invite_reply') accepting.delete(f.chat_id);
+    if (f.action === 'transfer') transferring.delete(f.chat_id);
     if (f.code === 'too_long' && f.client_msg_id && cs) {
       // Hand the text back so it can be shortened rather than retyped.
       const p = cs.tr.drop(f.client_msg_id);
@@ -306,7 +343,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
     if (f.action === 'set_status') renderStatus();
-    flash(t.has(f.code) ? t(f.code) : f.message || t('generic'));
+    const why = t.has(f.code) ? t(f.code) : f.message || t('generic');
+    if (f.action === 'transfer' || f.action === 'invite') {
+      // The server's message names the problem ("Ana is not online"); the code's text can't.
+      flash(t(f.action === 'transfer' ? 'transferFailed' : 'inviteFailed', { reason: f.message || why }));
+    } else {
+      flash(why);
+    }
     list.render();
   }
 
@@ -335,11 +378,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     return cs.id === selected && document.visibilityState === 'visible';
   }
 
+  // Unread counts live in this tab only (the protocol has no read receipts).
   function markRead(cs) {
-    if (!inView(cs)) return;
-    cs.unread = 0;
-    const seq = cs.tr.lastSeq;
-    if (seq > cs.readSeq && cs.chat.status !== 'closed' && sock.send({ action: 'read', chat_id: cs.id, seq })) cs.readSeq = seq;
+    if (inView(cs)) cs.unread = 0;
   }
 
   function send(cs, text) {
@@ -356,9 +397,28 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (cs && cs.chat.status !== 'closed') cs.typing.input(text);
   }
 
-  function closeChat() {
-    const cs = chats.get(selected);
+  function closeChat(cs) {
     if (cs && !out({ action: 'close', chat_id: cs.id })) flash(t('notConnected'));
+  }
+
+  // The server answers with a `chat` frame that no longer lists this agent; upsert() drops it then.
+  function transfer(cs, agent) {
+    if (!out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id })) return flash(t('notConnected'));
+    transferring.set(cs.id, agent.name || agent.email || '');
+  }
+
+  // Nothing answers an invitation until the invitee replies; errors (offline, already in) do.
+  function invite(cs, agent) {
+    if (!out({ action: 'invite', chat_id: cs.id, agent_id: agent.id })) return flash(t('notConnected'));
+    flash(t('inviteSent', { name: agent.name || agent.email || '' }));
+  }
+
+  function invited(inv, news) {
+    const known = invitations.get(inv.chat_id);
+    invitations.set(inv.chat_id, { ...known, ...inv, from: inv.from || (known && known.from) || null });
+    if (!news || known) return;
+    const name = inv.from && inv.from.name;
+    notifier.notify(name ? t('invitedBy', { name }) : t('invitedTo'), inv.chat ? visitorName(inv.chat) : '', 'invite-' + inv.chat_id);
   }
 
   function accept(id) {
@@ -391,7 +451,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const el = h('li', { class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : ''), 'data-testid': 'message', 'data-sender': who });
     if (who !== 'system') {
-      const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('visitor'));
+      const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', text: name }),
         m.ts ? h('time', { datetime: m.ts, text: new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }) : null));
     }
@@ -431,6 +491,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     offLang();
     list.destroy();
     notifier.destroy();
+    menu.hide(false);
+    panel.destroy();
+    canned.destroy();
   }
 
   return { destroy };

@@ -1,15 +1,20 @@
-// The centre (the selected chat's transcript, the visitor's live draft, the composer) and the
-// visitor info panel on the right.
+// The centre (the selected chat's header with its rating and More menu, the transcript, the
+// visitor's live draft, the composer with canned-response suggestions). The visitor info panel
+// on the right (visitor.js) follows the selected chat.
 import { h, show } from '../../widget/src/core/dom.js';
 import { t, T, L, P } from './i18n.js';
 import { visitorName } from './chatlist.js';
 
-export function createConversation({ send, closeChat, back, input }) {
+export function createConversation({ send, back, input, menu, panel, canned }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
-  const closeBtn = h('button', { type: 'button', class: 'danger', 'data-testid': 'close-chat', onclick: closeChat, ...T('closeChat') });
+  const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
+  const ratingWord = h('span', { class: 'rating-word' });
+  const ratingComment = h('q', { class: 'rating-comment' });
+  const rating = h('span', { class: 'rating', 'data-testid': 'rating', role: 'status', hidden: true }, ratingWord, ratingComment);
   const backBtn = h('button', { type: 'button', class: 'back', 'data-testid': 'back', onclick: back, ...T('back') });
-  const head = h('header', { class: 'conv-head' }, backBtn, h('div', { class: 'conv-titles' }, title, status), closeBtn);
+  const head = h('header', { class: 'conv-head' }, backBtn,
+    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating), menu.el);
   const empty = h('p', { class: 'empty', ...T('noChat') });
   const scroll = h('div', { class: 'scroll' }, empty);
   const peekWho = h('span', { class: 'peek-who' });
@@ -19,24 +24,18 @@ export function createConversation({ send, closeChat, back, input }) {
     id: 'composer', 'data-testid': 'composer', rows: 3, ...P('placeholder'),
     oninput: () => input(composer.value),
     onkeydown(e) {
+      if (suggest.key(e)) return; // the canned list takes arrows, Enter and Escape while open
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
         submit();
       }
     },
   });
+  const suggest = canned.attach(composer, (value) => input(value));
   const sendBtn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send', ...T('send') });
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(); } },
-    h('label', { for: 'composer', class: 'sr', ...T('message') }), composer, sendBtn);
+    h('label', { for: 'composer', class: 'sr', ...T('message') }), suggest.el, composer, sendBtn);
   const el = h('section', { class: 'conv', ...L('message') }, head, scroll, peek, form);
-
-  const vName = h('dd', { 'data-testid': 'visitor-name' });
-  const vEmail = h('dd', { 'data-testid': 'visitor-email' });
-  const info = h('aside', { class: 'info' },
-    h('h2', T('visitorInfo')),
-    h('dl', null, h('dt', T('name')), vName, h('dt', T('email')), vEmail),
-    // More about the visitor (pages, past chats) arrives with a later task.
-    h('div', { class: 'extra', 'data-slot': 'visitor-extra' }));
 
   let cur = null;
 
@@ -44,23 +43,39 @@ export function createConversation({ send, closeChat, back, input }) {
     if (!cur || !composer.value.trim()) return;
     const text = composer.value;
     composer.value = '';
+    suggest.close();
     send(cur, text);
   }
 
   function update() {
     show(head, !!cur);
     show(form, !!cur);
-    show(info, !!cur);
+    menu.update(cur);
+    panel.update();
     if (!cur) return show(peek, false);
     const c = cur.chat;
     const open = c.status !== 'closed';
     title.textContent = visitorName(c);
     status.textContent = t(c.status === 'queued' ? 'queued' : open ? 'active' : 'closed');
-    show(closeBtn, open);
+    // With several agents in a chat, who else is here matters.
+    const names = (c.agents || []).map((a) => a && a.name).filter(Boolean);
+    people.textContent = names.length ? ' · ' + names.join(', ') : '';
+    renderRating(c);
     composer.disabled = sendBtn.disabled = !open;
-    vName.textContent = (c.visitor && c.visitor.name) || t('none');
-    vEmail.textContent = (c.visitor && c.visitor.email) || t('none');
+    if (!open) suggest.close();
     renderPeek();
+  }
+
+  function renderRating(c) {
+    const r = c.rating === 'good' || c.rating === 'bad' ? c.rating : null;
+    show(rating, !!r);
+    if (!r) return rating.removeAttribute('data-rating');
+    rating.setAttribute('data-rating', r);
+    ratingWord.textContent = t(r === 'good' ? 'ratedGood' : 'ratedBad');
+    // The chat object carries the comment as `rating_comment` when the server includes it.
+    const comment = typeof c.rating_comment === 'string' ? c.rating_comment : '';
+    ratingComment.textContent = comment;
+    show(ratingComment, !!comment);
   }
 
   function renderPeek() {
@@ -79,13 +94,14 @@ export function createConversation({ send, closeChat, back, input }) {
   update();
   return {
     el,
-    info,
     get current() { return cur; },
     get draft() { return composer.value; },
     show(cs) {
       cur = cs;
       scroll.replaceChildren(cs ? cs.list : empty);
       composer.value = cs ? cs.draft : '';
+      suggest.close();
+      panel.show(cs);
       update();
       scrollDown();
     },

@@ -36,6 +36,7 @@ export function setLang(c) {
   for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.getAttribute('data-i18n'));
   for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.getAttribute('data-i18n-label')));
   for (const el of document.querySelectorAll('[data-i18n-ph]')) el.setAttribute('placeholder', t(el.getAttribute('data-i18n-ph')));
+  for (const el of document.querySelectorAll('[data-i18n-title]')) el.setAttribute('title', t(el.getAttribute('data-i18n-title')));
   subs.forEach((fn) => fn());
 }
 
@@ -50,7 +51,8 @@ export function onLang(fn) {
   return () => subs.delete(fn);
 }
 
-// Props for h(): a translated text, aria-label or placeholder that follows language changes.
+// Props for h(): a translated text, aria-label, placeholder or tooltip (title) that follows language changes.
 export const T = (key) => ({ 'data-i18n': key, text: t(key) });
 export const L = (key) => ({ 'data-i18n-label': key, 'aria-label': t(key) });
 export const P = (key) => ({ 'data-i18n-ph': key, placeholder: t(key) });
+export const H = (key) => ({ 'data-i18n-title': key, title: t(key) });

@@ -11,6 +11,7 @@ export function buildPanel(t, on) {
   ui.title = h('h2', { id: 'charla-title', text: t('title') });
   ui.sub = h('p', { class: 'sub', hidden: true });
   ui.close = h('button', { type: 'button', class: 'x', 'aria-label': t('close'), onclick: on.close });
+  ui.end = h('button', { type: 'button', class: 'end', 'data-testid': 'charla-end', text: t('endChat'), onclick: on.end, hidden: true });
   ui.greet = h('p', { class: 'greet', hidden: true });
   ui.away = h('div', { class: 'away', 'data-testid': 'charla-away', role: 'status', hidden: true },
     h('p', { text: t('away') }),
@@ -40,12 +41,39 @@ export function buildPanel(t, on) {
   ui.composer = h('form', { class: 'composer', onsubmit: on.send },
     h('label', { for: 'charla-input', class: 'sr', text: t('message') }), ui.input, ui.send);
 
+  // After the chat: rate it, get the transcript by email, or start again.
+  const thumb = (r) => h('button', {
+    type: 'button', class: 'thumb ' + r, 'data-testid': 'charla-rate-' + r, 'aria-pressed': 'false', text: t(r),
+    onclick: () => on.pick(r),
+  });
+  ui.good = thumb('good');
+  ui.bad = thumb('bad');
+  ui.comment = h('textarea', { id: 'charla-rate-comment', 'data-testid': 'charla-rate-comment', rows: 2, maxlength: 1000 });
+  ui.rateSubmit = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-rate-submit', text: t('rateSubmit'), disabled: true });
+  ui.rate = h('form', { class: 'rate', 'aria-labelledby': 'charla-rate-q', onsubmit: on.rate },
+    h('p', { id: 'charla-rate-q', class: 'q', text: t('rateTitle') }),
+    h('div', { class: 'thumbs', role: 'group', 'aria-labelledby': 'charla-rate-q' }, ui.good, ui.bad),
+    h('p', { class: 'field' }, h('label', { for: 'charla-rate-comment', text: t('comment') }), ui.comment),
+    ui.rateSubmit);
+  ui.rated = h('p', { class: 'done', 'data-testid': 'charla-rated', role: 'status', text: t('rated'), hidden: true });
+  ui.trEmail = h('input', {
+    id: 'charla-transcript-email', 'data-testid': 'charla-transcript-email', type: 'email', autocomplete: 'email', maxlength: 255,
+  });
+  ui.trSend = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-transcript', text: t('transcript') });
+  ui.tr = h('form', { class: 'tr', novalidate: true, 'aria-labelledby': 'charla-copy-q', onsubmit: on.transcript },
+    h('p', { id: 'charla-copy-q', class: 'q', text: t('copy') }),
+    h('p', { class: 'field' }, h('label', { for: 'charla-transcript-email', text: t('email') }), ui.trEmail), ui.trSend);
+  ui.trSent = h('p', { class: 'done', 'data-testid': 'charla-transcript-sent', role: 'status', hidden: true });
+  ui.newChat = h('button', { type: 'button', class: 'btn alt', 'data-testid': 'charla-new-chat', text: t('newChat'), onclick: on.restart });
+  ui.after = h('div', { class: 'after', hidden: true }, ui.rate, ui.rated, ui.tr, ui.trSent, ui.newChat);
+
   ui.panel = h('div', {
     class: 'panel', id: 'charla-panel', 'data-testid': 'charla-panel', role: 'dialog',
     'aria-labelledby': 'charla-title', hidden: true, onkeydown: on.panelKey,
   },
-  h('header', { class: 'head' }, h('div', null, ui.title, ui.sub), ui.close),
-  h('div', { class: 'body' }, ui.greet, ui.away, ui.list, ui.typing, ui.status, ui.pre),
+  // A div, not <header>: inside the host page a second banner landmark would confuse screen readers.
+  h('div', { class: 'head' }, h('div', null, ui.title, ui.sub), ui.end, ui.close),
+  h('div', { class: 'body' }, ui.greet, ui.away, ui.list, ui.typing, ui.status, ui.pre, ui.after),
   h('div', { class: 'foot' }, ui.error, ui.composer));
   return ui;
 }

@@ -37,6 +37,8 @@ function createWidget({ host, root, btn, base, lang }) {
   let unread = 0;
   let typingTimer, saveTimer;
   let wsUrl = '';
+  let email = ''; // given at pre-chat: the transcript goes there unless the visitor says otherwise
+  let after = null; // the end-of-chat view: {rating picked, busy (a frame awaits its answer), sent}
 
   const typing = typingNotifier((on, draft) => {
     if (!live()) return;
@@ -73,7 +75,10 @@ function createWidget({ host, root, btn, base, lang }) {
     if (settings) {
       t = translator(pickLang([lang, ...(navigator.languages || [navigator.language]), settings.language]));
     }
-    ui = buildPanel(t, { close, start, send: onSend, input: onInput, key: onKey, panelKey });
+    ui = buildPanel(t, {
+      close, start, send: onSend, input: onInput, key: onKey, panelKey,
+      end: endChat, pick, rate, transcript, restart,
+    });
     tr = createTranscript(ui.list, render);
     root.append(ui.panel);
     btn.setAttribute('aria-controls', 'charla-panel');
@@ -139,13 +144,15 @@ function createWidget({ host, root, btn, base, lang }) {
   function sync() {
     if (!ui) return;
     const anon = !settings || settings.prechat !== 'name_email';
-    const mode = live() ? 'chat' : away || (settings && !settings.online) ? 'away' : 'pre';
+    const mode = live() ? 'chat' : chat ? 'after' : away || (settings && !settings.online) ? 'away' : 'pre';
     ui.panel.setAttribute('data-mode', mode);
     const greet = settings && settings.welcome;
     ui.greet.textContent = greet || '';
-    show(ui.greet, !!greet && mode !== 'away');
+    show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
     show(ui.away, mode === 'away');
     show(ui.pre, mode === 'pre');
+    show(ui.end, mode === 'chat');
+    syncAfter(mode === 'after');
     show(ui.nameRow, !anon);
     show(ui.emailRow, !anon);
     ui.start.disabled = !!wantStart;
@@ -236,6 +243,13 @@ function createWidget({ host, root, btn, base, lang }) {
       case 'typing':
         if (mine && f.from === 'agent') agentTyping(f.typing, f.name);
         return;
+      case 'transcript_sent':
+        if (mine && after) {
+          after.sent = f.email || true;
+          after.busy = false;
+          sync();
+        }
+        return;
       case 'error': return onError(f);
     }
   }
@@ -251,7 +265,10 @@ function createWidget({ host, root, btn, base, lang }) {
       flush();
     } else {
       if (known) forget(known);
-      if (live()) chat = { ...chat, status: 'closed' }; // it ended while we were disconnected
+      if (live()) {
+        chat = { ...chat, status: 'closed' }; // it ended while we were disconnected
+        ended();
+      }
       if (wantStart) sock.send(wantStart);
     }
     sync();
@@ -274,6 +291,7 @@ function createWidget({ host, root, btn, base, lang }) {
       local.set(CHAT_KEY, c.chat_id);
       scrollDown(true);
       fresh = true;
+      after = null;
     }
     chat = c;
     wantStart = null;
@@ -285,10 +303,13 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!c || !c.chat_id) return;
     if (c.status === 'closed') {
       if (!chat || c.chat_id !== chat.chat_id) return;
+      const was = live();
       chat = c;
       forget(c.chat_id);
       agentTyping(false);
       typing.stop();
+      if (after) after.busy = false; // the answer to `rate`
+      if (was) ended();
     } else {
       if (setChat(c)) {
         resume();
@@ -334,6 +355,12 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function onError(f) {
+    if ((f.action === 'rate' || f.action === 'transcript') && after) {
+      // The visitor asked for these and sees the button again: they can simply retry.
+      after.busy = false;
+      sync();
+      return fail(f.retriable ? 'generic' : f.code, f.message);
+    }
     if (f.retriable) {
       let frame = null;
       if (f.client_msg_id) {
@@ -398,7 +425,7 @@ function createWidget({ host, root, btn, base, lang }) {
     const f = { action: 'start_chat' };
     if (settings && settings.prechat === 'name_email') {
       const name = ui.name.value.trim();
-      const email = ui.email.value.trim();
+      email = ui.email.value.trim();
       ui.name.setAttribute('aria-invalid', String(!name));
       ui.email.setAttribute('aria-invalid', String(!EMAIL.test(email)));
       if (!name) return fail('needName'), ui.name.focus();
@@ -406,6 +433,14 @@ function createWidget({ host, root, btn, base, lang }) {
       f.name = name;
       f.email = email;
     }
+    // Shown in the agent's visitor panel.
+    f.context = {
+      url: location.href,
+      title: document.title,
+      referrer: document.referrer,
+      language: navigator.language,
+      timezone: timeZone(),
+    };
     wantStart = f;
     connect();
     if (sock) sock.send(f);
@@ -451,6 +486,89 @@ function createWidget({ host, root, btn, base, lang }) {
     }
   }
 
+  // -- after the chat: rating, transcript, a new chat -------------------------------------------
+
+  function ended() {
+    // The composer (or End chat) is about to disappear under the keyboard focus; keep it in the
+    // panel. (Read first: the browser may drop focus from a hidden element as soon as it lays out.)
+    const a = root.activeElement;
+    sync();
+    scrollDown(true); // the rating is below the transcript
+    if (isOpen && a && ui.panel.contains(a) && !visible(a)) {
+      const next = [ui.good, ui.trEmail, ui.newChat].find(visible);
+      if (next) next.focus();
+    }
+  }
+
+  function syncAfter(on) {
+    show(ui.after, on);
+    if (!on) return;
+    if (!after) {
+      after = { rating: null, busy: false, sent: null };
+      ui.comment.value = '';
+      ui.trEmail.value = (chat.visitor && chat.visitor.email) || email;
+    }
+    // Rating is about an agent's help: a chat nobody joined has nothing to rate.
+    const rated = !!chat.rating;
+    const rateable = !!(chat.agents && chat.agents.length);
+    show(ui.rate, rateable && !rated);
+    show(ui.rated, rated);
+    ['good', 'bad'].forEach((r) => ui[r].setAttribute('aria-pressed', String(after.rating === r)));
+    ui.rateSubmit.disabled = !after.rating || after.busy;
+    show(ui.tr, !after.sent);
+    ui.trSend.disabled = after.busy;
+    show(ui.trSent, !!after.sent);
+    ui.trSent.textContent = after.sent ? t('transcriptSent', { email: after.sent === true ? '' : after.sent }) : '';
+  }
+
+  function pick(r) {
+    after.rating = r;
+    sync();
+  }
+
+  function rate(e) {
+    e.preventDefault();
+    if (!after || !after.rating || after.busy) return;
+    clearError();
+    const comment = ui.comment.value.trim().slice(0, 1000);
+    const f = { action: 'rate', chat_id: chat.chat_id, rating: after.rating };
+    if (comment) f.comment = comment;
+    if (!(sock && sock.send(f))) return fail('network');
+    after.busy = true;
+    sync();
+  }
+
+  function transcript(e) {
+    e.preventDefault();
+    if (!after || after.busy) return;
+    clearError();
+    const to = ui.trEmail.value.trim();
+    ui.trEmail.setAttribute('aria-invalid', String(!EMAIL.test(to)));
+    if (!EMAIL.test(to)) return fail('needEmail'), ui.trEmail.focus();
+    if (!(sock && sock.send({ action: 'transcript', chat_id: chat.chat_id, email: to }))) return fail('network');
+    after.busy = true;
+    sync();
+  }
+
+  function endChat() {
+    if (!live()) return;
+    clearError();
+    if (!(sock && sock.send({ action: 'close', chat_id: chat.chat_id }))) fail('network');
+  }
+
+  // Back to the start: the old transcript goes, the pre-chat form (or the away notice) returns.
+  function restart() {
+    chat = null;
+    after = null;
+    queue = null;
+    away = false;
+    tr.clear();
+    clearError();
+    sync();
+    focusFirst();
+    if (Date.now() - settingsAt > 30e3) loadSettings().then(sync, () => {});
+  }
+
   function grow() {
     ui.input.style.height = 'auto';
     ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
@@ -470,6 +588,10 @@ function createWidget({ host, root, btn, base, lang }) {
 }
 
 const visible = (el) => el.getClientRects().length > 0;
+
+function timeZone() {
+  try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return undefined; }
+}
 
 // Black or white text, whichever reads better on the admin's colour.
 function onAccent(c) {
