@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -89,7 +89,7 @@ def test_the_daily_summary_mail_shows_in_the_outbox(stack):
     ana.wait_for("ack")
     ana.send({"action": "close", "chat_id": chat["chat_id"]})
     visitor.wait_for("chat", lambda frame: frame["chat"]["status"] == "closed")
-    tomorrow_nine = datetime.now(timezone.utc).replace(hour=9, minute=5) + timedelta(days=1)
+    tomorrow_nine = datetime.now(UTC).replace(hour=9, minute=5) + timedelta(days=1)
     with time_machine.travel(tomorrow_nine):
         assert stack.run_schedule("daily_summary") == {"sent": 2}  # Ana and the demo admin
     with urllib.request.urlopen(f"{stack.base_url}/_local/outbox.json", timeout=10) as response:
