@@ -36,7 +36,7 @@ package: $(VENV_STAMP)
 	rm -rf build
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package --stage $(STAGE) build/
 
-bench: $(VENV_STAMP) assets
+bench: $(VENV_STAMP) assets $(CHROMIUM)
 	$(PY) -m tests.bench
 
 clean:

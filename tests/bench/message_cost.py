@@ -1,0 +1,86 @@
+"""ddb_calls_per_message and items_read_per_message: what one visitor message costs.
+
+One chat (a visitor and one agent, both connected through the real `$connect` handler) sits among
+10, then 2,000, other open chats. Each visitor `send` goes through the real `$default` handler,
+and the counter sees every DynamoDB call it makes, the transaction included. The same run then
+sends one message the way aws-samples/simple-websockets-chat-app does, over a connections table
+holding the 2,000 background chats' visitor connections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.bench.ddb import DynamoCounter, Window
+from tests.bench.moto_env import charla_on_moto, dynamodb_client
+from tests.bench.report import Check, Figure
+
+MESSAGES = 5  # per size; the figure is the largest count seen, so a costlier first message shows
+SIZES = (10, 2000)
+
+
+def _send_messages(counter: DynamoCounter, visitor: Any, chat_id: str, tag: str) -> list[Window]:
+    windows = []
+    for n in range(MESSAGES):
+        with counter.window() as window:
+            frames = visitor.send(
+                {"action": "send", "chat_id": chat_id, "client_msg_id": f"{tag}-{n}", "text": f"Hi {n}"}
+            )
+        if not any(f.get("type") == "ack" for f in frames):
+            raise RuntimeError(f"no ack for a visitor message: {frames}")
+        windows.append(window)
+    return windows
+
+
+def run() -> list[Figure]:
+    # tests.actors drives the real Chalice handlers with API Gateway-shaped events, like the unit tests.
+    from tests.actors import Socket, new_agent, new_visitor, start_chat
+    from tests.bench import scan_sample, seed
+
+    calls: dict[str, int] = {}
+    breakdowns: dict[str, str] = {}
+    posts: dict[str, int] = {}
+    with charla_on_moto() as counter:
+        background = seed.Background()
+        agent = Socket(new_agent("Ana"))
+        visitor = Socket(new_visitor("Vic"))
+        seed.open_chats("bg0", SIZES[0], background)
+        chat_id = start_chat(visitor)["chat_id"]
+        seen = SIZES[0]
+        items_read = 0
+        for size in SIZES:
+            seed.open_chats(f"bg{size}", size - seen, background)
+            seen = size
+            windows = _send_messages(counter, visitor, chat_id, f"m{size}")
+            worst = max(windows, key=lambda w: w.total_calls)
+            calls[f"chats_{size}"] = worst.total_calls
+            breakdowns[f"chats_{size}"] = worst.breakdown()
+            posts[f"chats_{size}"] = max(w.posts for w in windows)
+            items_read = max(w.items_read for w in windows)
+        if not all("TransactWriteItems" in b for b in breakdowns.values()):
+            raise RuntimeError(f"the counter missed the message transaction: {breakdowns}")
+        if agent.of_type("message") == []:
+            raise RuntimeError("the agent received no message frame")
+
+        connections = background.visitor_connections
+        scan_sample.create_table(dynamodb_client(), connections)
+        with counter.window() as sample:
+            response = scan_sample.send_message({"body": '{"action":"sendmessage","data":"Hi"}'})
+
+    calls_figure = Figure(
+        "ddb_calls_per_message",
+        calls,
+        checks=[Check(f"{k} calls", v, 3) for k, v in calls.items()]
+        + [Check("chats_2000 − chats_10", calls["chats_2000"] - calls["chats_10"], 0, "==")],
+        details=[f"{k}: {b}; post_to_connection×{posts[k]} (ack + agent)" for k, b in breakdowns.items()],
+    )
+    items_figure = Figure(
+        "items_read_per_message",
+        {"charla": items_read, "scan_fanout": sample.items_read, "connections": len(connections)},
+        details=[
+            f"charla at 2,000 chats: {items_read} items read, {posts['chats_2000']} posts",
+            f"scan sample: {sample.breakdown()}, ScannedCount {response['scanned']}, "
+            f"{sample.posts} posts (to every connection)",
+        ],
+    )
+    return [calls_figure, items_figure]
