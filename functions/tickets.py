@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 import re
 import secrets
 import time
@@ -22,7 +23,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from functions import aws, clock, notify, presence, ticket_terms
+from functions import aws, clock, notify, presence, ticket_terms, webhooks
 from functions.errors import CharlaError, bad_request
 from functions.models import Ticket, TicketEvent
 from functions.principals import Principal
@@ -40,7 +41,8 @@ REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 REF_LENGTH = 10
 REF = re.compile(rf"^[{REF_ALPHABET}]{{{REF_LENGTH}}}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_ATTEMPTS = 8
+# Each lost race means someone else's entry went in, so a writer among N concurrent ones retries < N times.
+_ATTEMPTS = 25
 
 
 class Conflict(Exception):
@@ -229,7 +231,7 @@ def append(
             if fresh.last_seq == ticket.last_seq and "TransactionConflict" not in reasons:
                 raise Conflict(str(error)) from error
             ticket = fresh
-            time.sleep(0.005 * attempt)
+            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))  # jitter, so losers don't collide again
             continue
         return Appended(load(ticket.ticket_id), events)
     raise CharlaError("retry", "The ticket is busy; try again.", retriable=True)
@@ -365,6 +367,7 @@ def announce(ticket: Ticket, change: str) -> None:
     """Every agent's console hears of a new ticket or a requester's reply; spam tickets stay silent."""
     if ticket.status == "spam":
         return
+    webhooks.emit("ticket.created" if change == "created" else "ticket.updated", view(ticket))
     try:
         notify.to_connections(
             presence.agent_connection_ids(), {"type": "ticket", "change": change, "ticket": view(ticket)}
