@@ -4,13 +4,14 @@ import { h, show, rid } from '../../widget/src/core/dom.js';
 import { createSocket } from '../../widget/src/core/socket.js';
 import { createTranscript } from '../../widget/src/core/transcript.js';
 import { typingNotifier } from '../../widget/src/core/typing.js';
-import { t, T, onLang } from './i18n.js';
+import { t, T, L, onLang } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
+import { createVisitorsView } from './visitors.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
@@ -47,8 +48,15 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
   const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
   const canned = createCanned({ request: auth.request, isAdmin: () => me.role === 'admin' });
+  // Chats or Visitors (who is on the site now: visitors.js).
+  const tab = (key, section) => h('button', {
+    type: 'button', class: 'tab', 'data-testid': key + '-tab', 'aria-pressed': String(section === 'chats'), ...T(key),
+    onclick: () => showSection(section),
+  });
+  const tabs = { chats: tab('chats', 'chats'), visitors: tab('visitors', 'visitors') };
   const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
+    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, tabs.chats, tabs.visitors),
+    h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
 
   // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
   const redAfterMs = () => {
@@ -64,9 +72,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     invite,
     close: closeChat,
   });
-  const panel = createVisitorPanel({ request: auth.request });
+  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
   const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
-  const app = h('div', { class: 'console', 'data-view': 'list' }, header, notice, h('main', { class: 'layout' }, list.el, conv.el, panel.el));
+  const visitors = createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash });
+  const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, notice, layout, visitors.el);
   root.replaceChildren(app);
 
   const sock = createSocket({
@@ -123,7 +133,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'pong':
         if (f.ts && !isNaN(Date.parse(f.ts))) skew = Date.parse(f.ts) - Date.now();
         return;
-      case 'chat': return upsert(f.chat, true);
+      case 'chat':
+        visitors.chat(f.chat);
+        return upsert(f.chat, true);
+      case 'visitor': return visitors.frame(f.visitor);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
@@ -439,6 +452,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     toggle.setAttribute('aria-busy', 'true');
   }
 
+  function showSection(section) {
+    app.setAttribute('data-section', section);
+    for (const [key, btn] of Object.entries(tabs)) btn.setAttribute('aria-pressed', String(key === section));
+    show(layout, section === 'chats');
+    visitors.show(section === 'visitors');
+  }
+
   function doLogout() {
     destroy();
     auth.logout();
@@ -494,6 +514,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     menu.hide(false);
     panel.destroy();
     canned.destroy();
+    visitors.destroy();
   }
 
   return { destroy };

@@ -4,11 +4,12 @@
 import { h, show } from '../../widget/src/core/dom.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
+import { privacyActions } from './visitor_admin.js';
 
 const MAX_PAGES = 20; // of 100 messages each, for one old transcript
 const FRESH_MS = 30e3; // a profile this recent is not fetched again when switching chats
 
-export function createVisitorPanel({ request }) {
+export function createVisitorPanel({ request, isAdmin = () => false, flash = () => {} }) {
   const fields = {};
   const rows = [
     ['name', 'name'], ['email', 'email'], ['page', 'currentPage'], ['referrer', 'referrer'],
@@ -22,8 +23,11 @@ export function createVisitorPanel({ request }) {
   const state = h('p', { class: 'info-state', role: 'status', hidden: true });
   const history = h('ol', { class: 'history', 'data-testid': 'visitor-history' });
   const noHistory = h('p', { class: 'info-state', ...T('noHistory') });
+  // Whether the site signed the visitor's identity (functions/identity.py); admins' data tools.
+  const identity = h('p', { class: 'identity-note', 'data-testid': 'visitor-identity', hidden: true });
+  const tools = h('div', { class: 'privacy-tools' });
   const el = h('aside', { class: 'info', 'data-testid': 'visitor-panel', ...L('visitorInfo') },
-    h('h2', T('visitorInfo')), state, dl, h('h2', { class: 'history-title', ...T('previousChats') }), noHistory, history);
+    h('h2', T('visitorInfo')), state, identity, dl, tools, h('h2', { class: 'history-title', ...T('previousChats') }), noHistory, history);
 
   const profiles = new Map(); // visitor_id -> {at, data}
   const transcripts = new Map(); // chat_id -> the rendered <ol>, kept while the tab lives
@@ -87,6 +91,15 @@ export function createVisitorPanel({ request }) {
     text(fields.timezone, v.timezone);
     text(fields.country, named(v.country, 'region'));
     text(fields.visits, v.visits != null ? String(v.visits) : '');
+    const claimed = !!(v.name || v.email || (c.visitor && (c.visitor.name || c.visitor.email)));
+    identity.textContent = v.verified ? t('verifiedIdentity') : claimed ? t('unverifiedIdentity') : '';
+    identity.setAttribute('data-verified', String(!!v.verified));
+    show(identity, !!p && claimed);
+    const id = visitorId(cur);
+    if (isAdmin() && tools.getAttribute('data-visitor') !== id) {
+      tools.setAttribute('data-visitor', id);
+      tools.replaceChildren(privacyActions({ request, flash, visitorId: id }));
+    }
   }
 
   // Rebuilt only when the profile or the chat changes: rebuilding on every chat frame would

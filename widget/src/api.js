@@ -7,7 +7,10 @@ const ID_KEY = 'charla.visitor';
 
 export function createApi(base) {
   let runtime;
-  let identity = local.get(ID_KEY);
+  // The loader's first page view may be creating the identity right now: wait for it, then read.
+  const loaderDone = () => Promise.resolve(window.Charla && window.Charla._p).catch(() => {});
+  let kept = null; // for browsers that refuse storage
+  const identity = () => local.get(ID_KEY) || kept;
 
   const config = () =>
     runtime ||
@@ -16,40 +19,54 @@ export function createApi(base) {
       return r.json();
     }).catch((e) => { runtime = null; throw e; }));
 
-  async function call(method, path, auth) {
+  async function call(method, path, auth, body) {
     const { api } = await config();
     const headers = {};
-    if (auth) headers.Authorization = 'Visitor ' + identity.visitor_id + ':' + identity.secret;
-    const r = await fetch(api + path, { method, headers });
-    const body = await r.json().catch(() => null);
-    if (!r.ok) throw Object.assign(new Error((body && body.Message) || r.statusText), { status: r.status });
-    return body;
+    if (auth) {
+      const id = identity();
+      headers.Authorization = 'Visitor ' + id.visitor_id + ':' + id.secret;
+    }
+    if (body) headers['Content-Type'] = 'application/json';
+    const r = await fetch(api + path, { method, headers, body: body && JSON.stringify(body) });
+    const data = await r.json().catch(() => null);
+    if (!r.ok) throw Object.assign(new Error((data && data.Message) || r.statusText), { status: r.status });
+    return data;
   }
 
   async function ensureIdentity() {
-    if (!identity) {
-      identity = await call('POST', '/visitor/identity');
-      local.set(ID_KEY, { visitor_id: identity.visitor_id, secret: identity.secret });
+    await loaderDone();
+    if (!identity()) {
+      const created = await call('POST', '/visitor/identity');
+      kept = { visitor_id: created.visitor_id, secret: created.secret };
+      local.set(ID_KEY, kept);
     }
-    return identity;
+  }
+
+  // An authenticated call; an identity the server doesn't know (data reset, another deployment)
+  // is dropped so the next call starts over.
+  async function visitorCall(method, path, body) {
+    await ensureIdentity();
+    try {
+      return await call(method, path, true, body);
+    } catch (e) {
+      if (e.status === 401) {
+        kept = null;
+        local.del(ID_KEY);
+      }
+      throw e;
+    }
   }
 
   return {
     config,
-    hasIdentity: () => !!identity,
+    loaderDone,
+    hasIdentity: () => !!identity(),
+    visitorId: () => (identity() || {}).visitor_id,
     settings: () => call('GET', '/widget/settings'),
     async ticket() {
-      await ensureIdentity();
-      try {
-        return (await call('POST', '/visitor/ws-ticket', true)).ticket;
-      } catch (e) {
-        // The stored identity is unknown to the server (data reset, another deployment): start over.
-        if (e.status === 401) {
-          identity = null;
-          local.del(ID_KEY);
-        }
-        throw e;
-      }
+      return (await visitorCall('POST', '/visitor/ws-ticket')).ticket;
     },
+    identify: (body) => visitorCall('POST', '/visitor/identify', body),
+    shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };
 }

@@ -7,11 +7,16 @@ import { typingNotifier } from './core/typing.js';
 import { createApi } from './api.js';
 import { pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';
+import { greetingBubble } from './greeting.js';
+import { keepAlive, watchRules } from './tracker.js';
 
 const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$/; // the server's rule
 const CHAT_KEY = 'charla.chat'; // the open chat's id; loader.js also reads it
 const OPEN_KEY = 'charla.open'; // the panel was open on the previous page
 const cacheKey = (id) => 'charla.t.' + id;
+const IDENT_KEY = 'charla.ident'; // the identity last sent for this visitor, and whether it was verified
+const SEEN_KEY = 'charla.greeted'; // greetings already shown in this browser session
+const CAPPED_KEY = 'charla.capped'; // rules the server said this visitor has seen often enough
 const KEEP = 100; // messages cached per chat for the next page
 
 const C = window.Charla;
@@ -24,6 +29,7 @@ function createWidget({ host, root, btn, base, lang }) {
   const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
 
   let t = translator(pickLang([lang, ...(navigator.languages || [navigator.language])]));
+  const EMAIL_OK = (v) => typeof v === 'string' && EMAIL.test(v);
   let settings = null;
   let settingsAt = 0;
   let ui, tr, sock, ready;
@@ -39,6 +45,10 @@ function createWidget({ host, root, btn, base, lang }) {
   let wsUrl = '';
   let email = ''; // given at pre-chat: the transcript goes there unless the visitor says otherwise
   let after = null; // the end-of-chat view: {rating picked, busy (a frame awaits its answer), sent}
+  let opener = null; // {greeting_id} or {greeting_rule}: the greeting the next start_chat answers
+  let bubble = null; // the greeting on screen: {el, g}
+  let ident = null; // Charla.setIdentity's name, email and signature
+  const prefs = () => [lang, ...(navigator.languages || [navigator.language])];
 
   const typing = typingNotifier((on, draft) => {
     if (!live()) return;
@@ -57,6 +67,8 @@ function createWidget({ host, root, btn, base, lang }) {
       settings = s;
       settingsAt = Date.now();
       applyLook();
+      // The loader skips page views for the session once tracking was off; say when it is back.
+      if (s.tracking) session.del('charla.nt');
     }, (e) => {
       // This site is not on the allowlist: a launcher that can never work is worse than none.
       if (e.status === 403) host.remove();
@@ -72,9 +84,7 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function build() {
     if (ui) return;
-    if (settings) {
-      t = translator(pickLang([lang, ...(navigator.languages || [navigator.language]), settings.language]));
-    }
+    if (settings) t = translator(pickLang([...prefs(), settings.language]));
     ui = buildPanel(t, {
       close, start, send: onSend, input: onInput, key: onKey, panelKey,
       end: endChat, pick, rate, transcript, restart,
@@ -85,6 +95,7 @@ function createWidget({ host, root, btn, base, lang }) {
     btn.append(ui.badge = h('span', { class: 'badge', 'aria-hidden': 'true', hidden: true }));
     label();
     sync();
+    prefill();
   }
 
   function applyLook() {
@@ -104,6 +115,7 @@ function createWidget({ host, root, btn, base, lang }) {
     isOpen = true;
     unread = 0;
     show(ui.panel, true);
+    if (bubble) show(bubble.el, false);
     session.set(OPEN_KEY, 1);
     label();
     // Availability changes; an old "online" must not hide the away notice (or the other way).
@@ -121,6 +133,7 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!isOpen) return;
     isOpen = false;
     show(ui.panel, false);
+    if (bubble) show(bubble.el, true);
     session.del(OPEN_KEY);
     label();
     if (ui.panel.contains(root.activeElement)) btn.focus();
@@ -250,11 +263,13 @@ function createWidget({ host, root, btn, base, lang }) {
           sync();
         }
         return;
+      case 'greeting': return greet(f);
       case 'error': return onError(f);
     }
   }
 
   function welcome(f) {
+    sendIdentity(); // the visitor has an identity now
     resuming = false;
     const open = (f.chats || []).filter((c) => c && c.status !== 'closed');
     const known = local.get(CHAT_KEY);
@@ -268,6 +283,7 @@ function createWidget({ host, root, btn, base, lang }) {
       if (live()) {
         chat = { ...chat, status: 'closed' }; // it ended while we were disconnected
         ended();
+        emit('chat_ended', chat);
       }
       if (wantStart) sock.send(wantStart);
     }
@@ -292,6 +308,8 @@ function createWidget({ host, root, btn, base, lang }) {
       scrollDown(true);
       fresh = true;
       after = null;
+      opener = null;
+      hideGreeting();
     }
     chat = c;
     wantStart = null;
@@ -309,11 +327,15 @@ function createWidget({ host, root, btn, base, lang }) {
       agentTyping(false);
       typing.stop();
       if (after) after.busy = false; // the answer to `rate`
-      if (was) ended();
+      if (was) {
+        ended();
+        emit('chat_ended', c);
+      }
     } else {
       if (setChat(c)) {
         resume();
         flush();
+        emit('chat_started', c);
       }
       if (c.status === 'active') queue = null;
     }
@@ -432,7 +454,12 @@ function createWidget({ host, root, btn, base, lang }) {
       if (!EMAIL.test(email)) return fail('needEmail'), ui.email.focus();
       f.name = name;
       f.email = email;
+    } else if (ident) {
+      // Anonymous pre-chat, but the site said who this is (Charla.setIdentity).
+      if (ident.name && ident.name.length <= 100) f.name = ident.name;
+      if (EMAIL_OK(ident.email)) f.email = email = ident.email;
     }
+    if (opener) Object.assign(f, opener);
     // Shown in the agent's visitor panel.
     f.context = {
       url: location.href,
@@ -443,7 +470,9 @@ function createWidget({ host, root, btn, base, lang }) {
     };
     wantStart = f;
     connect();
-    if (sock) sock.send(f);
+    // Only after `welcome` (else `welcome` sends it): frames on one socket are handled in parallel, and
+    // a `welcome` computed before this chat existed must not arrive after it and end it in the panel.
+    if (sock && connected) sock.send(f);
     sync();
     if (visible(ui.input)) ui.input.focus();
   }
@@ -574,6 +603,107 @@ function createWidget({ host, root, btn, base, lang }) {
     ui.input.style.height = Math.min(ui.input.scrollHeight, 120) + 'px';
   }
 
+  // -- greetings (docs/protocol.md: `greeting`; automatic rules from the settings) ------------
+
+  function greet(g) {
+    if (!g || typeof g.text !== 'string' || live()) return;
+    const seen = session.get(SEEN_KEY) || [];
+    if (g.greeting_id) {
+      if (seen.includes(g.greeting_id)) return; // once per greeting, not again on every page
+      session.set(SEEN_KEY, seen.concat(g.greeting_id).slice(-20));
+    }
+    showGreeting({ text: g.text, from: g.from, opener: g.greeting_id ? { greeting_id: g.greeting_id } : g.opener });
+  }
+
+  function showGreeting(g) {
+    hideGreeting();
+    const el = greetingBubble(t, g, {
+      answer: (text) => answer(text, g.opener),
+      dismiss: () => { hideGreeting(); btn.focus(); },
+    });
+    bubble = { el, g };
+    show(el, !isOpen);
+    root.append(el);
+    emit('greeting', { text: g.text, from: g.from || null });
+  }
+
+  function hideGreeting() {
+    if (bubble) bubble.el.remove();
+    bubble = null;
+  }
+
+  // Replying to the bubble is the first message of a chat that answers the greeting.
+  async function answer(text, op) {
+    hideGreeting();
+    opener = op || null;
+    await open(true);
+    if (!ui) return;
+    ui.input.value = text;
+    onSend({ preventDefault() {} });
+  }
+
+  function onRule(r) {
+    if (live() || isOpen || bubble || C._h) return; // never over a conversation or a hidden widget
+    const capped = local.get(CAPPED_KEY) || [];
+    if (capped.includes(r.id)) return;
+    api.shown(r.id).then((a) => {
+      if (a && a.show) greet({ text: a.text, opener: { greeting_rule: r.id } });
+      else local.set(CAPPED_KEY, capped.concat(r.id).slice(-50));
+    }, () => {});
+  }
+
+  // -- the page's API: Charla.setIdentity, Charla.setLanguage ----------------------------------
+
+  function setIdentity(who) {
+    const body = {};
+    for (const k of ['name', 'email', 'signature']) if (who && typeof who[k] === 'string' && who[k]) body[k] = who[k];
+    if (!body.name && !body.email) return Promise.resolve(null);
+    ident = body;
+    prefill();
+    return sendIdentity();
+  }
+
+  // Sent once per visitor and identity; a visitor without an identity yet gets it after `welcome`.
+  function sendIdentity() {
+    if (!ident) return Promise.resolve(null);
+    return api.loaderDone().then(() => {
+      if (!api.hasIdentity()) return null;
+      const key = JSON.stringify([api.visitorId(), ident]);
+      const done = local.get(IDENT_KEY);
+      if (done && done.k === key) return { verified: done.v };
+      return api.identify(ident).then((r) => {
+        local.set(IDENT_KEY, { k: key, v: !!(r && r.verified) });
+        return r;
+      });
+    }).catch(() => null);
+  }
+
+  function prefill() {
+    if (!ui || !ident) return;
+    if (ident.name && !ui.name.value) ui.name.value = ident.name;
+    if (EMAIL_OK(ident.email) && !ui.email.value) ui.email.value = ident.email;
+  }
+
+  function setLanguage(code) {
+    if (typeof code !== 'string') return;
+    lang = code;
+    t = translator(pickLang([...prefs(), settings && settings.language]));
+    if (bubble) showGreeting(bubble.g);
+    if (!ui) return;
+    // The panel's words are set when it is built: build it again around the same transcript.
+    const keep = { msgs: tr.messages(), pending: tr.pending(), last: tr.lastSeq, draft: ui.input.value };
+    for (const el of [ui.panel, ui.badge, ui.peek]) el.remove();
+    ui = null;
+    build();
+    keep.msgs.forEach((m) => tr.add(m));
+    tr.lastSeq = keep.last;
+    keep.pending.forEach((p) => tr.pend(p.id, { sender: 'visitor', text: p.text }));
+    ui.input.value = keep.draft;
+    show(ui.panel, isOpen);
+    label();
+    sync();
+  }
+
   // -- boot -------------------------------------------------------------------------------------
 
   // A conversation in progress continues on every page, panel open or not.
@@ -581,8 +711,21 @@ function createWidget({ host, root, btn, base, lang }) {
   if (local.get(CHAT_KEY) && api.hasIdentity()) init().then(connect, quiet);
   if (session.get(OPEN_KEY)) open(false);
   else init().catch(quiet);
+  // Tracked visitors keep a socket while an agent is online, so a greeting reaches them at once.
+  init().then(() => api.loaderDone()).then(() => {
+    if (!settings || !settings.tracking) return;
+    keepAlive(C);
+    if (api.hasIdentity() && settings.online) connect(); // nobody online greets: no idle socket then
+    greet(C._g);
+    watchRules(settings.greetings, C._t || Date.now(), onRule);
+  }, quiet);
 
-  const widget = { open: () => open(true), close, toggle: () => (isOpen ? close() : open(true)) };
+  const widget = {
+    open: () => open(true), close, toggle: () => (isOpen ? close() : open(true)),
+    setLanguage, setIdentity, greet,
+  };
+  // Calls the page made before this script arrived, in their order.
+  (C._q || []).splice(0).forEach(([k, args, settle]) => settle(widget[k](...args)));
   emit('ready');
   return widget;
 }

@@ -43,4 +43,6 @@ export default {
   newChat: 'New chat',
   forbidden: 'That is not allowed.',
   copy: 'Want a copy of this conversation?',
+  reply: 'Reply',
+  dismiss: 'Dismiss',
 };

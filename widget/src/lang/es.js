@@ -41,4 +41,6 @@ export default {
   newChat: 'Nuevo chat',
   forbidden: 'Eso no está permitido.',
   copy: '¿Quieres una copia de la conversación?',
+  reply: 'Responder',
+  dismiss: 'Descartar',
 };
