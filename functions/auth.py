@@ -28,6 +28,9 @@ def _text(body: dict[str, Any], name: str, limit: int = 256) -> str:
 
 def _tokens(result: dict[str, Any]) -> dict[str, Any]:
     tokens = {"id_token": result["IdToken"], "expires_in": result["ExpiresIn"]}
+    # The access token is what Cognito wants for an agent's own password change (POST /agent/me/password).
+    if "AccessToken" in result:
+        tokens["access_token"] = result["AccessToken"]
     if "RefreshToken" in result:
         tokens["refresh_token"] = result["RefreshToken"]
     return tokens
@@ -60,4 +63,37 @@ def refresh(body: dict[str, Any]) -> dict[str, Any]:
         )
     except cognito.exceptions.NotAuthorizedException:
         raise CharlaError("unauthorized", "The session has ended; sign in again.") from None
+    return _tokens(answer["AuthenticationResult"])
+
+
+def answer_challenge(body: dict[str, Any]) -> dict[str, Any]:
+    """First sign-in of an invited agent: the temporary password is exchanged for their own."""
+    email, session = _text(body, "email"), _text(body, "session", limit=8192)
+    if len(session) < 20:  # Cognito's own minimum; anything shorter never came from /auth/login
+        raise bad_request("`session` must be the `session` that /auth/login returned.")
+    new_password = _text(body, "new_password")
+    cognito = _cognito()
+    try:
+        answer = cognito.respond_to_auth_challenge(
+            ClientId=_client_id(),
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=session,
+            ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password},
+        )
+    except cognito.exceptions.InvalidPasswordException as error:
+        raise bad_request(str(error.response["Error"].get("Message") or "The new password is too weak.")) from None
+    except cognito.exceptions.InvalidParameterException:
+        raise bad_request("The new password does not meet the password policy.") from None
+    except (
+        cognito.exceptions.NotAuthorizedException,
+        cognito.exceptions.CodeMismatchException,
+        cognito.exceptions.ExpiredCodeException,
+        cognito.exceptions.ResourceNotFoundException,  # moto's answer for an unknown session
+        cognito.exceptions.UserNotFoundException,
+    ):
+        raise CharlaError(
+            "unauthorized", "This sign-in has expired; sign in again with the temporary password."
+        ) from None
+    if "AuthenticationResult" not in answer:
+        raise CharlaError("unauthorized", "This sign-in needs a step Charla does not support.")
     return _tokens(answer["AuthenticationResult"])

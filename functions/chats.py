@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
-from functions import access, clock, messages, notify, presence, routing, settings, stats, visitors
+from functions import (
+    access,
+    clock,
+    identity,
+    messages,
+    notify,
+    presence,
+    routing,
+    settings,
+    stats,
+    visitors,
+    webhooks,
+)
 from functions.errors import CharlaError, bad_request
-from functions.models import OPEN, QUEUE, Agent, Chat, Visitor
+from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
 from functions.principals import Principal
+
+if TYPE_CHECKING:
+    from functions.greetings import Opener
 
 MAX_NAME = 100
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
@@ -55,8 +70,12 @@ def clean_email(email: object) -> str | None:
     return email
 
 
-def start(principal: Principal, name: object, email: object) -> tuple[Chat, bool]:
-    """Starts a chat, or returns the visitor's open one; the flag says whether it is new."""
+def start(principal: Principal, name: object, email: object, opener: Opener | None = None) -> tuple[Chat, bool]:
+    """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
+
+    `opener` (visitors issue, functions/greetings.py): the greeting the visitor answered, whose agent
+    takes the chat even when nobody is accepting chats.
+    """
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only visitors start chats.")
     name_value, email_value = _clean_name(name), clean_email(email)
@@ -71,7 +90,7 @@ def start(principal: Principal, name: object, email: object) -> tuple[Chat, bool
         except DoesNotExist:
             pass
     candidates = routing.routable_agents()
-    if not candidates:
+    if not candidates and not (opener and opener.agent_id):
         raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
     chat = _create(principal, name_value, email_value)
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
@@ -80,12 +99,16 @@ def start(principal: Principal, name: object, email: object) -> tuple[Chat, bool
     if email_value:
         actions.append(Visitor.email.set(email_value))
     visitor.update(actions=actions)
-    agent = routing.pick_agent(candidates)
-    assigned = routing.assign(chat.chat_id, agent) if agent else None
-    if assigned is None and agent is not None:
-        assigned = routing.route(chat.chat_id)
-    chat = assigned or chat
+    if opener is not None:
+        chat = opener.begin(chat)  # visitors issue: the greeting opens the transcript; its agent takes the chat
+    if chat.status == "queued":
+        agent = routing.pick_agent(candidates)
+        assigned = routing.assign(chat.chat_id, agent) if agent else None
+        if assigned is None and agent is not None:
+            assigned = routing.route(chat.chat_id)
+        chat = assigned or chat
     announce(chat)
+    webhooks.emit("chat.started", view(chat))
     return chat, True
 
 
@@ -104,6 +127,7 @@ def _create(principal: Principal, name: str | None, email: str | None) -> Chat:
         last_activity_at=now,
         queue_pk=QUEUE,
         queued_at=now,
+        offer_pk=OFFER,
         open_pk=OPEN,
     )
     chat.save(condition=Chat.chat_id.does_not_exist())
@@ -198,6 +222,7 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
                 Chat.closed_by.set(closed_by),
                 Chat.queue_pk.remove(),
                 Chat.queued_at.remove(),
+                Chat.offer_pk.remove(),
                 Chat.open_pk.remove(),
                 Chat.unanswered_pk.remove(),
                 Chat.awaiting_reply_since.remove(),
@@ -213,6 +238,7 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
         Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat.chat_id})])
     chat = post_system(chat, note, allow_closed=True)
     stats.chat_ended(chat)
+    webhooks.emit("chat.ended", view(chat))
     announce_to_all_agents(chat)
     if chat.agent_ids:
         drain_queue()
@@ -290,6 +316,7 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     chat.update(actions=actions)
     stats.chat_rated(chat, str(rating), previous)
     announce(chat)
+    webhooks.emit("chat.rated", view(chat))
     return chat
 
 
@@ -311,5 +338,6 @@ def visitor_profile(visitor_id: str) -> dict[str, Any]:
         visitor = Visitor.get(visitor_id)
     except DoesNotExist:
         raise CharlaError("not_found", "No such visitor.") from None
-    history = Chat.visitor_index.query(visitor_id, scan_index_forward=False, limit=HISTORY)
-    return {"visitor": visitors.view(visitor), "chats": [view(c) for c in history]}
+    # Visitors issue (functions/identity.py): a verified email brings its other visitor ids' chats, and a badge.
+    history = identity.history(visitor, HISTORY)
+    return {"visitor": {**visitors.view(visitor), **identity.badge(visitor)}, "chats": [view(c) for c in history]}

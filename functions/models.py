@@ -54,6 +54,7 @@ class CharlaModel(Model):
 # Constant hash keys of the sparse indexes. One partition each is fine at small-team scale;
 # docs/operations.md explains when and how to shard them.
 QUEUE = "queue"
+OFFER = "offer"
 OPEN = "open"
 UNANSWERED = "unanswered"
 ROUTABLE = "routable"
@@ -72,6 +73,15 @@ class QueueIndex(GlobalSecondaryIndex["Chat"]):
         projection = AllProjection()
 
     queue_pk = UnicodeAttribute(hash_key=True)
+    queued_at = UnicodeAttribute(range_key=True)
+
+
+class OfferIndex(GlobalSecondaryIndex["Chat"]):
+    class Meta:
+        index_name = "offer_index"
+        projection = KeysOnlyProjection()
+
+    offer_pk = UnicodeAttribute(hash_key=True)
     queued_at = UnicodeAttribute(range_key=True)
 
 
@@ -132,11 +142,13 @@ class Chat(CharlaModel):
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
+    offer_pk = UnicodeAttribute(null=True)  # queued and not yet offered the offline form
     open_pk = UnicodeAttribute(null=True)
     unanswered_pk = UnicodeAttribute(null=True)
     assigned_at = UnicodeAttribute(null=True)
 
     queue_index = QueueIndex()
+    offer_index = OfferIndex()
     open_index = OpenIndex()
     unanswered_index = UnansweredIndex()
     visitor_index = VisitorChatsIndex()
@@ -269,6 +281,9 @@ class Agent(CharlaModel):
     role = UnicodeAttribute(default="agent")  # admin | agent
     accepting = BooleanAttribute(default=False)
     disabled = BooleanAttribute(default=False)
+    # Epoch seconds of the last "sign out everywhere", disable or removal (functions/revoke.py):
+    # ID tokens from sign-ins before it are refused, since API Gateway accepts them until expiry.
+    sessions_revoked_at = NumberAttribute(null=True)
     online_conns = NumberAttribute(default=0)
     active_count = NumberAttribute(default=0)
     chat_ids = UnicodeSetAttribute(null=True)
@@ -294,6 +309,17 @@ class OnlineVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
     last_seen = UnicodeAttribute(range_key=True)
 
 
+class VerifiedVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
+    """Visitors whose identity the site signed (functions/identity.py); sparse: verified ones only."""
+
+    class Meta:
+        index_name = "verified_index"
+        projection = KeysOnlyProjection()
+
+    verified_email = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class Visitor(CharlaModel):
     class Meta(_Meta):
         table_name = _table("visitors")
@@ -314,8 +340,23 @@ class Visitor(CharlaModel):
     country = UnicodeAttribute(null=True)
     online_pk = UnicodeAttribute(null=True)
     last_seen = UnicodeAttribute(null=True)
+    # --- visitors issue: tracking, greetings, identity (functions/tracking.py, greetings.py, identity.py).
+    # When presence ends, in epoch seconds. Not the table's TTL attribute: DynamoDB would delete the
+    # whole item, identity included. Reads of the online index filter on it (docs/data-model.md).
+    online_until = NumberAttribute(null=True)
+    page_view_id = UnicodeAttribute(null=True)  # the loader's id for the page being viewed
+    page_started_at = UnicodeAttribute(null=True)
+    page_seconds = NumberAttribute(null=True)  # time on the previous page, reported when it was left
+    visit_started_at = UnicodeAttribute(null=True)  # a visit ends after 30 min without a page view
+    ip = UnicodeAttribute(null=True)  # as the `ip_mode` setting allows: truncated, full, or absent
+    identified_at = UnicodeAttribute(null=True)  # the site passed a name/email (Charla.setIdentity)
+    verified_email = UnicodeAttribute(null=True)  # lower-cased; set only when the site's HMAC matched
+    # A manual greeting waiting for an answer: {greeting_id, agent_id, agent_name, text, expires_at}.
+    greeting: MapAttribute = MapAttribute(null=True)
+    greetings_shown: MapAttribute = MapAttribute(default=dict)  # rule id -> times shown
 
     online_index = OnlineVisitorsIndex()
+    verified_index = VerifiedVisitorsIndex()
 
 
 # --- tickets -------------------------------------------------------------------------------
@@ -530,3 +571,64 @@ class TicketAttachment(CharlaModel):
 
 
 ALL_MODELS = (*ALL_MODELS, TicketTerm, MailId, TicketAttachment)
+
+
+# --- administration (bans, webhooks) ---------------------------------------------------------
+# Appended after ALL_MODELS, like the tickets models above, so concurrent additions merge trivially.
+
+BAN = "ban"
+WEBHOOK = "webhook"
+
+
+class Ban(CharlaModel):
+    """One ban. The whole list is one small partition, read by a single Query and cached."""
+
+    class Meta(_Meta):
+        table_name = _table("bans")
+
+    ban_pk = UnicodeAttribute(hash_key=True)  # always "ban"
+    ban_id = UnicodeAttribute(range_key=True)  # "visitor#<visitor id>" or "ip#<network in CIDR form>"
+    kind = UnicodeAttribute()  # visitor | ip
+    target = UnicodeAttribute()  # the visitor id, or the network
+    reason = UnicodeAttribute()
+    created_by = UnicodeAttribute()  # agent id
+    created_by_name = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    chat_id = UnicodeAttribute(null=True)  # the chat it was issued from, if any
+    expires_at = TTLAttribute(null=True)  # None: until unbanned
+
+
+class Webhook(CharlaModel):
+    class Meta(_Meta):
+        table_name = _table("webhooks")
+
+    webhook_pk = UnicodeAttribute(hash_key=True)  # always "webhook"
+    webhook_id = UnicodeAttribute(range_key=True)
+    url = UnicodeAttribute()
+    events = UnicodeSetAttribute()
+    secret = UnicodeAttribute()  # HMAC key; shown to the admin once, at creation
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+
+
+class WebhookDelivery(CharlaModel):
+    """One delivery attempt, for the console's delivery log."""
+
+    class Meta(_Meta):
+        table_name = _table("webhook-deliveries")
+
+    webhook_id = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)  # "<ts>#<delivery id>#<attempt>": newest last
+    delivery_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    attempt = NumberAttribute()
+    status_code = NumberAttribute(null=True)  # None: no HTTP answer (timeout, refused, DNS)
+    outcome = UnicodeAttribute()  # delivered | retrying | gave_up
+    error = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute(default=0)
+    ts = UnicodeAttribute()
+    expires_at = TTLAttribute()  # 30 days
+
+
+ALL_MODELS = (*ALL_MODELS, Ban, Webhook, WebhookDelivery)

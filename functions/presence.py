@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
-from functions import clock
+from functions import clock, privacy
 from functions.errors import CharlaError
 from functions.models import AGENT, Connection
 from functions.principals import Principal
@@ -30,7 +30,7 @@ def register(
         subject_id=principal.id,
         name=principal.name,
         role=principal.role,
-        source_ip=source_ip,
+        source_ip=privacy.stored_ip(source_ip),  # as the admin's `ip_mode` allows (visitors issue)
         user_agent=(user_agent or "")[:300] or None,
         country=(country or "")[:2] or None,
         connected_at=now,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from chalice import BadRequestError
 from chalice.app import Request
 
-from functions import agents, settings, visitors
+from functions import agents, bans, revoke, settings, visitors
 from functions.errors import CharlaError, bad_request
 from functions.principals import Principal, agent_from_claims
 
@@ -25,11 +26,19 @@ def json_body(request: Request) -> dict[str, Any]:
 def check_origin(request: Request) -> None:
     if not settings.origin_allowed(request.headers.get("origin")):
         raise CharlaError("origin_not_allowed", "This website is not allowed to use this chat.")
+    # Every visitor-facing route starts here, so banned addresses are refused here too (cached list).
+    bans.check(None, source_ip(request))
+
+
+def source_ip(request: Request) -> str | None:
+    return (request.context.get("identity") or {}).get("sourceIp")
 
 
 def visitor(request: Request) -> Principal:
     check_origin(request)
-    return visitors.authenticate(request.headers.get("authorization"))
+    principal = visitors.authenticate(request.headers.get("authorization"))
+    bans.check(principal.id, None)  # a banned visitor id (the address was checked above)
+    return principal
 
 
 def agent(request: Request) -> Principal:
@@ -38,8 +47,12 @@ def agent(request: Request) -> Principal:
     if "sub" not in claims:
         raise CharlaError("unauthorized", "Sign in first.")
     principal = agent_from_claims(claims)
-    agents.ensure_from_principal(principal, claims.get("email"))
-    return principal
+    profile = agents.ensure_from_principal(principal, claims.get("email"))
+    # API Gateway accepts an ID token until it expires; sign-ins before a revocation end here.
+    if revoke.token_revoked(profile, claims):
+        raise CharlaError("unauthorized", "This session has ended; sign in again.")
+    # The display name agents edit lives in their profile; the token's claim may be stale or absent.
+    return replace(principal, name=profile.name or principal.name)
 
 
 def after_param(request: Request) -> int:

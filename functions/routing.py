@@ -46,6 +46,7 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
         Chat.agent_names[agent.agent_id].set(agent.name),
         Chat.queue_pk.remove(),
         Chat.queued_at.remove(),
+        Chat.offer_pk.remove(),
         Chat.open_pk.set(OPEN),
         Chat.unanswered_pk.set(UNANSWERED),
         Chat.assigned_at.set(now),
@@ -81,7 +82,8 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
 def route(chat_id: str) -> Chat | None:
     """Tries the best candidates in turn; None leaves the chat in the queue."""
     tried: set[str] = set()
-    for _ in range(3):
+    # Concurrent starts race for the same least-busy agent; each loser rereads the candidates.
+    for _ in range(6):
         agent = pick_agent(routable_agents(), frozenset(tried))
         if agent is None:
             return None

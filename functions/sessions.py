@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from functions import agents, chats, connect_tickets, presence, settings
+from functions import agents, bans, chats, connect_tickets, presence, settings
 from functions.errors import CharlaError
 from functions.models import Agent, Visitor
 
@@ -26,6 +26,10 @@ def connect(event: dict[str, Any]) -> int:
         return 401
     if principal.kind == "visitor" and not settings.origin_allowed(headers.get("origin")):
         return 403
+    identity = context.get("identity") or {}
+    # Banned visitors and addresses (functions/bans.py): refused before anything is written.
+    if principal.kind == "visitor" and bans.refusal(principal.id, identity.get("sourceIp")) is not None:
+        return 403
     agent = None
     if principal.is_agent:
         try:
@@ -34,7 +38,6 @@ def connect(event: dict[str, Any]) -> int:
             return 401
         if agent.disabled:
             return 401
-    identity = context.get("identity") or {}
     presence.register(
         connection_id,
         principal,

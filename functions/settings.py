@@ -36,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
         {"name": "email", "label": "Email", "type": "email", "required": True},
         {"name": "message", "label": "Message", "type": "textarea", "required": True},
     ],
+    # Proactive greetings for the widget: [{url_contains, after_seconds, message, max_times}]
+    # (checked by functions/settings_admin.py).
+    "greetings": [],
+    # Visitor tracking (functions/tracking.py) and what is kept of IP addresses (functions/privacy.py).
+    "tracking": True,
+    "ip_mode": "truncate",  # truncate | none | full
 }
 
 _cache: dict[str, Any] = {"at": 0.0, "values": None}

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from functions import chats, clock, handoffs, notify, routing, settings
+from pynamodb.exceptions import UpdateError
+
+from functions import chats, clock, handoffs, moderation, notify, routing, settings
 from functions.errors import CharlaError
-from functions.models import LIVE, OPEN, QUEUE, UNANSWERED, Chat, Connection
+from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +49,16 @@ def long_waits() -> int:
     minutes = int(settings.get_settings()["queue_timeout_min"])
     cutoff = clock.iso_ago(minutes * 60)
     offered = 0
-    for chat in Chat.queue_index.query(QUEUE, Chat.queued_at < cutoff, limit=PAGE):
-        if chat.offline_offered_at:
-            continue
-        chat.update(actions=[Chat.offline_offered_at.set(clock.now_iso())])
+    # offer_index loses a chat once it has been offered, so offered chats are never read again.
+    for due in Chat.offer_index.query(OFFER, Chat.queued_at < cutoff, limit=PAGE):
+        chat = Chat(due.chat_id)
+        try:
+            chat.update(
+                actions=[Chat.offline_offered_at.set(clock.now_iso()), Chat.offer_pk.remove()],
+                condition=Chat.status == "queued",
+            )
+        except UpdateError:
+            continue  # assigned or closed meanwhile
         frame = {"type": "offer_offline", "chat_id": chat.chat_id, "waited_min": minutes}
         notify.to_chat(chat, frame, agent=False)
         offered += 1
@@ -82,8 +90,15 @@ def stale_connections() -> int:
     return len(stale)
 
 
+def waiting_chats() -> int:
+    """A backstop: assigns queued chats if an agent has a free slot that no event announced."""
+    return len(chats.drain_queue())
+
+
 def run() -> dict[str, int]:
     return {
+        "queue_assigned": waiting_chats(),
+        "address_bans": moderation.sweep_address_bans(),
         "unanswered_chats": unanswered_chats(),
         "long_waits": long_waits(),
         "idle_chats": idle_chats(),

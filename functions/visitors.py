@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from pynamodb.expressions.update import Action
 
@@ -20,13 +21,18 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_identity() -> dict[str, str]:
+def create_identity(**attributes: Any) -> dict[str, str]:
+    """`attributes` are stored with the new item (a first page view: functions/tracking.py), in one write."""
     visitor_id = "v_" + secrets.token_urlsafe(12)
     secret = secrets.token_urlsafe(24)
-    Visitor(visitor_id, secret_hash=_hash(secret), created_at=clock.now_iso()).save(
+    Visitor(visitor_id, secret_hash=_hash(secret), created_at=clock.now_iso(), **attributes).save(
         condition=Visitor.visitor_id.does_not_exist()
     )
     return {"visitor_id": visitor_id, "secret": secret}
+
+
+def secret_matches(visitor: Visitor, secret: str) -> bool:
+    return hmac.compare_digest(visitor.secret_hash, _hash(secret))
 
 
 def authenticate(header: str | None) -> Principal:
@@ -41,7 +47,7 @@ def authenticate(header: str | None) -> Principal:
         visitor = Visitor.get(visitor_id)
     except Visitor.DoesNotExist:
         raise unauthorized from None
-    if not hmac.compare_digest(visitor.secret_hash, _hash(secret)):
+    if not secret_matches(visitor, secret):
         raise unauthorized
     return Principal(kind="visitor", id=visitor_id, name=visitor.name)
 

@@ -16,6 +16,7 @@ from functions import (
     chats,
     clock,
     fanout,
+    greetings,
     handoffs,
     messages,
     notify,
@@ -24,6 +25,7 @@ from functions import (
     settings,
     transcripts,
     visitors,
+    webhooks,
 )
 from functions.access import chat_for_write
 from functions.errors import CharlaError, bad_request
@@ -135,7 +137,9 @@ def _start_chat(call: Call) -> None:
     if call.principal.kind == "visitor":
         row = presence.get(call.connection_id)
         visitors.record_context(call.principal.id, call.frame.get("context"), row)
-    chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"))
+    # Visitors issue (functions/greetings.py): answering a greeting opens the chat with it, and with its agent.
+    opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
+    chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"), opener)
     if not created:
         call.reply({"type": "chat", "chat": chats.view(chat)})
 
@@ -158,6 +162,7 @@ def _send(call: Call) -> None:
     if not stored.duplicate:
         frame = {"type": "message", "chat_id": message.chat_id, "message": messages.view(message)}
         notify.to_chat(stored.chat, frame, exclude=[call.connection_id])
+        webhooks.emit("message.created", {"chat_id": message.chat_id, "message": messages.view(message)})
 
 
 def _resume(call: Call) -> None:

@@ -616,7 +616,12 @@ def test_stop_restores_the_environment(site_root: Path) -> None:
             "accepting": True,
         }
     ]
-    assert data.settings == [{"allowed_origins": [started.base_url, f"http://localhost:{started.port}"]}]
+    assert data.settings == [
+        {
+            "allowed_origins": [started.base_url, f"http://localhost:{started.port}"],
+            "support_email": "support@charla.local",
+        }
+    ]
     agent_id = started.create_agent("ana@example.com", "Passw0rd!x", "Ana")
     assert data.profiles[-1]["agent_id"] == agent_id and data.profiles[-1]["role"] == "agent"
     claims = jwt.decode(

@@ -136,3 +136,31 @@ def test_the_sweep_reads_only_due_chats_however_long_the_history(aws):
         events.unregister("after-call.dynamodb.Query", count)
     # Thirty closed chats in history, none due: the sweep's queries return nothing at all.
     assert sum(reads) == 0
+
+
+def test_chats_already_offered_the_form_are_not_read_again(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    Socket(new_agent())
+    start_chat(Socket(new_visitor()))
+    for _ in range(3):
+        start_chat(Socket(new_visitor()))
+    assert sweep(timedelta(minutes=6))["long_waits"] == 3
+    late = Socket(new_visitor())
+    with time_machine.travel(timedelta(minutes=6)):
+        late_chat = start_chat(late)["chat_id"]
+    late.clear()
+    # Only the newly due chat is offered; the three already offered are no longer in the index.
+    assert sweep(timedelta(minutes=12))["long_waits"] == 1
+    assert [f["chat_id"] for f in late.of_type("offer_offline")] == [late_chat]
+
+
+def test_the_sweep_assigns_a_waiting_chat_when_a_slot_is_free(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    ana = Socket(new_agent("Ana"))
+    first = start_chat(Socket(new_visitor()))
+    waiting = start_chat(Socket(new_visitor()))
+    # A slot frees without any event that drains the queue (an admin raised the limit).
+    settings.save_settings({"max_chats_per_agent": 2})
+    assert sweep()["queue_assigned"] == 1
+    assert Chat.get(waiting["chat_id"]).assignee_id == ana.principal.id
+    assert first["status"] == "active"

@@ -35,6 +35,8 @@ def main() -> int:
         f"  Agent console  {stack.console_url}\n"
         f"  REST API       {stack.api_url}\n"
         f"  WebSocket      {stack.ws_url}\n"
+        f"  Inbound mail   SMTP {stack.host}:{stack.smtp_port} (to support@charla.local)\n"
+        f"  Sent mail      {stack.base_url}/_local/outbox\n"
         f"  (moto          {stack.moto_url})\n"
         "\n"
         f"  Sign in as     {stack.demo_email}\n"

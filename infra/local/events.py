@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 ACCOUNT_ID = "123456789012"
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -151,3 +152,39 @@ def _java_date(seconds: float) -> str:
     day = "Mon Tue Wed Thu Fri Sat Sun".split()[moment.weekday()]
     month = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()[moment.month - 1]
     return f"{day} {month} {moment.day:02d} {moment:%H:%M:%S} UTC {moment.year}"
+
+
+def s3_object_created_event(bucket: str, key: str, *, size: int, etag: str, region: str) -> dict[str, Any]:
+    """An S3 event notification for one new object, as a bucket's notification sends it to Lambda."""
+    now = time.time()
+    moment = datetime.fromtimestamp(now, UTC)
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": region,
+                "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:LOCAL"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": aws_id()[:16], "x-amz-id-2": aws_id()},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "inbound-mail",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "LOCAL"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    # Keys arrive URL-encoded, spaces as "+": handlers must unquote_plus them.
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": etag,
+                        "sequencer": f"{int(now * 1_000_000):016X}",
+                    },
+                },
+            }
+        ]
+    }

@@ -15,8 +15,9 @@ from typing import Any
 
 import boto3
 from aiohttp import web
+from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import cognito
+from infra.local import buckets, cognito, queues, smtp
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -24,6 +25,7 @@ from infra.local.jwt_verify import CognitoJwtVerifier
 from infra.local.management import PREFIX as MANAGEMENT_PREFIX
 from infra.local.management import ManagementApi
 from infra.local.moto_server import MotoServer
+from infra.local.outbox import Outbox
 from infra.local.rest import PREFIX as API_PREFIX
 from infra.local.rest import RestGateway
 from infra.local.scheduler import Scheduler, schedules
@@ -38,6 +40,11 @@ DEMO_EMAIL = "admin@charla.local"
 DEMO_NAME = "Demo Admin"
 # The sender domain the app's mail goes out from; moto SES refuses unverified senders.
 MAIL_DOMAIN = "charla.local"
+SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
+# The webhook queue the app sends to (WEBHOOK_QUEUE_NAME/URL) and consumes. Tests may set
+# CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/webhook_delivery.py).
+WEBHOOK_QUEUE = "charla-local-webhooks"
+SMTP_PORT = 2525
 
 
 class LocalStack:
@@ -56,8 +63,13 @@ class LocalStack:
         root: Path | None = None,
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
+        smtp_port: int | None = None,
     ) -> None:
         self._requested_port = int(os.environ.get("PORT", "8000")) if port is None else port
+        # A stack on a free port (tests) takes a free SMTP port too, never `make run`'s.
+        default_smtp = 0 if self._requested_port == 0 else int(os.environ.get("CHARLA_SMTP_PORT", str(SMTP_PORT)))
+        self._requested_smtp_port = default_smtp if smtp_port is None else smtp_port
+        self._smtp: smtp.SmtpListener | None = None
         self.host = host
         self._app_module_name = app_module
         self._app_data: AppData = app_data if app_data is not None else CharlaAppData()
@@ -74,8 +86,10 @@ class LocalStack:
         self._rest: RestGateway | None = None
         self._ws: WebSocketGateway | None = None
         self._scheduler: Scheduler | None = None
+        self._pollers: list[queues.SqsPoller] = []
         self._listener: socket.socket | None = None
         self.port = 0
+        self.smtp_port = 0
         self.demo_email = DEMO_EMAIL
         self.demo_password = ""
         self.demo_agent_id = ""
@@ -174,6 +188,9 @@ class LocalStack:
             }
         )
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
+        webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
+        self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})
+        self._env.set(buckets.create(REGION, [self.base_url, f"http://localhost:{self.port}"]))
 
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
@@ -184,7 +201,7 @@ class LocalStack:
             DEMO_EMAIL, self.demo_password, DEMO_NAME, role="admin", accepting=True
         )
         localhost = f"http://localhost:{self.port}"
-        self._app_data.save_settings({"allowed_origins": [self.base_url, localhost]})
+        self._app_data.save_settings({"allowed_origins": [self.base_url, localhost], "support_email": SUPPORT_EMAIL})
 
         self.app = self._import_app()
         chalice_app = self.app.app
@@ -209,10 +226,42 @@ class LocalStack:
             region=REGION,
         )
 
+        mail_handler = chalice_app.handler_map.get(smtp.HANDLER)
+        if mail_handler is not None:
+            s3 = boto3.session.Session().client("s3", region_name=REGION)
+            drop = smtp.MailDrop(MAIL_DOMAIN, buckets.MAIL_BUCKET, s3, mail_handler, self._invoker, REGION)
+            self._smtp = smtp.SmtpListener(self.host, self._requested_smtp_port, drop)
+
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="charla-local", daemon=True)
         self._thread.start()
         self._call(self._serve(listener))
+        self._pollers = self._sqs_pollers(chalice_app)
+        for poller in self._pollers:
+            poller.start()
+
+    def _sqs_pollers(self, chalice_app: Chalice) -> list[queues.SqsPoller]:
+        """Lambda's SQS event source mappings: one poller per `@app.on_sqs_message`."""
+        invoker = self._invoker
+        assert invoker is not None
+        sqs = queues.client(REGION)
+        pollers = []
+        for source in chalice_app.event_sources:
+            if not isinstance(source, SQSEventConfig):
+                continue
+            name = source.queue or str(source.queue_arn).rsplit(":", 1)[-1]
+            url, arn = queues.ensure_queue(sqs, name)
+            pollers.append(
+                queues.SqsPoller(
+                    queue_url=url,
+                    queue_arn=arn,
+                    handler=chalice_app.handler_map[source.name],
+                    context=lambda function=source.name: invoker.context(function),
+                    batch_size=source.batch_size,
+                    region=REGION,
+                )
+            )
+        return pollers
 
     def _import_app(self) -> ModuleType:
         # Every Chalice() appends itself to AWS_EXECUTION_ENV (its user agent).
@@ -230,6 +279,7 @@ class LocalStack:
         static = StaticSite(self.root, self.base_url, self.ws_url)
         app.add_routes(static.routes())
         app.add_routes(ManagementApi(self._ws).routes())
+        app.add_routes(Outbox(REGION).routes())
         app.add_routes(
             [
                 web.get("/ws", self._ws.handle),
@@ -243,10 +293,15 @@ class LocalStack:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, listener).start()
+        if self._smtp is not None:
+            self.smtp_port = await self._smtp.start()
         self._scheduler.start()
 
     def stop(self) -> None:
         """Stop serving, close sockets (firing $disconnect), stop moto and restore os.environ."""
+        for poller in self._pollers:  # first: a handler may still post through the gateway
+            poller.stop()
+        self._pollers = []
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             try:
                 self._call(self._shutdown(), timeout=30)
@@ -273,6 +328,9 @@ class LocalStack:
             self._env.restore()
 
     async def _shutdown(self) -> None:
+        if self._smtp is not None:
+            await self._smtp.stop()
+            self._smtp = None
         if self._scheduler is not None:
             await self._scheduler.stop()
         if self._ws is not None:
