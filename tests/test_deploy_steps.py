@@ -387,3 +387,14 @@ def test_delete_data_removes_the_user_pool():
         stack.delete_data([("UserPool", "AWS::Cognito::UserPool", pool)], s3=None, dynamodb=None, idp=idp,
                           progress=Progress(1, io.StringIO()))
         assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
+
+
+def test_the_stage_must_fit_the_stacks_bucket_names():
+    assert stack.stack_name("prod") == "charla-prod"
+    assert stack.stack_name("eu-2") == "charla-eu-2"
+    # "<stack>-attachments-<12-digit account>-<longest region>" must stay within S3's 63 characters.
+    longest = f"{stack.stack_name('a' * 16)}-attachments-123456789012-ap-southeast-2"
+    assert len(longest) <= 63
+    for bad in ("Prod", "", "-prod", "prod-", "a" * 17, "prod_1", "prod.eu"):
+        with pytest.raises(ValueError):
+            stack.stack_name(bad)

@@ -5,12 +5,16 @@ properties an operator trusts it for (private buckets, narrow IAM, retained data
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from botocore import xform_name
+from botocore.session import Session
 
 from functions import models
 from infra.aws import tables, template
@@ -19,9 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PREFIX = "charla-prod"
 DOCUMENTED_TABLES = {"chats", "messages", "message-keys", "connections", "connect-tickets", "agents",
                      "visitors", "tickets", "ticket-events", "settings"}
-CHALICE_FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "Sweep"}
+CHALICE_FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "Sweep",
+                     "InboundMail", "DeliverWebhooks"}
 APP_ENV = ("CHARLA_TABLE_PREFIX", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_USER_POOL_ARN",
-           "WS_MANAGEMENT_URL", "ATTACHMENTS_BUCKET", "MAIL_BUCKET", "WEBHOOK_QUEUE_URL")
+           "WS_MANAGEMENT_URL", "ATTACHMENTS_BUCKET", "MAIL_BUCKET", "WEBHOOK_QUEUE_URL", "WEBHOOK_QUEUE_NAME")
+FUNCTIONS_DIR = ROOT / "functions"
 
 
 # --- tables from the models (fast: no packaging) ----------------------------------------------
@@ -177,7 +183,11 @@ def test_cloudfront_serves_the_console_widget_and_rest_api(resources):
     headers = resources["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     csp = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     assert "script-src 'self';" in csp and "unsafe-inline" not in csp
-    assert "wss://${WebsocketAPI}." in csp and "${AttachmentsBucket.RegionalDomainName}" in csp
+    assert "wss://${WebsocketAPI}." in csp
+    for name in ("img-src", "connect-src"):
+        sources = re.search(rf"{name} ([^;]*);", csp).group(1).split()
+        assert f"https://{template.ATTACHMENTS_BUCKET_NAME}.s3.${{AWS::Region}}.${{AWS::URLSuffix}}" in sources
+        assert f"https://{template.ATTACHMENTS_BUCKET_NAME}.s3.${{AWS::URLSuffix}}" in sources
     assert config["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == {"Ref": "ConsoleHeaders"}
 
 
@@ -263,3 +273,197 @@ def test_the_template_names_no_path_of_the_machine_it_was_built_on(built):
     assert {r["Properties"]["CodeUri"] for r in _of_type(built.template["Resources"],
                                                          "AWS::Serverless::Function").values()} == {
         "./deployment.zip"}
+
+
+# --- what the code calls, against what the role allows (fast: no packaging) --------------------
+
+# An operation's IAM action, where it is not `<service>:<Operation>`.
+IAM_ACTION = {
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("sqs", "SendMessageBatch"): "sqs:SendMessage",
+    ("apigatewaymanagementapi", "PostToConnection"): "execute-api:ManageConnections",
+    ("apigatewaymanagementapi", "DeleteConnection"): "execute-api:ManageConnections",
+}
+# Called with the agent's own password or tokens, never the role's credentials.
+NO_IAM = {("cognito-idp", "InitiateAuth"), ("cognito-idp", "RespondToAuthChallenge"),
+          ("cognito-idp", "ChangePassword")}
+# Granted though no line of functions/ calls them, each for a stated reason.
+NOT_CALLED_BUT_NEEDED = {
+    "s3:ListBucket": "HeadObject of a missing attachment answers 404, not 403",
+    "sqs:ReceiveMessage": "Lambda's SQS poller acts with the function's role",
+    "sqs:DeleteMessage": "Lambda's SQS poller acts with the function's role",
+    "sqs:GetQueueAttributes": "Lambda's SQS poller acts with the function's role",
+    "sqs:ChangeMessageVisibility": "Lambda's SQS poller acts with the function's role",
+}
+
+
+def client_calls() -> set[tuple[str, str]]:
+    """(service, Operation) for each AWS API functions/ calls through `aws.client("...")`.
+
+    Static: the services are the literal names given to aws.client, and a call is any `.op(`,
+    `get_paginator("op")` or `generate_presigned_url("op")` whose name is an operation of one of
+    them (botocore's own list), whoever holds the client (idp.client(), fanout._client(), ...).
+    """
+    sources = [p.read_text() for p in sorted(FUNCTIONS_DIR.glob("*.py"))]
+    services = {s for text in sources for s in re.findall(r'aws\.client\(\s*"([\w-]+)"', text)}
+    session = Session()
+    operations: dict[str, set[tuple[str, str]]] = {}
+    for service in services:
+        for operation in session.get_service_model(service).operation_names:
+            operations.setdefault(xform_name(operation), set()).add((service, operation))
+    calls: set[tuple[str, str]] = set()
+    for text in sources:
+        names = re.findall(r"\.(\w+)\(", text)
+        names += re.findall(r'(?:get_paginator|generate_presigned_url)\(\s*"(\w+)"', text)
+        for name in names:
+            calls |= operations.get(name, set())
+        if "generate_presigned_post(" in text:  # the browser's upload is a PutObject
+            calls.add(("s3", "PutObject"))
+    return calls
+
+
+def iam_action(service: str, operation: str) -> str:
+    return IAM_ACTION.get((service, operation), f"{service}:{operation}")
+
+
+def _role_statements() -> list[dict[str, Any]]:
+    document = template.role_policy(["APIHandler"], ["ChatsTable"], "api")[0]["PolicyDocument"]
+    return list(_statements(document))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_the_scan_finds_the_calls_of_every_feature():
+    calls = client_calls()
+    # Spot checks that the scan itself works: one call of each service and feature.
+    assert {("cognito-idp", "AdminCreateUser"), ("cognito-idp", "AdminUserGlobalSignOut"),
+            ("s3", "PutObjectTagging"), ("s3", "HeadObject"), ("sqs", "SendMessageBatch"),
+            ("ses", "SendRawEmail"), ("apigatewaymanagementapi", "PostToConnection")} <= calls
+    assert {service for service, _ in calls} == {"cognito-idp", "s3", "sqs", "ses", "apigatewaymanagementapi"}
+
+
+def test_the_role_allows_every_aws_call_of_the_code_and_nothing_uncalled():
+    calls = client_calls()
+    needed = {iam_action(*call) for call in calls if call not in NO_IAM}
+    granted = {a for s in _role_statements() if s["Effect"] == "Allow" for a in _as_list(s["Action"])}
+    assert needed - granted == set(), "calls the role does not allow"
+    # Besides tables and logs (their own tests), what is granted is called or explained.
+    extra = {a for a in granted if not a.startswith(("dynamodb:", "logs:"))} - needed
+    assert extra == set(NOT_CALLED_BUT_NEEDED), "granted but never called"
+    assert not NO_IAM & {tuple(a.split(":")) for a in granted}
+
+
+def test_each_aws_permission_is_on_this_stacks_resource_only():
+    statements = {s["Sid"]: s for s in _role_statements()}
+    mail = f"arn:${{AWS::Partition}}:s3:::{template.MAIL_BUCKET_NAME}"
+    attachments = f"arn:${{AWS::Partition}}:s3:::{template.ATTACHMENTS_BUCKET_NAME}"
+    assert statements["Attachments"]["Resource"] == {"Fn::Sub": f"{attachments}/tickets/*"}
+    assert statements["AttachmentsNotFound"]["Resource"] == {"Fn::Sub": attachments}
+    assert statements["InboundMail"]["Resource"] == {"Fn::Sub": f"{mail}/inbound/*"}
+    assert set(statements["InboundMail"]["Action"]) == {"s3:GetObject", "s3:PutObjectTagging"}
+    for sid in ("WebhookEmit", "WebhookConsume"):
+        assert statements[sid]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert statements["ManageAgents"]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+    assert all(a.startswith("cognito-idp:Admin") or a == "cognito-idp:ListUsers"
+               for a in statements["ManageAgents"]["Action"])
+    send_mail = next(s["Fn::If"] for s in template.role_policy([], [], "api")[0]["PolicyDocument"]["Statement"]
+                     if "Fn::If" in s)
+    assert send_mail[0] == "HasMailDomain" and send_mail[2] == {"Ref": "AWS::NoValue"}
+    assert set(send_mail[1]["Action"]) == {"ses:SendEmail", "ses:SendRawEmail"}
+    assert send_mail[1]["Resource"]["Fn::Sub"].endswith(":identity/${MailDomain}")
+
+
+def test_the_attachment_key_prefix_is_the_one_the_role_allows():
+    from functions import attachments
+
+    assert attachments.key("t_1", "a_2").startswith(template.ATTACHMENT_PREFIX)
+
+
+def test_the_data_buckets_are_named_as_the_template_module_names_them():
+    resources = template.load_resources()["Resources"]
+    assert resources["AttachmentsBucket"]["Properties"]["BucketName"] == {
+        "Fn::Sub": template.ATTACHMENTS_BUCKET_NAME}
+    assert resources["MailBucket"]["Properties"]["BucketName"] == {"Fn::Sub": template.MAIL_BUCKET_NAME}
+    rule = resources["MailReceiptRule"]["Properties"]["Rule"]
+    assert rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"] == template.INBOUND_MAIL_PREFIX
+
+
+def test_resources_yaml_is_plain_yaml():
+    assert yaml.safe_load(template.RESOURCES.read_text())["Resources"]
+
+
+# --- inbound mail, webhooks and the attachments' CORS in the merged template ------------------
+
+
+@pytest.mark.slow
+def test_the_mail_bucket_invokes_inbound_mail_without_a_dependency_cycle(resources):
+    bucket = resources["MailBucket"]
+    notifications = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert notifications == [{
+        "Event": "s3:ObjectCreated:*",
+        "Function": {"Fn::GetAtt": ["InboundMail", "Arn"]},
+        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "inbound/"}]}},
+    }]
+    assert bucket["DependsOn"] == "InboundMailS3Permission"
+    permission = resources["InboundMailS3Permission"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    # The name, not Ref/GetAtt of the bucket: the bucket depends on the permission.
+    assert permission["SourceArn"] == {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{template.MAIL_BUCKET_NAME}"}
+    assert "MailBucket" not in json.dumps(permission)
+    env = resources["InboundMail"]["Properties"]["Environment"]["Variables"]
+    assert env["MAIL_BUCKET"] == {"Fn::Sub": template.MAIL_BUCKET_NAME}
+    rules = {r["Id"]: r for r in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireRawMail"]["Prefix"] == "inbound/"
+    assert rules["ExpireRawMail"]["ExpirationInDays"] == 90
+
+
+@pytest.mark.slow
+def test_ses_receives_mail_for_the_mail_domain_into_the_bucket(resources):
+    rule_set, rule = resources["MailReceiptRuleSet"], resources["MailReceiptRule"]
+    assert rule_set["Condition"] == rule["Condition"] == "HasMailDomain"
+    assert rule["DependsOn"] == "MailBucketPolicy"  # SES checks its write access when the rule is made
+    props = rule["Properties"]
+    assert props["RuleSetName"] == {"Ref": "MailReceiptRuleSet"}
+    assert props["Rule"]["Recipients"] == [{"Ref": "MailDomain"}]
+    assert props["Rule"]["Enabled"] is True and props["Rule"]["ScanEnabled"] is True
+    assert props["Rule"]["Actions"] == [{"S3Action": {"BucketName": {"Ref": "MailBucket"},
+                                                      "ObjectKeyPrefix": "inbound/"}}]
+    statements = resources["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    ses = next(s for s in statements if s.get("Principal") == {"Service": "ses.amazonaws.com"})
+    assert ses["Action"] == "s3:PutObject"
+    assert ses["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}
+    assert ses["Condition"]["StringEquals"] == {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}
+    rule_set_name = rule_set["Properties"]["RuleSetName"]["Fn::Sub"]
+    assert f":receipt-rule-set/{rule_set_name}:receipt-rule/*" in ses["Condition"]["StringLike"]["AWS:SourceArn"][
+        "Fn::Sub"]
+
+
+@pytest.mark.slow
+def test_webhook_deliveries_are_fed_by_the_stacks_own_queue(resources):
+    sources = [(name, event) for name, r in _of_type(resources, "AWS::Serverless::Function").items()
+               for event in r["Properties"].get("Events", {}).values() if event["Type"] == "SQS"]
+    assert len(sources) == 1
+    name, event = sources[0]
+    assert name == "DeliverWebhooks"
+    assert event["Properties"]["Queue"] == {"Fn::Sub": "${WebhookQueue.Arn}"}
+    env = resources[name]["Properties"]["Environment"]["Variables"]
+    assert env["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
+    assert env["WEBHOOK_QUEUE_NAME"] == {"Fn::GetAtt": ["WebhookQueue", "QueueName"]}
+    # Lambda's visibility advice: at least six times the consumer's timeout.
+    timeout = resources[name]["Properties"]["Timeout"]
+    assert resources["WebhookQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+@pytest.mark.slow
+def test_only_the_console_may_read_attachment_uploads_and_downloads(resources):
+    cors = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert len(cors) == 1
+    assert sorted(cors[0]["AllowedMethods"]) == ["GET", "POST"]
+    origins = cors[0]["AllowedOrigins"]
+    assert origins[0] == {"Fn::Sub": "https://${Distribution.DomainName}"}
+    assert origins[1] == {"Fn::If": ["HasDomain", {"Fn::Sub": "https://${DomainName}"}, {"Ref": "AWS::NoValue"}]}
+    assert "*" not in json.dumps(origins)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,7 +25,15 @@ TERMINAL = ("_COMPLETE", "_FAILED")
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 
 
+# The data buckets are named "<stack>-attachments-<account>-<region>" (template.py): S3 takes lower
+# case, digits and hyphens, at most 63 characters, which leaves 16 for the stage.
+_STAGE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$")
+
+
 def stack_name(stage: str) -> str:
+    if not _STAGE.match(stage):
+        raise ValueError(f"stage {stage!r}: use 1 to 16 lower-case letters, digits or inner hyphens "
+                         "(it names the stack's S3 buckets)")
     return f"charla-{stage}"
 
 

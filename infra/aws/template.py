@@ -6,8 +6,11 @@ this module derives the rest from code, so nothing is typed twice:
 - the tables, from the PynamoDB models (tables.py);
 - for every function Chalice generated: its environment, a fixed name, a log group with
   retention, and error and throttle alarms;
-- the Lambda role's policy, narrowed to this stack's tables, buckets, queue and WebSocket API;
-- the Cognito authorizer, pointed at the stack's own user pool.
+- the Lambda role's policy, narrowed to this stack's tables, buckets, queue, user pool and
+  WebSocket API, with exactly the actions the code calls (tests/test_deploy_template.py checks
+  every `aws.client(...)` call in functions/ against it);
+- the Cognito authorizer, pointed at the stack's own user pool;
+- the webhook delivery function's SQS event source, pointed at the stack's own queue.
 
 Chalice runs twice: once to learn what it generates (function names, the WebSocket stage), then
 with the merge template. Both runs take about a second once the dependency zip is cached.
@@ -43,6 +46,35 @@ DYNAMODB_ACTIONS = [
     "dynamodb:PutItem",
     "dynamodb:Query",
     "dynamodb:UpdateItem",
+]
+
+# The data buckets' names (resources.yaml sets the same BucketName). Functions, the role and the
+# console's CSP use the name instead of a reference, which would close a dependency cycle: the mail
+# bucket's notification invokes a function, and the attachments bucket's CORS names the distribution.
+ATTACHMENTS_BUCKET_NAME = "${AWS::StackName}-attachments-${AWS::AccountId}-${AWS::Region}"
+MAIL_BUCKET_NAME = "${AWS::StackName}-mail-${AWS::AccountId}-${AWS::Region}"
+ATTACHMENT_PREFIX = "tickets/"  # functions/attachments.py key()
+INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
+
+# Functions resources.yaml wires by logical id: it fails loudly if Chalice stops generating them.
+INBOUND_MAIL_FUNCTION = "InboundMail"
+WEBHOOK_QUEUE = "WebhookQueue"
+
+# What functions/idp.py's client is used for (team_admin.py, revoke.py). Sign-in, token refresh,
+# the first-login challenge and an agent's own password change (auth.py, team_admin.py) carry the
+# user's own credentials or none: they need no IAM action.
+COGNITO_ADMIN_ACTIONS = [
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminEnableUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminRemoveUserFromGroup",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:ListUsers",
 ]
 
 
@@ -124,6 +156,10 @@ def function_name(name: str) -> dict[str, str]:
     return {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
 
 
+def s3_arn(bucket_name: str, suffix: str = "") -> dict[str, str]:
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket_name}{suffix}"}
+
+
 def environment(ws_stage: str) -> dict[str, Any]:
     """What the app reads besides CHARLA_TABLE_PREFIX (Chalice sets that from config.json)."""
     return {
@@ -133,9 +169,10 @@ def environment(ws_stage: str) -> dict[str, Any]:
         "WS_MANAGEMENT_URL": {
             "Fn::Sub": f"https://${{WebsocketAPI}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{ws_stage}"
         },
-        "ATTACHMENTS_BUCKET": {"Ref": "AttachmentsBucket"},
-        "MAIL_BUCKET": {"Ref": "MailBucket"},
-        "WEBHOOK_QUEUE_URL": {"Ref": "WebhookQueue"},
+        "ATTACHMENTS_BUCKET": {"Fn::Sub": ATTACHMENTS_BUCKET_NAME},
+        "MAIL_BUCKET": {"Fn::Sub": MAIL_BUCKET_NAME},
+        "WEBHOOK_QUEUE_URL": {"Ref": WEBHOOK_QUEUE},
+        "WEBHOOK_QUEUE_NAME": {"Fn::GetAtt": [WEBHOOK_QUEUE, "QueueName"]},
     }
 
 
@@ -248,13 +285,27 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
         {"Sid": "PushToConnections", "Effect": "Allow", "Action": "execute-api:ManageConnections",
          "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}"
                                  f":${{WebsocketAPI}}/{ws_stage}/*/@connections/*"}},
+        # s3:GetObject also allows HeadObject; presigned POSTs and GETs act with these rights.
         {"Sid": "Attachments", "Effect": "Allow",
          "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": {"Fn::Sub": "${AttachmentsBucket.Arn}/*"}},
-        {"Sid": "InboundMail", "Effect": "Allow", "Action": "s3:GetObject",
-         "Resource": {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}},
-        {"Sid": "Webhooks", "Effect": "Allow", "Action": "sqs:SendMessage",
-         "Resource": {"Fn::GetAtt": ["WebhookQueue", "Arn"]}},
+         "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME, f"/{ATTACHMENT_PREFIX}*")},
+        # Without it, HeadObject of a file not uploaded yet answers 403 instead of the 404 that
+        # attachments.complete() turns into "upload it first".
+        {"Sid": "AttachmentsNotFound", "Effect": "Allow", "Action": "s3:ListBucket",
+         "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME)},
+        {"Sid": "InboundMail", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObjectTagging"],
+         "Resource": s3_arn(MAIL_BUCKET_NAME, f"/{INBOUND_MAIL_PREFIX}*")},
+        # SendMessage also allows SendMessageBatch (webhooks.emit) and the delivery's requeue.
+        {"Sid": "WebhookEmit", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}},
+        # The role is given to SAM, so SAM adds nothing for the SQS event source: these are what
+        # Lambda's poller needs (AWSLambdaSQSQueueExecutionRole) plus visibility changes.
+        {"Sid": "WebhookConsume", "Effect": "Allow",
+         "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                    "sqs:ReceiveMessage"],
+         "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}},
+        {"Sid": "ManageAgents", "Effect": "Allow", "Action": COGNITO_ADMIN_ACTIONS,
+         "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]}},
         {"Fn::If": ["HasMailDomain",
                     {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
                      "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
@@ -279,12 +330,43 @@ def authorizer_override(base: dict[str, Any]) -> dict[str, Any]:
     return {"securityDefinitions": pools} if pools else {}
 
 
+def webhook_event_source(base: dict[str, Any]) -> dict[str, Any]:
+    """Overrides for the one SQS event source: Chalice built its ARN from app.py's queue name.
+
+    The merge is deep, so the override keeps the `Fn::Sub` key (a `Fn::GetAtt` would sit beside it).
+    """
+    found = {
+        (function, event): source
+        for function in functions_of(base)
+        for event, source in base["Resources"][function]["Properties"].get("Events", {}).items()
+        if source.get("Type") == "SQS"
+    }
+    if len(found) != 1:
+        raise ValueError(f"expected one SQS event source (webhook deliveries), found {sorted(found)}")
+    (function, event), source = found.popitem()
+    if "Fn::Sub" not in source["Properties"]["Queue"]:
+        raise ValueError(f"unexpected SQS queue in {function}.{event}: {source['Properties']['Queue']}")
+    return {function: {"Properties": {"Events": {event: {"Properties": {
+        "Queue": {"Fn::Sub": f"${{{WEBHOOK_QUEUE}.Arn}}"}}}}}}}
+
+
+def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
 def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     """What `--merge-template` adds to Chalice's `base` template (deep-merged; lists replace)."""
     doc = load_resources()
     resources: dict[str, Any] = doc["Resources"]
     functions = functions_of(base)
     stage = websocket_stage(base)
+    if INBOUND_MAIL_FUNCTION not in functions:
+        raise ValueError(f"resources.yaml wires the mail bucket to {INBOUND_MAIL_FUNCTION}, which Chalice no "
+                         f"longer generates (found {functions})")
 
     generated_tables = tables.resources(table_prefix(base))
     resources.update(generated_tables)
@@ -292,6 +374,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         resources[f"{logical}ThrottlesAlarm"] = table_alarm(logical, table)
     for name in functions:
         resources.update(function_resources(name, stage))
+    _deep_update(resources, webhook_event_source(base))
 
     roles = sorted(n for n, r in base["Resources"].items() if r["Type"] == "AWS::IAM::Role")
     for role in roles:
