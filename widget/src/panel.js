@@ -14,9 +14,9 @@ export function buildPanel(t, on) {
   ui.end = h('button', { type: 'button', class: 'end', 'data-testid': 'charla-end', text: t('endChat'), onclick: on.end, hidden: true });
   ui.greet = h('p', { class: 'greet', hidden: true });
   ui.away = h('div', { class: 'away', 'data-testid': 'charla-away', role: 'status', hidden: true },
-    h('p', { text: t('away') }),
-    // Filled in by the offline-message form (a later task).
-    h('div', { class: 'offline-form', 'data-slot': 'offline-form' }));
+    ui.awayText = h('p', { text: t('away') }),
+    // Filled in by offline.js.
+    ui.offline = h('div', { class: 'offline-form', 'data-slot': 'offline-form' }));
   ui.list = h('ol', {
     class: 'msgs', 'data-testid': 'charla-messages', 'aria-live': 'polite', 'aria-label': t('title'),
   });

@@ -9,6 +9,7 @@ import { pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';
 import { greetingBubble } from './greeting.js';
 import { keepAlive, watchRules } from './tracker.js';
+import { mountOffline } from './offline.js';
 
 const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$/; // the server's rule
 const CHAT_KEY = 'charla.chat'; // the open chat's id; loader.js also reads it
@@ -36,6 +37,7 @@ function createWidget({ host, root, btn, base, lang }) {
   let chat = null; // the chat shown: open, or closed during this page view
   let wantStart = null; // a start_chat frame waiting for the connection
   let away = false; // start_chat answered `offline`
+  let offer = false; // `offer_offline`: the queued visitor may leave a message instead
   let connected = false;
   let resuming = false;
   let queue = null;
@@ -162,7 +164,14 @@ function createWidget({ host, root, btn, base, lang }) {
     const greet = settings && settings.welcome;
     ui.greet.textContent = greet || '';
     show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
-    show(ui.away, mode === 'away');
+    const offerNow = offer && live() && chat.status === 'queued';
+    show(ui.away, mode === 'away' || offerNow);
+    if (mode === 'away' || offerNow) {
+      ui.awayText.textContent = t(offerNow ? 'offerOffline' : 'away');
+      mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? ui.input.value
+        : f.type === 'email' ? ui.email.value || email || (ident && ident.email)
+          : f.name === 'name' ? ui.name.value || (ident && ident.name) : ''));
+    }
     show(ui.pre, mode === 'pre');
     show(ui.end, mode === 'chat');
     syncAfter(mode === 'after');
@@ -263,6 +272,9 @@ function createWidget({ host, root, btn, base, lang }) {
           sync();
         }
         return;
+      case 'offer_offline':
+        if (mine) { offer = true; sync(); }
+        return;
       case 'greeting': return greet(f);
       case 'error': return onError(f);
     }
@@ -308,6 +320,7 @@ function createWidget({ host, root, btn, base, lang }) {
       scrollDown(true);
       fresh = true;
       after = null;
+      offer = false;
       opener = null;
       hideGreeting();
     }

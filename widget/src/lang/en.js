@@ -45,4 +45,8 @@ export default {
   copy: 'Want a copy of this conversation?',
   reply: 'Reply',
   dismiss: 'Dismiss',
+  leaveMessage: 'Send message',
+  needField: 'Please fill in {label}.',
+  offlineSent: 'Thanks! We got your message (reference {ref}) and will reply by email.',
+  offerOffline: 'Sorry for the wait. You can keep waiting, or leave us a message instead.',
 };

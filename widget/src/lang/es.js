@@ -43,4 +43,8 @@ export default {
   copy: '¿Quieres una copia de la conversación?',
   reply: 'Responder',
   dismiss: 'Descartar',
+  leaveMessage: 'Enviar mensaje',
+  needField: 'Rellena {label}.',
+  offlineSent: '¡Gracias! Recibimos tu mensaje (referencia {ref}) y te responderemos por correo.',
+  offerOffline: 'Perdona la espera. Puedes seguir esperando o dejarnos un mensaje.',
 };

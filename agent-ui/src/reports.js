@@ -1,0 +1,137 @@
+// The Reports section: a date range (last 7 days by default), whose figures (the team, me, or for
+// admins any agent), chats per day and per hour of day as SVG bars, the totals, and a CSV export.
+import { h, show } from '../../widget/src/core/dom.js';
+import { store } from '../../widget/src/core/storage.js';
+import { t, T, L, lang, onLang } from './i18n.js';
+import { barChart } from './charts.js';
+
+const DAY = 864e5;
+// Report days are the organisation's dates; the agent's own calendar is the best guess here.
+const iso = (d) => new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(0, 10);
+
+export function createReportsView({ request, api, isAdmin, flash }) {
+  let data = null;
+  let req = 0;
+  let teamLoaded = false;
+  const today = new Date();
+  const from = h('input', { type: 'date', 'data-testid': 'report-from', value: iso(new Date(today - 6 * DAY)), ...L('reportFrom'), onchange: load });
+  const to = h('input', { type: 'date', 'data-testid': 'report-to', value: iso(today), ...L('reportTo'), onchange: load });
+  const subject = h('select', { 'data-testid': 'report-subject', ...L('reportSubject'), onchange: load },
+    h('option', { value: 'team', ...T('reportTeam') }), h('option', { value: 'me', ...T('reportMe') }));
+  const csv = h('button', { type: 'button', class: 'tab', 'data-testid': 'report-csv', ...T('exportCsv'), onclick: download });
+  const state = h('p', { class: 'info-state', role: 'status', hidden: true });
+  const totals = h('dl', { class: 'report-totals', 'data-testid': 'report-totals' });
+  const charts = h('div', { class: 'report-charts' });
+  const el = h('section', { class: 'reports-view', 'data-testid': 'reports-view', ...L('reports'), hidden: true },
+    h('div', { class: 'tickets-bar' },
+      h('label', null, h('span', T('reportFrom')), from), h('label', null, h('span', T('reportTo')), to), subject, csv),
+    state, totals, charts);
+  const offLang = onLang(draw);
+
+  const params = () => new URLSearchParams({ from: from.value, to: to.value, agent: subject.value });
+
+  async function team() {
+    if (teamLoaded || !isAdmin()) return;
+    teamLoaded = true;
+    try {
+      const agents = ((await request('GET', '/agent/team')) || {}).agents || [];
+      subject.append(...agents.map((a) => h('option', { value: a.id, text: a.name || a.email || a.id })));
+    } catch (e) {
+      teamLoaded = false;
+    }
+  }
+
+  async function load() {
+    const mine = ++req;
+    setState(t('loading'));
+    try {
+      const r = await request('GET', '/agent/reports?' + params());
+      if (mine !== req) return;
+      data = r;
+      setState('');
+    } catch (e) {
+      if (mine !== req) return;
+      data = null;
+      setState(e.status === 400 || e.status === 403 ? e.message : t('loadFailed'));
+    }
+    draw();
+  }
+
+  function draw() {
+    if (!data) {
+      totals.replaceChildren();
+      charts.replaceChildren();
+      return;
+    }
+    const num = new Intl.NumberFormat(lang());
+    const day = new Intl.DateTimeFormat(lang(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
+    const days = data.days || [];
+    const tt = data.totals || {};
+    const hours = tt.by_hour || [];
+    const perDay = barChart({
+      testid: 'chart-per-day', label: t('chartPerDay'), labelEvery: Math.ceil(days.length / 10),
+      bars: days.map((d) => {
+        const label = day.format(new Date(d.day + 'T00:00:00Z'));
+        return { label, value: d.chats || 0, title: label + ': ' + num.format(d.chats || 0) };
+      }),
+    });
+    const perHour = barChart({
+      testid: 'chart-per-hour', label: t('chartPerHour'), labelEvery: 3,
+      bars: Array.from({ length: 24 }, (_, i) => ({ label: String(i), value: hours[i] || 0, title: t('hourLabel', { h: i }) + ': ' + num.format(hours[i] || 0) })),
+    });
+    charts.replaceChildren(
+      h('figure', null, h('figcaption', T('chartPerDay')), perDay),
+      h('figure', null, h('figcaption', T('chartPerHour')), perHour));
+    const fig = (key, testid, value) => [h('dt', T(key)), h('dd', { 'data-testid': testid, text: value })];
+    const csat = tt.csat == null ? '–' : num.format(tt.csat) + ' %';
+    totals.replaceChildren(
+      ...fig('reportChats', 'report-chats', num.format(tt.chats || 0)),
+      ...fig('reportMissed', 'report-missed', num.format(tt.missed || 0)),
+      ...fig('reportOffline', 'report-offline', num.format(tt.offline_messages || 0)),
+      ...fig('reportFirstResponse', 'report-first-response', duration(tt.median_first_response_s)),
+      ...fig('reportDuration', 'report-duration', duration(tt.avg_duration_s)),
+      ...fig('reportCsat', 'report-csat', t('csatFigures', { csat, good: num.format(tt.good || 0), bad: num.format(tt.bad || 0) })));
+  }
+
+  function duration(s) {
+    if (s == null) return '–';
+    const num = new Intl.NumberFormat(lang(), { maximumFractionDigits: 0 });
+    if (s < 60) return t('secondsShort', { n: num.format(s) });
+    if (s < 3600) return t('minutesShort', { n: num.format(Math.round(s / 60)) });
+    return t('hoursShort', { h: num.format(Math.floor(s / 3600)), m: num.format(Math.round((s % 3600) / 60)) });
+  }
+
+  // The CSV needs the token in a header, so it comes through fetch and leaves as a blob: URL.
+  async function download() {
+    csv.disabled = true;
+    try {
+      await request('GET', '/agent/me'); // refreshes the token first when it is about to expire
+      const auth = store('sessionStorage').get('charla.agent.auth') || {};
+      const r = await fetch(api + '/agent/reports/csv?' + params(), { headers: { Authorization: auth.id_token || '' } });
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      const url = URL.createObjectURL(await r.blob());
+      const a = h('a', { href: url, download: `charla-report-${from.value}-${to.value}.csv`, hidden: true });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60e3);
+    } catch (e) {
+      flash(t('loadFailed'));
+    }
+    csv.disabled = false;
+  }
+
+  function setState(text) {
+    state.textContent = text;
+    show(state, !!text);
+  }
+
+  return {
+    el,
+    show(on) {
+      show(el, on);
+      if (on) team().then(load);
+    },
+    destroy: offLang,
+  };
+}
