@@ -27,7 +27,8 @@ async function main() {
     root.replaceChildren(h('p', { class: 'fatal', role: 'alert', text: t('network') }));
     return;
   }
-  auth = createAuth(runtime.api, () => signedOut(t('expired')));
+  // Refused tokens (expired, revoked, agent disabled or removed) end here, with the sign-in screen.
+  auth = createAuth(runtime.api, () => signedOut(t('sessionEnded')));
   if (auth.signedIn()) start();
   else signedOut();
 }

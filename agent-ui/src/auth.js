@@ -41,6 +41,8 @@ export function createAuth(apiBase, onExpired) {
   function keep(r) {
     tokens = {
       id_token: r.id_token,
+      // Only for POST /agent/me/password (account.js); the refresh answer carries a new one.
+      access_token: r.access_token || (tokens && tokens.access_token) || null,
       refresh_token: r.refresh_token || (tokens && tokens.refresh_token),
       expires_at: Date.now() + (r.expires_in || 3600) * 1e3,
     };
@@ -105,5 +107,8 @@ export function createAuth(apiBase, onExpired) {
       }
     },
     logout: clear,
+    accessToken: () => (tokens && tokens.access_token) || null,
+    // The session is over (signed out everywhere): forget the tokens and show the sign-in screen.
+    end: expire,
   };
 }

@@ -12,6 +12,10 @@ import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
 import { createVisitorsView } from './visitors.js';
+import { createAdminSections } from './admin.js'; // [admin/account] Admin + Account sections, Ban visitor
+// helpdesk: tickets and reports
+import { createTicketsView } from './tickets.js';
+import { createReportsView } from './reports.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
@@ -54,8 +58,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     onclick: () => showSection(section),
   });
   const tabs = { chats: tab('chats', 'chats'), visitors: tab('visitors', 'visitors') };
+  // helpdesk: Tickets and Reports sections
+  tabs.tickets = tab('tickets', 'tickets');
+  tabs.reports = tab('reports', 'reports');
   const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, tabs.chats, tabs.visitors),
+    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, tabs.chats, tabs.visitors, tabs.tickets, tabs.reports),
     h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
 
   // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
@@ -71,12 +78,26 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     transfer,
     invite,
     close: closeChat,
+    ban: (cs) => extra.ban(cs), // [admin/account]
+    createTicket, // helpdesk
   });
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
   const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
   const visitors = createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
-  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, notice, layout, visitors.el);
+  // helpdesk: the Tickets and Reports sections
+  const tickets = createTicketsView({ request: auth.request, me: () => me, flash });
+  const reports = createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash });
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, notice, layout, visitors.el, tickets.el, reports.el);
+  // -- [admin/account] the Admin section (admins only) and Account (everyone): admin.js ---------
+  const extra = createAdminSections({
+    auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text), tab,
+    renamed(name) { me.name = name; renderMe(); }, showVisitors: () => showSection('visitors'),
+  });
+  Object.assign(tabs, extra.tabMap);
+  tabs.chats.parentNode.append(...extra.tabs);
+  app.append(...extra.els);
+  // -- [/admin/account] --------------------------------------------------------------------------
   root.replaceChildren(app);
 
   const sock = createSocket({
@@ -137,6 +158,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         visitors.chat(f.chat);
         return upsert(f.chat, true);
       case 'visitor': return visitors.frame(f.visitor);
+      case 'ticket': return tickets.frame(f); // helpdesk
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
@@ -457,6 +479,21 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     for (const [key, btn] of Object.entries(tabs)) btn.setAttribute('aria-pressed', String(key === section));
     show(layout, section === 'chats');
     visitors.show(section === 'visitors');
+    extra.show(section); // [admin/account]
+    tickets.show(section === 'tickets'); // helpdesk
+    reports.show(section === 'reports');
+  }
+
+  // helpdesk: More → Create ticket (a chat has at most one; asking again returns it).
+  async function createTicket(cs) {
+    try {
+      const tk = await auth.request('POST', '/agent/chats/' + encodeURIComponent(cs.id) + '/ticket', {});
+      flash(t('ticketCreated', { ref: tk.ref }));
+      showSection('tickets');
+      tickets.open(tk.ticket_id, tk);
+    } catch (e) {
+      flash(t('ticketFailed', { reason: e.message }));
+    }
   }
 
   function doLogout() {
@@ -515,6 +552,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     panel.destroy();
     canned.destroy();
     visitors.destroy();
+    extra.destroy(); // [admin/account]
+    tickets.destroy(); // helpdesk
+    reports.destroy();
   }
 
   return { destroy };

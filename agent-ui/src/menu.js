@@ -4,7 +4,7 @@
 import { h, show } from '../../widget/src/core/dom.js';
 import { t, T, L, H } from './i18n.js';
 
-export function createMoreMenu({ team, me, transfer, invite, close }) {
+export function createMoreMenu({ team, me, transfer, invite, close, createTicket, ban }) {
   const btn = h('button', {
     type: 'button', class: 'more', 'data-testid': 'more', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
     'aria-controls': 'more-menu', ...T('more'), onclick: () => (isOpen() ? hide(true) : open()),
@@ -22,10 +22,13 @@ export function createMoreMenu({ team, me, transfer, invite, close }) {
     transfer: item('transfer', 'transfer', () => picker('transfer')),
     invite: item('invite', 'invite', () => picker('invite')),
     close: item('close-chat', 'closeChat', () => { hide(true); close(cur); }),
+    // [admin/account] reason and optional hours in a dialog (ban.js), then POST /agent/chats/{id}/ban.
+    ban: item('ban-visitor', 'banVisitor', () => { const cs = cur; hide(false); ban(cs); }),
+    ticket: item('create-ticket', 'createTicket', () => { hide(true); createTicket(cur); }),
   };
   // Both views stay in the document (one hidden) so language changes reach their labels.
   const mainView = h('div', { role: 'group' }, main.transfer, main.invite, main.close, h('hr', { role: 'separator' }),
-    soon('create-ticket', 'createTicket'), soon('ban-visitor', 'banVisitor'));
+    main.ticket, main.ban);
   const pickView = h('div', { role: 'group', hidden: true });
   pop.append(mainView, pickView);
   wrap.append(h('span', { id: 'menu-soon-hint', class: 'sr', ...T('comingSoon') }));

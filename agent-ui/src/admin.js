@@ -1,0 +1,80 @@
+// The Admin section (admins only: Team, Settings, Bans, Webhooks), the Account section (everyone),
+// and the "Ban visitor" dialog of the More menu. console.js mounts these through one hook:
+// createAdminSections() -> { tabs, els, show(section), ban(chat), destroy() }.
+import { h, show } from '../../widget/src/core/dom.js';
+import { T, L, onLang } from './i18n.js';
+import { createTeam } from './admin_team.js';
+import { createSettings } from './admin_settings.js';
+import { createBans } from './admin_bans.js';
+import { createWebhooks } from './admin_webhooks.js';
+import { createAccount } from './account.js';
+import { createBanDialog } from './ban.js';
+
+export function createAdminSections({ auth, me, isAdmin, flash, tab, renamed, showVisitors }) {
+  const request = auth.request;
+  const account = createAccount({ auth, me, renamed });
+  const banDialog = createBanDialog({ request, flash });
+  const tabs = { account: tab('account', 'account') };
+  const els = [account.el];
+  let admin = null;
+
+  if (isAdmin) {
+    const subs = {
+      team: createTeam({ request, me }),
+      settings: createSettings({ request, showVisitors }),
+      bans: createBans({ request }),
+      webhooks: createWebhooks({ request }),
+    };
+    let current = 'team';
+    const buttons = {};
+    for (const key of Object.keys(subs)) {
+      buttons[key] = h('button', {
+        type: 'button', class: 'tab', 'data-testid': 'admin-nav-' + key, 'aria-pressed': String(key === current), ...T(key),
+        onclick: () => pick(key),
+      });
+    }
+    const nav = h('nav', { class: 'tabs admin-nav', ...L('adminSections') }, ...Object.values(buttons));
+    const view = h('section', { class: 'visitors-view admin-view', 'data-testid': 'admin-view', hidden: true },
+      nav, ...Object.values(subs).map((s) => s.el));
+    const pick = (key) => {
+      if (current === 'webhooks' && key !== 'webhooks') subs.webhooks.hide();
+      current = key;
+      for (const [k, s] of Object.entries(subs)) {
+        show(s.el, k === key);
+        buttons[k].setAttribute('aria-pressed', String(k === key));
+      }
+      subs[key].load();
+    };
+    for (const [k, s] of Object.entries(subs)) show(s.el, k === current);
+    const off = onLang(() => {
+      subs.team.render();
+      subs.bans.render();
+      subs.webhooks.render();
+    });
+    admin = {
+      show(on) {
+        const was = !view.hidden;
+        show(view, on);
+        if (on && !was) pick(current);
+      },
+      destroy: off,
+    };
+    tabs.admin = tab('admin', 'admin');
+    els.unshift(view);
+  }
+
+  return {
+    tabs: [tabs.admin, tabs.account].filter(Boolean),
+    tabMap: tabs,
+    els,
+    show(section) {
+      if (admin) admin.show(section === 'admin');
+      account.show(section === 'account');
+    },
+    ban: (cs) => banDialog.open(cs),
+    destroy() {
+      if (admin) admin.destroy();
+      banDialog.destroy();
+    },
+  };
+}

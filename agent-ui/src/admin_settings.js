@@ -1,0 +1,158 @@
+// Admin > Settings: one form for every setting (GET / PATCH /admin/settings). The server checks the
+// whole change and refuses all of it with a 400 naming the bad key; that message is shown as is.
+// The automatic greeting rules have their own editor under Visitors (visitor_admin.js).
+import { h, show } from '../../widget/src/core/dom.js';
+import { t, T } from './i18n.js';
+
+const NUMBERS = [
+  ['max_chats_per_agent', 1, 50],
+  ['wait_threshold_s', 1, 3600],
+  ['unanswered_timeout_s', 10, 3600],
+  ['queue_timeout_min', 1, 240],
+  ['idle_timeout_min', 1, 1440],
+  ['summary_hour', 0, 23],
+];
+const CHOICES = {
+  prechat: ['anonymous', 'name_email'],
+  position: ['right', 'left'],
+  language: ['en', 'es'],
+  ip_mode: ['truncate', 'none', 'full'],
+};
+const FIELD_TYPES = ['text', 'email', 'textarea'];
+const MAX_FIELDS = 10;
+
+export function createSettings({ request, showVisitors }) {
+  const id = (key) => 'setting-' + key;
+  const controls = {};
+  const field = (key, control, help) => h('p', { class: 'field' },
+    h('label', { for: id(key), ...T('set_' + key) }), control, help ? h('span', { class: 'help', ...T(help) }) : null);
+  const input = (key, props) => (controls[key] = h('input', { id: id(key), name: key, 'data-testid': id(key), ...props }));
+  const check = (key) => h('p', { class: 'check' }, input(key, { type: 'checkbox' }), h('label', { for: id(key), ...T('set_' + key) }));
+  const select = (key) => (controls[key] = h('select', { id: id(key), name: key, 'data-testid': id(key) },
+    ...CHOICES[key].map((v) => h('option', { value: v, ...T('opt_' + key + '_' + v) }))));
+
+  // -- the offline form's fields: label, type, required; add and remove ------------------------
+  const fieldRows = h('ol', { class: 'rules', 'data-testid': 'offline-fields' });
+  const readers = new WeakMap();
+  const addField = h('button', { type: 'button', class: 'plain', 'data-testid': 'offline-field-add', ...T('addField'), onclick: () => addRow() });
+  let seq = 0;
+  function addRow(f) {
+    if (fieldRows.children.length >= MAX_FIELDS) return;
+    const n = ++seq;
+    const label = h('input', { id: 'of-label-' + n, 'data-testid': 'offline-field-label', maxlength: 100, value: (f && f.label) || '' });
+    const type = h('select', { id: 'of-type-' + n, 'data-testid': 'offline-field-type' }, ...FIELD_TYPES.map((v) => h('option', { value: v, ...T('ftype_' + v) })));
+    type.value = (f && f.type) || 'text';
+    const required = h('input', { id: 'of-req-' + n, type: 'checkbox', 'data-testid': 'offline-field-required' });
+    required.checked = !!(f && f.required);
+    const li = h('li', { class: 'rule-row', 'data-testid': 'offline-field' },
+      h('span', { class: 'field' }, h('label', { for: 'of-label-' + n, ...T('fieldLabel') }), label),
+      h('span', { class: 'field' }, h('label', { for: 'of-type-' + n, ...T('fieldType') }), type),
+      h('span', { class: 'check' }, required, h('label', { for: 'of-req-' + n, ...T('fieldRequired') })),
+      h('button', { type: 'button', class: 'plain danger-text', 'data-testid': 'offline-field-remove', ...T('removeRule'), onclick: () => li.remove() }));
+    readers.set(li, () => ({ name: f && f.name, label: label.value.trim(), type: type.value, required: required.checked }));
+    fieldRows.append(li);
+  }
+  // Names stay as stored; a new field's name comes from its label (unique, as the server wants).
+  function offlineFields() {
+    const all = Array.from(fieldRows.children, (li) => readers.get(li)());
+    const used = new Set(all.filter((f) => f.name).map((f) => f.name));
+    return all.map((f) => {
+      if (f.name) return f;
+      let base = f.label.toLowerCase().normalize('NFD').replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 28);
+      if (!/^[a-z]/.test(base)) base = 'field' + (base ? '_' + base : '');
+      let name = base;
+      for (let i = 2; used.has(name); i++) name = base + '_' + i;
+      used.add(name);
+      return { ...f, name };
+    });
+  }
+
+  const error = h('p', { class: 'form-error', 'data-testid': 'settings-error', role: 'alert', hidden: true });
+  const saved = h('p', { class: 'form-ok', 'data-testid': 'settings-saved', role: 'status', hidden: true, ...T('settingsSaved') });
+  const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'settings-save', ...T('save') });
+  const origins = (controls.allowed_origins = h('textarea', { id: id('allowed_origins'), 'data-testid': id('allowed_origins'), rows: 3 }));
+  const welcome = (controls.welcome = h('textarea', { id: id('welcome'), 'data-testid': id('welcome'), rows: 2, maxlength: 300 }));
+
+  const form = h('form', { class: 'admin-box admin-form', novalidate: true, onsubmit: submit },
+    h('h3', T('setChats')),
+    field('prechat', select('prechat')),
+    ...NUMBERS.filter(([k]) => k !== 'summary_hour').map(([k, min, max]) => field(k, input(k, { type: 'number', min, max, step: 1 }))),
+    check('sneak_peek'),
+    h('h3', T('setOffline')), h('p', { class: 'help', ...T('setOfflineHelp') }), fieldRows, addField,
+    h('h3', T('setWidget')),
+    field('allowed_origins', origins, 'originsHelp'),
+    field('color', input('color', { type: 'color' })),
+    field('position', select('position')),
+    field('welcome', welcome),
+    field('language', select('language')),
+    h('h3', T('setSummary')),
+    field('summary_hour', input('summary_hour', { type: 'number', min: 0, max: 23, step: 1 })),
+    field('summary_timezone', input('summary_timezone', { maxlength: 64 })),
+    field('support_email', input('support_email', { type: 'email', maxlength: 254 })),
+    h('h3', T('setPrivacy')),
+    check('tracking'),
+    field('ip_mode', select('ip_mode')),
+    h('p', null, h('button', { type: 'button', class: 'plain', 'data-testid': 'settings-greetings-link', ...T('greetingsLink'), onclick: showVisitors })),
+    error, saved, save);
+  const el = h('section', { class: 'admin-sub', 'data-testid': 'admin-settings' }, h('h2', T('settings')), form);
+
+  function fill(s) {
+    for (const [k] of NUMBERS) controls[k].value = s[k] != null ? String(s[k]) : '';
+    for (const k of Object.keys(CHOICES)) controls[k].value = s[k];
+    controls.sneak_peek.checked = !!s.sneak_peek;
+    controls.tracking.checked = s.tracking !== false;
+    origins.value = (s.allowed_origins || []).join('\n');
+    controls.color.value = s.color || '#2563eb';
+    welcome.value = s.welcome || '';
+    controls.summary_timezone.value = s.summary_timezone || '';
+    controls.support_email.value = s.support_email || '';
+    fieldRows.replaceChildren();
+    (s.offline_form_fields || []).forEach(addRow);
+  }
+
+  // Numbers that aren't numbers go as typed, so the server's message names the key.
+  const num = (v) => (v.trim() !== '' && !isNaN(Number(v)) ? Number(v) : v);
+
+  function values() {
+    const out = {};
+    for (const [k] of NUMBERS) out[k] = num(controls[k].value);
+    for (const k of Object.keys(CHOICES)) out[k] = controls[k].value;
+    out.sneak_peek = controls.sneak_peek.checked;
+    out.tracking = controls.tracking.checked;
+    out.allowed_origins = origins.value.split('\n').map((o) => o.trim()).filter(Boolean);
+    out.color = controls.color.value;
+    out.welcome = welcome.value;
+    out.summary_timezone = controls.summary_timezone.value.trim();
+    out.support_email = controls.support_email.value.trim();
+    out.offline_form_fields = offlineFields();
+    return out;
+  }
+
+  async function load() {
+    show(error, false);
+    try {
+      fill(await request('GET', '/admin/settings'));
+    } catch (e) {
+      error.textContent = t('loadFailed');
+      show(error, true);
+    }
+  }
+
+  async function submit(e) {
+    e.preventDefault();
+    show(error, false);
+    show(saved, false);
+    save.disabled = true;
+    try {
+      fill(await request('PATCH', '/admin/settings', values()));
+      show(saved, true);
+    } catch (err) {
+      error.textContent = (err && err.status && err.message) || t(err && err.status ? 'generic' : 'network');
+      show(error, true);
+    } finally {
+      save.disabled = false;
+    }
+  }
+
+  return { el, load };
+}
