@@ -186,3 +186,31 @@ def test_when_the_last_agent_stops_accepting_the_first_message_turns_into_the_of
     expect(site.get_by_test_id("charla-offline-form")).to_be_visible()
     # What they typed is kept for the form.
     expect(site.locator("[data-testid=charla-offline-field][data-name=message]")).to_have_value("Anyone there?")
+
+
+def test_an_attachment_goes_up_and_comes_down_through_presigned_urls(stack, browser, console):
+    message = EmailMessage()
+    message["From"] = "Ida <ida@example.com>"
+    message["To"] = "support@charla.local"
+    message["Subject"] = "Invoice copy please"
+    message.set_content("Could you send the invoice again?")
+    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
+        smtp.send_message(message)
+    console.get_by_test_id("ticket-row").filter(has_text="Invoice copy please").click()
+    expect(console.get_by_test_id("ticket-requester")).to_contain_text("ida@example.com")
+    console.get_by_test_id("ticket-attach").set_input_files(
+        files=[{"name": "invoice <img src=x onerror=alert(1)>.txt", "mimeType": "text/plain", "buffer": b"Invoice 7: 49.00 EUR\n"}]
+    )
+    expect(console.get_by_test_id("ticket-pending-attachment")).to_contain_text("invoice <img src=x onerror=alert(1)>.txt")
+    console.get_by_test_id("ticket-note").fill("Attaching the invoice for the team.")
+    console.get_by_test_id("ticket-note-send").click()
+    link = console.get_by_test_id("ticket-attachment").filter(has_text="invoice <img src=x onerror=alert(1)>.txt")
+    expect(link).to_be_visible()  # the name is shown as text, not markup
+    attachment_id = link.get_attribute("data-attachment-id")
+    ref = console.get_by_test_id("ticket-view").get_attribute("data-ticket-id") or ""
+    if not ref:
+        ref = rest(stack, "GET", "/agent/tickets?q=invoice")["tickets"][0]["ticket_id"]
+    download = rest(stack, "GET", f"/agent/tickets/{ref}/attachments/{attachment_id}")
+    with urllib.request.urlopen(download["url"], timeout=10) as response:
+        assert response.read() == b"Invoice 7: 49.00 EUR\n"
+        assert response.headers["Content-Disposition"].startswith("attachment")

@@ -276,7 +276,7 @@ class LocalStack:
     async def _serve(self, listener: socket.socket) -> None:
         assert self._rest and self._ws and self._scheduler
         app = web.Application(client_max_size=10 * 1024 * 1024)
-        static = StaticSite(self.root, self.base_url, self.ws_url)
+        static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url)
         app.add_routes(static.routes())
         app.add_routes(ManagementApi(self._ws).routes())
         app.add_routes(Outbox(REGION).routes())

@@ -49,8 +49,21 @@ def demo_csp(widget_origin: str, ws_origin: str) -> str:
     return "; ".join(parts)
 
 
+def console_csp(storage_origin: str | None) -> str:
+    """The console's policy, plus the object store that presigned uploads and downloads go to.
+
+    On AWS the CloudFront policy names the attachments bucket; locally that store is moto's S3.
+    """
+    if not storage_origin:
+        return CSP
+    return CSP.replace("connect-src 'self' ws: wss:", f"connect-src 'self' ws: wss: {storage_origin}").replace(
+        "img-src 'self' data:", f"img-src 'self' data: {storage_origin}"
+    )
+
+
 class StaticSite:
-    def __init__(self, root: Path, base_url: str, ws_url: str) -> None:
+    def __init__(self, root: Path, base_url: str, ws_url: str, storage_origin: str | None = None) -> None:
+        self._console_csp = console_csp(storage_origin)
         self._widget = root / "widget" / "dist"
         self._agent = root / "agent-ui" / "dist"
         self._base_url = base_url
@@ -98,10 +111,10 @@ class StaticSite:
         # The console routes on the client; an extension-less path is one of its pages.
         if not path or "." not in path.rsplit("/", 1)[-1]:
             path = "index.html"
-        return _file(self._agent, path, "The agent console")
+        return _file(self._agent, path, "The agent console", csp=self._console_csp)
 
 
-def _file(folder: Path, relative: str, name: str) -> web.StreamResponse:
+def _file(folder: Path, relative: str, name: str, csp: str = CSP) -> web.StreamResponse:
     if not folder.is_dir():
         return web.Response(
             status=503,
@@ -117,7 +130,7 @@ def _file(folder: Path, relative: str, name: str) -> web.StreamResponse:
     content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}
     if content_type == "text/html":
-        headers = html_headers()
+        headers = html_headers(csp)
     if content_type in ("application/javascript", "text/javascript"):
         headers["Content-Type"] = "text/javascript; charset=utf-8"
     else:
