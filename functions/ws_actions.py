@@ -70,8 +70,10 @@ def handle(connection_id: str, body: str) -> None:
             presence.touch(connection_id)
             fanout.send(connection_id, {"type": "pong", "ts": clock.now_iso()})
             return
-        principal = presence.principal_of(presence.get(connection_id))
-        handler(Call(connection_id, principal, frame))
+        row, frames = presence.get_counting(connection_id)
+        if frames > presence.RATE_LIMIT:
+            raise CharlaError("rate_limited", "Too many messages at once; wait a few seconds.", retriable=True)
+        handler(Call(connection_id, presence.principal_of(row), frame))
     except CharlaError as error:
         _error(connection_id, error, frame)
     except Exception:

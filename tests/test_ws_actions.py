@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
-from functions import settings
+import pytest
+import time_machine
+
+from functions import presence, settings
 from functions.models import Message
 from tests.actors import Socket, new_agent, new_visitor, start_chat
 
@@ -111,3 +114,21 @@ def test_every_tab_of_the_visitor_sees_the_agents_reply(chat):
     agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r", "text": "hi both"})
     assert [f["message"]["text"] for f in visitor.of_type("message")] == ["hi both"]
     assert [f["message"]["text"] for f in second_tab.of_type("message")] == ["hi both"]
+
+
+def test_a_flooding_connection_is_slowed_and_other_visitors_are_unaffected(chat, monkeypatch):
+    monkeypatch.setattr(presence, "RATE_LIMIT", 30)
+    visitor, agent, chat_id = chat
+    bystander = Socket(new_visitor("Bea"))
+    typing = {"action": "typing", "chat_id": chat_id, "typing": True, "draft": "spam"}
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, 1, tzinfo=UTC), tick=False):
+        for _ in range(30):
+            assert _errors(visitor.send(typing)) == []
+        refused = visitor.send(typing)
+        assert [(f["code"], f["retriable"]) for f in refused if f["type"] == "error"] == [("rate_limited", True)]
+        assert [f["type"] for f in bystander.send({"action": "hello"})] == ["welcome"]
+        assert [f["type"] for f in agent.send({"action": "hello"})] == ["welcome"]
+    # The next window starts afresh, and the same client_msg_id is then stored once.
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, 11, tzinfo=UTC), tick=False):
+        frames = visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "after", "text": "ok now"})
+        assert [f["type"] for f in frames] == ["ack"]

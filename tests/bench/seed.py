@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from functions import clock
-from functions.models import AGENT, OPEN, QUEUE, Agent, Chat, Connection, Message, Visitor
+from functions.models import AGENT, OFFER, OPEN, QUEUE, Agent, Chat, Connection, Message, Visitor
 from functions.presence import CONNECTION_TTL
 from tests.bench.moto_env import batch_put
 
@@ -88,7 +88,8 @@ def queued_chats(prefix: str, count: int, waited: timedelta) -> None:
         chat_id, visitor_id, conn = f"{prefix}-chat-{i}", f"{prefix}-visitor-{i}", f"{prefix}-conn-{i}="
         chats.append(
             Chat(chat_id, status="queued", visitor_id=visitor_id, visitor_conns={conn}, agent_names={},
-                 created_at=since, last_activity_at=since, queue_pk=QUEUE, queued_at=since, open_pk=OPEN)
+                 created_at=since, last_activity_at=since, queue_pk=QUEUE, queued_at=since, offer_pk=OFFER,
+                 open_pk=OPEN)
         )
         visitors.append(Visitor(visitor_id, secret_hash="x" * 64, created_at=since, open_chat_id=chat_id))
         connections.append(_connection(conn, "visitor", visitor_id, clock.iso(now), now))

@@ -282,9 +282,13 @@ def _script(day: Day) -> list[str]:
     _schedules(day)  # idle, unanswered (moved to an agent still online) and stale are due now
     day.step("disconnect", disconnect)
     _schedules(day)
-    idle = {p: n for p, n in day.sweeps.items() if n == 0}
+    # Backstops act only on anomalies (a slot freed without an event, a ban a Lambda hadn't seen):
+    # they run, and their queries count, but a healthy session gives them nothing to do.
+    backstops = {"queue_assigned", "address_bans"}
+    idle = {p: n for p, n in day.sweeps.items() if n == 0 and p not in backstops}
     expect(not idle, f"scheduled work that never had anything to do: {idle} (all: {day.sweeps})")
-    day.covered.append("every scheduled function with due work (each sweep part too): " + ", ".join(names))
+    day.covered.append("every scheduled function with due work (each sweep part too, backstops run idle): "
+                       + ", ".join(names))
     return names
 
 
