@@ -98,7 +98,9 @@ def invite(principal: Principal, chat_id: object, agent_id: object) -> Chat:
 
 
 def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -> Chat | None:
-    if not principal.is_agent or not isinstance(chat_id, str) or not isinstance(accept, bool):
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents answer invitations.")
+    if not isinstance(chat_id, str) or not isinstance(accept, bool):
         raise bad_request("`chat_id` and `accept` (true or false) are required.")
     Agent(principal.id).update(actions=[Agent.invite_ids.delete({chat_id})])
     conns = set(presence.connection_ids(principal))
