@@ -188,7 +188,8 @@ def accept(principal: Principal, chat_id: str) -> Chat:
     if not principal.is_agent:
         raise CharlaError("forbidden", "Only agents accept chats.")
     try:
-        current = Chat.get(chat_id, consistent_read=True) if isinstance(chat_id, str) and chat_id else None
+        valid = isinstance(chat_id, str) and 0 < len(chat_id) <= 64
+        current = Chat.get(chat_id, consistent_read=True) if valid else None
     except DoesNotExist:
         current = None
     if current is None:

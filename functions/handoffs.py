@@ -102,6 +102,8 @@ def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -
         raise CharlaError("forbidden", "Only agents answer invitations.")
     if not isinstance(chat_id, str) or not isinstance(accept, bool):
         raise bad_request("`chat_id` and `accept` (true or false) are required.")
+    if not 0 < len(chat_id) <= 64:
+        raise CharlaError("not_found", "No such invitation.")
     Agent(principal.id).update(actions=[Agent.invite_ids.delete({chat_id})])
     conns = set(presence.connection_ids(principal))
     try:

@@ -49,7 +49,11 @@ def send(principal: Principal, chat_id: str, client_msg_id: object, text: object
     text = validate_text(text)
     chat = access.chat_for_write(principal, chat_id)
     if chat.status == "closed":
-        raise CharlaError("conflict", "This chat is closed.")
+        # A message stored just before the close whose ack was lost is still acked, not failed.
+        try:
+            return Stored(_original(chat, client_msg_id, principal, text), True, chat)
+        except MessageKey.DoesNotExist:
+            raise CharlaError("conflict", "This chat is closed.") from None
     return store(chat, principal=principal, text=text, client_msg_id=client_msg_id)
 
 
@@ -81,6 +85,10 @@ def store(
             reasons = [r.code if r else None for r in error.cancellation_reasons]
             if client_msg_id and len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
                 return Stored(_original(chat, client_msg_id, principal, text), True, chat)
+            if "ThrottlingError" in reasons:
+                # DynamoDB cancels a throttled transaction, and botocore does not retry a cancellation.
+                time.sleep(0.05 * 2**attempt)
+                continue
             if "TransactionConflict" in reasons or "ConditionalCheckFailed" in reasons:
                 # Someone else appended (or closed) meanwhile: reload and take the next seq.
                 chat = Chat.get(chat.chat_id, consistent_read=True)

@@ -75,6 +75,8 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
             raise CharlaError("already_taken", "Another agent already took this chat.") from None
         if len(reasons) > 1 and reasons[1] in ("ConditionalCheckFailed", "TransactionConflict"):
             return None
+        if "ThrottlingError" in reasons:
+            return None  # the caller tries again with fresh candidates
         raise CharlaError("retry", "Could not assign the chat; try again.", retriable=True) from error
     return Chat.get(chat_id, consistent_read=True)
 

@@ -60,6 +60,9 @@ def handle(connection_id: str, body: str) -> None:
     if frame is None:
         _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
         return
+    if not _is_text(frame):
+        _error(connection_id, bad_request("The frame holds characters that are not valid Unicode text."), {})
+        return
     action = frame.get("action")
     handler = ACTIONS.get(action) if isinstance(action, str) else None
     if handler is None:
@@ -87,6 +90,15 @@ def _parse(body: str) -> dict[str, Any] | None:
     except (ValueError, TypeError):
         return None
     return frame if isinstance(frame, dict) else None
+
+
+def _is_text(frame: dict[str, Any]) -> bool:
+    """JSON may carry lone surrogates (\\ud800): valid JSON, but no text any store can encode."""
+    try:
+        json.dumps(frame, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _error(connection_id: str, error: CharlaError, frame: dict[str, Any]) -> None:

@@ -194,12 +194,6 @@ def test_when_throttling_outlasts_the_retries_the_client_resends_and_it_is_store
     assert [f["message"]["seq"] for f in agent.of_type("message")] == [1]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DynamoDB reports a throttled transaction as TransactionCanceledException with a ThrottlingError "
-    "reason, which botocore does not retry; messages.store retries only TransactionConflict and "
-    "ConditionalCheckFailed, so one throttled item turns straight into a `retry` error frame",
-)
 def test_a_transaction_cancelled_for_throttling_is_retried_before_the_client_hears_of_it(chat, dynamodb_faults):
     visitor, _agent, chat_id = chat
     reasons = [{"Code": "None"}, {"Code": "None"}, {"Code": "ThrottlingError", "Message": "Throughput exceeds"}]
@@ -286,11 +280,6 @@ def test_when_ses_fails_the_visitor_is_told_to_retry_the_transcript_and_the_chat
 # --- a resend whose ack was lost --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="messages.send refuses a closed chat (`conflict`) before it looks up the client_msg_id, so a resend "
-    "of a message that was stored and delivered is reported as failed once the agent has closed the chat",
-)
 def test_a_resend_after_the_chat_closed_still_gets_its_original_ack(chat):
     visitor, agent, chat_id = chat
     _send(visitor, chat_id, "bye", "Thanks, bye!")  # stored and delivered, but the ack is lost

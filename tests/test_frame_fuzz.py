@@ -232,19 +232,12 @@ def test_any_frame_gets_a_clear_answer_and_bad_frames_store_nothing(world, data)
     # Every frame is answered, except the few whose success is only seen by others.
     assert replies or action in ("typing", "invite", "invite_reply", "accept"), (body[:300], action)
     errors = [f for f in replies if f["type"] == "error"]
-    if not _known_retry_bug(body):
-        assert all(e["code"] != "retry" for e in errors), (body[:300], errors)
+    assert all(e["code"] != "retry" for e in errors), (body[:300], errors)
     if errors:
         assert world.snapshot() == before, (body[:300], errors)
     if outsider:  # whatever someone outside the chat sends, the chat and its transcript stay as they were
         assert world.chat_state() == chat_before, (body[:300], replies)
     event(f"{action if action in ACTIONS else 'other'} -> {', '.join(f.get('code') or f['type'] for f in replies)}")
-
-
-def _known_retry_bug(body: str) -> bool:
-    """Frames whose `retry` answer is a known bug with its own xfail test below; excused here only."""
-    frame = json.loads(body) if _action_of(body) else {}
-    return frame.get("action") == "invite_reply" and frame.get("chat_id") == ""  # see the invite_reply test
 
 
 def _action_of(body: str) -> str | None:
@@ -281,24 +274,12 @@ def test_a_send_with_any_text_is_stored_as_sent_or_refused_without_a_trace(world
         assert stored.text == text and text.strip() and len(text) <= 4000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a JSON escape for a lone UTF-16 surrogate (\\ud800) reaches DynamoDB, whose request cannot be "
-    "encoded; the generic handler answers `retry` (retriable), so the widget resends a frame that can never "
-    "be stored. ws_actions should refuse such frames as bad_request before any action runs",
-)
 def test_a_lone_surrogate_is_refused_as_a_bad_request_not_retried(world):
     body = f'{{"action": "send", "chat_id": "{world.chat_id}", "client_msg_id": "s1", "text": "hi \\ud800"}}'
     replies = deliver(world, world.visitor, body)
     assert [(f["code"], f["retriable"]) for f in replies if f["type"] == "error"] == [("bad_request", False)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handoffs.reply_to_invitation checks only that chat_id is a string, then updates the agent with "
-    "invite_ids.delete({''}) and reads Chat.get(''), which DynamoDB refuses (an empty key); the generic handler "
-    "answers `retry`. It should check chat_id as access._load does (1-64 characters) and answer not_found",
-)
 def test_an_invitation_reply_with_an_empty_chat_id_is_refused_not_retried(world):
     replies = deliver(world, world.agent, json.dumps({"action": "invite_reply", "chat_id": "", "accept": False}))
     assert [(f["code"], f["retriable"]) for f in replies if f["type"] == "error"] in (

@@ -335,7 +335,7 @@ def test_bad_tokens_get_401_without_invoking_the_app(stack: LocalStack) -> None:
     for flaw, token in bad_tokens.items():
         status, headers, body = http("GET", stack.api_url + "/private", {"Authorization": token})
         assert status == 401, flaw
-        assert json.loads(body) == {"message": "Unauthorized"}, flaw
+        assert json.loads(body) == {"Code": "unauthorized", "Message": "Unauthorized"}, flaw
         assert headers["x-amzn-ErrorType"] == "UnauthorizedException"
     status, _, _ = http("GET", stack.api_url + "/private")
     assert status == 401

@@ -55,7 +55,8 @@ class VerifyingAuthorizer(LocalGatewayAuthorizer):
                 "x-amzn-RequestId": lambda_context.aws_request_id,
                 "x-amzn-ErrorType": "UnauthorizedException",
             },
-            b'{"message":"Unauthorized"}',
+            # The body the stack's GatewayResponse sets in AWS (infra/aws/resources.yaml).
+            b'{"Code":"unauthorized","Message":"Unauthorized"}',
         )
         trusted = {_pool_id_from_arn(arn) for arn in authorizer._provider_arns}
         if self._verifier.pool_id not in trusted:
