@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 STAGE ?= dev
 
-.PHONY: run test check lint typecheck unit assets package bench clean deploy status destroy create-admin template
+.PHONY: run test check lint typecheck unit assets package bench soak clean deploy status destroy create-admin template
 
 run: $(VENV_STAMP) assets
 	$(PY) -m infra.local
@@ -38,6 +38,10 @@ package: $(VENV_STAMP)
 
 bench: $(VENV_STAMP) assets $(CHROMIUM)
 	$(PY) -m tests.bench
+
+# Not part of make test: 100 chats and 10 agents on the local stack for 60 s with random drops.
+soak: $(VENV_STAMP) assets
+	$(PY) -m tests.soak
 
 clean:
 	rm -rf build .local widget/dist agent-ui/dist
