@@ -42,9 +42,13 @@ def forget(connection_ids: list[str], chats: Iterable[Chat] = ()) -> None:
     if not connection_ids:
         return
     gone = set(connection_ids)
-    for connection_id in gone:
-        row = presence.remove(connection_id)
-        if row is not None and row.kind == "agent":
+    for connection_id in list(gone):
+        # A socket still inside $connect answers Gone too; it keeps its row and its fan-out
+        # entries, and recovers what it missed with `resume` once open.
+        row = presence.remove(connection_id, unless_opening=True)
+        if row is None and presence.is_opening(connection_id):
+            gone.discard(connection_id)
+        elif row is not None and row.kind == "agent":
             agents.disconnected(row.subject_id)
     for chat in chats:
         actions: list[Action] = []

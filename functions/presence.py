@@ -90,17 +90,33 @@ def principal_of(row: Connection) -> Principal:
     return Principal(kind=row.kind, id=row.subject_id, name=row.name, role=row.role)
 
 
-def remove(connection_id: str) -> Connection | None:
-    """Deletes the row and returns what it was, or None if another path already removed it."""
+# API Gateway answers Gone for a socket whose $connect is still running; such a row is new, not dead.
+OPENING_GRACE_S = 10
+
+
+def remove(connection_id: str, *, unless_opening: bool = False) -> Connection | None:
+    """Deletes the row and returns what it was, or None if it is gone already (or still opening)."""
+    condition = Connection.connection_id.exists()
+    if unless_opening:
+        condition &= Connection.connected_at < clock.iso_ago(OPENING_GRACE_S)
     try:
         response = Connection._get_connection().delete_item(
-            connection_id, condition=Connection.connection_id.exists(), return_values="ALL_OLD"
+            connection_id, condition=condition, return_values="ALL_OLD"
         )
     except DeleteError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             return None
         raise
     return Connection.from_raw_data(response["Attributes"])
+
+
+def is_opening(connection_id: str) -> bool:
+    """True while the row is younger than the grace period; asked only after a Gone."""
+    try:
+        row = Connection.get(connection_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return row.connected_at >= clock.iso_ago(OPENING_GRACE_S)
 
 
 def touch(connection_id: str) -> None:

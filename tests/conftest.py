@@ -91,3 +91,15 @@ def ws_event(route: str, connection_id: str, *, body: str | None = None, ticket:
     if body is not None:
         event["body"] = body
     return event
+
+
+class DeadSockets(set):
+    """Connection ids API Gateway will answer Gone for. A socket that died had been open a while,
+    so its row is aged past the grace a socket still inside $connect gets."""
+
+    def add(self, connection_id: str) -> None:  # type: ignore[override]
+        from functions import clock
+        from functions.models import Connection
+
+        Connection(connection_id).update(actions=[Connection.connected_at.set(clock.iso_ago(60))])
+        super().add(connection_id)

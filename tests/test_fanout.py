@@ -7,12 +7,13 @@ import pytest
 from functions import fanout
 from functions.models import Agent, Chat, Connection, Message
 from tests.actors import Socket, new_agent, new_visitor, start_chat
+from tests.conftest import DeadSockets
 
 
 @pytest.fixture
 def gone(monkeypatch):
     """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
-    dead: set[str] = set()
+    dead = DeadSockets()
     client = fanout._client()
     real_post = client.post_to_connection
 
@@ -60,3 +61,18 @@ def test_when_the_only_agent_connection_is_gone_the_agent_stops_being_offered_ch
 def test_send_many_returns_only_the_gone_connections(aws, gone):
     gone.add("dead=")
     assert fanout.send_many(["a=", "dead=", "b="], {"type": "pong"}) == ["dead="]
+
+
+def test_a_socket_still_opening_is_not_forgotten_when_api_gateway_calls_it_gone(aws, gone):
+    # API Gateway refuses posts to a socket whose $connect hasn't finished; that socket is new, not dead.
+    agent = new_agent("Ana")
+    desk = Socket(agent)
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    opening = Socket(agent)
+    set.add(gone, opening.connection_id)  # Gone, but opened just now: not aged like a dead socket
+    visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m", "text": "hello"})
+    assert Connection.get(opening.connection_id)  # kept: it recovers the message with resume
+    assert opening.connection_id in Chat.get(chat_id).agent_conns
+    assert Agent.get(agent.id).online_conns == 2
+    assert [f["message"]["text"] for f in desk.of_type("message")] == ["hello"]

@@ -21,6 +21,7 @@ from functions import fanout, settings, ticket_actions, tickets
 from functions.models import Chat, Connection, Message, TicketEvent
 from tests import desk
 from tests.actors import Socket, new_agent, new_visitor, start_chat
+from tests.conftest import DeadSockets
 
 # --- fault injection helpers ------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ from tests.actors import Socket, new_agent, new_visitor, start_chat
 @pytest.fixture
 def gone(monkeypatch):
     """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
-    dead: set[str] = set()
+    dead = DeadSockets()
     client = fanout._client()
     real_post = client.post_to_connection
 
