@@ -43,16 +43,6 @@ def register(
     return row
 
 
-def get(connection_id: str) -> Connection:
-    try:
-        row = Connection.get(connection_id)
-    except DoesNotExist:
-        raise CharlaError("unauthorized", "Unknown connection; reconnect with a new ticket.") from None
-    if row.expires_at < clock.now():
-        raise CharlaError("unauthorized", "This connection has expired; reconnect.")
-    return row
-
-
 # Frames per connection per window. Typing with sneak peek sends about 2 a second; 30 in 10 s
 # leaves room for that plus messages, and stops a flood after a second or two.
 RATE_WINDOW_S = 10

@@ -29,6 +29,7 @@ from functions import (
 )
 from functions.access import chat_for_write
 from functions.errors import CharlaError, bad_request
+from functions.models import Connection
 from functions.principals import Principal
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Call:
     connection_id: str
     principal: Principal
     frame: dict[str, Any]
+    connection: Connection  # the row read (and rate-counted) for this frame
 
     def field(self, name: str, kind: type, *, required: bool = True) -> Any:
         value = self.frame.get(name)
@@ -76,7 +78,7 @@ def handle(connection_id: str, body: str) -> None:
         row, frames = presence.get_counting(connection_id)
         if frames > presence.RATE_LIMIT:
             raise CharlaError("rate_limited", "Too many messages at once; wait a few seconds.", retriable=True)
-        handler(Call(connection_id, presence.principal_of(row), frame))
+        handler(Call(connection_id, presence.principal_of(row), frame, row))
     except CharlaError as error:
         _error(connection_id, error, frame)
     except Exception:
@@ -149,8 +151,7 @@ def _hello(call: Call) -> None:
 
 def _start_chat(call: Call) -> None:
     if call.principal.kind == "visitor":
-        row = presence.get(call.connection_id)
-        visitors.record_context(call.principal.id, call.frame.get("context"), row)
+        visitors.record_context(call.principal.id, call.frame.get("context"), call.connection)
     # Visitors issue (functions/greetings.py): answering a greeting opens the chat with it, and with its agent.
     opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
     chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"), opener)

@@ -103,3 +103,41 @@ class DeadSockets(set):
 
         Connection(connection_id).update(actions=[Connection.connected_at.set(clock.iso_ago(60))])
         super().add(connection_id)
+
+
+@pytest.fixture
+def gone(monkeypatch):
+    """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
+    from functions import fanout
+
+    dead = DeadSockets()
+    client = fanout._client()
+    real_post = client.post_to_connection
+
+    def post(ConnectionId, Data):  # noqa: N803 - botocore's parameter names
+        if ConnectionId in dead:
+            raise client.exceptions.GoneException(
+                {"Error": {"Code": "GoneException", "Message": "Gone"}}, "PostToConnection"
+            )
+        return real_post(ConnectionId=ConnectionId, Data=Data)
+
+    monkeypatch.setattr(client, "post_to_connection", post)
+    return dead
+
+
+# Shared by the tests through the local stack and the browser tests; a module needing a different
+# stack (other settings, a fresh one per test) defines its own fixture of the same name.
+@pytest.fixture(scope="module")
+def stack():
+    from infra.local.stack import LocalStack
+
+    with LocalStack(port=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched

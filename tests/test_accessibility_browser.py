@@ -7,23 +7,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from infra.local.stack import LocalStack
-from tests.browser import chromium, open_widget, sign_in
+from tests.browser import open_widget, sign_in
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def serious_violations(page: Page, include: str | None = None) -> list[str]:

@@ -15,23 +15,11 @@ from playwright.sync_api import Page, expect
 
 from functions import settings, settings_admin
 from infra.local.stack import LocalStack
-from tests.browser import chromium, sign_in
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "Agent-pa55word!"
 CHOSEN = "Chosen-by-me-2024"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
 from chalice.test import Client
 
 import app as charla
 from functions import settings
+from tests import desk
 from tests.actors import Socket, new_agent, new_visitor, start_chat
 
 PASSWORD = "Corr3ct-horse-battery"
@@ -23,16 +23,7 @@ def api(aws):
 
 @pytest.fixture
 def cognito(aws, monkeypatch):
-    idp = boto3.client("cognito-idp", region_name="us-east-1")
-    pool = idp.create_user_pool(PoolName="charla", UsernameAttributes=["email"])["UserPool"]["Id"]
-    client_id = idp.create_user_pool_client(
-        UserPoolId=pool,
-        ClientName="console",
-        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-        ReadAttributes=["email", "name"],
-    )["UserPoolClient"]["ClientId"]
-    monkeypatch.setenv("COGNITO_CLIENT_ID", client_id)
-    idp.create_group(UserPoolId=pool, GroupName="admin")
+    idp, pool = desk.cognito_pool(monkeypatch)
     idp.admin_create_user(
         UserPoolId=pool,
         Username="boss@example.com",

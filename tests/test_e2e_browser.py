@@ -7,22 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from infra.local.stack import LocalStack
-from tests.browser import chromium, open_widget, sign_in, visitor_says
+from tests.browser import open_widget, sign_in, visitor_says
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 def test_a_visitor_and_the_demo_agent_exchange_messages_live(stack, browser):

@@ -7,25 +7,6 @@ import pytest
 from functions import fanout
 from functions.models import Agent, Chat, Connection, Message
 from tests.actors import Socket, new_agent, new_visitor, start_chat
-from tests.conftest import DeadSockets
-
-
-@pytest.fixture
-def gone(monkeypatch):
-    """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
-    dead = DeadSockets()
-    client = fanout._client()
-    real_post = client.post_to_connection
-
-    def post(ConnectionId, Data):  # noqa: N803 - botocore's parameter names
-        if ConnectionId in dead:
-            raise client.exceptions.GoneException(
-                {"Error": {"Code": "GoneException", "Message": "Gone"}}, "PostToConnection"
-            )
-        return real_post(ConnectionId=ConnectionId, Data=Data)
-
-    monkeypatch.setattr(client, "post_to_connection", post)
-    return dead
 
 
 def test_a_gone_recipient_is_removed_and_the_others_still_get_the_message(aws, gone):

@@ -21,27 +21,8 @@ from functions import fanout, settings, ticket_actions, tickets
 from functions.models import Chat, Connection, Message, TicketEvent
 from tests import desk
 from tests.actors import Socket, new_agent, new_visitor, start_chat
-from tests.conftest import DeadSockets
 
 # --- fault injection helpers ------------------------------------------------------------------
-
-
-@pytest.fixture
-def gone(monkeypatch):
-    """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
-    dead = DeadSockets()
-    client = fanout._client()
-    real_post = client.post_to_connection
-
-    def post(ConnectionId, Data):  # noqa: N803 - botocore's parameter names
-        if ConnectionId in dead:
-            raise client.exceptions.GoneException(
-                {"Error": {"Code": "GoneException", "Message": "Gone"}}, "PostToConnection"
-            )
-        return real_post(ConnectionId=ConnectionId, Data=Data)
-
-    monkeypatch.setattr(client, "post_to_connection", post)
-    return dead
 
 
 class _Body:

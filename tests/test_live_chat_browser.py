@@ -9,23 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from functions import settings
-from infra.local.stack import LocalStack
-from tests.browser import chromium, open_widget, sign_in, visitor_says
+from tests.browser import open_widget, sign_in, visitor_says
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "Agent-pa55word!"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

@@ -16,12 +16,6 @@ pytestmark = [pytest.mark.stack, pytest.mark.browser]
 CHATS = 2
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
 def chat(stack: LocalStack, agent: ws_client.Client, n: int) -> None:
     """A visitor starts, the demo agent (routed the chat) answers, the visitor ends it and rates it."""
     visitor = ws_client.visitor(stack)

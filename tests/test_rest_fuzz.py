@@ -91,12 +91,6 @@ def _json(response) -> object:
 # --- the stack and who calls it -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
 class Credentials:
     """The Authorization header each kind of route needs: a demo admin's ID token, or a visitor's secret."""
 

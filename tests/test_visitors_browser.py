@@ -12,22 +12,10 @@ from playwright.sync_api import Page, expect
 from functions import agents, greetings, identity, settings
 from functions.models import Visitor
 from infra.local.stack import LocalStack
-from tests.browser import chromium, sign_in
+from tests.browser import sign_in
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "Agent-pa55word!"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with LocalStack(port=0) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(autouse=True)

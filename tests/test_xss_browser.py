@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect
 from functions import agents, settings
 from infra.local.stack import LocalStack
 from tests import ws_client
-from tests.browser import chromium, sign_in, visitor_says
+from tests.browser import sign_in, visitor_says
 from tests.xss_payloads import FILE_NAMES, NAMES, PAYLOADS, batches
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
@@ -40,12 +40,6 @@ def stack():
     with LocalStack(port=0) as running:
         agents.set_accepting(running.demo_agent_id, False)
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(autouse=True)
