@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -24,29 +23,26 @@ from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from functions import aws, clock
 from functions.errors import CharlaError, bad_request
+from functions.instance_cache import InstanceCache
 from functions.models import BAN, Ban
 from functions.principals import Principal
 
-CACHE_SECONDS = 60
 MAX_REASON = 500
 MAX_HOURS = 24 * 365
 # Refuse ranges so wide they would lock out much of the internet by a typo (0.0.0.0/0 and the like).
 MIN_PREFIX = {4: 8, 6: 16}
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-_cache: dict[str, Any] = {"at": 0.0, "bans": None}
+_cache: InstanceCache[list[Ban]] = InstanceCache(lambda: list(Ban.query(BAN)))
 
 
 @aws.on_reset
 def forget() -> None:
-    _cache["bans"] = None
+    _cache.forget()
 
 
 def _all() -> list[Ban]:
-    if _cache["bans"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-        _cache["bans"] = list(Ban.query(BAN))
-        _cache["at"] = time.monotonic()
-    return list(_cache["bans"])
+    return list(_cache.get())
 
 
 def _live(ban: Ban) -> bool:

@@ -1,17 +1,13 @@
-"""The organisation's settings: one item, cached per Lambda instance for at most 60 s.
-
-The cache is what lets an admin's change take effect without a redeploy within the promised minute.
-"""
+"""The organisation's settings: one item, cached per Lambda instance for at most a minute."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from functions import aws, clock
+from functions.instance_cache import InstanceCache
 from functions.models import Settings
 
-CACHE_SECONDS = 60
 _ITEM = "org"
 
 DEFAULTS: dict[str, Any] = {
@@ -44,18 +40,19 @@ DEFAULTS: dict[str, Any] = {
     "ip_mode": "truncate",  # truncate | none | full
 }
 
-_cache: dict[str, Any] = {"at": 0.0, "values": None}
+def _load() -> dict[str, Any]:
+    try:
+        stored = Settings.get(_ITEM).values.as_dict()
+    except Settings.DoesNotExist:
+        stored = {}
+    return {**DEFAULTS, **stored}
+
+
+_cache = InstanceCache(_load)
 
 
 def get_settings() -> dict[str, Any]:
-    if _cache["values"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-        try:
-            stored = Settings.get(_ITEM).values.as_dict()
-        except Settings.DoesNotExist:
-            stored = {}
-        _cache["values"] = {**DEFAULTS, **stored}
-        _cache["at"] = time.monotonic()
-    return dict(_cache["values"])
+    return dict(_cache.get())
 
 
 def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
@@ -77,7 +74,7 @@ def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
 
 @aws.on_reset
 def forget() -> None:
-    _cache["values"] = None
+    _cache.forget()
 
 
 def origin_allowed(origin: str | None) -> bool:

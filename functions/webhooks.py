@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import secrets
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,6 +19,7 @@ from pynamodb.exceptions import DeleteError
 
 from functions import aws, clock
 from functions.errors import CharlaError, bad_request
+from functions.instance_cache import InstanceCache
 from functions.models import WEBHOOK, Webhook, WebhookDelivery
 from functions.principals import Principal
 
@@ -28,25 +28,21 @@ log = logging.getLogger(__name__)
 EVENTS = ("chat.started", "chat.ended", "chat.rated", "message.created", "ticket.created", "ticket.updated")
 MAX_WEBHOOKS = 20
 MAX_URL = 2000
-CACHE_SECONDS = 60
 PAGE = 50
 # Plain http is for a receiver on the developer's own machine only; anything else must be https,
 # because the body carries visitors' messages.
 LOCAL_HOSTS = ("localhost",)
 
-_cache: dict[str, Any] = {"at": 0.0, "hooks": None}
+_cache: InstanceCache[list[Webhook]] = InstanceCache(lambda: list(Webhook.query(WEBHOOK)))
 
 
 @aws.on_reset
 def forget() -> None:
-    _cache["hooks"] = None
+    _cache.forget()
 
 
 def _all() -> list[Webhook]:
-    if _cache["hooks"] is None or time.monotonic() - _cache["at"] > CACHE_SECONDS:
-        _cache["hooks"] = list(Webhook.query(WEBHOOK))
-        _cache["at"] = time.monotonic()
-    return list(_cache["hooks"])
+    return list(_cache.get())
 
 
 # --- registrations -------------------------------------------------------------------------------

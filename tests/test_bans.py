@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
 import time_machine
 
 import app as charla
-from functions import bans, connect_tickets, moderation, settings
+from functions import bans, connect_tickets, instance_cache, moderation, settings
 from functions.models import Ban, Chat, Connection, Message
 from functions.principals import Principal
 from tests.actors import Socket, new_agent, new_visitor, start_chat
@@ -186,8 +187,8 @@ def test_the_address_list_is_cached_and_dropped_when_it_changes(aws, monkeypatch
     assert calls == []  # no Query per check
     bans.add(admin, "ip", "198.51.100.0/24", "x", None)
     assert bans.refusal(None, "198.51.100.1") is not None and calls == ["q"]
-    monotonic = bans.time.monotonic()
-    monkeypatch.setattr(bans.time, "monotonic", lambda: monotonic + bans.CACHE_SECONDS + 1)
+    later = time.monotonic() + instance_cache.SECONDS + 1
+    monkeypatch.setattr(instance_cache.time, "monotonic", lambda: later)
     bans.check(None, "203.0.113.1")
     assert calls == ["q", "q"]  # at most a minute old
 

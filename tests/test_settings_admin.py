@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from functions import settings, settings_admin
+from functions import instance_cache, settings, settings_admin
 from functions.errors import CharlaError
+from functions.models import Settings
 from tests.admin_support import add_user, body, call, login, status
 
 pytest_plugins = ["tests.admin_support"]  # api, pool
@@ -127,10 +130,9 @@ def test_an_admin_reads_and_changes_settings(api, pool):
 
 def test_a_change_reaches_other_lambda_instances_within_a_minute(aws, monkeypatch):
     assert settings.get_settings()["max_chats_per_agent"] == 3  # this instance caches the defaults
-    other_instance = dict(settings._cache)
-    settings_admin.update({"max_chats_per_agent": 7})
-    settings._cache.update(other_instance)  # another instance still holds the old copy
+    # Another instance saves: the table changes, this instance's cache doesn't hear of it.
+    Settings("org", values={"max_chats_per_agent": 7}, updated_at="2024-01-01T00:00:00.000Z").save()
     assert settings.get_settings()["max_chats_per_agent"] == 3
-    start = settings._cache["at"]
-    monkeypatch.setattr(settings.time, "monotonic", lambda: start + settings.CACHE_SECONDS + 0.1)
+    later = time.monotonic() + instance_cache.SECONDS + 0.1
+    monkeypatch.setattr(instance_cache.time, "monotonic", lambda: later)
     assert settings.get_settings()["max_chats_per_agent"] == 7
