@@ -26,6 +26,10 @@ PAGE_SIZE = 100
 PAGE_BYTES = 96 * 1024
 CLIENT_MSG_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ATTEMPTS = 6
+# A visitor's messages across all their tabs; each tab's connection also has its own limit
+# (functions/presence.py), so one tab alone meets that one first.
+VISITOR_WINDOW_S = 10
+VISITOR_LIMIT = 30
 
 
 @dataclass
@@ -67,12 +71,14 @@ def store(
 ) -> Stored:
     """Appends to the transcript. `principal=None` writes a system message."""
     for attempt in range(_ATTEMPTS):
+        window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
                     Chat(chat.chat_id),
-                    actions=_chat_actions(chat, principal, message.ts, int(message.seq)),
+                    actions=_chat_actions(chat, principal, message.ts, int(message.seq))
+                    + ([Chat.visitor_window.set(window), Chat.visitor_sent.set(sent + 1)] if window else []),
                     condition=_chat_condition(chat, allow_closed),
                 )
                 tx.save(message, condition=Message.seq.does_not_exist())
@@ -98,6 +104,21 @@ def store(
                 continue
             raise CharlaError("retry", "Could not store the message; resend it.", retriable=True) from error
     raise CharlaError("retry", "The chat is busy; resend the message.", retriable=True)
+
+
+def _visitor_rate(chat: Chat, principal: Principal | None) -> tuple[int, int]:
+    """The window and the visitor's count in it so far, from the chat as read.
+
+    Counting on the chat costs no extra call, and the transaction's unchanged-`last_seq` condition
+    makes the count exact: two tabs that read the same count can't both store.
+    """
+    if principal is None or principal.kind != "visitor":
+        return 0, 0
+    window = clock.epoch() // VISITOR_WINDOW_S
+    sent = int(chat.visitor_sent or 0) if chat.visitor_window == window else 0
+    if sent >= VISITOR_LIMIT:
+        raise CharlaError("rate_limited", "Too many messages at once; wait a few seconds.", retriable=True)
+    return window, sent
 
 
 def _new_message(chat: Chat, principal: Principal | None, text: str, client_msg_id: str | None) -> Message:

@@ -139,6 +139,9 @@ class Chat(CharlaModel):
     rating_comment = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     offline_offered_at = UnicodeAttribute(null=True)
+    # The visitor's messages in the current rate window, across all their tabs (functions/messages.py).
+    visitor_window = NumberAttribute(null=True)
+    visitor_sent = NumberAttribute(null=True)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)

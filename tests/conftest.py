@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from functions import aws as charla_aws  # noqa: E402
-from functions import presence, tables  # noqa: E402
+from functions import messages, presence, tables  # noqa: E402
 from infra.local import moto_isolation  # noqa: E402
 
 moto_isolation.install()
@@ -35,8 +35,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
             monkeypatch.delenv(name)
     monkeypatch.setenv("WS_MANAGEMENT_URL", MANAGEMENT_URL)
     # Unit tests push hundreds of frames through one connection in a burst to set a scene; the
-    # rate-limit test puts the real limit back.
+    # rate-limit tests put the real limits back.
     monkeypatch.setattr(presence, "RATE_LIMIT", 100_000)
+    monkeypatch.setattr(messages, "VISITOR_LIMIT", 100_000)
     with mock_aws():
         charla_aws.reset()
         tables.create_all()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
-from functions import fanout
+from functions import fanout, messages
 from functions.models import Message
 from tests.actors import Socket, new_agent, new_visitor, start_chat
 
@@ -112,3 +114,29 @@ def test_a_resume_page_stays_under_api_gateways_128_kb_post_limit(chat):
         after = frames[0]["next_after"]
     assert seen == list(range(1, 41))
     assert max(sizes) < 128 * 1024 and len(sizes) > 1
+
+
+def _say(socket: Socket, chat_id: str, client_msg_id: str) -> list[tuple[str, str | None]]:
+    replies = socket.send({"action": "send", "chat_id": chat_id, "client_msg_id": client_msg_id, "text": "x"})
+    return [(f["type"], f.get("code")) for f in replies]
+
+
+def test_a_visitor_flooding_from_many_tabs_is_slowed_and_other_visitors_are_not(chat, monkeypatch):
+    monkeypatch.setattr(messages, "VISITOR_LIMIT", 30)
+    visitor, agent, chat_id = chat
+    tabs = [visitor] + [Socket(visitor.principal) for _ in range(2)]  # each tab is under its own limit
+    other = Socket(new_visitor("Bea"))
+    other_chat = start_chat(other)["chat_id"]
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, 1, tzinfo=UTC), tick=False):
+        for i in range(30):
+            assert _say(tabs[i % 3], chat_id, f"m{i}") == [("ack", None)]
+        refused = tabs[0].send({"action": "send", "chat_id": chat_id, "client_msg_id": "over", "text": "x"})
+        assert [(f["code"], f["retriable"]) for f in refused if f["type"] == "error"] == [("rate_limited", True)]
+        assert [m.seq for m in Message.query(chat_id)][-1] == 30  # nothing stored for the refused one
+        assert _say(agent, chat_id, "a") == [("ack", None)]  # the agent still answers
+        assert _say(other, other_chat, "b") == [("ack", None)]  # and another visitor still writes
+    # The next window starts afresh, and the refused message, sent again, is stored once.
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, 11, tzinfo=UTC), tick=False):
+        assert _say(tabs[1], chat_id, "over") == [("ack", None)]
+        assert _say(tabs[2], chat_id, "over") == [("ack", None)]
+    assert [m.client_msg_id for m in Message.query(chat_id)].count("over") == 1
