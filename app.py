@@ -181,8 +181,8 @@ def agent_report_csv():
     request = app.current_request
     params = request.query_params or {}
     data = reports.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
-    filename = f"charla-{data['subject']}-{data['from']}-{data['to']}.csv"
-    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"'}
+    disposition = attachments.disposition(f"charla-{data['subject']}-{data['from']}-{data['to']}.csv")
+    headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition}
     return Response(reports.to_csv(data), headers=headers)
 
 

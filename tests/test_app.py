@@ -137,6 +137,18 @@ def test_a_foreign_origin_is_refused_on_visitor_routes(api):
     assert _post(api, "/visitor/identity", headers={"origin": "https://shop.example"}).status_code == 201
 
 
+def test_a_report_download_is_named_safely_whatever_agent_is_asked_for(api, cognito):
+    # An admin may name any agent id; a newline in it made the Content-Disposition header a 500.
+    tokens = _json(_post(api, "/auth/login", {"email": "boss@example.com", "password": PASSWORD}))
+    path = "/agent/reports/csv?from=2026-11-20&to=2026-11-20&agent=a%0D%0Ab%22%3B%20x%3Dy"
+    response = api.get(path, headers={"authorization": tokens["id_token"]})
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="charla-a__b__ x=y-2026-11-20-2026-11-20.csv"; '
+        "filename*=UTF-8''charla-a%0D%0Ab%22%3B%20x%3Dy-2026-11-20-2026-11-20.csv"
+    )
+
+
 def test_health(api):
     assert _json(api.get("/health")) == {"ok": True}
 
