@@ -60,6 +60,19 @@ def public():
     return {"ok": True, "query": app.current_request.query_params}
 
 
+@app.route("/things/{thing_id}")
+def thing(thing_id):
+    CALLS.append(("rest", "/things/{thing_id}"))
+    query = app.current_request.query_params or {}
+    return {"thing_id": thing_id, "query": {name: query.getlist(name) for name in query}}
+
+
+@app.route("/things/{thing_id}/parts")
+def parts(thing_id):
+    CALLS.append(("rest", "/things/{thing_id}/parts"))
+    return {"parts_of": thing_id}
+
+
 @app.route("/private", authorizer=cognito)
 def private():
     CALLS.append(("rest", "/private"))
@@ -266,6 +279,30 @@ def test_rest_routes_are_served_under_api(stack: LocalStack) -> None:
     assert headers["Content-Type"] == "application/json"
     status, _, body = http("GET", stack.api_url + "/nowhere")
     assert status == 403 and b"Missing Authentication Token" in body
+
+
+@pytest.mark.parametrize(
+    ("sent", "received"),
+    [
+        ("a%2Fparts", "a/parts"),  # not /things/a/parts
+        ("a%3Fx=1", "a?x=1"),  # not a query
+        ("a%23b", "a#b"),  # not a fragment
+        ("a%3Bb", "a;b"),  # not URL params
+        ("a;b", "a;b"),
+        ("a%0Ab", "a\nb"),  # still under /api
+        ("a%252F", "a%2F"),  # decoded once
+        ("%C3%A9%20", "é "),
+    ],
+)
+def test_a_path_parameter_is_routed_encoded_and_handed_over_decoded(
+    stack: LocalStack, sent: str, received: str
+) -> None:
+    # API Gateway routes on the path as sent, splitting on its real slashes, and decodes each parameter;
+    # the query string is decoded once too (a%2526b is a%26b).
+    status, _, body = http("GET", f"{stack.api_url}/things/{sent}?q=1&q=a%2526b&r=x%3Dy")
+    assert status == 200, body
+    assert json.loads(body) == {"thing_id": received, "query": {"q": ["1", "a%26b"], "r": ["x=y"]}}
+    assert json.loads(http("GET", f"{stack.api_url}/things/{sent}/parts/")[2]) == {"parts_of": received}
 
 
 def test_a_valid_id_token_reaches_the_app_with_api_gateway_claims(stack: LocalStack) -> None:

@@ -9,16 +9,20 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import parse_qs, unquote
 
 from aiohttp import web
 from chalice.app import Chalice, CognitoUserPoolAuthorizer, RouteEntry
 from chalice.config import Config
 from chalice.local import (
     LambdaContext,
+    LambdaEventConverter,
     LocalGateway,
     LocalGatewayAuthorizer,
     LocalGatewayException,
+    MatchResult,
     NotAuthorizedError,
+    RouteMatcher,
 )
 
 from infra.local.events import api_gateway_claims
@@ -85,9 +89,41 @@ class VerifyingAuthorizer(LocalGatewayAuthorizer):
         return methods.get(context.get("httpMethod"))
 
 
+class RawPathMatcher(RouteMatcher):
+    """chalice's route matcher for a path still percent-encoded, as API Gateway routes it.
+
+    chalice's own parses what it is given as a URL, so given a decoded path, a ? or # from inside
+    a parameter starts a query or fragment, a ; starts URL params and a / adds a segment. This
+    one splits the raw path on its real slashes only, and decodes each segment on its own: a path
+    parameter reaches the handler decoded and whole, as API Gateway's pathParameters do.
+    """
+
+    def match_route(self, url: str) -> MatchResult:
+        path, _, query = url.partition("?")
+        # API Gateway drops a trailing slash, except from the root path.
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
+        parts = [unquote(part) for part in path.split("/")]
+        query_params = parse_qs(query, keep_blank_values=True)
+        for route_url in self.route_urls:  # sorted: /foo/bar is tried before /foo/{name}
+            route_parts = route_url.split("/")
+            if len(route_parts) != len(parts):
+                continue
+            captured: dict[str, str] = {}
+            for part, route_part in zip(parts, route_parts, strict=True):
+                if route_part.startswith("{") and route_part.endswith("}"):
+                    captured[route_part[1:-1]] = part
+                elif part != route_part:
+                    break
+            else:
+                return MatchResult(route_url, captured, query_params)
+        raise ValueError(f"No matching route found for: {url}")
+
+
 class _Gateway(LocalGateway):
     def __init__(self, app: Chalice, verifier: CognitoJwtVerifier, domain_name: str) -> None:
         super().__init__(app, Config())
+        self.event_converter = LambdaEventConverter(RawPathMatcher(list(app.routes)), app.api.binary_types)
         self._authorizer = VerifyingAuthorizer(app, verifier)
         self._domain_name = domain_name
         # Set per call; safe because calls run one at a time (see RestGateway).
@@ -127,9 +163,15 @@ class RestGateway:
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rest")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        path = request.path[len(PREFIX) :] or "/"
-        if request.query_string:
-            path = f"{path}?{request.query_string}"
+        # Routed on the path as sent, still percent-encoded (see RawPathMatcher); the query string
+        # too, decoded once, by the matcher.
+        raw = request.rel_url.raw_path
+        if raw != PREFIX and not raw.startswith(PREFIX + "/"):
+            raise web.HTTPNotFound()  # /ap%69/...: aiohttp matched the decoded path, no stage does
+        path = raw[len(PREFIX) :] or "/"
+        query = request.rel_url.raw_query_string
+        if query:
+            path = f"{path}?{query}"
         body = await request.read()
         headers = {key: value for key, value in request.headers.items()}
         source_ip = request.remote or "127.0.0.1"

@@ -284,7 +284,8 @@ class LocalStack:
             [
                 web.get("/ws", self._ws.handle),
                 web.route("*", API_PREFIX, self._rest.handle),
-                web.route("*", API_PREFIX + "/{tail:.*}", self._rest.handle),
+                # [\s\S], not .: a %0A in a path parameter is still a path under /api.
+                web.route("*", API_PREFIX + r"/{tail:[\s\S]*}", self._rest.handle),
                 web.get("/_local/connections", self._local_connections),
                 web.post("/_local/connections/{connection_id}/drop", self._local_drop),
                 web.post("/_local/schedules/{name}", self._local_schedule),
