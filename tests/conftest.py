@@ -20,9 +20,11 @@ from moto import mock_aws  # noqa: E402
 
 from functions import aws as charla_aws  # noqa: E402
 from functions import messages, presence, tables  # noqa: E402
-from infra.local import moto_isolation  # noqa: E402
+from infra.local import moto_isolation, moto_speedups  # noqa: E402
 
+# The tests run on moto as the local stack runs it.
 moto_isolation.install()
+moto_speedups.install()
 
 MANAGEMENT_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/test"
 

@@ -706,3 +706,25 @@ def test_the_real_app_runs_through_the_stack() -> None:
         run(scenario())
         for name in real.schedule_names():
             real.run_schedule(name)
+
+
+@pytest.mark.skipif(not (Path(__file__).parents[1] / "app.py").exists(), reason="app.py not written yet")
+def test_moto_in_its_own_process_serves_the_app_and_the_outbox_and_stops_with_the_stack() -> None:
+    # As `make run` and the e2e benchmark start it.
+    with LocalStack(port=0, moto_process=True) as real:
+        token = real.id_token(real.demo_email, real.demo_password)  # Cognito, in moto's process
+        status, _, body = http("GET", real.api_url + "/agent/me", {"Authorization": token})
+        assert status == 200 and json.loads(body)["email"] == real.demo_email  # DynamoDB, likewise
+        boto3.client("ses", region_name="us-east-1").send_email(
+            Source="support@charla.local",
+            Destination={"ToAddresses": ["vera@example.com"]},
+            Message={"Subject": {"Data": "Sent from the stack"}, "Body": {"Text": {"Data": "hola"}}},
+        )
+        status, _, body = http("GET", real.base_url + "/_local/outbox.json")
+        assert status == 200
+        assert [(m["subject"], m["to"]) for m in json.loads(body)["messages"]] == [
+            ("Sent from the stack", ["vera@example.com"])
+        ]
+        moto_url = real.moto_url
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(moto_url + "/moto-api/", timeout=5)

@@ -15,7 +15,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("pynamodb", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    stack = LocalStack()
+    stack = LocalStack(moto_process=True)  # moto gets a core of its own (infra/local/moto_process.py)
     print("Starting Charla's local stack ...", flush=True)
     try:
         stack.start()

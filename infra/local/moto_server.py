@@ -1,13 +1,23 @@
-"""The embedded moto server that stands in for DynamoDB, Cognito, S3, SES and SQS."""
+"""The embedded moto server that stands in for DynamoDB, Cognito, S3, SES and SQS.
+
+It runs either on a thread of this process, which tests prefer (they can look into moto's
+backends directly), or in a process of its own (`infra/local/moto_process.py`), which `make run`
+and the e2e benchmark use so that moto and the Lambda handlers don't share one GIL.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+import threading
 import urllib.request
+from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_isolation
+from infra.local import moto_isolation, moto_speedups
 
 # Environment the AWS SDKs read. Service endpoints are keyed by botocore's service id, so
 # Cognito's is ..._COGNITO_IDENTITY_PROVIDER; "..._COGNITO_IDP" would be silently ignored.
@@ -19,19 +29,28 @@ ENDPOINT_VARIABLES = (
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
 )
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
 
 
 class MotoServer:
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    def __init__(self, host: str = "127.0.0.1", *, own_process: bool = False) -> None:
         self._host = host
+        self.own_process = own_process
         self._server: ThreadedMotoServer | None = None
+        self._process: subprocess.Popen[str] | None = None
         self.url = ""
 
     def start(self) -> str:
+        if self.own_process:
+            self.url = self._start_process()
+            return self.url
         # werkzeug logs every request at INFO; the app's own logs are what a developer reads.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         # Lambda handlers run concurrently here, as on AWS, so moto needs DynamoDB's isolation.
         moto_isolation.install()
+        moto_speedups.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -43,6 +62,26 @@ class MotoServer:
             pass
         return self.url
 
+    def _start_process(self) -> str:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local.moto_process", self._host],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._process = process
+        assert process.stdout is not None
+        line: list[str] = []
+        # readline() on a thread: a child that hangs while starting must not hang the stack.
+        reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+        reader.start()
+        reader.join(START_TIMEOUT_S)
+        if not line or not line[0].strip():
+            self.stop()
+            raise RuntimeError("moto did not start in its own process")
+        return f"http://{self._host}:{json.loads(line[0])['port']}"
+
     def endpoint_environment(self) -> dict[str, str | None]:
         return {name: self.url for name in ENDPOINT_VARIABLES}
 
@@ -50,3 +89,12 @@ class MotoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._process is not None:
+            process, self._process = self._process, None
+            if process.stdin is not None:
+                process.stdin.close()  # the child stops when its stdin closes
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

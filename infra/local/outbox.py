@@ -6,7 +6,10 @@ page for a browser. Every value is untrusted text, so the page escapes it all an
 
 from __future__ import annotations
 
+import asyncio
 import html
+import json
+import urllib.request
 from email import policy
 from email.parser import Parser
 from typing import Any
@@ -19,26 +22,37 @@ CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 
 
 
 class Outbox:
-    def __init__(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID) -> None:
+    """What moto's SES accepted. `sent_mail_url` is set when moto runs in a process of its own
+    (infra/local/moto_process.py), which then describes its mail; otherwise moto is in this process."""
+
+    def __init__(self, region: str, account_id: str = DEFAULT_ACCOUNT_ID, sent_mail_url: str | None = None) -> None:
         self._region = region
         self._account_id = account_id
+        self._sent_mail_url = sent_mail_url
 
     def messages(self) -> list[dict[str, Any]]:
-        """Newest first. moto's backends are in this process: the stack runs moto in a thread."""
+        """Newest first."""
+        if self._sent_mail_url:
+            request = urllib.request.Request(self._sent_mail_url, headers={"X-Charla-Region": self._region})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return list(json.loads(response.read())["messages"])
         sent = list(ses_backends[self._account_id][self._region].sent_messages)
         return [_describe(m) for m in reversed(sent)]
+
+    async def _messages(self) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.messages)  # the other process may be busy; the loop is not
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/_local/outbox", self.page), web.get("/_local/outbox.json", self.json)]
 
     async def json(self, request: web.Request) -> web.Response:
-        return web.json_response({"messages": self.messages()}, headers={"Cache-Control": "no-store"})
+        return web.json_response({"messages": await self._messages()}, headers={"Cache-Control": "no-store"})
 
     async def page(self, request: web.Request) -> web.Response:
         if "text/html" not in request.headers.get("Accept", ""):
             return await self.json(request)
         return web.Response(
-            text=render(self.messages()),
+            text=render(await self._messages()),
             content_type="text/html",
             headers={"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"},
         )

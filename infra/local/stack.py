@@ -24,6 +24,7 @@ from infra.local.invoker import LambdaInvoker
 from infra.local.jwt_verify import CognitoJwtVerifier
 from infra.local.management import PREFIX as MANAGEMENT_PREFIX
 from infra.local.management import ManagementApi
+from infra.local.moto_process import SENT_MAIL_PATH
 from infra.local.moto_server import MotoServer
 from infra.local.outbox import Outbox
 from infra.local.rest import PREFIX as API_PREFIX
@@ -64,6 +65,7 @@ class LocalStack:
         idle_seconds: float | None = None,
         max_seconds: float | None = None,
         smtp_port: int | None = None,
+        moto_process: bool = False,
     ) -> None:
         self._requested_port = int(os.environ.get("PORT", "8000")) if port is None else port
         # A stack on a free port (tests) takes a free SMTP port too, never `make run`'s.
@@ -77,7 +79,8 @@ class LocalStack:
         self._idle_seconds = idle_seconds or float(os.environ.get("CHARLA_WS_IDLE_SECONDS", "600"))
         self._max_seconds = max_seconds or float(os.environ.get("CHARLA_WS_MAX_SECONDS", "7200"))
         self._env = EnvOverlay()
-        self._moto = MotoServer(host)
+        # moto on a thread of this process (tests look into its backends) or in its own process.
+        self._moto = MotoServer(host, own_process=moto_process)
         self._pool: cognito.UserPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -279,7 +282,8 @@ class LocalStack:
         static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url)
         app.add_routes(static.routes())
         app.add_routes(ManagementApi(self._ws).routes())
-        app.add_routes(Outbox(REGION).routes())
+        sent_mail = f"{self.moto_url}{SENT_MAIL_PATH}" if self._moto.own_process else None
+        app.add_routes(Outbox(REGION, sent_mail_url=sent_mail).routes())
         app.add_routes(
             [
                 web.get("/ws", self._ws.handle),

@@ -1,7 +1,8 @@
 """The local stack for the e2e benchmark, in a process of its own.
 
 The load generator runs in the parent: sharing one interpreter (one GIL) with the stack would
-charge the clients' own work to Charla's delivery times. This process starts the stack, raises
+charge the clients' own work to Charla's delivery times. moto runs in a third process, as under
+`make run`. This process starts the stack, raises
 agent capacity so every chat goes active, creates the agents, prints one JSON line with what
 the parent needs, and stops the stack when its stdin closes.
 """
@@ -19,7 +20,7 @@ def main() -> None:
     from infra.local import cognito
     from infra.local.stack import LocalStack
 
-    stack = LocalStack(port=0).start()
+    stack = LocalStack(port=0, moto_process=True).start()
     try:
         from functions import settings  # the stack is in this process, so this is the app's cache too
 

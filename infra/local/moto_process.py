@@ -1,0 +1,62 @@
+"""moto in a process of its own: `python -m infra.local.moto_process HOST`.
+
+moto holds the GIL for most of each call it serves. Sharing one interpreter with the gateways and
+the Lambda handlers, it took about 60 % of the local stack's CPU and was the first thing to
+saturate; in its own process it has the machine's other core.
+
+The process prints one JSON line, `{"port": n}`, once it serves, and stops when its stdin closes (so
+it also stops when its parent dies). Beside moto's own routes it answers `GET SENT_MAIL_PATH` with the
+mail moto's SES has accepted, described as the outbox shows it, since that list lives in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from moto.server import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from infra.local import moto_isolation, moto_speedups, outbox
+
+SENT_MAIL_PATH = "/_charla/sent-mail.json"
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+class WithSentMail:
+    """moto's WSGI app, plus the one route the stack's outbox reads."""
+
+    def __init__(self, moto_app: Any) -> None:
+        self._moto_app = moto_app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != SENT_MAIL_PATH:
+            return self._moto_app(environ, start_response)  # type: ignore[no-any-return]
+        region = environ.get("HTTP_X_CHARLA_REGION", "us-east-1")
+        body = json.dumps({"messages": outbox.Outbox(region).messages()}).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def main() -> None:
+    host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto_isolation.install()
+    moto_speedups.install()
+    app = WithSentMail(DomainDispatcherApplication(create_backend_app))
+    server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    print(json.dumps({"port": server.server_address[1]}), flush=True)
+    sys.stdin.read()
+    server.shutdown()
+
+
+if __name__ == "__main__":
+    main()
