@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from infra.local import moto_isolation, moto_speedups, outbox
+from infra.local import collector, moto_isolation, moto_speedups, outbox
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
@@ -53,6 +53,7 @@ def main() -> None:
     app = WithSentMail(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    collector.fewer_full_collections()
     print(json.dumps({"port": server.server_address[1]}), flush=True)
     sys.stdin.read()
     server.shutdown()

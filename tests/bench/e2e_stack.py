@@ -17,7 +17,7 @@ CAPACITY = 20  # 10 agents × 20 slots: room for all 100 chats
 
 
 def main() -> None:
-    from infra.local import cognito
+    from infra.local import cognito, collector
     from infra.local.stack import LocalStack
 
     stack = LocalStack(port=0, moto_process=True).start()
@@ -30,6 +30,7 @@ def main() -> None:
             email, password = f"bench-agent-{n}@charla.local", cognito.new_password()
             stack.create_agent(email, password, f"Agent {n}", role="agent", accepting=True)
             agents.append({"email": email, "password": password})
+        collector.fewer_full_collections()  # as `make run` does (infra/local/__main__.py)
         print(json.dumps({"base_url": stack.base_url, "ws_url": stack.ws_url, "agents": agents}), flush=True)
         sys.stdin.read()  # until the parent is done (or dies)
     finally:
