@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError
 
-from functions import clock
+from functions import clock, presence
 from functions.errors import CharlaError
 from functions.models import ConnectTicket
 from functions.principals import Principal
@@ -21,6 +21,7 @@ def _hash(ticket: str) -> str:
 
 
 def mint(principal: Principal) -> dict[str, object]:
+    presence.check_room_for_a_tab(principal)
     ticket = secrets.token_urlsafe(32)
     ConnectTicket(
         _hash(ticket),

@@ -47,6 +47,9 @@ def register(
 # leaves room for that plus messages, and stops a flood after a second or two.
 RATE_WINDOW_S = 10
 RATE_LIMIT = 30
+# Each connection has its own frame allowance, so capping a visitor's open tabs caps what one
+# visitor can send in all. A tab closed without `$disconnect` counts until the stale sweep.
+MAX_VISITOR_TABS = 20
 
 
 def get_counting(connection_id: str) -> tuple[Connection, int]:
@@ -114,6 +117,17 @@ def touch(connection_id: str) -> None:
         actions=[Connection.last_seen.set(clock.now_iso())],
         condition=Connection.connection_id.exists(),
     )
+
+
+def check_room_for_a_tab(principal: Principal) -> None:
+    """Asked when a visitor asks for a connect ticket: one Query, never on the message path."""
+    if principal.kind != "visitor":
+        return
+    open_tabs = Connection.principal_index.query(principal.key, limit=MAX_VISITOR_TABS)
+    if sum(1 for _ in open_tabs) >= MAX_VISITOR_TABS:
+        raise CharlaError(
+            "rate_limited", f"At most {MAX_VISITOR_TABS} tabs can chat at once; close one and retry.", retriable=True
+        )
 
 
 def connection_ids(principal: Principal) -> list[str]:

@@ -40,6 +40,7 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     # rate-limit tests put the real limits back.
     monkeypatch.setattr(presence, "RATE_LIMIT", 100_000)
     monkeypatch.setattr(messages, "VISITOR_LIMIT", 100_000)
+    monkeypatch.setattr(presence, "MAX_VISITOR_TABS", 100_000)
     with mock_aws():
         charla_aws.reset()
         tables.create_all()

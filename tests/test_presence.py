@@ -1,0 +1,43 @@
+"""A visitor's open tabs are capped, so the per-connection frame limit also bounds each visitor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from chalice.test import Client
+
+import app as charla
+from functions import presence, visitors
+from functions.principals import Principal
+from tests.actors import Socket, new_agent, new_visitor
+
+
+@pytest.fixture
+def api(aws, monkeypatch):
+    monkeypatch.setattr(presence, "MAX_VISITOR_TABS", 3)
+    with Client(charla.app) as client:
+        yield client.http
+
+
+def _ticket(api, identity):
+    auth = {"authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
+    response = api.post("/visitor/ws-ticket", body="{}", headers={"content-type": "application/json", **auth})
+    return response.status_code, json.loads(response.body)
+
+
+def test_a_visitor_with_too_many_tabs_gets_no_ticket_until_one_closes(api):
+    identity = visitors.create_identity()
+    tabs = [Socket(Principal("visitor", identity["visitor_id"], None)) for _ in range(3)]
+    assert [tab.status for tab in tabs] == [200, 200, 200]
+    status, body = _ticket(api, identity)
+    assert (status, body["Code"]) == (429, "rate_limited") and "3 tabs" in body["Message"]
+    assert _ticket(api, visitors.create_identity())[0] == 201  # another visitor is unaffected
+    tabs[0].close()
+    assert _ticket(api, identity)[0] == 201
+
+
+def test_agents_are_not_capped(api):
+    agent = new_agent("Ana")
+    assert [Socket(agent).status for _ in range(4)] == [200] * 4
+    assert Socket(new_visitor()).status == 200
