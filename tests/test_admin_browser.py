@@ -114,6 +114,32 @@ def test_the_console_speaks_spanish_and_english(admin):
     expect(admin.get_by_test_id("invite-send")).to_have_text("Send invitation")
 
 
+def test_a_late_settings_answer_does_not_undo_what_the_admin_typed(stack, admin):
+    open_admin(admin, "settings")
+    box = admin.get_by_test_id("setting-max_chats_per_agent")
+    expect(box).to_have_value("3")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the next load's answer waits until released below
+        held.append(route)
+
+    admin.route("**/api/admin/settings", hold)
+    try:
+        admin.get_by_test_id("admin-nav-settings").click()
+        deadline = time.monotonic() + 10
+        while not held and time.monotonic() < deadline:
+            admin.wait_for_timeout(50)
+        assert held, "the settings view did not load again"
+        box.fill("9")
+        with admin.expect_response("**/api/admin/settings"):
+            held[0].continue_()
+        admin.wait_for_timeout(300)  # the answer's handler has run by now
+        assert box.input_value() == "9"
+    finally:
+        admin.unroute("**/api/admin/settings")
+        admin.reload()  # nothing was saved; start the next test from the stored settings
+
+
 def test_settings_are_saved_and_bad_ones_are_refused_with_the_servers_message(stack, admin):
     before = settings_admin.read()  # the local stack allows its own origins
     try:

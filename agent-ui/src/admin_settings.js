@@ -128,10 +128,20 @@ export function createSettings({ request, showVisitors }) {
     return out;
   }
 
+  // The admin's edits since a load began, and the newest load: an answer that is older, or that
+  // would undo what the admin has typed meanwhile, is not put in the form.
+  let edits = 0;
+  let loads = 0;
+  form.addEventListener('input', () => edits++);
+  form.addEventListener('change', () => edits++);
+
   async function load() {
     show(error, false);
+    const mine = ++loads;
+    const editsBefore = edits;
     try {
-      fill(await request('GET', '/admin/settings'));
+      const s = await request('GET', '/admin/settings');
+      if (mine === loads && edits === editsBefore) fill(s);
     } catch (e) {
       error.textContent = t('loadFailed');
       show(error, true);
