@@ -30,6 +30,11 @@ def connect(event: dict[str, Any]) -> int:
     # Banned visitors and addresses (functions/bans.py): refused before anything is written.
     if principal.kind == "visitor" and bans.refusal(principal.id, identity.get("sourceIp")) is not None:
         return 403
+    if principal.kind == "visitor":
+        try:  # checked at minting too; here as well, or tickets minted ahead would pass the cap
+            presence.check_room_for_a_tab(principal)
+        except CharlaError:
+            return 429
     agent = None
     if principal.is_agent:
         try:

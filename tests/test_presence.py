@@ -11,6 +11,7 @@ import app as charla
 from functions import presence, visitors
 from functions.principals import Principal
 from tests.actors import Socket, new_agent, new_visitor
+from tests.conftest import ws_event
 
 
 @pytest.fixture
@@ -35,6 +36,18 @@ def test_a_visitor_with_too_many_tabs_gets_no_ticket_until_one_closes(api):
     assert _ticket(api, visitors.create_identity())[0] == 201  # another visitor is unaffected
     tabs[0].close()
     assert _ticket(api, identity)[0] == 201
+
+
+def test_tickets_minted_ahead_cannot_open_more_tabs_than_the_cap(api):
+    identity = visitors.create_identity()
+    visitor = Principal("visitor", identity["visitor_id"], None)
+    tickets = [_ticket(api, identity)[1]["ticket"] for _ in range(4)]  # all minted with no tab open
+    statuses = [
+        charla.ws_connect(ws_event("$connect", f"ahead{n}=", ticket=ticket), None)["statusCode"]
+        for n, ticket in enumerate(tickets)
+    ]
+    assert statuses == [200, 200, 200, 429]
+    assert len(presence.connection_ids(visitor)) == 3  # the refused one left no row
 
 
 def test_agents_are_not_capped(api):
