@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -173,6 +175,32 @@ def test_a_signed_identity_is_verified_and_a_forged_one_is_marked_unverified(sta
     expect(forged).to_contain_text("Lucía Pérez")
     expect(forged.get_by_test_id("visitor-unverified")).to_be_visible()
     assert Visitor.get(visitor_id(forged_site)).verified_email is None
+
+
+def test_a_late_settings_answer_does_not_undo_a_greeting_rule_being_written(stack, browser):
+    console = browser.new_context().new_page()
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the Visitors view's settings answer waits until released below
+        held.append(route)
+
+    console.route("**/api/admin/settings", hold)
+    sign_in(console, stack, stack.demo_email, stack.demo_password)
+    console.get_by_test_id("visitors-tab").click()
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        console.wait_for_timeout(50)
+    assert held, "the Visitors view did not load the settings"
+    console.get_by_test_id("rule-add").click()
+    console.get_by_test_id("rule-message").fill("Need a quote?")
+    for route in held:  # every settings answer the console asked for meanwhile, whoever asked
+        with console.expect_response("**/api/admin/settings"):
+            route.continue_()
+    console.wait_for_timeout(300)  # the answers' handlers have run by now
+    assert console.get_by_test_id("rule-message").count() == 1, "the rule being written was dropped"
+    assert console.get_by_test_id("rule-message").input_value() == "Need a quote?"
+    console.unroute("**/api/admin/settings")
+    console.context.close()
 
 
 def test_the_visitors_section_and_a_greeting_have_no_serious_accessibility_violations(stack, browser):
