@@ -108,38 +108,27 @@ def accept(principal: Principal, chat_id: str) -> Chat:
 
 def claim(agent_id: str, chat_id: str) -> None:
     """Counts a chat the agent took on outside routing (a transfer or an accepted invitation)."""
-    for _ in range(5):
-        agent = Agent.get(agent_id, consistent_read=True)
-        if chat_id in (agent.chat_ids or set()):
-            return
-        count = int(agent.active_count) + 1
-        try:
-            agent.update(
-                actions=[
-                    Agent.active_count.set(count),
-                    Agent.chat_ids.add({chat_id}),
-                    Agent.load_key.set(load_key(count, agent.last_assigned_at)),
-                ],
-                condition=Agent.active_count == agent.active_count,
-            )
-            return
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+    _count(agent_id, chat_id, +1)
 
 
 def release(agent_id: str, chat_id: str) -> None:
     """Frees the agent's slot for a chat that closed or moved on."""
+    _count(agent_id, chat_id, -1)
+
+
+def _count(agent_id: str, chat_id: str, change: int) -> None:
+    """Adds the chat to the agent's (+1) or takes it off (-1), keeping count and load key with it."""
     for _ in range(5):
         agent = Agent.get(agent_id, consistent_read=True)
-        if chat_id not in (agent.chat_ids or set()):
-            return
-        count = max(int(agent.active_count) - 1, 0)
+        if (chat_id in (agent.chat_ids or set())) == (change > 0):
+            return  # already done
+        count = max(int(agent.active_count) + change, 0)
+        chat_ids = Agent.chat_ids.add({chat_id}) if change > 0 else Agent.chat_ids.delete({chat_id})
         try:
             agent.update(
                 actions=[
                     Agent.active_count.set(count),
-                    Agent.chat_ids.delete({chat_id}),
+                    chat_ids,
                     Agent.load_key.set(load_key(count, agent.last_assigned_at)),
                 ],
                 condition=Agent.active_count == agent.active_count,

@@ -2,6 +2,7 @@
 // whole change and refuses all of it with a 400 naming the bad key; that message is shown as is.
 // The automatic greeting rules have their own editor under Visitors (visitor_admin.js).
 import { h, show } from '../../widget/src/core/dom.js';
+import { freshLoads } from './fresh_loads.js';
 import { t, T } from './i18n.js';
 
 const NUMBERS = [
@@ -128,20 +129,14 @@ export function createSettings({ request, showVisitors }) {
     return out;
   }
 
-  // The admin's edits since a load began, and the newest load: an answer that is older, or that
-  // would undo what the admin has typed meanwhile, is not put in the form.
-  let edits = 0;
-  let loads = 0;
-  form.addEventListener('input', () => edits++);
-  form.addEventListener('change', () => edits++);
+  const beginLoad = freshLoads(form);
 
   async function load() {
     show(error, false);
-    const mine = ++loads;
-    const editsBefore = edits;
+    const fresh = beginLoad();
     try {
       const s = await request('GET', '/admin/settings');
-      if (mine === loads && edits === editsBefore) fill(s);
+      if (fresh()) fill(s);
     } catch (e) {
       error.textContent = t('loadFailed');
       show(error, true);

@@ -2,6 +2,7 @@
 // tracking and IP settings, automatic greeting rules (all through /admin/...), and the export and
 // erasure of one visitor's data.
 import { h, show } from '../../widget/src/core/dom.js';
+import { freshLoads } from './fresh_loads.js';
 import { t, T } from './i18n.js';
 
 const MAX_RULES = 20; // the server's limit
@@ -28,11 +29,9 @@ export function createVisitorAdmin({ request, flash }) {
   const tracking = h('input', { type: 'checkbox', id: 'tracking-toggle', 'data-testid': 'tracking-toggle' });
   const ipMode = h('select', { id: 'ip-mode', 'data-testid': 'ip-mode' },
     ...['truncate', 'none', 'full'].map((m) => h('option', { value: m, ...T('ip_' + m) })));
-  let edits = 0;
-  let loads = 0;
   const rules = h('ol', { class: 'rules', 'data-testid': 'greeting-rules' });
   const readers = new WeakMap(); // rule row -> what it holds
-  const add = h('button', { type: 'button', class: 'plain', 'data-testid': 'rule-add', ...T('addRule'), onclick: () => { edits++; addRule(); } });
+  const add = h('button', { type: 'button', class: 'plain', 'data-testid': 'rule-add', ...T('addRule'), onclick: () => addRule() });
   const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'visitor-settings-save', ...T('save') });
   const form = h('form', { class: 'admin-box', 'data-testid': 'visitor-settings', onsubmit: submit },
@@ -55,24 +54,20 @@ export function createVisitorAdmin({ request, flash }) {
     const li = h('li', { class: 'rule-row', 'data-testid': 'rule-row' },
       field('url', 'ruleUrl', url), field('after', 'ruleAfter', after), field('max', 'ruleMax', max),
       field('message', 'ruleMessage', message),
-      h('button', { type: 'button', class: 'plain danger-text', 'data-testid': 'rule-remove', ...T('removeRule'), onclick: () => { edits++; li.remove(); } }));
+      h('button', { type: 'button', class: 'plain danger-text', 'data-testid': 'rule-remove', ...T('removeRule'), onclick: () => li.remove() }));
     readers.set(li, () => ({
       url_contains: url.value.trim(), after_seconds: Number(after.value), message: message.value.trim(), max_times: Number(max.value),
     }));
     rules.append(li);
   }
 
-  // As in the settings view: an answer that is older, or that would undo what the admin has
-  // changed since the load began, is not put in the form.
-  form.addEventListener('input', () => edits++);
-  form.addEventListener('change', () => edits++);
+  const beginLoad = freshLoads(form);
 
   async function load() {
-    const mine = ++loads;
-    const editsBefore = edits;
+    const fresh = beginLoad();
     try {
       const s = await request('GET', '/admin/settings');
-      if (mine !== loads || edits !== editsBefore) return;
+      if (!fresh()) return;
       tracking.checked = s.tracking !== false;
       ipMode.value = s.ip_mode || 'truncate';
       rules.replaceChildren();
