@@ -9,19 +9,10 @@ import time_machine
 import app as charla
 from functions import settings
 from functions.models import Agent, Chat, Connection, Message
+from infra.local.events import scheduled_event
 from tests.actors import Socket, new_agent, new_visitor, start_chat
 
-SCHEDULED_EVENT = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-22T12:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/charla-dev-sweep"],
-    "detail": {},
-}
+SCHEDULED_EVENT = scheduled_event("charla-dev-sweep", "us-east-1")  # as EventBridge sends it
 
 
 def sweep(after: timedelta = timedelta(0)) -> dict[str, int]:

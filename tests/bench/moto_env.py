@@ -13,6 +13,7 @@ from typing import Any
 
 from moto import mock_aws
 
+from infra.local.events import scheduled_event
 from tests.bench.ddb import DynamoCounter
 
 # Moto's fake account; the management API's URL only has to look like API Gateway's.
@@ -25,17 +26,7 @@ _ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "WS_MANAGEMENT_URL": MANAGEMENT_URL,
 }
-SCHEDULED_EVENT: dict[str, Any] = {
-    "version": "0",
-    "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
-    "detail-type": "Scheduled Event",
-    "source": "aws.events",
-    "account": "123456789012",
-    "time": "2026-11-22T12:00:00Z",
-    "region": "us-east-1",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/charla-dev-sweep"],
-    "detail": {},
-}
+SCHEDULED_EVENT = scheduled_event("charla-dev-sweep", "us-east-1")  # as EventBridge sends it
 
 
 @contextmanager
