@@ -260,13 +260,19 @@ def _forget_open_chat(chat: Chat) -> None:
 
 def open_chat_of_visitor(visitor_id: str) -> Chat | None:
     try:
-        visitor = Visitor.get(visitor_id)
-        if visitor.open_chat_id:
-            chat = Chat.get(visitor.open_chat_id, consistent_read=True)
-            return chat if chat.status != "closed" else None
+        return open_chat_of(Visitor.get(visitor_id))
     except DoesNotExist:
-        pass
-    return None
+        return None
+
+
+def open_chat_of(visitor: Visitor) -> Chat | None:
+    if not visitor.open_chat_id:
+        return None
+    try:
+        chat = Chat.get(visitor.open_chat_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return chat if chat.status != "closed" else None
 
 
 def chats_of_agent(agent: Agent) -> list[Chat]:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pynamodb.exceptions import DoesNotExist
+
 from functions import (
     agents,
     chats,
@@ -29,7 +31,7 @@ from functions import (
 )
 from functions.access import chat_for_write
 from functions.errors import CharlaError, bad_request
-from functions.models import Connection
+from functions.models import Connection, Visitor
 from functions.principals import Principal
 
 log = logging.getLogger(__name__)
@@ -132,18 +134,25 @@ def _hello(call: Call) -> None:
             "settings": {k: values[k] for k in ("wait_threshold_s", "sneak_peek", "max_chats_per_agent")},
         }
     else:
-        chat = chats.open_chat_of_visitor(principal.id)
+        try:
+            visitor: Visitor | None = Visitor.get(principal.id)
+        except DoesNotExist:
+            visitor = None  # erased meanwhile
+        chat = chats.open_chat_of(visitor) if visitor else None
         open_chats = [chat] if chat else []
         invitations = []
         me = {"kind": "visitor", "id": principal.id, "name": principal.name}
-    call.reply(
-        {
-            "type": "welcome",
-            "me": me,
-            "chats": [chats.view(c) for c in open_chats],
-            "invitations": invitations,
-        }
-    )
+    welcome: dict[str, Any] = {
+        "type": "welcome",
+        "me": me,
+        "chats": [chats.view(c) for c in open_chats],
+        "invitations": invitations,
+    }
+    if not principal.is_agent:
+        # A greeting posted while this socket was still inside $connect was refused (Gone); this
+        # is where the page gets it instead of only on the next one.
+        welcome["greeting"] = greetings.pending(visitor) if visitor else None
+    call.reply(welcome)
     for chat in open_chats:
         if chat.status == "queued" and principal.kind == "visitor":
             chats.send_queue_positions()

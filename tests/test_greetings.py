@@ -161,3 +161,16 @@ def test_a_visitor_without_a_socket_gets_the_greeting_with_their_next_page_view(
     creds = {"visitor_id": answer["visitor_id"], "secret": answer["secret"]}
     later = tracking.page_view({"pv": "pv2", **creds}, user_agent=None, country=None, ip=None)
     assert later["greeting"]["greeting_id"] == sent["greeting_id"] and later["greeting"]["text"] == "Hello!"
+
+
+def test_a_greeting_refused_while_the_socket_was_connecting_comes_with_its_welcome(aws, gone):
+    ana = new_agent("Ana")
+    visitor, socket = browsing()
+    assert [f["greeting"] for f in socket.send({"action": "hello"}) if f["type"] == "welcome"] == [None]
+    set.add(gone, socket.connection_id)  # still inside $connect: API Gateway answers Gone, the row stays
+    sent = greetings.send(ana, visitor.id, {"text": "Hi! Looking for a city bike?"})
+    assert socket.of_type("greeting") == []
+    gone.discard(socket.connection_id)  # the upgrade completes and the widget says hello
+    [welcome] = [f for f in socket.send({"action": "hello"}) if f["type"] == "welcome"]
+    assert welcome["greeting"] == {"type": "greeting", "greeting_id": sent["greeting_id"],
+                                   "from": {"id": ana.id, "name": "Ana"}, "text": "Hi! Looking for a city bike?"}

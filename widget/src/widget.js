@@ -298,6 +298,7 @@ function createWidget({ host, root, btn, base, lang }) {
         emit('chat_ended', chat);
       }
       if (wantStart) sock.send(wantStart);
+      else greet(f.greeting); // one posted while this socket was still connecting
     }
     sync();
   }
