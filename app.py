@@ -5,42 +5,21 @@ import time
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Rate, Response
 
-from functions import (
-    attachments,
-    auth,
-    bans,
-    canned,
-    chat_tickets,
-    chats,
-    connect_tickets,
-    greetings,
-    identity,
-    messages,
-    moderation,
-    offline_form,
-    reports,
-    rest,
-    sessions,
-    settings_admin,
-    summaries,
-    sweeps,
-    team_admin,
-    ticket_actions,
-    ticket_lists,
-    tickets,
-    tracking,
-    visitor_data,
-    visitors,
-    webhook_delivery,
-    webhooks,
-    ws_actions,
-)
-from functions import settings as org_settings
-from functions.agents import get as get_agent
-from functions.agents import team
-from functions.agents import view as agent_view
-from functions.errors import CharlaError
-from functions.routing import queued, routable_agents
+from functions.admin import ban_enforcement, bans, settings_checks, webhook_delivery, webhooks
+from functions.api import frames, rest
+from functions.chat import canned, chats, messages, sweeps
+from functions.chat.routing import queued, routable_agents
+from functions.core import settings as org_settings
+from functions.core.errors import CharlaError
+from functions.helpdesk import agent_actions, attachments, from_chat, lists, offline_form, tickets
+from functions.realtime import connect_tickets, sockets
+from functions.reports import daily_summary as summary_mail
+from functions.reports import ranges
+from functions.team import members, sign_in
+from functions.team.agents import get as get_agent
+from functions.team.agents import team
+from functions.team.agents import view as agent_view
+from functions.visitors import data_requests, greetings, identity, tracking, verified
 
 app = Chalice(app_name="charla")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
@@ -86,7 +65,7 @@ def widget_settings():
 @app.route("/visitor/identity", methods=["POST"], cors=True)
 def visitor_identity():
     rest.check_origin(app.current_request)
-    return Response(visitors.create_identity(), status_code=201)
+    return Response(identity.create_identity(), status_code=201)
 
 
 @app.route("/visitor/ws-ticket", methods=["POST"], cors=True)
@@ -105,12 +84,12 @@ def visitor_messages(chat_id):
 
 @app.route("/auth/login", methods=["POST"])
 def login():
-    return auth.login(rest.json_body(app.current_request))
+    return sign_in.login(rest.json_body(app.current_request))
 
 
 @app.route("/auth/refresh", methods=["POST"])
 def refresh():
-    return auth.refresh(rest.json_body(app.current_request))
+    return sign_in.refresh(rest.json_body(app.current_request))
 
 
 @app.route("/agent/me", authorizer=cognito)
@@ -173,17 +152,17 @@ def canned_delete(shortcut):
 def agent_report():
     request = app.current_request
     params = request.query_params or {}
-    return reports.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    return ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
 
 
 @app.route("/agent/reports/csv", authorizer=cognito)
 def agent_report_csv():
     request = app.current_request
     params = request.query_params or {}
-    data = reports.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    data = ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
     disposition = attachments.disposition(f"charla-{data['subject']}-{data['from']}-{data['to']}.csv")
     headers = {"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": disposition}
-    return Response(reports.to_csv(data), headers=headers)
+    return Response(ranges.to_csv(data), headers=headers)
 
 
 # --- WebSocket -------------------------------------------------------------------------------
@@ -191,7 +170,7 @@ def agent_report_csv():
 
 @app.on_ws_connect()
 def ws_connect(event):
-    status = sessions.connect(event.to_dict())
+    status = sockets.connect(event.to_dict())
     if status != 200:
         return Response({"message": "Forbidden"}, status_code=status)
     return None
@@ -199,12 +178,12 @@ def ws_connect(event):
 
 @app.on_ws_message()
 def ws_message(event):
-    ws_actions.handle(event.connection_id, event.body)
+    frames.handle(event.connection_id, event.body)
 
 
 @app.on_ws_disconnect()
 def ws_disconnect(event):
-    sessions.disconnect(event.connection_id)
+    sockets.disconnect(event.connection_id)
 
 
 # --- schedules -------------------------------------------------------------------------------
@@ -217,7 +196,7 @@ def sweep(event):
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def daily_summary(event):
-    return {"sent": summaries.send_if_due()}
+    return {"sent": summary_mail.send_if_due()}
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -252,7 +231,7 @@ def visitor_ticket(ticket_id):
 def visitor_ticket_reply(ticket_id):
     request = app.current_request
     return Response(
-        ticket_actions.visitor_reply(rest.visitor(request), ticket_id, rest.json_body(request)), status_code=201
+        agent_actions.visitor_reply(rest.visitor(request), ticket_id, rest.json_body(request)), status_code=201
     )
 
 
@@ -265,7 +244,7 @@ def visitor_ticket_attachment(ticket_id, attachment_id):
 @app.route("/agent/tickets", authorizer=cognito)
 def agent_tickets():
     request = app.current_request
-    return ticket_lists.list_tickets(rest.agent(request), dict(request.query_params or {}))
+    return lists.list_tickets(rest.agent(request), dict(request.query_params or {}))
 
 
 @app.route("/agent/tickets/{ticket_id}", authorizer=cognito)
@@ -277,19 +256,19 @@ def agent_ticket(ticket_id):
 @app.route("/agent/tickets/{ticket_id}", methods=["PATCH"], authorizer=cognito)
 def agent_ticket_edit(ticket_id):
     request = app.current_request
-    return tickets.view(ticket_actions.edit(rest.agent(request), ticket_id, rest.json_body(request)))
+    return tickets.view(agent_actions.edit(rest.agent(request), ticket_id, rest.json_body(request)))
 
 
 @app.route("/agent/tickets/{ticket_id}/replies", methods=["POST"], authorizer=cognito)
 def agent_ticket_reply(ticket_id):
     request = app.current_request
-    return Response(ticket_actions.reply(rest.agent(request), ticket_id, rest.json_body(request)), status_code=201)
+    return Response(agent_actions.reply(rest.agent(request), ticket_id, rest.json_body(request)), status_code=201)
 
 
 @app.route("/agent/tickets/{ticket_id}/notes", methods=["POST"], authorizer=cognito)
 def agent_ticket_note(ticket_id):
     request = app.current_request
-    return Response(ticket_actions.note(rest.agent(request), ticket_id, rest.json_body(request)), status_code=201)
+    return Response(agent_actions.note(rest.agent(request), ticket_id, rest.json_body(request)), status_code=201)
 
 
 @app.route("/agent/tickets/{ticket_id}/attachments", methods=["POST"], authorizer=cognito)
@@ -316,7 +295,7 @@ def agent_ticket_attachment(ticket_id, attachment_id):
 def agent_chat_ticket(chat_id):
     request = app.current_request
     body = rest.json_body(request) if request.raw_body else {}
-    ticket, created = chat_tickets.create(rest.agent(request), chat_id, body)
+    ticket, created = from_chat.create(rest.agent(request), chat_id, body)
     return Response(tickets.view(ticket), status_code=201 if created else 200)
 
 
@@ -338,7 +317,7 @@ def agent_offline_form_save():
 @app.lambda_function(name="inbound_mail")
 def inbound_mail_received(event, context):
     # Imported here: MIME parsing is only this Lambda's work, not every cold start's.
-    from functions import inbound_mail
+    from functions.helpdesk import inbound_mail
 
     return inbound_mail.handle(event)
 
@@ -348,83 +327,84 @@ def inbound_mail_received(event, context):
 
 def _admin(request):
     principal = rest.agent(request)
-    team_admin.require_admin(principal)
+    members.require_admin(principal)
     return principal
 
 
 @app.route("/auth/challenge", methods=["POST"])
 def auth_challenge():
-    return auth.answer_challenge(rest.json_body(app.current_request))
+    return sign_in.answer_challenge(rest.json_body(app.current_request))
 
 
 @app.route("/agent/me", methods=["PATCH"], authorizer=cognito)
 def agent_me_update():
     request = app.current_request
-    return team_admin.update_me(rest.agent(request), rest.json_body(request))
+    return members.update_me(rest.agent(request), rest.json_body(request))
 
 
 @app.route("/agent/me/password", methods=["POST"], authorizer=cognito)
 def agent_me_password():
     request = app.current_request
-    team_admin.change_password(rest.agent(request), rest.json_body(request))
+    members.change_password(rest.agent(request), rest.json_body(request))
     return Response("", status_code=204)
 
 
 @app.route("/agent/me/signout-all", methods=["POST"], authorizer=cognito)
 def agent_me_signout_all():
-    team_admin.sign_out_everywhere(rest.agent(app.current_request))
+    members.sign_out_everywhere(rest.agent(app.current_request))
     return Response("", status_code=204)
 
 
 @app.route("/agent/chats/{chat_id}/ban", methods=["POST"], authorizer=cognito)
 def agent_chat_ban(chat_id):
     request = app.current_request
-    return Response(moderation.ban_from_chat(rest.agent(request), chat_id, rest.json_body(request)), status_code=201)
+    ban = ban_enforcement.ban_from_chat(rest.agent(request), chat_id, rest.json_body(request))
+    return Response(ban, status_code=201)
 
 
 @app.route("/admin/agents", authorizer=cognito)
 def admin_agents():
     _admin(app.current_request)
-    return {"agents": team_admin.list_agents()}
+    return {"agents": members.list_agents()}
 
 
 @app.route("/admin/agents", methods=["POST"], authorizer=cognito)
 def admin_agents_invite():
     request = app.current_request
     admin = _admin(request)
-    console = team_admin.console_url(request.headers.get("origin"))
-    return Response(team_admin.invite(admin, rest.json_body(request), console), status_code=201)
+    console = members.console_url(request.headers.get("origin"))
+    return Response(members.invite(admin, rest.json_body(request), console), status_code=201)
 
 
 @app.route("/admin/agents/{agent_id}", methods=["PATCH"], authorizer=cognito)
 def admin_agent_update(agent_id):
     request = app.current_request
-    return team_admin.update(_admin(request), agent_id, rest.json_body(request))
+    return members.update(_admin(request), agent_id, rest.json_body(request))
 
 
 @app.route("/admin/agents/{agent_id}", methods=["DELETE"], authorizer=cognito)
 def admin_agent_remove(agent_id):
-    team_admin.remove(_admin(app.current_request), agent_id)
+    members.remove(_admin(app.current_request), agent_id)
     return Response("", status_code=204)
 
 
 @app.route("/admin/agents/{agent_id}/reinvite", methods=["POST"], authorizer=cognito)
 def admin_agent_reinvite(agent_id):
     request = app.current_request
-    return team_admin.reinvite(_admin(request), agent_id, team_admin.console_url(request.headers.get("origin")))
+    return members.reinvite(_admin(request), agent_id, members.console_url(request.headers.get("origin")))
 
 
 @app.route("/admin/settings", authorizer=cognito)
 def admin_settings():
     _admin(app.current_request)
-    return settings_admin.read()
+    return settings_checks.read()
 
 
 @app.route("/admin/settings", methods=["PATCH"], authorizer=cognito)
 def admin_settings_update():
     request = app.current_request
     _admin(request)
-    return settings_admin.update(rest.json_body(request))
+    return settings_checks.update(rest.json_body(request))
 
 
 @app.route("/admin/bans", authorizer=cognito)
@@ -436,7 +416,7 @@ def admin_bans():
 @app.route("/admin/bans", methods=["POST"], authorizer=cognito)
 def admin_bans_add():
     request = app.current_request
-    return Response(moderation.ban(_admin(request), rest.json_body(request)), status_code=201)
+    return Response(ban_enforcement.ban(_admin(request), rest.json_body(request)), status_code=201)
 
 
 @app.route("/admin/bans/{ban_id}", methods=["DELETE"], authorizer=cognito)
@@ -472,7 +452,7 @@ def admin_webhook_deliveries(webhook_id):
     return webhooks.deliveries(webhook_id, (request.query_params or {}).get("before"))
 
 
-# Webhook deliveries, retried through the queue (functions/webhook_delivery.py). The queue name is
+# Webhook deliveries, retried through the queue (functions/admin/webhook_delivery.py). The queue name is
 # read when Chalice packages the app; infra/aws points the event source at its own queue.
 @app.on_sqs_message(queue=os.environ.get("WEBHOOK_QUEUE_NAME", "charla-webhooks"), batch_size=10)
 def deliver_webhooks(event):
@@ -480,8 +460,8 @@ def deliver_webhooks(event):
 
 
 # --- visitors --------------------------------------------------------------------------------
-# Tracking, greetings, identified visitors and their data (functions/tracking.py, greetings.py,
-# identity.py, visitor_data.py).
+# Tracking, greetings, identified visitors and their data (functions/visitors/tracking.py, greetings.py,
+# verified.py, data_requests.py).
 
 
 @app.route("/visitor/pageview", methods=["POST"], cors=True, content_types=["text/plain", "application/json"])
@@ -501,7 +481,7 @@ def visitor_pageview():
 @app.route("/visitor/identify", methods=["POST"], cors=True)
 def visitor_identify():
     request = app.current_request
-    return identity.identify(rest.visitor(request), rest.json_body(request))
+    return verified.identify(rest.visitor(request), rest.json_body(request))
 
 
 @app.route("/visitor/greetings/{rule_id}/shown", methods=["POST"], cors=True)
@@ -524,17 +504,17 @@ def agent_visitor_greeting(visitor_id):
 @app.route("/admin/identity-secret", authorizer=cognito)
 def admin_identity_secret():
     _admin(app.current_request)
-    return {"secret": identity.secret()}
+    return {"secret": verified.secret()}
 
 
 @app.route("/admin/visitors/{visitor_id}/export", authorizer=cognito)
 def admin_visitor_export(visitor_id):
     _admin(app.current_request)
-    data = visitor_data.export(visitor_id)
+    data = data_requests.export(visitor_id)
     disposition = f'attachment; filename="charla-visitor-{data["visitor_id"]}.json"'
     return Response(data, headers={"Content-Type": "application/json", "Content-Disposition": disposition})
 
 
 @app.route("/admin/visitors/{visitor_id}", methods=["DELETE"], authorizer=cognito)
 def admin_visitor_erase(visitor_id):
-    return {"deleted": visitor_data.erase(_admin(app.current_request), visitor_id)}
+    return {"deleted": data_requests.erase(_admin(app.current_request), visitor_id)}

@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from functions import aws
+from functions.core import aws
 
 
 def _table(name: str) -> str:
@@ -139,7 +139,7 @@ class Chat(CharlaModel):
     rating_comment = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     offline_offered_at = UnicodeAttribute(null=True)
-    # The visitor's messages in the current rate window, across all their tabs (functions/messages.py).
+    # The visitor's messages in the current rate window, across all their tabs (functions/chat/messages.py).
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
     # Sparse index keys.
@@ -284,7 +284,7 @@ class Agent(CharlaModel):
     role = UnicodeAttribute(default="agent")  # admin | agent
     accepting = BooleanAttribute(default=False)
     disabled = BooleanAttribute(default=False)
-    # Epoch seconds of the last "sign out everywhere", disable or removal (functions/revoke.py):
+    # Epoch seconds of the last "sign out everywhere", disable or removal (functions/team/revocation.py):
     # ID tokens from sign-ins before it are refused, since API Gateway accepts them until expiry.
     sessions_revoked_at = NumberAttribute(null=True)
     online_conns = NumberAttribute(default=0)
@@ -313,7 +313,7 @@ class OnlineVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
 
 
 class VerifiedVisitorsIndex(GlobalSecondaryIndex["Visitor"]):
-    """Visitors whose identity the site signed (functions/identity.py); sparse: verified ones only."""
+    """Visitors whose identity the site signed (functions/visitors/verified.py); sparse: verified ones only."""
 
     class Meta:
         index_name = "verified_index"
@@ -343,7 +343,7 @@ class Visitor(CharlaModel):
     country = UnicodeAttribute(null=True)
     online_pk = UnicodeAttribute(null=True)
     last_seen = UnicodeAttribute(null=True)
-    # --- visitors issue: tracking, greetings, identity (functions/tracking.py, greetings.py, identity.py).
+    # --- visitors issue: tracking, greetings, identity (functions/visitors/tracking.py, greetings.py, identity.py).
     # When presence ends, in epoch seconds. Not the table's TTL attribute: DynamoDB would delete the
     # whole item, identity included. Reads of the online index filter on it (docs/data-model.md).
     online_until = NumberAttribute(null=True)
@@ -496,7 +496,7 @@ class Settings(CharlaModel):
         table_name = _table("settings")
 
     name = UnicodeAttribute(hash_key=True)
-    values: MapAttribute = MapAttribute(default=dict)  # raw map; functions.settings owns the defaults
+    values: MapAttribute = MapAttribute(default=dict)  # raw map; functions.core.settings owns the defaults
     updated_at = UnicodeAttribute(null=True)
 
 

@@ -18,8 +18,10 @@ os.environ.update(
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from functions import aws as charla_aws  # noqa: E402
-from functions import messages, presence, tables  # noqa: E402
+from functions.chat import messages
+from functions.core import aws as charla_aws  # noqa: E402
+from functions.core import tables  # noqa: E402
+from functions.realtime import connections
 from infra.local import moto_isolation, moto_speedups  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
@@ -38,9 +40,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("WS_MANAGEMENT_URL", MANAGEMENT_URL)
     # Unit tests push hundreds of frames through one connection in a burst to set a scene; the
     # rate-limit tests put the real limits back.
-    monkeypatch.setattr(presence, "RATE_LIMIT", 100_000)
+    monkeypatch.setattr(connections, "RATE_LIMIT", 100_000)
     monkeypatch.setattr(messages, "VISITOR_LIMIT", 100_000)
-    monkeypatch.setattr(presence, "MAX_VISITOR_TABS", 100_000)
+    monkeypatch.setattr(connections, "MAX_VISITOR_TABS", 100_000)
     with mock_aws():
         charla_aws.reset()
         tables.create_all()
@@ -102,7 +104,7 @@ class DeadSockets(set):
     so its row is aged past the grace a socket still inside $connect gets."""
 
     def add(self, connection_id: str) -> None:  # type: ignore[override]
-        from functions import clock
+        from functions.core import clock
         from functions.models import Connection
 
         Connection(connection_id).update(actions=[Connection.connected_at.set(clock.iso_ago(60))])
@@ -112,10 +114,10 @@ class DeadSockets(set):
 @pytest.fixture
 def gone(monkeypatch):
     """Makes API Gateway answer 410 Gone for the given connection ids, as it does for dead sockets."""
-    from functions import fanout
+    from functions.realtime import push
 
     dead = DeadSockets()
-    client = fanout._client()
+    client = push._client()
     real_post = client.post_to_connection
 
     def post(ConnectionId, Data):  # noqa: N803 - botocore's parameter names
@@ -141,7 +143,19 @@ def stack():
 
 @pytest.fixture(scope="module")
 def browser():
-    from tests.browser import chromium
+    from tests.support.browser import chromium
 
     with chromium() as launched:
         yield launched
+
+
+_FOLDER_MARKERS = {"stack": ("stack",), "browser": ("stack", "browser")}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The folder sets the marker: tests/stack/ runs through the local stack, tests/browser/ drives Chromium too."""
+    tests = os.path.dirname(__file__)
+    for item in items:
+        folder = os.path.relpath(str(item.path), tests).split(os.sep)[0]
+        for marker in _FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(marker)

@@ -1,7 +1,7 @@
 """The DynamoDB tables of the stack, generated from the PynamoDB models so the two cannot drift.
 
 The schema comes from `Model._get_schema()`, the same description PynamoDB's `create_table` sends,
-which is how the local stack and the tests create their tables (functions/tables.py).
+which is how the local stack and the tests create their tables (functions/core/tables.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ this module derives the rest from code, so nothing is typed twice:
 - for every function Chalice generated: its environment, a fixed name, a log group with
   retention, and error and throttle alarms;
 - the Lambda role's policy, narrowed to this stack's tables, buckets, queue, user pool and
-  WebSocket API, with exactly the actions the code calls (tests/test_deploy_template.py checks
+  WebSocket API, with exactly the actions the code calls (tests/unit/infra/test_deploy_template.py checks
   every `aws.client(...)` call in functions/ against it);
 - the Cognito authorizer, pointed at the stack's own user pool;
 - the webhook delivery function's SQS event source, pointed at the stack's own queue.
@@ -53,14 +53,14 @@ DYNAMODB_ACTIONS = [
 # bucket's notification invokes a function, and the attachments bucket's CORS names the distribution.
 ATTACHMENTS_BUCKET_NAME = "${AWS::StackName}-attachments-${AWS::AccountId}-${AWS::Region}"
 MAIL_BUCKET_NAME = "${AWS::StackName}-mail-${AWS::AccountId}-${AWS::Region}"
-ATTACHMENT_PREFIX = "tickets/"  # functions/attachments.py key()
+ATTACHMENT_PREFIX = "tickets/"  # functions/helpdesk/attachments.py key()
 INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
 
 # Functions resources.yaml wires by logical id: it fails loudly if Chalice stops generating them.
 INBOUND_MAIL_FUNCTION = "InboundMail"
 WEBHOOK_QUEUE = "WebhookQueue"
 
-# What functions/idp.py's client is used for (team_admin.py, revoke.py). Sign-in, token refresh,
+# What functions/team/user_pool.py's client is used for (team_admin.py, revoke.py). Sign-in, token refresh,
 # the first-login challenge and an agent's own password change (auth.py, team_admin.py) carry the
 # user's own credentials or none: they need no IAM action.
 COGNITO_ADMIN_ACTIONS = [

@@ -23,24 +23,24 @@ class CharlaAppData:
     """Charla's own functions, imported only once the stack has set the environment."""
 
     def create_tables(self) -> None:
-        from functions import tables
+        from functions.core import tables
 
         tables.create_all()
 
     def ensure_profile(self, *, agent_id: str, email: str, name: str, role: str, accepting: bool) -> None:
-        from functions import agents
+        from functions.team import agents
 
         agents.ensure_profile(agent_id=agent_id, email=email, name=name, role=role, accepting=accepting)
 
     def save_settings(self, settings: dict[str, Any]) -> None:
-        from functions import settings as app_settings
+        from functions.core import settings as app_settings
 
         app_settings.save_settings(settings)
 
     def reset_clients(self) -> None:
         # Cached clients would otherwise keep pointing at this stack's moto after it stops.
         try:
-            from functions import aws
+            from functions.core import aws
         except ImportError:
             return
         aws.reset()

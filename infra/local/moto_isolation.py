@@ -21,6 +21,8 @@ from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
+from infra.local import require_patched_moto
+
 _LOCK = threading.RLock()
 _METHODS = (
     "put_item",
@@ -101,6 +103,7 @@ def _transact(original: Any) -> Any:
 
 
 def install() -> None:
+    require_patched_moto()
     if getattr(DynamoDBBackend.transact_write_items, "_charla_isolated", False):
         return
     for name in _METHODS:

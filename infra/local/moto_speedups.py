@@ -22,6 +22,8 @@ from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+from infra.local import require_patched_moto
+
 ITEM_OPERATIONS = frozenset(
     {
         "GetItem",
@@ -77,6 +79,7 @@ def _remembered(lookup: Any) -> Any:
 
 
 def install() -> None:
+    require_patched_moto()
     if getattr(DynamoHandler.serialized, "_charla_fast", False):
         return
     DynamoHandler.serialized = _fast_serialized(DynamoHandler.serialized)  # type: ignore[method-assign]

@@ -43,7 +43,7 @@ DEMO_NAME = "Demo Admin"
 MAIL_DOMAIN = "charla.local"
 SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
 # The webhook queue the app sends to (WEBHOOK_QUEUE_NAME/URL) and consumes. Tests may set
-# CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/webhook_delivery.py).
+# CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
 WEBHOOK_QUEUE = "charla-local-webhooks"
 SMTP_PORT = 2525
 

@@ -1,7 +1,7 @@
 """Counting DynamoDB calls and items read with botocore event hooks.
 
 Charla's DynamoDB traffic leaves through several botocore clients: one per PynamoDB model
-connection (each thread gets its own session, hence its own client), `functions.aws`'s transaction
+connection (each thread gets its own session, hence its own client), `functions.core.aws`'s transaction
 connection, and plain boto3 clients. Hooking `Session.create_client` catches every one of them
 whatever session made it, so a call can't slip past the count the way it could if we hooked only
 the clients we know of. Hooks carry a `unique_id`, so a client is never counted twice.

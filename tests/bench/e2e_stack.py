@@ -22,7 +22,7 @@ def main() -> None:
 
     stack = LocalStack(port=0, moto_process=True).start()
     try:
-        from functions import settings  # the stack is in this process, so this is the app's cache too
+        from functions.core import settings  # the stack is in this process, so this is the app's cache too
 
         settings.save_settings({"max_chats_per_agent": CAPACITY})
         agents = []

@@ -33,9 +33,9 @@ def _send_messages(counter: DynamoCounter, visitor: Any, chat_id: str, tag: str)
 
 
 def run() -> list[Figure]:
-    # tests.actors drives the real Chalice handlers with API Gateway-shaped events, like the unit tests.
-    from tests.actors import Socket, new_agent, new_visitor, start_chat
+    # tests.support.actors drives the real Chalice handlers with API Gateway-shaped events, like the unit tests.
     from tests.bench import scan_sample, seed
+    from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
     calls: dict[str, int] = {}
     breakdowns: dict[str, str] = {}

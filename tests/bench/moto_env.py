@@ -38,7 +38,7 @@ def charla_on_moto() -> Iterator[DynamoCounter]:
             del os.environ[name]
     os.environ.update(_ENV)
     # Imported here: the models read the table prefix and region from the environment at import.
-    from functions import aws, tables
+    from functions.core import aws, tables
 
     counter = DynamoCounter()
     try:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from functions import clock
+from functions.core import clock
 from functions.models import AGENT, OFFER, OPEN, QUEUE, Agent, Chat, Connection, Message, Visitor
-from functions.presence import CONNECTION_TTL
+from functions.realtime.connections import CONNECTION_TTL
 from tests.bench.moto_env import batch_put
 
 CHATS_PER_AGENT = 20

@@ -78,7 +78,7 @@ def _prepare() -> None:
     """What the deployment provides: buckets, a verified sender, the support address, summary hour now."""
     import boto3
 
-    from functions import clock, settings
+    from functions.core import clock, settings
 
     os.environ.update(MAIL_BUCKET=MAIL_BUCKET, ATTACHMENTS_BUCKET=ATTACHMENTS_BUCKET)
     s3 = boto3.client("s3", region_name="us-east-1")
@@ -111,9 +111,9 @@ def _script(day: Day) -> list[str]:
     """Runs the session; returns the names of the scheduled functions."""
     import time_machine
 
-    from functions import settings
-    from functions.principals import Principal
-    from tests.actors import Socket, new_agent, new_visitor, start_chat
+    from functions.core import settings
+    from functions.core.principals import Principal
+    from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
     def connect_agents() -> None:
         day.people["ana"], day.people["ben"] = new_agent("Ana"), new_agent("Ben", accepting=False)

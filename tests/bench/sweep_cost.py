@@ -1,6 +1,6 @@
 """sweep_items_read: items one run of the scheduled sweep reads, with and without a long history.
 
-Each run of `sweep` (functions/sweeps.py) queries sparse indexes for what is due: chats queued
+Each run of `sweep` (functions/chat/sweeps.py) queries sparse indexes for what is due: chats queued
 past the queue timeout, chats unanswered or idle too long, connections silent past the idle
 limit. Here 100 chats have waited past the queue timeout and 100 connections have gone stale;
 the history is 50,000 closed chats plus 50,000 messages, which a sweep that scanned, or queried

@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     stack = LocalStack(port=0).start()
     try:
-        from functions import settings  # the stack runs in this process, so this is the app's cache too
+        from functions.core import settings  # the stack runs in this process, so this is the app's cache too
 
         settings.save_settings({"max_chats_per_agent": max(1, math.ceil(args.chats / args.agents)) * 2})
         agents_info = []

@@ -1,0 +1,160 @@
+"""The webhook queue's consumer: POSTs each delivery, signed, logs it, and retries failures through SQS.
+
+A failed attempt (no answer, or a status outside 2xx) goes back on the queue with a growing
+`DelaySeconds` (10 s, 1 min, 5 min, 15 min): SQS holds the waiting, not a sleeping Lambda. After
+the fifth attempt the delivery is logged as given up. If this function itself crashes, Lambda
+retries the batch and the queue's redrive policy moves a message that keeps failing to the DLQ.
+
+Receivers verify `X-Charla-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact request body
+under the webhook's secret, and may de-duplicate on `X-Charla-Delivery`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from functions.admin import webhooks
+from functions.core import aws, clock
+from functions.models import WEBHOOK, Webhook, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+BACKOFF_S = (10, 60, 300, 900)  # before attempts 2, 3, 4 and 5; 900 s is SQS's longest delay
+MAX_ATTEMPTS = len(BACKOFF_S) + 1
+TIMEOUT_S = 5
+LOG_TTL = timedelta(days=30)
+MAX_ERROR = 300
+# Only for tests through the local stack: CHARLA_WEBHOOK_BACKOFF_SCALE=0.01 turns the delays into
+# 0 s, 1 s, 3 s, 9 s. Values above 1 are ignored, so it can only make retries come sooner.
+SCALE_VARIABLE = "CHARLA_WEBHOOK_BACKOFF_SCALE"
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def delay_before(attempt: int) -> int:
+    """Seconds to wait before `attempt` (2 and up)."""
+    try:
+        scale = min(max(float(os.environ.get(SCALE_VARIABLE, "1")), 0.0), 1.0)
+    except ValueError:
+        scale = 1.0
+    return min(900, round(BACKOFF_S[min(attempt, MAX_ATTEMPTS) - 2] * scale))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead from https to http, or anywhere; the registered URL is the only target.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+    """(status code or None, error or None)."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with _opener.open(request, timeout=TIMEOUT_S) as response:
+            response.read(1024)
+            status = int(response.status)
+    except urllib.error.HTTPError as error:
+        error.close()
+        return int(error.code), f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        return None, str(reason)[:MAX_ERROR] or type(error).__name__
+    return status, None if 200 <= status < 300 else f"HTTP {status}"
+
+
+def deliver_batch(bodies: Iterable[str]) -> list[str]:
+    """Handles one SQS batch; returns each message's outcome. Deliveries run in parallel."""
+    items = list(bodies)
+    if len(items) <= 1:
+        return [deliver(b) for b in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), 10)) as pool:
+        return list(pool.map(deliver, items))
+
+
+def deliver(raw: str) -> str:
+    """One attempt of one delivery: delivered, retrying, gave_up or dropped."""
+    try:
+        job = json.loads(raw)
+        webhook_id, delivery_id, event = job["webhook_id"], job["delivery_id"], job["event"]
+        attempt, body = int(job["attempt"]), str(job["body"]).encode()
+    except (ValueError, KeyError, TypeError):
+        log.error("dropping a malformed webhook job: %.200s", raw)
+        return "dropped"
+    try:
+        hook = Webhook.get(WEBHOOK, webhook_id)
+    except Webhook.DoesNotExist:
+        return "dropped"  # deleted since: its queued deliveries die quietly
+    if not hook.active:
+        return "dropped"
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "Charla-Webhooks/1",
+        "X-Charla-Event": event,
+        "X-Charla-Delivery": delivery_id,
+        "X-Charla-Attempt": str(attempt),
+        "X-Charla-Signature": signature(hook.secret, body),
+    }
+    started = time.monotonic()
+    status, error = post(hook.url, body, headers)
+    elapsed_ms = int((time.monotonic() - started) * 1000)
+    if error is None:
+        outcome = "delivered"
+    elif attempt < MAX_ATTEMPTS:
+        outcome = "retrying"
+        _requeue({**job, "attempt": attempt + 1}, delay_before(attempt + 1))
+    else:
+        outcome = "gave_up"
+    _record(webhook_id, delivery_id, event, attempt, status, error, outcome, elapsed_ms)
+    return outcome
+
+
+def _requeue(job: dict[str, Any], delay: int) -> None:
+    url = webhooks.queue_url()
+    if url is None:
+        raise RuntimeError("WEBHOOK_QUEUE_URL is not set")
+    # A failure here raises out of the handler: Lambda retries the batch, which is the right thing.
+    aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(job), DelaySeconds=delay)
+
+
+def _record(
+    webhook_id: str,
+    delivery_id: str,
+    event: str,
+    attempt: int,
+    status: int | None,
+    error: str | None,
+    outcome: str,
+    elapsed_ms: int,
+) -> None:
+    now = clock.now()
+    ts = clock.iso(now)
+    WebhookDelivery(
+        webhook_id,
+        f"{ts}#{delivery_id}#{attempt}#{secrets.token_hex(2)}",
+        delivery_id=delivery_id,
+        event=event,
+        attempt=attempt,
+        status_code=status,
+        outcome=outcome,
+        error=error,
+        duration_ms=elapsed_ms,
+        ts=ts,
+        expires_at=now + LOG_TTL,
+    ).save()

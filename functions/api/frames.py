@@ -1,0 +1,263 @@
+"""The WebSocket `$default` route: parses a frame, checks who sent it, and runs its action.
+
+Every failure becomes an `error` frame on the sender's connection; the connection stays usable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+
+from functions.admin import webhooks
+from functions.chat import chats, handoffs, messages, routing, transcripts
+from functions.chat.access import chat_for_write
+from functions.core import clock, settings
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal
+from functions.models import Connection, Visitor
+from functions.realtime import broadcast, connections, push
+from functions.team import agents
+from functions.visitors import greetings, identity
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Call:
+    connection_id: str
+    principal: Principal
+    frame: dict[str, Any]
+    connection: Connection  # the row read (and rate-counted) for this frame
+
+    def field(self, name: str, kind: type, *, required: bool = True) -> Any:
+        value = self.frame.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise bad_request(f"`{name}` must be {_KIND_NAMES[kind]}.")
+        return value
+
+    def reply(self, frame: dict[str, Any]) -> None:
+        push.send(self.connection_id, frame)
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
+
+
+def handle(connection_id: str, body: str) -> None:
+    frame = _parse(body)
+    if frame is None:
+        _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
+        return
+    if not _is_text(frame):
+        _error(connection_id, bad_request("The frame holds characters that are not valid Unicode text."), {})
+        return
+    action = frame.get("action")
+    handler = ACTIONS.get(action) if isinstance(action, str) else None
+    if handler is None:
+        _error(connection_id, CharlaError("unknown_action", f"Unknown action: {action!r:.40}."), frame)
+        return
+    try:
+        if action == "ping":  # cheap on purpose: a heartbeat must not load the connection
+            connections.touch(connection_id)
+            push.send(connection_id, {"type": "pong", "ts": clock.now_iso()})
+            return
+        row, frames = connections.get_counting(connection_id)
+        if frames > connections.RATE_LIMIT:
+            raise CharlaError("rate_limited", "Too many messages at once; wait a few seconds.", retriable=True)
+        handler(Call(connection_id, connections.principal_of(row), frame, row))
+    except CharlaError as error:
+        _error(connection_id, error, frame)
+    except Exception:
+        log.exception("action %s failed", action)
+        _error(connection_id, CharlaError("retry", "Something went wrong; try again.", retriable=True), frame)
+
+
+def _parse(body: str) -> dict[str, Any] | None:
+    try:
+        frame = json.loads(body)
+    except (ValueError, TypeError):
+        return None
+    return frame if isinstance(frame, dict) else None
+
+
+def _is_text(frame: dict[str, Any]) -> bool:
+    """JSON may carry lone surrogates (\\ud800): valid JSON, but no text any store can encode."""
+    try:
+        json.dumps(frame, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _error(connection_id: str, error: CharlaError, frame: dict[str, Any]) -> None:
+    reply: dict[str, Any] = {
+        "type": "error",
+        "code": error.code,
+        "message": error.message,
+        "retriable": error.retriable,
+    }
+    for key in ("action", "chat_id", "client_msg_id"):
+        if isinstance(frame.get(key), str):
+            reply[key] = frame[key][:64]
+    push.send(connection_id, reply)
+
+
+def _hello(call: Call) -> None:
+    principal = call.principal
+    if principal.is_agent:
+        agent = agents.get(principal.id)
+        if agent.accepting:
+            chats.drain_queue()  # a returning agent with free slots takes the oldest waiting chats
+            agent = agents.get(principal.id)
+        open_chats = chats.chats_of_agent(agent) + routing.queued()
+        invitations = [chats.view(c) for c in chats.invitations_of_agent(agent)]
+        values = settings.get_settings()
+        me: dict[str, Any] = {
+            "kind": "agent",
+            **agents.view(agent),
+            "settings": {k: values[k] for k in ("wait_threshold_s", "sneak_peek", "max_chats_per_agent")},
+        }
+    else:
+        try:
+            visitor: Visitor | None = Visitor.get(principal.id)
+        except DoesNotExist:
+            visitor = None  # erased meanwhile
+        chat = chats.open_chat_of(visitor) if visitor else None
+        open_chats = [chat] if chat else []
+        invitations = []
+        me = {"kind": "visitor", "id": principal.id, "name": principal.name}
+    welcome: dict[str, Any] = {
+        "type": "welcome",
+        "me": me,
+        "chats": [chats.view(c) for c in open_chats],
+        "invitations": invitations,
+    }
+    if not principal.is_agent:
+        # A greeting posted while this socket was still inside $connect was refused (Gone); this
+        # is where the page gets it instead of only on the next one.
+        welcome["greeting"] = greetings.pending(visitor) if visitor else None
+    call.reply(welcome)
+    for chat in open_chats:
+        if chat.status == "queued" and principal.kind == "visitor":
+            chats.send_queue_positions()
+
+
+def _start_chat(call: Call) -> None:
+    if call.principal.kind == "visitor":
+        identity.record_context(call.principal.id, call.frame.get("context"), call.connection)
+    # Visitors issue (functions/visitors/greetings.py): answering a greeting opens the chat with it, and with its agent.
+    opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
+    chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"), opener)
+    if not created:
+        call.reply({"type": "chat", "chat": chats.view(chat)})
+
+
+def _send(call: Call) -> None:
+    stored = messages.send(
+        call.principal, call.field("chat_id", str), call.frame.get("client_msg_id"), call.frame.get("text")
+    )
+    message = stored.message
+    call.reply(
+        {
+            "type": "ack",
+            "chat_id": message.chat_id,
+            "client_msg_id": message.client_msg_id,
+            "seq": int(message.seq),
+            "ts": message.ts,
+            "duplicate": stored.duplicate,
+        }
+    )
+    if not stored.duplicate:
+        frame = {"type": "message", "chat_id": message.chat_id, "message": messages.view(message)}
+        broadcast.to_chat(stored.chat, frame, exclude=[call.connection_id])
+        webhooks.emit("message.created", {"chat_id": message.chat_id, "message": messages.view(message)})
+
+
+def _resume(call: Call) -> None:
+    page = messages.page(call.principal, call.field("chat_id", str), call.frame.get("after_seq"))
+    call.reply({"type": "messages", **page})
+
+
+def _typing(call: Call) -> None:
+    chat = chat_for_write(call.principal, call.field("chat_id", str))
+    typing = call.field("typing", bool)
+    frame: dict[str, Any] = {
+        "type": "typing",
+        "chat_id": chat.chat_id,
+        "from": call.principal.kind,
+        "name": call.principal.name,
+        "typing": typing,
+    }
+    if call.principal.kind == "visitor":
+        draft = call.field("draft", str, required=False)
+        if draft is not None and settings.get_settings()["sneak_peek"]:
+            frame["draft"] = draft[: messages.MAX_TEXT]
+        broadcast.to_chat(chat, frame, visitor=False)
+    else:
+        broadcast.to_chat(chat, frame, agent=False)
+
+
+def _accept(call: Call) -> None:
+    chats.accept(call.principal, call.field("chat_id", str))
+
+
+def _close(call: Call) -> None:
+    chats.close(call.principal, call.field("chat_id", str))
+
+
+def _transfer(call: Call) -> None:
+    handoffs.transfer(call.principal, call.frame.get("chat_id"), call.frame.get("to_agent_id"))
+
+
+def _invite(call: Call) -> None:
+    handoffs.invite(call.principal, call.frame.get("chat_id"), call.frame.get("agent_id"))
+
+
+def _invite_reply(call: Call) -> None:
+    handoffs.reply_to_invitation(call.principal, call.frame.get("chat_id"), call.frame.get("accept"))
+
+
+def _rate(call: Call) -> None:
+    frame = call.frame
+    chat = chats.rate(call.principal, call.field("chat_id", str), frame.get("rating"), frame.get("comment"))
+    call.reply({"type": "chat", "chat": chats.view(chat)})
+
+
+def _transcript(call: Call) -> None:
+    chat_id = call.field("chat_id", str)
+    address = transcripts.email_to_visitor(call.principal, chat_id, call.frame.get("email"))
+    call.reply({"type": "transcript_sent", "chat_id": chat_id, "email": address})
+
+
+def _set_status(call: Call) -> None:
+    if not call.principal.is_agent:
+        raise CharlaError("forbidden", "Only agents have a status.")
+    agent = agents.set_accepting(call.principal.id, call.field("accepting", bool))
+    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
+    broadcast.to_connections(connections.connection_ids(call.principal), frame)
+    if agent.accepting:
+        chats.drain_queue()
+
+
+ACTIONS: dict[str, Callable[[Call], None]] = {
+    "ping": lambda call: None,
+    "hello": _hello,
+    "start_chat": _start_chat,
+    "send": _send,
+    "resume": _resume,
+    "typing": _typing,
+    "accept": _accept,
+    "close": _close,
+    "set_status": _set_status,
+    "transfer": _transfer,
+    "invite": _invite,
+    "invite_reply": _invite_reply,
+    "rate": _rate,
+    "transcript": _transcript,
+}

@@ -1,0 +1,66 @@
+"""What every REST handler needs: a parsed body, the caller, and query parameters, or a clear 4xx."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from chalice import BadRequestError
+from chalice.app import Request
+
+from functions.admin import bans
+from functions.core import settings
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal, agent_from_claims
+from functions.team import agents, revocation
+from functions.visitors import identity
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json_body
+    except BadRequestError:
+        raise bad_request("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a JSON object (and Content-Type application/json).")
+    return body
+
+
+def check_origin(request: Request) -> None:
+    if not settings.origin_allowed(request.headers.get("origin")):
+        raise CharlaError("origin_not_allowed", "This website is not allowed to use this chat.")
+    # Every visitor-facing route starts here, so banned addresses are refused here too (cached list).
+    bans.check(None, source_ip(request))
+
+
+def source_ip(request: Request) -> str | None:
+    return (request.context.get("identity") or {}).get("sourceIp")
+
+
+def visitor(request: Request) -> Principal:
+    check_origin(request)
+    principal = identity.authenticate(request.headers.get("authorization"))
+    bans.check(principal.id, None)  # a banned visitor id (the address was checked above)
+    return principal
+
+
+def agent(request: Request) -> Principal:
+    """The token was verified by API Gateway's Cognito authorizer; here we add the disabled check."""
+    claims = (request.context.get("authorizer") or {}).get("claims") or {}
+    if "sub" not in claims:
+        raise CharlaError("unauthorized", "Sign in first.")
+    principal = agent_from_claims(claims)
+    profile = agents.ensure_from_principal(principal, claims.get("email"))
+    # API Gateway accepts an ID token until it expires; sign-ins before a revocation end here.
+    if revocation.token_revoked(profile, claims):
+        raise CharlaError("unauthorized", "This session has ended; sign in again.")
+    # The display name agents edit lives in their profile; the token's claim may be stale or absent.
+    return replace(principal, name=profile.name or principal.name)
+
+
+def after_param(request: Request) -> int:
+    params: Any = request.query_params or {}
+    raw = str(params.get("after") or "0")
+    if not raw.isdigit() or len(raw) > 12:
+        raise bad_request("`after` must be a whole number of 0 or more.")
+    return int(raw)

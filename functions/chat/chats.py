@@ -1,0 +1,343 @@
+"""A chat's life: start, assignment or queue, accept, close; and what each side is told."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from functions.admin import webhooks
+from functions.chat import access, messages, routing
+from functions.core import clock, settings
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal
+from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
+from functions.realtime import broadcast, connections
+from functions.reports import stats
+from functions.visitors import identity, verified
+
+if TYPE_CHECKING:
+    from functions.visitors.greetings import Opener
+
+MAX_NAME = 100
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+# A rough per-chat wait used until the reports issue measures real handling times.
+ETA_PER_CHAT_S = 120
+
+
+def view(chat: Chat) -> dict[str, Any]:
+    names = chat.agent_names.as_dict() if chat.agent_names else {}
+    return {
+        "chat_id": chat.chat_id,
+        "status": chat.status,
+        "visitor": {"id": chat.visitor_id, "name": chat.visitor_name, "email": chat.visitor_email},
+        "agents": [{"id": a, "name": names.get(a)} for a in sorted(chat.agent_ids or ())],
+        "assignee_id": chat.assignee_id,
+        "last_seq": int(chat.last_seq),
+        "created_at": chat.created_at,
+        "awaiting_reply_since": chat.awaiting_reply_since,
+        "closed_at": chat.closed_at,
+        "rating": chat.rating,
+        "rating_comment": chat.rating_comment,
+    }
+
+
+def _clean_name(name: object) -> str | None:
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise bad_request(f"`name` must be text of at most {MAX_NAME} characters.")
+    # Names end up in email headers and notifications; control characters have no place there.
+    cleaned = re.sub(r"[\x00-\x1f\x7f]", " ", name).strip()
+    return cleaned or None
+
+
+def clean_email(email: object) -> str | None:
+    if email is None or email == "":
+        return None
+    if not isinstance(email, str) or not EMAIL.match(email):
+        raise bad_request("`email` is not a valid email address.")
+    return email
+
+
+def start(principal: Principal, name: object, email: object, opener: Opener | None = None) -> tuple[Chat, bool]:
+    """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
+
+    `opener` (visitors issue, functions/visitors/greetings.py): the greeting the visitor answered, whose agent
+    takes the chat even when nobody is accepting chats.
+    """
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only visitors start chats.")
+    name_value, email_value = _clean_name(name), clean_email(email)
+    if settings.get_settings()["prechat"] == "name_email" and not (name_value and email_value):
+        raise bad_request("Please give your name and email to start a chat.")
+    visitor = Visitor.get(principal.id)
+    if visitor.open_chat_id:
+        try:
+            existing = Chat.get(visitor.open_chat_id, consistent_read=True)
+            if existing.status != "closed":
+                return existing, False  # starting twice (two tabs, a retry) joins the same chat
+        except DoesNotExist:
+            pass
+    candidates = routing.routable_agents()
+    if not candidates and not (opener and opener.agent_id):
+        raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
+    chat = _create(principal, name_value, email_value)
+    actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
+    if name_value:
+        actions.append(Visitor.name.set(name_value))
+    if email_value:
+        actions.append(Visitor.email.set(email_value))
+    visitor.update(actions=actions)
+    if opener is not None:
+        chat = opener.begin(chat)  # visitors issue: the greeting opens the transcript; its agent takes the chat
+    if chat.status == "queued":
+        agent = routing.pick_agent(candidates)
+        assigned = routing.assign(chat.chat_id, agent) if agent else None
+        if assigned is None and agent is not None:
+            assigned = routing.route(chat.chat_id)
+        chat = assigned or chat
+    announce(chat)
+    webhooks.emit("chat.started", view(chat))
+    return chat, True
+
+
+def _create(principal: Principal, name: str | None, email: str | None) -> Chat:
+    now = clock.now_iso()
+    conns = set(connections.connection_ids(principal))
+    chat = Chat(
+        "c_" + secrets.token_urlsafe(12),
+        status="queued",
+        visitor_id=principal.id,
+        visitor_name=name,
+        visitor_email=email,
+        visitor_conns=conns or None,
+        agent_names={},
+        created_at=now,
+        last_activity_at=now,
+        queue_pk=QUEUE,
+        queued_at=now,
+        offer_pk=OFFER,
+        open_pk=OPEN,
+    )
+    chat.save(condition=Chat.chat_id.does_not_exist())
+    return chat
+
+
+def announce(chat: Chat) -> None:
+    """Tells everyone concerned about a chat's new state; a queued chat also goes to all agents."""
+    frame = {"type": "chat", "chat": view(chat)}
+    broadcast.to_chat(chat, frame)
+    if chat.status == "queued":
+        broadcast.to_connections(
+            [c for c in connections.agent_connection_ids() if c not in (chat.agent_conns or ())], frame
+        )
+        send_queue_positions()
+
+
+def send_queue_positions() -> None:
+    for position, chat in enumerate(routing.queued(), start=1):
+        frame = {
+            "type": "queue",
+            "chat_id": chat.chat_id,
+            "position": position,
+            "eta_s": position * ETA_PER_CHAT_S // max(routing.capacity(), 1),
+        }
+        broadcast.to_chat(chat, frame, agent=False)
+
+
+def drain_queue(limit: int = 20) -> list[Chat]:
+    """Assigns the oldest waiting chats while an agent has a free slot."""
+    assigned = []
+    for _ in range(limit):
+        head = routing.next_queued()
+        if head is None:
+            break
+        try:
+            chat = routing.route(head.chat_id)
+        except CharlaError:
+            continue  # taken meanwhile; look at the new head
+        if chat is None:
+            break
+        assigned.append(chat)
+        announce_to_all_agents(chat)
+    if assigned:
+        send_queue_positions()
+    return assigned
+
+
+def announce_to_all_agents(chat: Chat) -> None:
+    """A chat left the queue: its participants hear of it, and every agent's queue list drops it."""
+    frame = {"type": "chat", "chat": view(chat)}
+    broadcast.to_chat(chat, frame)
+    others = [c for c in connections.agent_connection_ids() if c not in (chat.agent_conns or ())]
+    broadcast.to_connections(others, frame)
+
+
+def accept(principal: Principal, chat_id: str) -> Chat:
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents accept chats.")
+    try:
+        valid = isinstance(chat_id, str) and 0 < len(chat_id) <= 64
+        current = Chat.get(chat_id, consistent_read=True) if valid else None
+    except DoesNotExist:
+        current = None
+    if current is None:
+        raise CharlaError("not_found", "No such chat.")
+    if current.status != "queued":
+        # Every agent sees the queue, so saying it was taken reveals nothing new.
+        raise CharlaError("already_taken", "Another agent already took this chat.")
+    chat = routing.accept(principal, chat_id)
+    announce_to_all_agents(chat)
+    send_queue_positions()
+    return chat
+
+
+def close(principal: Principal, chat_id: str) -> Chat:
+    chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(
+        principal, chat_id
+    )
+    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
+    return end(chat, closed_by=principal.key, note=f"{who} closed the chat.")
+
+
+def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
+    """Closes a chat once, whoever asks first; frees its agents and tells both sides why."""
+    if chat.status == "closed":
+        return chat
+    try:
+        chat.update(
+            actions=[
+                Chat.status.set("closed"),
+                Chat.closed_at.set(clock.now_iso()),
+                Chat.closed_by.set(closed_by),
+                Chat.queue_pk.remove(),
+                Chat.queued_at.remove(),
+                Chat.offer_pk.remove(),
+                Chat.open_pk.remove(),
+                Chat.unanswered_pk.remove(),
+                Chat.awaiting_reply_since.remove(),
+            ],
+            condition=Chat.status != "closed",
+        )
+    except UpdateError:
+        return Chat.get(chat.chat_id, consistent_read=True)  # closed by someone else meanwhile
+    _forget_open_chat(chat)
+    for agent_id in chat.agent_ids or ():
+        routing.release(agent_id, chat.chat_id)
+    for agent_id in chat.invited_ids or ():
+        Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat.chat_id})])
+    chat = post_system(chat, note, allow_closed=True)
+    stats.chat_ended(chat)
+    webhooks.emit("chat.ended", view(chat))
+    announce_to_all_agents(chat)
+    if chat.agent_ids:
+        drain_queue()
+    else:
+        send_queue_positions()
+    return chat
+
+
+def _forget_open_chat(chat: Chat) -> None:
+    try:
+        Visitor(chat.visitor_id).update(
+            actions=[Visitor.open_chat_id.remove()],
+            condition=Visitor.open_chat_id == chat.chat_id,
+        )
+    except UpdateError:
+        pass  # the visitor already started another chat
+
+
+def open_chat_of_visitor(visitor_id: str) -> Chat | None:
+    try:
+        return open_chat_of(Visitor.get(visitor_id))
+    except DoesNotExist:
+        return None
+
+
+def open_chat_of(visitor: Visitor) -> Chat | None:
+    if not visitor.open_chat_id:
+        return None
+    try:
+        chat = Chat.get(visitor.open_chat_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return chat if chat.status != "closed" else None
+
+
+def chats_of_agent(agent: Agent) -> list[Chat]:
+    ids = sorted(agent.chat_ids or ())
+    return [c for c in Chat.batch_get(ids)] if ids else []
+
+
+def attach(chat_id: str, principal: Principal, connection_id: str) -> None:
+    """Adds a new connection to a chat's fan-out list."""
+    attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
+    try:
+        Chat(chat_id).update(
+            actions=[attribute.add({connection_id})],
+            condition=Chat.chat_id.exists() & (Chat.status != "closed"),
+        )
+    except UpdateError:
+        pass  # closed meanwhile: nothing to fan out to
+
+
+def detach(chat_id: str, principal: Principal, connection_id: str) -> None:
+    attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
+    try:
+        Chat(chat_id).update(actions=[attribute.delete({connection_id})], condition=Chat.chat_id.exists())
+    except UpdateError:
+        pass
+
+
+def invitations_of_agent(agent: Agent) -> list[Chat]:
+    ids = sorted(agent.invite_ids or ())
+    return [c for c in Chat.batch_get(ids) if c.status == "active"] if ids else []
+
+
+RATINGS = ("good", "bad")
+MAX_COMMENT = 1000
+
+
+def rate(principal: Principal, chat_id: str, rating: object, comment: object) -> Chat:
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only the visitor rates a chat.")
+    if rating not in RATINGS:
+        raise bad_request("`rating` must be \"good\" or \"bad\".")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
+        raise bad_request(f"`comment` must be text of at most {MAX_COMMENT} characters.")
+    chat = access.chat_for_write(principal, chat_id)
+    previous = chat.rating
+    actions: list[Action] = [Chat.rating.set(str(rating))]
+    actions.append(Chat.rating_comment.set(comment) if comment else Chat.rating_comment.remove())
+    chat.update(actions=actions)
+    stats.chat_rated(chat, str(rating), previous)
+    announce(chat)
+    webhooks.emit("chat.rated", view(chat))
+    return chat
+
+
+def post_system(chat: Chat, text: str, *, allow_closed: bool = False) -> Chat:
+    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat."""
+    stored = messages.store(chat, text=text, allow_closed=allow_closed)
+    chat = Chat.get(chat.chat_id, consistent_read=True)
+    frame = {"type": "message", "chat_id": chat.chat_id, "message": messages.view(stored.message)}
+    broadcast.to_chat(chat, frame)
+    return chat
+
+
+HISTORY = 20
+
+
+def visitor_profile(visitor_id: str) -> dict[str, Any]:
+    """What the agent's info panel shows: who the visitor is and their previous chats, newest first."""
+    try:
+        visitor = Visitor.get(visitor_id)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such visitor.") from None
+    # A verified email (functions/visitors/verified.py) brings its other visitor ids' chats, and a badge.
+    history = verified.history(visitor, HISTORY)
+    return {"visitor": {**identity.view(visitor), **verified.badge(visitor)}, "chats": [view(c) for c in history]}

@@ -1,0 +1,133 @@
+"""Moving a chat between agents: transfer to another agent, or invite one to join.
+
+The chat item's conditional update decides every race; the agents' counters follow it.
+"""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from functions.chat import access, chats, routing
+from functions.core import clock
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal
+from functions.models import UNANSWERED, Agent, Chat
+from functions.realtime import broadcast, connections
+
+
+def _target(agent_id: object, principal: Principal) -> Agent:
+    if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 128:
+        raise bad_request("`to_agent_id` / `agent_id` must name an agent.")
+    if agent_id == principal.id:
+        raise bad_request("Choose another agent.")
+    try:
+        agent = Agent.get(agent_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such agent.") from None
+    if agent.disabled or agent.online_conns <= 0:
+        # Presence is exact: a chat handed to someone who isn't there would just sit unanswered.
+        raise CharlaError("conflict", f"{agent.name} is not online.")
+    return agent
+
+
+def _active_chat(principal: Principal, chat_id: object) -> Chat:
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents move chats.")
+    chat = access.chat_for_write(principal, str(chat_id) if isinstance(chat_id, str) else "")
+    if chat.status != "active":
+        raise CharlaError("conflict", "Only an active chat can be transferred or shared.")
+    return chat
+
+
+def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat:
+    chat = _active_chat(principal, chat_id)
+    target = _target(to_agent_id, principal)
+    if target.agent_id in (chat.agent_ids or set()):
+        raise CharlaError("conflict", f"{target.name} is already in this chat.")
+    note = f"{principal.name or 'An agent'} transferred the chat to {target.name}."
+    return move(chat, principal.id, target, note)
+
+
+def move(chat: Chat, from_agent_id: str, target: Agent, note: str) -> Chat:
+    """Hands an active chat from one agent to another; the transcript stays with the chat."""
+    leaving = set(connections.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
+    joining = set(connections.connection_ids(Principal("agent", target.agent_id)))
+    # One update can't both ADD and DELETE on agent_ids, so the new set is written whole,
+    # on the condition that nobody changed it since we read it.
+    agent_ids = (set(chat.agent_ids or ()) - {from_agent_id}) | {target.agent_id}
+    actions = [
+        Chat.assignee_id.set(target.agent_id),
+        Chat.agent_ids.set(agent_ids),
+        Chat.agent_names[target.agent_id].set(target.name),
+        Chat.unanswered_pk.set(UNANSWERED),
+        Chat.assigned_at.set(clock.now_iso()),
+    ]
+    if leaving:
+        actions.append(Chat.agent_conns.delete(leaving))
+    try:
+        chat.update(
+            actions=actions,
+            condition=(Chat.status == "active") & (Chat.agent_ids == set(chat.agent_ids or ())),
+        )
+        if joining:
+            chat.update(actions=[Chat.agent_conns.add(joining)])
+    except UpdateError:
+        raise CharlaError("conflict", "The chat changed meanwhile; reload it.") from None
+    routing.release(from_agent_id, chat.chat_id)
+    routing.claim(target.agent_id, chat.chat_id)
+    chat = chats.post_system(chat, note)
+    chats.announce(chat)
+    # The previous agent's tabs left the fan-out list, so they are told directly.
+    broadcast.to_connections(sorted(leaving), {"type": "chat", "chat": chats.view(chat)})
+    return chat
+
+
+def invite(principal: Principal, chat_id: object, agent_id: object) -> Chat:
+    chat = _active_chat(principal, chat_id)
+    target = _target(agent_id, principal)
+    if target.agent_id in (chat.agent_ids or set()):
+        raise CharlaError("conflict", f"{target.name} is already in this chat.")
+    chat.update(actions=[Chat.invited_ids.add({target.agent_id})], condition=Chat.status == "active")
+    Agent(target.agent_id).update(actions=[Agent.invite_ids.add({chat.chat_id})])
+    frame = {
+        "type": "invitation",
+        "chat_id": chat.chat_id,
+        "from": {"id": principal.id, "name": principal.name},
+        "chat": chats.view(chat),
+    }
+    broadcast.to_connections(connections.connection_ids(Principal("agent", target.agent_id)), frame)
+    return chat
+
+
+def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -> Chat | None:
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents answer invitations.")
+    if not isinstance(chat_id, str) or not isinstance(accept, bool):
+        raise bad_request("`chat_id` and `accept` (true or false) are required.")
+    if not 0 < len(chat_id) <= 64:
+        raise CharlaError("not_found", "No such invitation.")
+    Agent(principal.id).update(actions=[Agent.invite_ids.delete({chat_id})])
+    conns = set(connections.connection_ids(principal))
+    try:
+        chat = Chat.get(chat_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such invitation.") from None
+    invited = Chat.invited_ids.contains(principal.id)
+    try:
+        if not accept:
+            chat.update(actions=[Chat.invited_ids.delete({principal.id})], condition=invited)
+            return None
+        actions = [
+            Chat.invited_ids.delete({principal.id}),
+            Chat.agent_ids.add({principal.id}),
+            Chat.agent_names[principal.id].set(principal.name or "Agent"),
+        ]
+        if conns:
+            actions.append(Chat.agent_conns.add(conns))
+        chat.update(actions=actions, condition=invited & (Chat.status == "active"))
+    except UpdateError:
+        raise CharlaError("conflict", "This invitation is no longer open.") from None
+    routing.claim(principal.id, chat.chat_id)
+    chat = chats.post_system(chat, f"{principal.name or 'An agent'} joined the chat.")
+    chats.announce(chat)
+    return chat

@@ -1,0 +1,109 @@
+"""The every-minute sweep. Each part queries a sparse index for what is due, never the history.
+
+Due items carry their deadline as the index's range key, so a sweep reads the due items and
+nothing else, however many chats have ever closed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pynamodb.exceptions import UpdateError
+
+from functions.admin import ban_enforcement
+from functions.chat import chats, handoffs, routing
+from functions.core import clock, settings
+from functions.core.errors import CharlaError
+from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
+from functions.realtime import broadcast
+
+log = logging.getLogger(__name__)
+
+# Clients ping every 4 minutes; two missed pings and API Gateway's 10-minute idle cut-off
+# mean the connection is dead even if its $disconnect never arrived.
+STALE_AFTER_S = 11 * 60
+PAGE = 100
+
+
+def unanswered_chats() -> int:
+    """Chats whose agent hasn't answered in time move on to another available agent."""
+    timeout = int(settings.get_settings()["unanswered_timeout_s"])
+    cutoff = clock.iso_ago(timeout)
+    moved = 0
+    for due in Chat.unanswered_index.query(UNANSWERED, Chat.assigned_at < cutoff, limit=PAGE):
+        chat = Chat.get(due.chat_id, consistent_read=True)
+        if chat.status != "active" or chat.unanswered_pk is None or not chat.assignee_id:
+            continue
+        target = routing.pick_agent(routing.routable_agents(), frozenset(chat.agent_ids or ()))
+        if target is None:
+            continue  # nobody free: the chat stays with its agent and is looked at next minute
+        previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(chat.assignee_id, "The agent")
+        note = f"{previous} did not answer within {timeout} s; {target.name} takes over."
+        try:
+            handoffs.move(chat, chat.assignee_id, target, note)
+            moved += 1
+        except CharlaError as error:
+            log.info("unanswered chat %s not moved: %s", chat.chat_id, error.message)
+    return moved
+
+
+def long_waits() -> int:
+    """Visitors queued for too long are offered the offline form, once."""
+    minutes = int(settings.get_settings()["queue_timeout_min"])
+    cutoff = clock.iso_ago(minutes * 60)
+    offered = 0
+    # offer_index loses a chat once it has been offered, so offered chats are never read again.
+    for due in Chat.offer_index.query(OFFER, Chat.queued_at < cutoff, limit=PAGE):
+        chat = Chat(due.chat_id)
+        try:
+            chat.update(
+                actions=[Chat.offline_offered_at.set(clock.now_iso()), Chat.offer_pk.remove()],
+                condition=Chat.status == "queued",
+            )
+        except UpdateError:
+            continue  # assigned or closed meanwhile
+        frame = {"type": "offer_offline", "chat_id": chat.chat_id, "waited_min": minutes}
+        broadcast.to_chat(chat, frame, agent=False)
+        offered += 1
+    return offered
+
+
+def idle_chats() -> int:
+    """Open chats with no message for K minutes close, with a note to both sides."""
+    minutes = int(settings.get_settings()["idle_timeout_min"])
+    cutoff = clock.iso_ago(minutes * 60)
+    closed = 0
+    for due in Chat.open_index.query(OPEN, Chat.last_activity_at < cutoff, limit=PAGE):
+        chat = Chat.get(due.chat_id, consistent_read=True)
+        if chat.status == "closed":
+            continue
+        chats.end(chat, closed_by="system", note=f"The chat closed after {minutes} minutes without messages.")
+        closed += 1
+    return closed
+
+
+def stale_connections() -> int:
+    """Forgets connections silent for longer than API Gateway would keep them open."""
+    cutoff = clock.iso_ago(STALE_AFTER_S)
+    stale = [
+        row.connection_id
+        for row in Connection.live_index.query(LIVE, Connection.last_seen < cutoff, limit=PAGE)
+    ]
+    broadcast.forget(stale)
+    return len(stale)
+
+
+def waiting_chats() -> int:
+    """A backstop: assigns queued chats if an agent has a free slot that no event announced."""
+    return len(chats.drain_queue())
+
+
+def run() -> dict[str, int]:
+    return {
+        "queue_assigned": waiting_chats(),
+        "address_bans": ban_enforcement.sweep_address_bans(),
+        "unanswered_chats": unanswered_chats(),
+        "long_waits": long_waits(),
+        "idle_chats": idle_chats(),
+        "stale_connections": stale_connections(),
+    }

@@ -1,0 +1,85 @@
+"""The organisation's settings: one item, cached per Lambda instance for at most a minute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.core import aws, clock
+from functions.core.instance_cache import InstanceCache
+from functions.models import Settings
+
+_ITEM = "org"
+
+DEFAULTS: dict[str, Any] = {
+    "prechat": "anonymous",  # anonymous | name_email
+    "max_chats_per_agent": 3,
+    "wait_threshold_s": 60,
+    "unanswered_timeout_s": 120,
+    "queue_timeout_min": 5,
+    "idle_timeout_min": 30,
+    "sneak_peek": True,
+    "allowed_origins": [],  # empty: any origin (documented in docs/operations.md)
+    "color": "#2563eb",
+    "position": "right",
+    "welcome": "Hi! How can we help?",
+    "language": "en",
+    "summary_hour": 8,
+    "summary_timezone": "UTC",
+    "support_email": "support@example.com",
+    # The offline form the widget shows when nobody is accepting chats (functions/helpdesk/offline_form.py).
+    "offline_form_fields": [
+        {"name": "name", "label": "Name", "type": "text", "required": True},
+        {"name": "email", "label": "Email", "type": "email", "required": True},
+        {"name": "message", "label": "Message", "type": "textarea", "required": True},
+    ],
+    # Proactive greetings for the widget: [{url_contains, after_seconds, message, max_times}]
+    # (checked by functions/admin/settings_checks.py).
+    "greetings": [],
+    # Visitor tracking (functions/visitors/tracking.py); what is kept of IP addresses (functions/visitors/privacy.py).
+    "tracking": True,
+    "ip_mode": "truncate",  # truncate | none | full
+}
+
+def _load() -> dict[str, Any]:
+    try:
+        stored = Settings.get(_ITEM).values.as_dict()
+    except Settings.DoesNotExist:
+        stored = {}
+    return {**DEFAULTS, **stored}
+
+
+_cache = InstanceCache(_load)
+
+
+def get_settings() -> dict[str, Any]:
+    return dict(_cache.get())
+
+
+def save_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(changes) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"Unknown settings: {', '.join(sorted(unknown))}")
+    try:
+        item = Settings.get(_ITEM)
+        values = item.values.as_dict()
+    except Settings.DoesNotExist:
+        item, values = Settings(_ITEM), {}
+    values.update(changes)
+    item.values = values
+    item.updated_at = clock.now_iso()
+    item.save()
+    forget()
+    return {**DEFAULTS, **values}
+
+
+@aws.on_reset
+def forget() -> None:
+    _cache.forget()
+
+
+def origin_allowed(origin: str | None) -> bool:
+    """Browsers always send Origin on WebSocket upgrades and cross-origin calls; other clients may not."""
+    allowed = get_settings()["allowed_origins"]
+    if not allowed or origin is None:
+        return True
+    return origin.rstrip("/") in {o.rstrip("/") for o in allowed}

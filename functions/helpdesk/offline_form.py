@@ -1,0 +1,157 @@
+"""The offline form: what the widget shows when nobody accepts chats, and the ticket it becomes.
+
+Admins configure the fields (settings `offline_form_fields`): rename them, mark them required, add
+some. A submission is checked against that configuration field by field, so a crafted request can't
+store anything the form doesn't ask for.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from functions.core import clock, settings
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal
+from functions.helpdesk import tickets
+from functions.helpdesk.tickets import Entry
+from functions.models import Ticket
+from functions.reports import stats
+
+log = logging.getLogger(__name__)
+
+TYPES = ("text", "email", "textarea")
+LIMITS = {"text": 200, "email": 254, "textarea": 4000}
+MAX_FIELDS = 10
+MAX_LABEL = 60
+PER_HOUR = 5  # offline tickets one visitor may leave in an hour
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
+
+
+def fields() -> list[dict[str, Any]]:
+    configured = settings.get_settings()["offline_form_fields"]
+    try:
+        return validate_config(configured)
+    except CharlaError:
+        log.error("offline_form_fields is invalid; the default form is shown")
+        return validate_config(settings.DEFAULTS["offline_form_fields"])
+
+
+def validate_config(value: object) -> list[dict[str, Any]]:
+    """An admin's field list: 1-10 fields with unique names, known types, short labels, at most one email."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_FIELDS:
+        raise bad_request(f"`fields` must be a list of 1 to {MAX_FIELDS} fields.")
+    clean: list[dict[str, Any]] = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise bad_request("Each field must be an object with name, label, type and required.")
+        name, label, kind, required = item.get("name"), item.get("label"), item.get("type"), item.get("required")
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise bad_request("A field's `name` must be 1-32 lowercase letters, digits or _, starting with a letter.")
+        if not isinstance(label, str) or not tickets.one_line(label, MAX_LABEL) or len(label) > MAX_LABEL:
+            raise bad_request(f"Field {name}: `label` must be text of 1 to {MAX_LABEL} characters.")
+        if kind not in TYPES:
+            raise bad_request(f"Field {name}: `type` must be one of {', '.join(TYPES)}.")
+        if not isinstance(required, bool):
+            raise bad_request(f"Field {name}: `required` must be true or false.")
+        clean.append({"name": name, "label": tickets.one_line(label, MAX_LABEL), "type": kind, "required": required})
+    if len({f["name"] for f in clean}) != len(clean):
+        raise bad_request("Field names must be unique.")
+    if sum(f["type"] == "email" for f in clean) > 1:
+        raise bad_request("At most one field may be of type email: it is where replies go.")
+    return clean
+
+
+def save_config(principal: Principal, body: dict[str, Any]) -> list[dict[str, Any]]:
+    if not principal.is_admin:
+        raise CharlaError("forbidden", "Only admins change the offline form.")
+    clean = validate_config(body.get("fields"))
+    settings.save_settings({"offline_form_fields": clean})
+    return clean
+
+
+def submit(principal: Principal, body: dict[str, Any]) -> Ticket:
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only visitors send the offline form.")
+    values = body.get("fields")
+    if not isinstance(values, dict):
+        raise bad_request("`fields` must be an object of field name to value.")
+    form = fields()
+    unknown = set(values) - {f["name"] for f in form}
+    if unknown:
+        raise bad_request(f"Unknown fields: {', '.join(sorted(str(u)[:32] for u in unknown))}.")
+    answers = [(f, _value(f, values.get(f["name"]))) for f in form]
+    _check_rate(principal)
+    ticket = tickets.new_ticket(
+        subject=_subject(answers),
+        source="offline_form",
+        requester_email=next((v for f, v in answers if f["type"] == "email" and v), None),
+        requester_name=_name(answers),
+        visitor_id=principal.id,
+    )
+    entry = Entry(
+        kind="message",
+        author="requester",
+        author_id=principal.id,
+        author_name=ticket.requester_name,
+        body=_body(answers),
+        data={"fields": [{"name": f["name"], "label": f["label"], "value": v} for f, v in answers if v]},
+    )
+    tickets.create(ticket, [entry])
+    try:
+        stats.offline_message()
+    except Exception:
+        log.exception("could not count the offline message")
+    return ticket
+
+
+def _value(field: dict[str, Any], value: object) -> str:
+    label = field["label"]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if field["required"]:
+            raise bad_request(f"{label} is required.")
+        return ""
+    if not isinstance(value, str):
+        raise bad_request(f"{label} must be text.")
+    limit = LIMITS[field["type"]]
+    if len(value) > limit:
+        raise CharlaError("too_long", f"{label} is limited to {limit} characters.")
+    if field["type"] == "email":
+        value = value.strip()
+        if not _EMAIL.match(value):
+            raise bad_request(f"{label} is not a valid email address.")
+        return value
+    if field["type"] == "text":
+        return tickets.one_line(value, limit)  # names and the like may end up in mail headers
+    return tickets.clean_text(value, label)
+
+
+def _name(answers: list[tuple[dict[str, Any], str]]) -> str | None:
+    named = [v for f, v in answers if f["name"] == "name" and v]
+    texts = [v for f, v in answers if f["type"] == "text" and v]
+    return (named or texts)[0] if named or texts else None
+
+
+def _subject(answers: list[tuple[dict[str, Any], str]]) -> str:
+    for field, value in answers:
+        if field["type"] == "textarea" and value:
+            first = tickets.one_line(value.strip().splitlines()[0], 80)
+            if first:
+                return first
+    return "Offline message"
+
+
+def _body(answers: list[tuple[dict[str, Any], str]]) -> str:
+    text = "\n\n".join(v for f, v in answers if f["type"] == "textarea" and v)
+    others = [f"{f['label']}: {v}" for f, v in answers if f["type"] == "text" and v and f["name"] != "name"]
+    return "\n\n".join(p for p in (text, "\n".join(others)) if p) or "(no message)"
+
+
+def _check_rate(principal: Principal) -> None:
+    recent = Ticket.visitor_index.query(
+        principal.id, Ticket.created_at > clock.iso_ago(3600), scan_index_forward=False, limit=PER_HOUR
+    )
+    if sum(1 for _ in recent) >= PER_HOUR:
+        raise CharlaError("rate_limited", "You have sent several messages already; we'll answer soon.")

@@ -1,0 +1,61 @@
+"""Sends frames to the people in a chat, or to all agents, and forgets connections that are gone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from functions.models import Chat
+from functions.realtime import connections, push
+from functions.team import agents
+
+
+def chat_connections(chat: Chat, *, visitor: bool = True, agent: bool = True) -> list[str]:
+    ids: list[str] = []
+    if visitor:
+        ids += sorted(chat.visitor_conns or ())
+    if agent:
+        ids += sorted(chat.agent_conns or ())
+    return ids
+
+
+def to_chat(
+    chat: Chat,
+    frame: dict[str, Any],
+    *,
+    visitor: bool = True,
+    agent: bool = True,
+    exclude: Iterable[str] = (),
+) -> None:
+    skip = set(exclude)
+    ids = [c for c in chat_connections(chat, visitor=visitor, agent=agent) if c not in skip]
+    forget(push.send_many(ids, frame), chats=[chat])
+
+
+def to_connections(connection_ids: Iterable[str], frame: dict[str, Any]) -> None:
+    forget(push.send_many(connection_ids, frame))
+
+
+def forget(connection_ids: list[str], chats: Iterable[Chat] = ()) -> None:
+    """A connection API Gateway calls Gone is dead: drop its row, presence, and fan-out entries."""
+    if not connection_ids:
+        return
+    gone = set(connection_ids)
+    for connection_id in list(gone):
+        # A socket still inside $connect answers Gone too; it keeps its row and its fan-out
+        # entries, and recovers what it missed with `resume` once open.
+        row = connections.remove(connection_id, unless_opening=True)
+        if row is None and connections.is_opening(connection_id):
+            gone.discard(connection_id)
+        elif row is not None and row.kind == "agent":
+            agents.disconnected(row.subject_id)
+    for chat in chats:
+        actions: list[Action] = []
+        if gone & set(chat.visitor_conns or ()):
+            actions.append(Chat.visitor_conns.delete(gone & set(chat.visitor_conns or ())))
+        if gone & set(chat.agent_conns or ()):
+            actions.append(Chat.agent_conns.delete(gone & set(chat.agent_conns or ())))
+        if actions:
+            Chat(chat.chat_id).update(actions=actions)

@@ -1,0 +1,57 @@
+"""Single-use tickets for `$connect`, because browsers can't set headers on a WebSocket."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from pynamodb.exceptions import DeleteError
+
+from functions.core import clock
+from functions.core.errors import CharlaError
+from functions.core.principals import Principal
+from functions.models import ConnectTicket
+from functions.realtime import connections
+
+TTL_SECONDS = 60
+
+
+def _hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+def mint(principal: Principal) -> dict[str, object]:
+    connections.check_room_for_a_tab(principal)
+    ticket = secrets.token_urlsafe(32)
+    ConnectTicket(
+        _hash(ticket),
+        kind=principal.kind,
+        subject_id=principal.id,
+        name=principal.name,
+        role=principal.role,
+        expires_at=clock.now() + timedelta(seconds=TTL_SECONDS),
+    ).save()
+    return {"ticket": ticket, "expires_in": TTL_SECONDS}
+
+
+def consume(ticket: str | None) -> Principal:
+    """Deletes the ticket conditionally, so of two connects racing with one ticket exactly one wins."""
+    refused = CharlaError("unauthorized", "Missing, expired or already used connect ticket.")
+    if not ticket or len(ticket) > 128:
+        raise refused
+    try:
+        response = ConnectTicket._get_connection().delete_item(
+            _hash(ticket),
+            condition=ConnectTicket.ticket_hash.exists(),
+            return_values="ALL_OLD",
+        )
+    except DeleteError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise refused from None
+        raise
+    item = ConnectTicket.from_raw_data(response["Attributes"])
+    # DynamoDB's TTL deletes lazily, so an expired ticket may still be found here.
+    if item.expires_at < clock.now():
+        raise refused
+    return Principal(kind=item.kind, id=item.subject_id, name=item.name, role=item.role)

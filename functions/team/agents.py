@@ -1,0 +1,100 @@
+"""Agent profiles and presence: the accepting status (kept across logins) and live connection count."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from functions.core.errors import CharlaError
+from functions.core.principals import Principal
+from functions.models import ROUTABLE, TEAM, Agent
+
+
+def load_key(active_count: int, last_assigned_at: str) -> str:
+    # Least busy first; among equals, whoever was assigned longest ago (round-robin).
+    return f"{max(active_count, 0):04d}#{last_assigned_at}"
+
+
+def ensure_profile(
+    agent_id: str, email: str, name: str, role: str = "agent", accepting: bool = False
+) -> Agent:
+    try:
+        agent = Agent.get(agent_id)
+    except DoesNotExist:
+        agent = Agent(agent_id, email=email, name=name, role=role, accepting=accepting)
+        agent.save(condition=Agent.agent_id.does_not_exist())
+        return agent
+    if (agent.email, agent.name, agent.role) != (email, name, role):
+        agent.update(actions=[Agent.email.set(email), Agent.name.set(name), Agent.role.set(role)])
+    return agent
+
+
+def ensure_from_principal(principal: Principal, email: str | None) -> Agent:
+    try:
+        agent = Agent.get(principal.id)
+    except DoesNotExist:
+        return ensure_profile(principal.id, email or "", principal.name or "Agent", principal.role or "agent")
+    if agent.disabled:
+        raise CharlaError("unauthorized", "This account is disabled.")
+    return agent
+
+
+def get(agent_id: str) -> Agent:
+    try:
+        return Agent.get(agent_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such agent.") from None
+
+
+def view(agent: Agent) -> dict[str, object]:
+    return {
+        "id": agent.agent_id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role,
+        "accepting": bool(agent.accepting),
+        "online": agent.online_conns > 0,
+    }
+
+
+def team() -> list[dict[str, object]]:
+    """Everyone an agent can transfer to or invite, with who is online right now."""
+    return [view(a) for a in Agent.team_index.query(TEAM) if not a.disabled]
+
+
+def set_accepting(agent_id: str, accepting: bool) -> Agent:
+    agent = Agent(agent_id)
+    agent.update(actions=[Agent.accepting.set(accepting)], condition=Agent.agent_id.exists())
+    return sync_routable(agent)
+
+
+def connected(agent_id: str) -> Agent:
+    agent = Agent(agent_id)
+    agent.update(actions=[Agent.online_conns.add(1)], condition=Agent.agent_id.exists())
+    return sync_routable(agent)
+
+
+def disconnected(agent_id: str, count: int = 1) -> Agent | None:
+    agent = Agent(agent_id)
+    try:
+        agent.update(actions=[Agent.online_conns.add(-count)], condition=Agent.agent_id.exists())
+    except UpdateError:
+        return None
+    if agent.online_conns < 0:
+        agent.update(actions=[Agent.online_conns.set(0)])
+    return sync_routable(agent)
+
+
+def sync_routable(agent: Agent) -> Agent:
+    """Keeps the agent in the routing index exactly while accepting, enabled and connected."""
+    routable = bool(agent.accepting) and not agent.disabled and agent.online_conns > 0
+    if routable and agent.routable_pk != ROUTABLE:
+        agent.update(
+            actions=[
+                Agent.routable_pk.set(ROUTABLE),
+                Agent.load_key.set(load_key(int(agent.active_count), agent.last_assigned_at)),
+            ]
+        )
+    elif not routable and agent.routable_pk is not None:
+        agent.update(actions=[Agent.routable_pk.remove(), Agent.load_key.remove()])
+    return agent
+

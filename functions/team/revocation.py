@@ -1,0 +1,98 @@
+"""Cutting someone off at once: their live sockets close, and an agent's earlier sign-ins stop working.
+
+API Gateway's Cognito authorizer accepts an ID token until it expires (up to an hour), whatever
+happened in Cognito since. So revoking an agent also stamps `Agent.sessions_revoked_at`, and
+`rest.agent()` refuses tokens from sign-ins before that moment.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from functions.core import clock
+from functions.core.principals import Principal
+from functions.models import Agent
+from functions.realtime import connections, push, sockets
+from functions.team import user_pool
+
+log = logging.getLogger(__name__)
+
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def close_connections(principal: Principal) -> list[str]:
+    """Closes every live WebSocket of a visitor or agent; returns their ids."""
+    ids = connections.connection_ids(principal)
+    for connection_id in ids:
+        close_connection(connection_id)
+    return ids
+
+
+def close_connection(connection_id: str) -> None:
+    push.close(connection_id)
+    # API Gateway sends $disconnect after a server-side close, but later and only best-effort.
+    # Doing its work now makes the cut-off immediate; whichever runs second finds no row.
+    sockets.disconnect(connection_id)
+
+
+def revoke_agent(agent_id: str) -> None:
+    """Signs the agent out everywhere: refresh tokens, earlier ID tokens, and open sockets."""
+    cognito = user_pool.client()
+    try:
+        # By the sign-in name: Cognito accepts the sub too, but moto revokes only the tokens issued
+        # under the name given here.
+        username = Agent.get(agent_id, consistent_read=True).email or agent_id
+    except Agent.DoesNotExist:
+        username = agent_id
+    try:
+        cognito.admin_user_global_sign_out(UserPoolId=user_pool.pool_id(), Username=username)
+    except cognito.exceptions.UserNotFoundException:
+        pass  # removed from the pool already; the stamp below still refuses their tokens
+    try:
+        Agent(agent_id).update(
+            actions=[Agent.sessions_revoked_at.set(clock.epoch())], condition=Agent.agent_id.exists()
+        )
+    except UpdateError:
+        log.info("no agent profile %s to stamp", agent_id)
+    close_connections(Principal("agent", agent_id))
+
+
+def token_revoked(agent: Agent, claims: Mapping[str, Any]) -> bool:
+    """True when the token comes from a sign-in before the agent's sessions were revoked."""
+    if agent.sessions_revoked_at is None:
+        return False
+    signed_in = claim_epoch(claims.get("auth_time")) or claim_epoch(claims.get("iat"))
+    if signed_in is None:
+        return True  # no way to tell when it was issued: refuse rather than let it through
+    # Claims have whole seconds, so a sign-in in the same second as the revocation is accepted.
+    return signed_in < int(agent.sessions_revoked_at)
+
+
+def claim_epoch(value: object) -> int | None:
+    """A time claim as epoch seconds, in any form it reaches Lambda in.
+
+    The raw JWT has numbers; API Gateway's authorizer hands Lambda strings, and turns `iat` and
+    `exp` into dates like "Tue Apr 04 18:39:39 UTC 2023".
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    parts = text.split()
+    if len(parts) == 6 and parts[1] in _MONTHS and parts[4] == "UTC":
+        try:
+            hour, minute, second = (int(p) for p in parts[3].split(":"))
+            moment = datetime(int(parts[5]), _MONTHS.index(parts[1]) + 1, int(parts[2]), hour, minute, second,
+                              tzinfo=UTC)
+        except ValueError:
+            return None
+        return int(moment.timestamp())
+    return None

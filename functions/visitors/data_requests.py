@@ -1,0 +1,143 @@
+"""Everything stored about one visitor, exported as JSON or erased, at an admin's request.
+
+Erasure removes the visitor, their chats with every message, their tickets with every entry,
+attachment and search posting, and their live connections (whose sockets close). Day counters in
+`stats` hold no personal data and stay. Reads and writes grow with the visitor's data, which is fine
+for a rare admin task; nothing here is on a request path of visitors or agents.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.models import Model
+
+from functions.chat import chats
+from functions.core import aws, clock
+from functions.core.errors import CharlaError
+from functions.core.principals import Principal
+from functions.helpdesk import attachments, search_terms
+from functions.models import (
+    Chat,
+    Connection,
+    Message,
+    MessageKey,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    Visitor,
+)
+from functions.realtime import broadcast, connections
+from functions.team import revocation
+
+log = logging.getLogger(__name__)
+
+_ERASED_NOTE = "The chat was closed."
+
+
+def _visitor(visitor_id: str) -> Visitor:
+    if not isinstance(visitor_id, str) or not visitor_id or len(visitor_id) > 64:
+        raise CharlaError("not_found", "No such visitor.")
+    try:
+        return Visitor.get(visitor_id, consistent_read=True)
+    except DoesNotExist:
+        raise CharlaError("not_found", "No such visitor.") from None
+
+
+def _plain(item: Model, *, drop: Iterable[str] = ()) -> dict[str, Any]:
+    data = item.to_simple_dict(force=True)
+    for name in drop:
+        data.pop(name, None)
+    return data
+
+
+def _chats(visitor_id: str) -> list[Chat]:
+    return list(Chat.visitor_index.query(visitor_id))
+
+
+def _connections(principal: Principal) -> list[Connection]:
+    ids = connections.connection_ids(principal)  # the index holds keys only
+    return list(Connection.batch_get(ids)) if ids else []
+
+
+def _tickets(visitor_id: str) -> list[Ticket]:
+    return list(Ticket.visitor_index.query(visitor_id))
+
+
+def export(visitor_id: str) -> dict[str, Any]:
+    """Everything stored about one visitor. Reads grow with their data, which is fine for a rare admin task."""
+    visitor = _visitor(visitor_id)
+    principal = Principal("visitor", visitor_id)
+    return {
+        "exported_at": clock.now_iso(),
+        "visitor_id": visitor_id,
+        # The secret's hash only proves the browser's credentials; it says nothing about the person.
+        "visitor": _plain(visitor, drop=("secret_hash",)),
+        "connections": [_plain(row, drop=("principal_id",)) for row in _connections(principal)],
+        "chats": [
+            {
+                **_plain(chat, drop=("visitor_conns", "agent_conns")),
+                "messages": [_plain(m) for m in Message.query(chat.chat_id, consistent_read=True)],
+            }
+            for chat in _chats(visitor_id)
+        ],
+        "tickets": [
+            {
+                **_plain(ticket),
+                "events": [_plain(e) for e in TicketEvent.query(ticket.ticket_id)],
+                "attachments": [_plain(a) for a in TicketAttachment.query(ticket.ticket_id)],
+            }
+            for ticket in _tickets(visitor_id)
+        ],
+    }
+
+
+def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
+    """Deletes everything about one visitor; returns how many of each thing went."""
+    visitor = _visitor(visitor_id)
+    principal = Principal("visitor", visitor_id)
+    # First, while the sockets are open: the open chat ends properly, so its agents get their slot back.
+    open_chat = chats.open_chat_of_visitor(visitor_id)
+    if open_chat is not None:
+        chats.end(open_chat, closed_by=admin.key, note=_ERASED_NOTE)
+    closed = revocation.close_connections(principal)
+    counts = {"chats": 0, "messages": 0, "tickets": 0, "connections": len(closed)}
+    for chat in _chats(visitor_id):
+        counts["messages"] += _delete_all(Message.query(chat.chat_id, consistent_read=True))
+        _delete_all(MessageKey.query(chat.chat_id))
+        chat.delete()
+        counts["chats"] += 1
+    for ticket in _tickets(visitor_id):
+        _erase_ticket(ticket)
+        counts["tickets"] += 1
+    visitor.delete()
+    # The Visitors list in every console drops the row at once.
+    broadcast.to_connections(connections.agent_connection_ids(), {"type": "visitor", "visitor": {"id": visitor_id,
+                                                                                         "online": False}})
+    log.info("visitor %s erased by %s: %s", visitor_id, admin.id, counts)
+    return counts
+
+
+def _delete_all(items: Iterable[Model]) -> int:
+    rows = list(items)
+    if rows:
+        with type(rows[0]).batch_write() as batch:
+            for row in rows:
+                batch.delete(row)
+    return len(rows)
+
+
+def _erase_ticket(ticket: Ticket) -> None:
+    """A ticket, its timeline, its files (records and S3 objects) and its subject-search postings."""
+    files = list(TicketAttachment.query(ticket.ticket_id))
+    for attachment in files:
+        aws.client("s3").delete_object(
+            Bucket=attachments.bucket(), Key=attachments.key(ticket.ticket_id, attachment.attachment_id)
+        )
+    _delete_all(files)
+    _delete_all(TicketEvent.query(ticket.ticket_id))
+    _delete_all(search_terms.items(ticket))
+    ticket.delete()

@@ -1,0 +1,100 @@
+"""Visitor identities: a random id plus a secret, of which only a hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from functions.core import clock
+from functions.core.errors import CharlaError, bad_request
+from functions.core.principals import Principal
+from functions.models import Connection, Visitor
+
+SCHEME = "Visitor "
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_identity(**attributes: Any) -> dict[str, str]:
+    """`attributes` are stored with the new item (a first page view: functions/visitors/tracking.py), in one write."""
+    visitor_id = "v_" + secrets.token_urlsafe(12)
+    secret = secrets.token_urlsafe(24)
+    Visitor(visitor_id, secret_hash=_hash(secret), created_at=clock.now_iso(), **attributes).save(
+        condition=Visitor.visitor_id.does_not_exist()
+    )
+    return {"visitor_id": visitor_id, "secret": secret}
+
+
+def secret_matches(visitor: Visitor, secret: str) -> bool:
+    return hmac.compare_digest(visitor.secret_hash, _hash(secret))
+
+
+def authenticate(header: str | None) -> Principal:
+    """Checks `Authorization: Visitor <id>:<secret>`; every failure looks the same."""
+    unauthorized = CharlaError("unauthorized", "Missing or invalid visitor credentials.")
+    if not header or not header.startswith(SCHEME) or ":" not in header:
+        raise unauthorized
+    visitor_id, _, secret = header[len(SCHEME):].strip().partition(":")
+    if not visitor_id or not secret or len(visitor_id) > 64 or len(secret) > 128:
+        raise unauthorized
+    try:
+        visitor = Visitor.get(visitor_id)
+    except Visitor.DoesNotExist:
+        raise unauthorized from None
+    if not secret_matches(visitor, secret):
+        raise unauthorized
+    return Principal(kind="visitor", id=visitor_id, name=visitor.name)
+
+
+_CONTEXT_LIMITS = {"url": 2000, "title": 300, "referrer": 2000, "language": 35, "timezone": 64}
+
+
+def record_context(visitor_id: str, context: object, row: Connection) -> None:
+    """Keeps what the widget reports about the visitor's page and browser, for the agent's info panel."""
+    if context is None:
+        context = {}
+    if not isinstance(context, dict):
+        raise bad_request("`context` must be an object.")
+    values: dict[str, str] = {}
+    for key, limit in _CONTEXT_LIMITS.items():
+        value = context.get(key)
+        if value is not None:
+            if not isinstance(value, str):
+                raise bad_request(f"`context.{key}` must be a string.")
+            values[key] = value[:limit]
+    actions: list[Action] = [
+        Visitor.current_url.set(values["url"]) if "url" in values else Visitor.current_url.remove(),
+        Visitor.current_title.set(values["title"]) if "title" in values else Visitor.current_title.remove(),
+    ]
+    for key, attribute in (("referrer", Visitor.referrer), ("language", Visitor.language),
+                           ("timezone", Visitor.timezone)):
+        if key in values:
+            actions.append(attribute.set(values[key]))
+    if row.user_agent:
+        actions.append(Visitor.user_agent.set(row.user_agent))
+    if row.country:
+        actions.append(Visitor.country.set(row.country))
+    Visitor(visitor_id).update(actions=actions, condition=Visitor.visitor_id.exists())
+
+
+def view(visitor: Visitor) -> dict[str, object]:
+    return {
+        "id": visitor.visitor_id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "visits": int(visitor.visits),
+        "current_url": visitor.current_url,
+        "current_title": visitor.current_title,
+        "referrer": visitor.referrer,
+        "language": visitor.language,
+        "timezone": visitor.timezone,
+        "user_agent": visitor.user_agent,
+        "country": visitor.country,
+        "created_at": visitor.created_at,
+    }

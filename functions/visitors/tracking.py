@@ -1,0 +1,243 @@
+"""Live visitor tracking: page views from the loader, and the console's list of visitors online now.
+
+A page view costs at most two DynamoDB writes: one UpdateItem when the page is shown (`view`) and one
+when it is left (`leave`, sent as a beacon). Both also read the visitor item once (GetItem), which
+checks the credentials and tells whether a new visit began. A visitor who stays on one page sends a
+`beat` every 4 minutes while the tab is visible: one more write per 4 minutes.
+
+Presence lives on the visitor item: `online_pk` puts it in the sparse `online_index` (range key
+`last_seen`) and `online_until` says when it ends. The list is one Query whose key condition reads
+only visitors seen within the last ONLINE_S, filtered on `online_until`; leaving a page shortens
+`online_until` to a short grace, so the next page's view keeps the visitor listed without a gap.
+Every change is pushed to all agents' connections as a `visitor` frame.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from functions.admin import bans
+from functions.core import clock
+from functions.core.errors import CharlaError, bad_request
+from functions.models import ONLINE, Chat, Visitor
+from functions.realtime import broadcast, connections
+from functions.visitors import greetings, identity, privacy
+
+ONLINE_S = 300  # presence after a view or a beat
+BEAT_S = 240  # how often a visible page says it is still there (widget/src/tracker.js)
+LEAVE_GRACE_S = 20  # after a page is left: the next page's view normally comes well within this
+VISIT_GAP_S = 30 * 60  # a page view after this long without one starts a new visit
+MAX_LIST = 500
+MAX_BODY = 16 * 1024  # the fields' own limits add up to about 5 KB
+EVENTS = ("view", "beat", "leave")
+_PAGE_VIEW_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_LIMITS = identity._CONTEXT_LIMITS  # the same bounds as the page context a chat starts with
+# What the browser reports -> where the visitor item keeps it.
+_PAGE = {"url": "current_url", "title": "current_title", "referrer": "referrer", "language": "language",
+         "timezone": "timezone"}
+CHAT_STATES = {"queued": "queued", "active": "chatting"}  # anything else: browsing
+
+
+def beacon_body(raw: bytes | None) -> dict[str, Any]:
+    """`navigator.sendBeacon` posts text/plain (no CORS preflight, no headers): the JSON is parsed here."""
+    if raw and len(raw) > MAX_BODY:
+        raise bad_request("The page view is too large.")
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        raise bad_request("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise bad_request("The body must be a JSON object.")
+    return body
+
+
+def _text(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"`{key}` must be a string.")
+    return value[: _LIMITS[key]]
+
+
+def _seconds(value: object) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return int(min(value, 86_400))
+
+
+def _credentials(body: dict[str, Any]) -> Visitor | None:
+    """The visitor named in the body, if the secret matches; None for absent or wrong credentials."""
+    visitor_id, secret = body.get("visitor_id"), body.get("secret")
+    if not isinstance(visitor_id, str) or not isinstance(secret, str):
+        return None
+    if not visitor_id or not secret or len(visitor_id) > 64 or len(secret) > 128:
+        return None
+    try:
+        visitor = Visitor.get(visitor_id)
+    except DoesNotExist:
+        return None
+    return visitor if identity.secret_matches(visitor, secret) else None
+
+
+def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | None,
+              ip: str | None) -> dict[str, Any] | None:
+    """One event from the loader or widget. None: tracking is off and nothing was written."""
+    if not privacy.tracking_on():
+        return None
+    event = body.get("event", "view")
+    if event not in EVENTS:
+        raise bad_request("`event` must be view, beat or leave.")
+    page_view_id = body.get("pv")
+    if not isinstance(page_view_id, str) or not _PAGE_VIEW_ID.match(page_view_id):
+        raise bad_request("`pv` must be 1-32 characters of letters, digits, _ or -.")
+    visitor = _credentials(body)
+    if visitor is None and event != "view":
+        raise CharlaError("unauthorized", "Missing or invalid visitor credentials.")
+    if visitor is not None:
+        bans.check(visitor.visitor_id, None)  # the address was checked with the origin
+    context = {attribute: _text(body, key) for key, attribute in _PAGE.items()}
+    context.update(
+        user_agent=(user_agent or "")[:300] or None,
+        country=(country or "")[:2].upper() or None,
+        ip=privacy.stored_ip(ip),
+    )
+    if visitor is None:
+        # A first page view (or credentials this deployment doesn't know): a new identity, in one write.
+        return _first_view(page_view_id, context)
+    if event == "view":
+        _view(visitor, page_view_id, context)
+    elif not _refresh(visitor, page_view_id, event, _seconds(body.get("seconds"))):
+        return {"visitor_id": visitor.visitor_id}  # a later page took over: nothing to say
+    announce(visitor)
+    return {"visitor_id": visitor.visitor_id, "greeting": greetings.pending(visitor) if event == "view" else None}
+
+
+def _presence(now_iso: str, page_view_id: str) -> dict[str, Any]:
+    return {
+        "last_seen": now_iso,
+        "online_pk": ONLINE,
+        "online_until": clock.epoch() + ONLINE_S,
+        "page_view_id": page_view_id,
+        "page_started_at": now_iso,
+    }
+
+
+def _first_view(page_view_id: str, context: dict[str, Any]) -> dict[str, Any]:
+    now = clock.now_iso()
+    fields = {k: v for k, v in context.items() if v is not None}
+    fields.update(_presence(now, page_view_id), visit_started_at=now)
+    created = identity.create_identity(**fields)
+    announce(Visitor(created["visitor_id"], created_at=now, **fields))  # what was stored, without reading it back
+    return {**created, "greeting": None}
+
+
+def _view(visitor: Visitor, page_view_id: str, context: dict[str, Any]) -> None:
+    now = clock.now_iso()
+    presence_now = _presence(now, page_view_id)
+    actions: list[Action] = [getattr(Visitor, k).set(v) for k, v in presence_now.items()]
+    actions.append(Visitor.page_seconds.remove())
+    for key, value in context.items():
+        # The page's own fields go when absent (a page without a referrer); browser facts are kept.
+        if value is not None or key in ("current_url", "current_title", "referrer", "ip"):
+            actions.append(getattr(Visitor, key).set(value))
+    seen = visitor.last_seen
+    if seen is None or seen < clock.iso_ago(VISIT_GAP_S):
+        # A new visit. Conditional on last_seen, so two tabs opening at once count it once.
+        visit: list[Action] = [Visitor.visit_started_at.set(now)]
+        if seen:
+            visit.append(Visitor.visits.add(1))
+        condition = Visitor.last_seen.does_not_exist() if seen is None else Visitor.last_seen == seen
+        try:
+            visitor.update(actions=actions + visit, condition=condition)
+            return
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+    visitor.update(actions=actions, condition=Visitor.visitor_id.exists())
+
+
+def _refresh(visitor: Visitor, page_view_id: str, event: str, seconds: int | None) -> bool:
+    """A beat keeps the page's presence; a leave shortens it to a grace. False: another page is current."""
+    if event == "beat":
+        actions: list[Action] = [
+            Visitor.last_seen.set(clock.now_iso()),
+            Visitor.online_pk.set(ONLINE),
+            Visitor.online_until.set(clock.epoch() + ONLINE_S),
+        ]
+    else:
+        actions = [Visitor.online_until.set(clock.epoch() + LEAVE_GRACE_S)]
+    if seconds is not None:
+        actions.append(Visitor.page_seconds.set(seconds))
+    try:
+        visitor.update(actions=actions, condition=Visitor.page_view_id == page_view_id)
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    return True
+
+
+# --- what agents see ----------------------------------------------------------------------------
+
+
+def is_online(visitor: Visitor) -> bool:
+    return visitor.online_until is not None and visitor.online_until > clock.epoch()
+
+
+def row(visitor: Visitor, chat_status: str | None = None) -> dict[str, Any]:
+    """One line of the console's Visitors list. Everything the browser reported is untrusted text."""
+    return {
+        "id": visitor.visitor_id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "verified": bool(visitor.verified_email),
+        "url": visitor.current_url,
+        "title": visitor.current_title,
+        "referrer": visitor.referrer,
+        "language": visitor.language,
+        "timezone": visitor.timezone,
+        "country": visitor.country,
+        "user_agent": visitor.user_agent,
+        "visits": int(visitor.visits),
+        "visit_started_at": visitor.visit_started_at,
+        "page_started_at": visitor.page_started_at,
+        "page_seconds": int(visitor.page_seconds) if visitor.page_seconds is not None else None,
+        "last_seen": visitor.last_seen,
+        "online": is_online(visitor),
+        "online_until": int(visitor.online_until) if visitor.online_until is not None else None,
+        "chat_id": visitor.open_chat_id,
+        "chat_state": CHAT_STATES.get(chat_status or "", "browsing"),
+    }
+
+
+def announce(visitor: Visitor) -> None:
+    """Pushes the visitor's line to every agent: one Query of agent connections, plus the posts."""
+    status = None
+    if visitor.open_chat_id:
+        try:
+            status = Chat.get(visitor.open_chat_id).status
+        except DoesNotExist:
+            pass
+    broadcast.to_connections(connections.agent_connection_ids(), {"type": "visitor", "visitor": row(visitor, status)})
+
+
+def online(limit: int = MAX_LIST) -> list[dict[str, Any]]:
+    """Visitors online now, most recently seen first: one Query of the sparse index, one BatchGet of open chats."""
+    found = list(
+        Visitor.online_index.query(
+            ONLINE,
+            Visitor.last_seen > clock.iso_ago(ONLINE_S),
+            filter_condition=Visitor.online_until > clock.epoch(),
+            scan_index_forward=False,
+            limit=limit,
+        )
+    )
+    chat_ids = sorted({v.open_chat_id for v in found if v.open_chat_id})
+    statuses = {c.chat_id: c.status for c in Chat.batch_get(chat_ids)} if chat_ids else {}
+    return [row(v, statuses.get(v.open_chat_id or "")) for v in found]

@@ -1,0 +1,150 @@
+"""Live chat in Chromium: the queue at capacity, transfer and invite, resume after a drop, rating."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from functions.core import settings
+from tests.support.browser import open_widget, sign_in, visitor_says
+
+PASSWORD = "Agent-pa55word!"
+
+
+@pytest.fixture
+def agent(stack):
+    """A fresh agent, so each test starts with nobody else's chats."""
+
+    def make(name: str, accepting: bool = True) -> tuple[str, str]:
+        email = f"{name.lower()}-{secrets.token_hex(3)}@charla.local"
+        return stack.create_agent(email, PASSWORD, name, accepting=accepting), email
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def only_these_agents_accept(stack):
+    """The demo admin accepts chats by default; these tests choose their own agents."""
+    from functions.team import agents
+
+    agents.set_accepting(stack.demo_agent_id, False)
+    yield
+    settings.save_settings({"max_chats_per_agent": 3})
+
+
+def console(browser, stack, email: str) -> Page:
+    page = browser.new_context().new_page()
+    sign_in(page, stack, email, PASSWORD)
+    return page
+
+
+def visitor(browser, stack) -> Page:
+    page = browser.new_context().new_page()
+    open_widget(page, stack)
+    return page
+
+
+def start(page: Page, text: str) -> None:
+    visitor_says(page, text)
+    expect(page.get_by_test_id("charla-message").filter(has_text=text)).to_have_attribute(
+        "data-seq", re.compile(r"^\d+$")
+    )
+
+
+def test_with_the_only_agent_at_capacity_the_next_visitor_queues_and_is_served_in_turn(stack, browser, agent):
+    settings.save_settings({"max_chats_per_agent": 1})
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    first = visitor(browser, stack)
+    start(first, "First in line")
+    second = visitor(browser, stack)
+    visitor_says(second, "Second in line")
+    expect(second.get_by_test_id("charla-status")).to_contain_text(re.compile("1"))
+    expect(ana.get_by_test_id("queue-item")).to_have_count(1)
+    # Closing the first chat frees the slot: the waiting visitor is assigned without anyone clicking.
+    ana.get_by_test_id("chat-item").filter(has_text="First in line").click()
+    ana.get_by_test_id("more").click()
+    ana.get_by_test_id("close-chat").click()
+    expect(ana.get_by_test_id("queue-item")).to_have_count(0)
+    expect(ana.get_by_test_id("chat-item").filter(has_text="Second in line")).to_be_visible()
+
+
+def test_an_agent_transfers_a_chat_and_the_new_agent_has_the_whole_transcript(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ben_id, ben_email = agent("Ben", accepting=False)
+    ana, ben = console(browser, stack, ana_email), console(browser, stack, ben_email)
+    site = visitor(browser, stack)
+    start(site, "Where is my parcel?")
+    ana.get_by_test_id("chat-item").first.click()
+    ana.get_by_test_id("composer").fill("Let me hand you to Ben.")
+    ana.get_by_test_id("send").click()
+    ana.get_by_test_id("more").click()
+    ana.get_by_test_id("transfer").click()
+    ana.locator(f"[data-testid=transfer-to][data-agent-id='{ben_id}']").click()
+
+    expect(ana.get_by_test_id("chat-item")).to_have_count(0)
+    ben.get_by_test_id("chat-item").first.click()
+    expect(ben.get_by_test_id("message").filter(has_text="Where is my parcel?")).to_be_visible()
+    expect(ben.get_by_test_id("message").filter(has_text="Let me hand you to Ben.")).to_be_visible()
+    expect(site.get_by_test_id("charla-message").filter(has_text="transferred the chat to Ben")).to_be_visible()
+    ben.get_by_test_id("composer").fill("Ben here, it ships today.")
+    ben.get_by_test_id("send").click()
+    expect(site.locator("[data-testid=charla-message][data-sender=agent]").last).to_contain_text("Ben here")
+
+
+def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ben_id, ben_email = agent("Ben", accepting=False)
+    ana, ben = console(browser, stack, ana_email), console(browser, stack, ben_email)
+    site = visitor(browser, stack)
+    start(site, "I need a refund and an exchange")
+    ana.get_by_test_id("chat-item").first.click()
+    ana.get_by_test_id("more").click()
+    ana.get_by_test_id("invite").click()
+    ana.locator(f"[data-testid=invite-agent][data-agent-id='{ben_id}']").click()
+    ben.get_by_test_id("invite-accept").first.click()
+    ben.get_by_test_id("chat-item").first.click()
+    visitor_says(site, "Thanks to you both")
+    expect(ana.get_by_test_id("message").filter(has_text="Thanks to you both")).to_be_visible()
+    expect(ben.get_by_test_id("message").filter(has_text="Thanks to you both")).to_be_visible()
+
+
+def test_after_a_forced_disconnect_the_widget_gets_every_missed_message_in_order(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    site = visitor(browser, stack)
+    start(site, "Are you there?")
+    ana.get_by_test_id("chat-item").first.click()
+    # Cut the visitor's socket the way a network drop would, then reply while they are away.
+    before = set(stack.connection_ids())
+    for connection_id in before:
+        stack.drop_connection(connection_id)
+    for i in range(1, 4):
+        ana.get_by_test_id("composer").fill(f"Reply {i}")
+        ana.get_by_test_id("send").click()
+        expect(ana.get_by_test_id("message").filter(has_text=f"Reply {i}")).to_have_attribute(
+            "data-seq", re.compile(r"^\d+$")
+        )
+    replies = site.locator("[data-testid=charla-message][data-sender=agent]")
+    expect(replies).to_have_count(3, timeout=20_000)
+    expect(replies).to_have_text([re.compile(r"Reply 1$"), re.compile(r"Reply 2$"), re.compile(r"Reply 3$")])
+    seqs = [int(s) for s in site.locator("[data-testid=charla-message]").evaluate_all(
+        "els => els.map(e => e.dataset.seq)")]
+    assert seqs == sorted(set(seqs))
+
+
+def test_the_visitor_rates_the_chat_and_the_agent_sees_the_rating(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    site = visitor(browser, stack)
+    start(site, "Thanks for the help")
+    ana.get_by_test_id("chat-item").first.click()
+    site.get_by_test_id("charla-end").click()
+    site.get_by_test_id("charla-rate-good").click()
+    site.get_by_test_id("charla-rate-comment").fill("Very quick!")
+    site.get_by_test_id("charla-rate-submit").click()
+    expect(site.get_by_test_id("charla-rated")).to_be_visible()
+    expect(ana.get_by_test_id("rating")).to_contain_text("Very quick!")

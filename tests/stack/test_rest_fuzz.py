@@ -1,0 +1,140 @@
+"""The REST API does what docs/openapi.yaml says, whatever it is sent.
+
+Schemathesis generates requests from the document (valid ones, and ones that break it on purpose)
+and sends them to the real app behind the local stack's API Gateway, with a demo admin's ID token
+for agent and admin routes and a visitor's credentials for visitor routes, so the generator gets
+past the authorizer into the handlers. Every response must be something other than a 5xx, carry a
+documented status and content type, and match the documented schema. Together the operations send
+well over 1,000 requests.
+
+A difference the run would otherwise keep tripping over goes in KNOWN_MISMATCHES, with a test of
+its own below marked xfail until it is fixed, so it is reported once and precisely instead of
+drowning the rest. None is open now.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks as general_checks
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from infra.local.stack import LocalStack
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
+EXAMPLES_PER_OPERATION = 20
+MIN_REQUESTS = 1000
+
+schema = schemathesis.openapi.from_path(DOC).exclude(
+    # Signs the demo admin out everywhere: every later agent request would be a 401 and reach nothing.
+    path="/agent/me/signout-all",
+)
+
+CHECKS = [
+    general_checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+]
+
+SENT: list[tuple[str, str, int]] = []  # (method, path template, status) of every request made
+
+
+# --- known differences between the document and what the deployed API answers ------------------
+
+
+KNOWN_MISMATCHES: dict[str, Callable] = {}
+
+
+def _needs_credentials(case) -> bool:
+    same_method = case.method.upper() == case.operation.method.upper()
+    return same_method and bool(case.operation.definition.raw.get("security"))
+
+
+def _json(response) -> object:
+    try:
+        return json.loads(response.content or b"null")
+    except ValueError:
+        return None
+
+
+# --- the stack and who calls it -------------------------------------------------------------------
+
+
+class Credentials:
+    """The Authorization header each kind of route needs: a demo admin's ID token, or a visitor's secret."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self.token = stack.id_token(stack.demo_email, stack.demo_password)
+        identity = requests.post(stack.api_url + "/visitor/identity", timeout=10).json()
+        self.visitor_id = identity["visitor_id"]
+        self.visitor = f"Visitor {identity['visitor_id']}:{identity['secret']}"
+
+    def __call__(self, path: str) -> dict[str, str]:
+        if path.startswith(("/agent/", "/admin/")):
+            return {"Authorization": self.token}
+        if path.startswith("/visitor/") and path != "/visitor/identity":
+            return {"Authorization": self.visitor}
+        return {}
+
+
+@pytest.fixture(scope="module")
+def credentials(stack) -> Credentials:
+    return Credentials(stack)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+def test_every_response_is_documented(case, stack, credentials):
+    headers = credentials(case.path)
+    # A connection per request: the local stack's aiohttp leaves the body of a CONNECT request unread, to be
+    # parsed as the next request on a kept-alive connection (API Gateway never sees CONNECT).
+    response = case.call(base_url=stack.api_url, headers=headers, timeout=30)
+    SENT.append((case.method, case.path, response.status_code))
+    if _needs_credentials(case) and "Authorization" not in response.request.headers:
+        # Schemathesis's negative mode drops the credentials: nothing may get through without them.
+        assert response.status_code == 401, (case.method, case.formatted_path, response.status_code)
+    try:
+        case.validate_response(response, checks=CHECKS, headers=headers)
+    except FailureGroup as group:
+        excused = any(known(response, case) for known in KNOWN_MISMATCHES.values())
+        if not excused or any(f.title == "Server error" for f in group.exceptions):
+            raise
+
+
+def test_the_generator_sent_enough_requests():
+    """Runs after the generated tests above (pytest keeps file order); alone it has nothing to count."""
+    if not SENT:
+        pytest.skip("run together with test_every_response_is_documented")
+    assert len(SENT) >= MIN_REQUESTS, len(SENT)
+    assert not [s for s in SENT if s[2] >= 500]
+    # The credentials got the generator past the authorizer into the handlers.
+    assert sum(1 for method, path, status in SENT if path.startswith("/agent/") and status != 401) > 100
+
+
+# --- each known mismatch, on its own -----------------------------------------------------------------
+
+
+def test_a_missing_agent_token_gets_the_documented_error_body(stack):
+    response = requests.get(stack.api_url + "/agent/me", timeout=10)
+    assert response.status_code == 401
+    assert set(_json(response)) == {"Code", "Message"}
+
+
+@pytest.mark.parametrize("reserved", ["%3F", "%23", "%3B", "%2F", "%0A"])
+def test_a_path_parameter_reaches_the_handler_whole(stack, credentials, reserved):
+    # `<a real visitor id><reserved>x` names no visitor: the handler's own 404, not another visitor's profile.
+    url = f"{stack.api_url}/agent/visitors/{credentials.visitor_id}{reserved}x"
+    response = requests.get(url, headers=credentials("/agent/visitors/"), timeout=10)
+    assert (response.status_code, _json(response)) == (404, {"Code": "not_found", "Message": "No such visitor."})

@@ -1,0 +1,66 @@
+"""Visitors and agents that talk to the real Chalice handlers with API Gateway-shaped events."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import app as charla
+from functions.core.principals import Principal
+from functions.realtime import connect_tickets
+from functions.team import agents
+from functions.visitors import identity
+from tests.conftest import clear_frames, sent_frames, ws_event
+
+_ids = itertools.count(1)
+
+
+class Socket:
+    """One WebSocket connection, as API Gateway would drive it."""
+
+    def __init__(self, principal: Principal, origin: str | None = "http://127.0.0.1:8000") -> None:
+        self.principal = principal
+        self.connection_id = f"conn{next(_ids)}="
+        ticket = str(connect_tickets.mint(principal)["ticket"])
+        response = charla.ws_connect(
+            ws_event("$connect", self.connection_id, ticket=ticket, origin=origin), None
+        )
+        self.status = response["statusCode"]
+
+    def send(self, frame: dict[str, Any] | str) -> list[dict[str, Any]]:
+        """Sends one frame and returns the frames this connection received meanwhile."""
+        clear_frames(self.connection_id)
+        body = frame if isinstance(frame, str) else json.dumps(frame)
+        charla.ws_message(ws_event("$default", self.connection_id, body=body), None)
+        return self.frames()
+
+    def frames(self) -> list[dict[str, Any]]:
+        return sent_frames(self.connection_id)
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [f for f in self.frames() if f.get("type") == kind]
+
+    def clear(self) -> None:
+        clear_frames(self.connection_id)
+
+    def close(self) -> None:
+        charla.ws_disconnect(ws_event("$disconnect", self.connection_id), None)
+
+
+def new_visitor(name: str | None = None) -> Principal:
+    minted = identity.create_identity()
+    return Principal("visitor", minted["visitor_id"], name)
+
+
+def new_agent(name: str = "Ana", *, accepting: bool = True, role: str = "agent") -> Principal:
+    agent_id = f"agent-{next(_ids)}"
+    agents.ensure_profile(agent_id, f"{agent_id}@example.com", name, role=role, accepting=accepting)
+    return Principal("agent", agent_id, name, role)
+
+
+def start_chat(visitor_socket: Socket, **fields: Any) -> dict[str, Any]:
+    frames = visitor_socket.send({"action": "start_chat", **fields})
+    chats = [f for f in frames if f["type"] == "chat"]
+    assert chats, frames
+    return chats[-1]["chat"]

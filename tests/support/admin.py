@@ -1,0 +1,147 @@
+"""Shared by the administration tests: moto's Cognito pool, real tokens, and REST calls as a user."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.server
+import json
+import threading
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+import app as charla
+from functions.core import aws as charla_aws
+from functions.realtime import push
+from functions.team import agents
+from infra.local import cognito
+
+PASSWORD = "Corr3ct-horse-battery"
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def api(aws):
+    with Client(charla.app) as client:
+        yield client.http
+
+
+@pytest.fixture
+def pool(aws, monkeypatch) -> cognito.UserPool:
+    """The local stack's pool layout (email usernames, admin and agent groups), with mail that works."""
+    created = cognito.create_pool(idp())
+    monkeypatch.setenv("COGNITO_USER_POOL_ID", created.pool_id)
+    monkeypatch.setenv("COGNITO_CLIENT_ID", created.client_id)
+    # moto's SES refuses unverified senders; the default support address is support@example.com.
+    charla_aws.client("ses").verify_domain_identity(Domain="example.com")
+    return created
+
+
+@pytest.fixture
+def closed(monkeypatch) -> list[str]:
+    """Connection ids the app closed through the management API."""
+    seen: list[str] = []
+    original = push.close
+
+    def record(connection_id: str) -> None:
+        seen.append(connection_id)
+        original(connection_id)
+
+    monkeypatch.setattr(push, "close", record)
+    return seen
+
+
+def idp() -> Any:
+    # The app's cached client: a new boto3 session per call would parse Cognito's API model each time.
+    return charla_aws.client("cognito-idp")
+
+
+def add_user(
+    pool: cognito.UserPool, email: str, name: str = "Ana", role: str = "agent", *, accepting: bool = True
+) -> str:
+    """A confirmed Cognito user in group `role` with a profile, as after their first sign-in."""
+    sub = cognito.create_user(idp(), pool, email=email, password=PASSWORD, name=name, group=role)
+    agents.ensure_profile(sub, email, name, role=role, accepting=accepting)
+    return sub
+
+
+def body(response: Any) -> Any:
+    return json.loads(response.body) if response.body else None
+
+
+def call(api: Any, method: str, path: str, token: str | None = None, payload: Any = None, **headers: str) -> Any:
+    all_headers = {"content-type": "application/json", **headers}
+    if token:
+        all_headers["authorization"] = token
+    kwargs: dict[str, Any] = {"headers": all_headers}
+    if payload is not None:
+        kwargs["body"] = json.dumps(payload)
+    return getattr(api, method.lower())(path, **kwargs)
+
+
+def status(api: Any, method: str, path: str, token: str | None = None, payload: Any = None) -> int:
+    return int(call(api, method, path, token, payload).status_code)
+
+
+def login_status(api: Any, email: str, password: str = PASSWORD) -> int:
+    return status(api, "POST", "/auth/login", payload={"email": email, "password": password})
+
+
+def refresh_status(api: Any, refresh_token: str) -> int:
+    return status(api, "POST", "/auth/refresh", payload={"refresh_token": refresh_token})
+
+
+def login(api: Any, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = call(api, "POST", "/auth/login", payload={"email": email, "password": password})
+    assert response.status_code == 200, response.body
+    return body(response)
+
+
+def sent_mail() -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends["123456789012"][REGION].sent_messages)
+
+
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 (a free port) answering with the next status of a script."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                data = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, data))
+                code = receiver.statuses.pop(0) if receiver.statuses else 200
+                self.send_response(code)
+                if 300 <= code < 400:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def signature_ok(secret: str, headers: dict[str, str], data: bytes) -> bool:
+    """What a receiver does: recompute the HMAC of the raw body and compare in constant time."""
+    expected = "sha256=" + hmac.new(secret.encode(), data, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, headers.get("x-charla-signature", ""))

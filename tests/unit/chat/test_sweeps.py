@@ -1,0 +1,157 @@
+"""The every-minute sweep, driven with controlled time: each part changes exactly what is due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import time_machine
+
+import app as charla
+from functions.core import settings
+from functions.models import Agent, Chat, Connection, Message
+from infra.local.events import scheduled_event
+from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+
+SCHEDULED_EVENT = scheduled_event("charla-dev-sweep", "us-east-1")  # as EventBridge sends it
+
+
+def sweep(after: timedelta = timedelta(0)) -> dict[str, int]:
+    with time_machine.travel(after):
+        return charla.sweep(SCHEDULED_EVENT, None)
+
+
+def test_connections_silent_past_the_idle_limit_are_removed_with_their_presence(aws):
+    agent = new_agent()
+    with time_machine.travel(timedelta(minutes=-20)):
+        Socket(agent)
+    fresh = Socket(agent)
+    assert sweep()["stale_connections"] == 1
+    assert [r.connection_id for r in Connection.live_index.query("live")] == [fresh.connection_id]
+    assert Agent.get(agent.id).online_conns == 1
+
+
+def test_a_ping_keeps_a_quiet_connection_alive(aws):
+    agent = new_agent()
+    with time_machine.travel(timedelta(minutes=-20)):
+        socket = Socket(agent)
+    socket.send({"action": "ping"})
+    assert sweep()["stale_connections"] == 0
+
+
+def test_an_unanswered_chat_moves_to_another_agent_and_the_conversation_carries_on(aws):
+    ana = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor("Vera"))
+    chat_id = start_chat(visitor)["chat_id"]
+    visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "hello?"})
+    ben = Socket(new_agent("Ben"))
+    assert sweep(timedelta(seconds=60))["unanswered_chats"] == 0  # not yet due
+    ana.clear()
+    assert sweep(timedelta(seconds=121))["unanswered_chats"] == 1
+    chat = Chat.get(chat_id)
+    assert (chat.assignee_id, chat.agent_ids) == (ben.principal.id, {ben.principal.id})
+    # The first agent is told, and the transcript carries on in the same chat.
+    assert ana.of_type("chat")[-1]["chat"]["assignee_id"] == ben.principal.id
+    texts = [m.text for m in Message.query(chat_id)]
+    assert texts == ["hello?", "Ana did not answer within 120 s; Ben takes over."]
+    visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m2", "text": "still here"})
+    assert [m.seq for m in Message.query(chat_id)] == [1, 2, 3]
+
+
+def test_an_answered_chat_stays_with_its_agent(aws):
+    ana = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    ana.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r", "text": "Hi!"})
+    Socket(new_agent("Ben"))
+    assert sweep(timedelta(minutes=5))["unanswered_chats"] == 0
+    assert Chat.get(chat_id).assignee_id == ana.principal.id
+
+
+def test_with_nobody_else_free_an_unanswered_chat_stays_put(aws):
+    ana = Socket(new_agent("Ana"))
+    chat_id = start_chat(Socket(new_visitor()))["chat_id"]
+    assert sweep(timedelta(minutes=5))["unanswered_chats"] == 0
+    assert Chat.get(chat_id).assignee_id == ana.principal.id
+
+
+def test_a_long_wait_in_the_queue_offers_the_offline_form_once(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    Socket(new_agent())
+    start_chat(Socket(new_visitor()))
+    waiting = Socket(new_visitor())
+    chat_id = start_chat(waiting)["chat_id"]
+    assert sweep(timedelta(minutes=4))["long_waits"] == 0
+    waiting.clear()
+    assert sweep(timedelta(minutes=6))["long_waits"] == 1
+    assert waiting.of_type("offer_offline") == [{"type": "offer_offline", "chat_id": chat_id, "waited_min": 5}]
+    assert sweep(timedelta(minutes=7))["long_waits"] == 0
+    assert Chat.get(chat_id).status == "queued"  # the visitor may still choose to wait
+
+
+def test_an_idle_chat_closes_with_a_note_to_both_sides(aws):
+    ana = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    ana.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r", "text": "Anything else?"})
+    assert sweep(timedelta(minutes=29))["idle_chats"] == 0
+    visitor.clear()
+    ana.clear()
+    assert sweep(timedelta(minutes=31))["idle_chats"] == 1
+    note = "The chat closed after 30 minutes without messages."
+    assert [f["message"]["text"] for f in visitor.of_type("message")] == [note]
+    assert [f["message"]["text"] for f in ana.of_type("message")] == [note]
+    assert Chat.get(chat_id).status == "closed"
+    assert Agent.get(ana.principal.id).active_count == 0
+
+
+def test_the_sweep_reads_only_due_chats_however_long_the_history(aws):
+    agent = Socket(new_agent("Ana"))
+    for _ in range(30):
+        visitor = Socket(new_visitor())
+        chat_id = start_chat(visitor)["chat_id"]
+        visitor.send({"action": "close", "chat_id": chat_id})
+        visitor.close()
+    agent.close()
+    reads: list[int] = []
+
+    def count(**kwargs):
+        reads.append(kwargs["parsed"].get("Count", 0))
+
+    from functions.core import aws as charla_aws
+
+    events = charla_aws.dynamodb_connection().client.meta.events
+    events.register("after-call.dynamodb.Query", count)
+    try:
+        sweep(timedelta(hours=2))
+    finally:
+        events.unregister("after-call.dynamodb.Query", count)
+    # Thirty closed chats in history, none due: the sweep's queries return nothing at all.
+    assert sum(reads) == 0
+
+
+def test_chats_already_offered_the_form_are_not_read_again(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    Socket(new_agent())
+    start_chat(Socket(new_visitor()))
+    for _ in range(3):
+        start_chat(Socket(new_visitor()))
+    assert sweep(timedelta(minutes=6))["long_waits"] == 3
+    late = Socket(new_visitor())
+    with time_machine.travel(timedelta(minutes=6)):
+        late_chat = start_chat(late)["chat_id"]
+    late.clear()
+    # Only the newly due chat is offered; the three already offered are no longer in the index.
+    assert sweep(timedelta(minutes=12))["long_waits"] == 1
+    assert [f["chat_id"] for f in late.of_type("offer_offline")] == [late_chat]
+
+
+def test_the_sweep_assigns_a_waiting_chat_when_a_slot_is_free(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    ana = Socket(new_agent("Ana"))
+    first = start_chat(Socket(new_visitor()))
+    waiting = start_chat(Socket(new_visitor()))
+    # A slot frees without any event that drains the queue (an admin raised the limit).
+    settings.save_settings({"max_chats_per_agent": 2})
+    assert sweep()["queue_assigned"] == 1
+    assert Chat.get(waiting["chat_id"]).assignee_id == ana.principal.id
+    assert first["status"] == "active"

@@ -1,0 +1,156 @@
+"""The REST routes through Chalice's test client, with real tokens from moto's Cognito."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from chalice.test import Client
+
+import app as charla
+from functions.core import settings
+from tests.support import desk
+from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+
+PASSWORD = "Corr3ct-horse-battery"
+
+
+@pytest.fixture
+def api(aws):
+    with Client(charla.app) as client:
+        yield client.http
+
+
+@pytest.fixture
+def cognito(aws, monkeypatch):
+    idp, pool = desk.cognito_pool(monkeypatch)
+    idp.admin_create_user(
+        UserPoolId=pool,
+        Username="boss@example.com",
+        UserAttributes=[{"Name": "email", "Value": "boss@example.com"}, {"Name": "name", "Value": "Boss"}],
+        MessageAction="SUPPRESS",
+    )
+    idp.admin_set_user_password(
+        UserPoolId=pool, Username="boss@example.com", Password=PASSWORD, Permanent=True
+    )
+    idp.admin_add_user_to_group(UserPoolId=pool, Username="boss@example.com", GroupName="admin")
+    return idp
+
+
+def _json(response):
+    return json.loads(response.body)
+
+
+def _post(api, path, body=None, headers=None, raw=None):
+    return api.post(
+        path,
+        body=raw if raw is not None else json.dumps(body or {}),
+        headers={"content-type": "application/json", **(headers or {})},
+    )
+
+
+def _visitor_headers(identity):
+    return {"authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
+
+
+def test_a_visitor_gets_an_identity_and_then_a_connect_ticket(api):
+    identity = _json(_post(api, "/visitor/identity"))
+    response = _post(api, "/visitor/ws-ticket", headers=_visitor_headers(identity))
+    assert response.status_code == 201 and _json(response)["expires_in"] == 60
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Visitor ", "Visitor nobody:secret", "Bearer abc", "Visitor v_x"],
+)
+def test_bad_visitor_credentials_get_401(api, authorization):
+    headers = {"authorization": authorization} if authorization else {}
+    response = _post(api, "/visitor/ws-ticket", headers=headers)
+    assert response.status_code == 401 and _json(response)["Code"] == "unauthorized"
+
+
+def test_a_wrong_secret_for_a_real_visitor_gets_401(api):
+    identity = _json(_post(api, "/visitor/identity"))
+    response = _post(api, "/visitor/ws-ticket", headers=_visitor_headers({**identity, "secret": "guess"}))
+    assert response.status_code == 401
+
+
+def test_a_visitor_reads_their_own_transcript_but_gets_404_for_anothers(api):
+    Socket(new_agent())
+    owner = _json(_post(api, "/visitor/identity"))
+    socket = Socket(new_visitor_from(owner))
+    chat_id = start_chat(socket)["chat_id"]
+    socket.send({"action": "send", "chat_id": chat_id, "client_msg_id": "a", "text": "mine"})
+    mine = api.get(f"/visitor/chats/{chat_id}/messages?after=0", headers=_visitor_headers(owner))
+    assert [m["text"] for m in _json(mine)["messages"]] == ["mine"]
+    other = _json(_post(api, "/visitor/identity"))
+    theirs = api.get(f"/visitor/chats/{chat_id}/messages", headers=_visitor_headers(other))
+    assert theirs.status_code == 404 and "mine" not in theirs.body.decode()
+
+
+def new_visitor_from(identity):
+    from functions.core.principals import Principal
+
+    return Principal("visitor", identity["visitor_id"])
+
+
+def test_a_bad_after_parameter_is_a_400(api):
+    identity = _json(_post(api, "/visitor/identity"))
+    response = api.get("/visitor/chats/c_x/messages?after=-1", headers=_visitor_headers(identity))
+    assert response.status_code == 400 and "after" in _json(response)["Message"]
+
+
+def test_login_with_a_bad_body_is_a_400_not_a_500(api, cognito):
+    assert _post(api, "/auth/login", raw="{nope").status_code == 400
+    assert _post(api, "/auth/login", raw="[]").status_code == 400
+    response = _post(api, "/auth/login", {"email": "boss@example.com"})
+    assert response.status_code == 400 and "password" in _json(response)["Message"]
+
+
+def test_login_with_a_wrong_password_is_a_401(api, cognito):
+    response = _post(api, "/auth/login", {"email": "boss@example.com", "password": "wrong-Pa55"})
+    assert response.status_code == 401 and _json(response)["Message"] == "Wrong email or password."
+
+
+def test_an_agent_logs_in_and_sees_their_profile(api, cognito):
+    tokens = _json(_post(api, "/auth/login", {"email": "boss@example.com", "password": PASSWORD}))
+    me = _json(api.get("/agent/me", headers={"authorization": tokens["id_token"]}))
+    profile = (me["email"], me["name"], me["role"], me["accepting"])
+    assert profile == ("boss@example.com", "Boss", "admin", False)
+    refreshed = _json(_post(api, "/auth/refresh", {"refresh_token": tokens["refresh_token"]}))
+    assert refreshed["id_token"]
+    ticket = _post(api, "/agent/ws-ticket", headers={"authorization": tokens["id_token"]})
+    assert ticket.status_code == 201
+
+
+def test_widget_settings_say_whether_anyone_is_accepting(api):
+    assert _json(api.get("/widget/settings"))["online"] is False
+    Socket(new_agent(accepting=True))
+    body = _json(api.get("/widget/settings"))
+    assert body["online"] is True and body["prechat"] == "anonymous"
+
+
+def test_a_foreign_origin_is_refused_on_visitor_routes(api):
+    settings.save_settings({"allowed_origins": ["https://shop.example"]})
+    assert api.get("/widget/settings", headers={"origin": "https://evil.example"}).status_code == 403
+    assert _post(api, "/visitor/identity", headers={"origin": "https://evil.example"}).status_code == 403
+    assert _post(api, "/visitor/identity", headers={"origin": "https://shop.example"}).status_code == 201
+
+
+def test_a_report_download_is_named_safely_whatever_agent_is_asked_for(api, cognito):
+    # An admin may name any agent id; a newline in it made the Content-Disposition header a 500.
+    tokens = _json(_post(api, "/auth/login", {"email": "boss@example.com", "password": PASSWORD}))
+    path = "/agent/reports/csv?from=2026-11-20&to=2026-11-20&agent=a%0D%0Ab%22%3B%20x%3Dy"
+    response = api.get(path, headers={"authorization": tokens["id_token"]})
+    assert response.status_code == 200, response.body
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="charla-a__b__ x=y-2026-11-20-2026-11-20.csv"; '
+        "filename*=UTF-8''charla-a%0D%0Ab%22%3B%20x%3Dy-2026-11-20-2026-11-20.csv"
+    )
+
+
+def test_health(api):
+    assert _json(api.get("/health")) == {"ok": True}
+
+
+del new_visitor
