@@ -48,25 +48,32 @@ def build_dir(stage: str) -> Path:
     return ROOT / "build" / f"aws-{stage}"
 
 
-def lint(path: Path, progress: Progress) -> None:
-    """cfn-lint, when installed (requirements-dev.txt): a template error stops the deploy here."""
+def lint(package: template.Package, progress: Progress) -> None:
+    """cfn-lint, when installed (requirements-dev.txt), on the SAM template and on its expansion.
+
+    Any error or warning stops here: the template is kept at none of either.
+    """
     linter = Path(sys.executable).with_name("cfn-lint")
     if not linter.exists():
         progress.detail("cfn-lint is not installed: skipped (pip install -r requirements-dev.txt)")
         return
-    result = subprocess.run([str(linter), str(path)], capture_output=True, text=True)
-    if result.returncode & 2:
-        raise SystemExit(f"cfn-lint found errors:\n{result.stdout}{result.stderr}")
-    progress.detail("no errors" + (" (warnings above)" if result.returncode else ""))
-    if result.stdout.strip():
-        progress.detail(result.stdout.strip())
+    paths = [package.template_path, package.transformed_path]
+    result = subprocess.run([str(linter), *map(str, paths)], capture_output=True, text=True)
+    if result.returncode:
+        kind = "errors" if result.returncode & 2 else "warnings"
+        raise SystemExit(f"cfn-lint found {kind}:\n{result.stdout}{result.stderr}")
+    progress.detail(f"no errors, no warnings ({', '.join(p.name for p in paths)})")
 
 
 def _describe(package: template.Package, progress: Progress) -> None:
-    alarms, metrics = template.alarm_metrics(package.template)
-    progress.detail(f"{package.zip_path.stat().st_size // 1024} KB zip, {len(package.template['Resources'])} "
-                    f"resources, {alarms} alarms on {metrics} metrics (${metrics / 10:.2f} a month, "
-                    f"${max(metrics - 10, 0) / 10:.2f} after CloudWatch's 10 free)")
+    progress.detail(f"{package.zip_path.stat().st_size // 1024} KB zip, "
+                    f"{len(package.template['Resources'])} resources")
+    for detailed in (False, True):
+        alarms, metrics = template.alarm_metrics(package.template, detailed=detailed)
+        which = f"{template.DETAILED_ALARMS_PARAMETER}=true" if detailed else "by default"
+        progress.detail(f"alarms {which}: {alarms} on {metrics} metrics, "
+                        f"${template.monthly_cost(metrics):.2f} a month within CloudWatch's "
+                        f"{template.FREE_ALARM_METRICS} free, ${template.monthly_cost(metrics, free=0):.2f} past them")
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -79,7 +86,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     progress.detail(str(package.template_path.relative_to(ROOT)))
     _describe(package, progress)
     progress.step("Linting the template")
-    lint(package.template_path, progress)
+    lint(package, progress)
     return 0
 
 
@@ -94,7 +101,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     _describe(package, progress)
 
     progress.step("Linting the template")
-    lint(package.template_path, progress)
+    lint(package, progress)
 
     progress.step("Uploading the code and the template")
     s3, cfn = session.client("s3"), session.client("cloudformation")
@@ -228,8 +235,9 @@ def parser() -> argparse.ArgumentParser:
     deploy.add_argument("--admin-email", help="the first admin (asked for nothing if one exists)")
     deploy.add_argument("--admin-name", default="Admin")
     deploy.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a stack parameter: AlarmEmail, MailDomain, DomainName, CertificateArn, "
-                             "LogRetentionDays, PriceClass (kept from the last deploy when not given)")
+                        help="a stack parameter: AlarmEmail, DetailedAlarms, MailDomain, DomainName, "
+                             "CertificateArn, LogRetentionDays, PriceClass (kept from the last deploy "
+                             "when not given)")
     deploy.add_argument("--widget-dist", default=str(WIDGET_DIST))
     deploy.add_argument("--console-dist", default=str(CONSOLE_DIST))
     deploy.set_defaults(run=cmd_deploy)

@@ -4,13 +4,16 @@ Chalice generates the functions and both APIs; `resources.yaml` holds the hand-w
 this module derives the rest from code, so nothing is typed twice:
 
 - the tables, from the PynamoDB models (tables.py);
-- for every function Chalice generated: its environment, a fixed name, a log group with
-  retention, and error and throttle alarms;
+- for every function Chalice generated: its environment, a fixed name and a log group with
+  retention;
+- the alarms: by default a few broad ones that fit CloudWatch's free tier, and with the
+  `DetailedAlarms` parameter errors and throttles per function and throttles per table and index;
 - the Lambda role's policy, narrowed to this stack's tables, buckets, queue, user pool and
   WebSocket API, with exactly the actions the code calls (tests/unit/infra/test_deploy_template.py checks
   every `aws.client(...)` call in functions/ against it);
 - the Cognito authorizer, pointed at the stack's own user pool;
-- the webhook delivery function's SQS event source, pointed at the stack's own queue.
+- the webhook delivery function's SQS event source, pointed at the stack's own queue;
+- the REST API's gateway responses, on the SAM-managed API so that a change redeploys it.
 
 Chalice runs twice: once to learn what it generates (function names, the WebSocket stage), then
 with the merge template. Both runs take about a second once the dependency zip is cached.
@@ -29,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from infra.aws import tables
+from infra.aws import sam, tables
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES = Path(__file__).with_name("resources.yaml")
@@ -78,6 +81,33 @@ COGNITO_ADMIN_ACTIONS = [
 ]
 
 
+# CloudWatch bills $0.10 a month per metric an alarm watches, counting each metric of a metric-math
+# alarm, and gives 10 alarm metrics a month free per account (standard-resolution alarms that list
+# their metrics; aws.amazon.com/cloudwatch/pricing, "Free tier"; CloudWatch User Guide, "Analyzing,
+# optimizing, and reducing CloudWatch costs"). The default alarms stay within those 10, so an idle
+# installation costs nothing; the parameter turns on the full per-function and per-table set.
+DETAILED_ALARMS_PARAMETER = "DetailedAlarms"
+DETAILED = "DetailedAlarms"  # the condition: the parameter is "true"
+SUMMARY = "SummaryAlarms"  # the condition: it is not
+FREE_ALARM_METRICS = 10
+PRICE_PER_ALARM_METRIC = 0.10
+
+# Where DynamoDB throttles first (docs/operations.md, "Scaling on paper"): the writes that every
+# message, ping, connect and page view make, to their tables and to the indexes whose partition
+# key many items share. A GSI's throttles are not in its table's WriteThrottleEvents (they need
+# the GlobalSecondaryIndexName dimension), so each index is named. Seven metrics: with Lambda's
+# errors and throttles and the dead letters, the default set is exactly the free 10.
+HOT_WRITES: list[tuple[str, str | None]] = [
+    ("ChatsTable", None),
+    ("ChatsTable", "open_index"),
+    ("ChatsTable", "unanswered_index"),
+    ("ConnectionsTable", None),
+    ("ConnectionsTable", "live_index"),
+    ("VisitorsTable", None),
+    ("VisitorsTable", "online_index"),
+]
+
+
 @dataclass(frozen=True)
 class Package:
     directory: Path
@@ -90,6 +120,11 @@ class Package:
     @property
     def zip_path(self) -> Path:
         return self.directory / "deployment.zip"
+
+    @property
+    def transformed_path(self) -> Path:
+        """The template as CloudFormation expands it (sam.py), for the linter: not deployed."""
+        return self.directory / "transformed.json"
 
 
 def _chalice() -> str:
@@ -115,12 +150,14 @@ def chalice_package(stage: str, out_dir: Path, merge_template: Path | None = Non
 
 
 def build(stage: str, out_dir: Path, region: str = "us-east-1") -> Package:
-    """The deployable package: `out_dir/package/{sam.json,deployment.zip}`."""
+    """The deployable package, `out_dir/package/{sam.json,deployment.zip}`, and transformed.json."""
     base = chalice_package(stage, out_dir / "base", region=region)
     merge_path = out_dir / "merge.json"
     merge_path.write_text(json.dumps(merge_template(base.template), indent=2) + "\n")
     shutil.rmtree(base.directory)
-    return chalice_package(stage, out_dir / "package", merge_template=merge_path, region=region)
+    package = chalice_package(stage, out_dir / "package", merge_template=merge_path, region=region)
+    package.transformed_path.write_text(json.dumps(sam.transform(package.template, region), indent=1) + "\n")
+    return package
 
 
 # --- the merge template ------------------------------------------------------------------------
@@ -176,9 +213,11 @@ def environment(ws_stage: str) -> dict[str, Any]:
     }
 
 
-def _alarm(logical: str, suffix: str, description: str, metric: dict[str, Any]) -> dict[str, Any]:
+def _alarm(logical: str, suffix: str, description: str, metric: dict[str, Any],
+           condition: str = DETAILED) -> dict[str, Any]:
     return {
         "Type": "AWS::CloudWatch::Alarm",
+        "Condition": condition,
         "Properties": {
             "AlarmName": {"Fn::Sub": f"${{AWS::StackName}}-{logical}-{suffix}"},
             "AlarmDescription": description,
@@ -263,9 +302,64 @@ def table_alarm(logical: str, table: dict[str, Any]) -> dict[str, Any]:
     total = " + ".join(f"FILL({m['Id']}, 0)" for m in metrics)
     metrics.append({"Id": "throttles", "Expression": total, "Label": "Throttled requests",
                     "ReturnData": True})
-    alarm = _alarm(logical, "throttles", f"DynamoDB throttled requests on {logical} or its indexes.",
-                   {"Metrics": metrics})
-    return alarm
+    return _alarm(logical, "throttles", f"DynamoDB throttled requests on {logical} or its indexes.",
+                  {"Metrics": metrics})
+
+
+def _sum_of(metrics: list[dict[str, Any]], label: str) -> dict[str, Any]:
+    total = " + ".join(f"FILL({m['Id']}, 0)" for m in metrics)
+    return {"Metrics": [*metrics, {"Id": "total", "Expression": total, "Label": label, "ReturnData": True}]}
+
+
+def _region_lambda_metric(metric: str) -> dict[str, Any]:
+    # Without a FunctionName dimension, Lambda's metric is the sum over every function of the
+    # account in the region ("Across All Functions", Lambda Developer Guide, "Viewing metrics").
+    return {"Namespace": "AWS/Lambda", "MetricName": metric, "Statistic": "Sum", "Period": 300}
+
+
+def summary_alarms(generated_tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The default alarms: nine metrics here, plus the dead letters' one in resources.yaml.
+
+    Lambda's errors and throttles are watched across the region, which covers every function of
+    the stack (and, in an account shared with other applications, theirs too: set
+    DetailedAlarms=true there). DynamoDB has no such total, so its alarm sums HOT_WRITES.
+    """
+    metrics = []
+    for n, (table, index) in enumerate(HOT_WRITES):
+        found = [i["IndexName"] for i in generated_tables.get(table, {}).get("Properties", {})
+                 .get("GlobalSecondaryIndexes", [])]
+        if table not in generated_tables or (index and index not in found):
+            raise ValueError(f"HOT_WRITES names {table} {index or ''}, which the models no longer have")
+        metrics.append(_throttle_metric(f"w{n}", "WriteThrottleEvents", table, index))
+    return {
+        "LambdaErrorsAlarm": _alarm(
+            "lambda", "errors", "A function raised or timed out (any function of the account in this region).",
+            _region_lambda_metric("Errors"), SUMMARY),
+        "LambdaThrottlesAlarm": _alarm(
+            "lambda", "throttles", "A function was throttled: the account's concurrency limit was reached.",
+            _region_lambda_metric("Throttles"), SUMMARY),
+        "DynamoDBThrottlesAlarm": _alarm(
+            "dynamodb", "throttles",
+            "DynamoDB throttled writes to the chats, connections or visitors table or their busiest indexes.",
+            _sum_of(metrics, "Throttled writes"), SUMMARY),
+    }
+
+
+def alarm_parameters() -> dict[str, Any]:
+    return {
+        "Parameters": {DETAILED_ALARMS_PARAMETER: {
+            "Type": "String",
+            "Default": "false",
+            "AllowedValues": ["false", "true"],
+            "Description": "true: errors and throttles per function and throttles per table and index "
+                           "(about 70 alarm metrics at $0.10 a month each); false: four broad alarms "
+                           "within CloudWatch's 10 free alarm metrics.",
+        }},
+        "Conditions": {
+            DETAILED: {"Fn::Equals": [{"Ref": DETAILED_ALARMS_PARAMETER}, "true"]},
+            SUMMARY: {"Fn::Not": [{"Condition": DETAILED}]},
+        },
+    }
 
 
 def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> list[dict[str, Any]]:
@@ -350,6 +444,30 @@ def webhook_event_source(base: dict[str, Any]) -> dict[str, Any]:
         "Queue": {"Fn::Sub": f"${{{WEBHOOK_QUEUE}.Arn}}"}}}}}}}
 
 
+# What API Gateway answers by itself, before or instead of the app: the Cognito authorizer's 401,
+# and its default 4xx and 5xx (an unknown route, a body over 10 MB, its own throttling, a Lambda
+# that crashed or timed out). They are SAM's GatewayResponses, so they live in the API's body:
+# SAM names each deployment after a hash of the body, so a change here redeploys the stage. A
+# separate AWS::ApiGateway::GatewayResponse would change only after some later redeploy (cfn-lint
+# W3660 on the transformed template). Each carries the CORS header the app's public routes send
+# (Chalice's cors=True: any origin), so a widget on a customer's site can read the status instead
+# of the browser hiding the answer.
+CORS_HEADERS = {"Access-Control-Allow-Origin": "'*'"}
+GATEWAY_RESPONSES: dict[str, Any] = {
+    "UNAUTHORIZED": {
+        "StatusCode": 401,
+        "ResponseParameters": {"Headers": CORS_HEADERS},
+        # The {Code, Message} shape of every other error (docs/openapi.yaml).
+        "ResponseTemplates": {"application/json": '{"Code": "unauthorized", "Message": "Unauthorized"}'},
+    },
+    # API Gateway's own body, spelled out so that customising the headers keeps it.
+    "DEFAULT_4XX": {"ResponseParameters": {"Headers": CORS_HEADERS},
+                    "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'}},
+    "DEFAULT_5XX": {"ResponseParameters": {"Headers": CORS_HEADERS},
+                    "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'}},
+}
+
+
 def _deep_update(target: dict[str, Any], extra: dict[str, Any]) -> None:
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(target.get(key), dict):
@@ -372,6 +490,9 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     resources.update(generated_tables)
     for logical, table in generated_tables.items():
         resources[f"{logical}ThrottlesAlarm"] = table_alarm(logical, table)
+    resources.update(summary_alarms(generated_tables))
+    for section, entries in alarm_parameters().items():
+        doc.setdefault(section, {}).update(entries)
     for name in functions:
         resources.update(function_resources(name, stage))
     _deep_update(resources, webhook_event_source(base))
@@ -387,6 +508,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
             # CloudFront sits in front (/api/*), so an edge-optimised API would add a second CDN hop.
             "EndpointConfiguration": "REGIONAL",
             "DefinitionBody": authorizer_override(base),
+            "GatewayResponses": GATEWAY_RESPONSES,
         }}
 
     doc["Outputs"]["WebsocketURL"] = {
@@ -396,11 +518,17 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def alarm_metrics(template: dict[str, Any]) -> tuple[int, int]:
-    """(alarms, metrics they watch): CloudWatch bills each metric of an alarm, $0.10 a month."""
-    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+def alarm_metrics(template: dict[str, Any], detailed: bool = False) -> tuple[int, int]:
+    """(alarms, metrics they watch) with DetailedAlarms false or true: CloudWatch bills each metric."""
+    skipped = SUMMARY if detailed else DETAILED
+    alarms = [r["Properties"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Alarm" and r.get("Condition") != skipped]
     metrics = sum(sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms)
     return len(alarms), metrics
+
+
+def monthly_cost(metrics: int, free: int = FREE_ALARM_METRICS) -> float:
+    return max(metrics - free, 0) * PRICE_PER_ALARM_METRIC
 
 
 def retained(template: dict[str, Any]) -> list[str]:
