@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -105,13 +105,19 @@ def outputs(cfn: Any, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def parameters(given: dict[str, str], known: list[str], updating: bool) -> list[dict[str, Any]]:
-    """Given values win; on an update, anything not given keeps its previous value, not the default."""
+def parameters(given: dict[str, str], known: list[str], updating: bool,
+               previous: Collection[str] | None = None) -> list[dict[str, Any]]:
+    """Given values win; on an update, anything not given keeps its previous value, not the default.
+
+    A parameter new in this version (not in `previous`, the stack's own) has no previous value:
+    CloudFormation refuses UsePreviousValue for it ("Cannot specify usePreviousValue as true for a
+    parameter key not in the previous template", rackerlabs/ebs_snapper#56), so it takes its default.
+    """
     result: list[dict[str, Any]] = []
     for key in known:
         if key in given:
             result.append({"ParameterKey": key, "ParameterValue": given[key]})
-        elif updating:
+        elif updating and (previous is None or key in previous):
             result.append({"ParameterKey": key, "UsePreviousValue": True})
     return result
 
@@ -196,10 +202,12 @@ def deploy(cfn: Any, name: str, url: str, given: dict[str, str], known: list[str
     if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise RuntimeError(f"{name} is busy ({status}): wait for it to finish")
     updating = status not in (None, "REVIEW_IN_PROGRESS")
+    previous = {p["ParameterKey"] for p in stack.get("Parameters", [])} if stack else set()
     change_set = f"charla-{int(time.time())}"
     cfn.create_change_set(
         StackName=name, ChangeSetName=change_set, TemplateURL=url, Capabilities=CAPABILITIES,
-        ChangeSetType="UPDATE" if updating else "CREATE", Parameters=parameters(given, known, updating),
+        ChangeSetType="UPDATE" if updating else "CREATE",
+        Parameters=parameters(given, known, updating, previous),
         Tags=[{"Key": "app", "Value": "charla"}],
     )
     described = _wait_change_set(cfn, name, change_set, poll)

@@ -263,6 +263,29 @@ def test_an_update_keeps_parameters_that_are_not_given():
     assert stack.parameters({}, ["AlarmEmail"], updating=False) == []
 
 
+def test_a_stack_of_an_older_version_updates_to_one_with_a_new_parameter():
+    """CloudFormation refuses UsePreviousValue for a parameter the deployed stack does not have."""
+    older: dict[str, Any] = {"Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
+                             "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    newer = json.loads(json.dumps(older))
+    newer["Parameters"]["DetailedAlarms"] = {"Type": "String", "Default": "false"}
+    newer["Resources"]["DeadLetters"] = {"Type": "AWS::SQS::Queue"}
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        cfn = boto3.client("cloudformation", region_name=REGION)
+        bucket = stack.artifacts_bucket(s3, "123456789012", REGION)
+        outcomes = []
+        for template in (older, newer):
+            key = stack.put_artifact(s3, bucket, "charla-prod", json.dumps(template).encode(), ".json")
+            outcomes.append(stack.deploy(cfn, "charla-prod", stack.template_url(bucket, key, REGION),
+                                         {"AlarmEmail": "ops@example.com"} if template is older else {},
+                                         sorted(template["Parameters"]), [], Progress(1, io.StringIO()), poll=0))
+        assert outcomes == ["created", "updated"]
+        given = {p["ParameterKey"]: p["ParameterValue"] for p in cfn.describe_stacks(StackName="charla-prod")[
+            "Stacks"][0]["Parameters"]}
+        assert given == {"AlarmEmail": "ops@example.com", "DetailedAlarms": "false"}
+
+
 def test_a_change_that_would_replace_or_remove_data_is_refused():
     changes = [
         {"ResourceChange": {"Action": "Modify", "LogicalResourceId": "ChatsTable", "Replacement": "True"}},
