@@ -84,8 +84,8 @@ COGNITO_ADMIN_ACTIONS = [
 # CloudWatch bills $0.10 a month per metric an alarm watches, counting each metric of a metric-math
 # alarm, and gives 10 alarm metrics a month free per account (standard-resolution alarms that list
 # their metrics; aws.amazon.com/cloudwatch/pricing, "Free tier"; CloudWatch User Guide, "Analyzing,
-# optimizing, and reducing CloudWatch costs"). The default alarms stay within those 10, so an idle
-# installation costs nothing; the parameter turns on the full per-function and per-table set.
+# optimizing, and reducing CloudWatch costs"). The default alarms stay within those 10, so they
+# cost an idle installation nothing; the parameter turns on the full per-function and per-table set.
 DETAILED_ALARMS_PARAMETER = "DetailedAlarms"
 DETAILED = "DetailedAlarms"  # the condition: the parameter is "true"
 SUMMARY = "SummaryAlarms"  # the condition: it is not
@@ -299,11 +299,8 @@ def table_alarm(logical: str, table: dict[str, Any]) -> dict[str, Any]:
     indexes = [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]
     metrics += [_throttle_metric(f"gsi{n}", "WriteThrottleEvents", logical, index)
                 for n, index in enumerate(indexes)]
-    total = " + ".join(f"FILL({m['Id']}, 0)" for m in metrics)
-    metrics.append({"Id": "throttles", "Expression": total, "Label": "Throttled requests",
-                    "ReturnData": True})
     return _alarm(logical, "throttles", f"DynamoDB throttled requests on {logical} or its indexes.",
-                  {"Metrics": metrics})
+                  _sum_of(metrics, "Throttled requests"))
 
 
 def _sum_of(metrics: list[dict[str, Any]], label: str) -> dict[str, Any]:
