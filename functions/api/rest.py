@@ -12,7 +12,7 @@ from functions.admin import bans
 from functions.core import settings
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal, agent_from_claims
-from functions.team import agents, revocation
+from functions.team import agents, members, revocation
 from functions.visitors import identity
 
 
@@ -58,9 +58,20 @@ def agent(request: Request) -> Principal:
     return replace(principal, name=profile.name or principal.name)
 
 
+def admin(request: Request) -> Principal:
+    """The caller, who must be an admin now: the profile decides, whatever the token still says."""
+    principal = agent(request)
+    members.require_admin(principal)
+    return principal
+
+
+def query(request: Request) -> dict[str, str]:
+    """The query string's parameters; API Gateway gives None when there are none."""
+    return dict(request.query_params or {})
+
+
 def after_param(request: Request) -> int:
-    params: Any = request.query_params or {}
-    raw = str(params.get("after") or "0")
+    raw = str(query(request).get("after") or "0")
     if not raw.isdigit() or len(raw) > 12:
         raise bad_request("`after` must be a whole number of 0 or more.")
     return int(raw)

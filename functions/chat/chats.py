@@ -17,6 +17,7 @@ from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
 from functions.realtime import broadcast, connections
 from functions.reports import stats
+from functions.team import agents
 from functions.visitors import identity, verified
 
 if TYPE_CHECKING:
@@ -266,6 +267,15 @@ def open_chat_of(visitor: Visitor) -> Chat | None:
     except DoesNotExist:
         return None
     return chat if chat.status != "closed" else None
+
+
+def lists_of_agent(principal: Principal) -> dict[str, list[dict[str, Any]]]:
+    """The console's two lists: the agent's own chats and the queue everyone can take from."""
+    agent = agents.get(principal.id)
+    return {
+        "chats": [view(chat) for chat in chats_of_agent(agent)],
+        "queue": [view(chat) for chat in routing.queued()],
+    }
 
 
 def chats_of_agent(agent: Agent) -> list[Chat]:

@@ -43,7 +43,7 @@ _PAGE = {"url": "current_url", "title": "current_title", "referrer": "referrer",
 CHAT_STATES = {"queued": "queued", "active": "chatting"}  # anything else: browsing
 
 
-def beacon_body(raw: bytes | None) -> dict[str, Any]:
+def beacon_body(raw: str | bytes | None) -> dict[str, Any]:
     """`navigator.sendBeacon` posts text/plain (no CORS preflight, no headers): the JSON is parsed here."""
     if raw and len(raw) > MAX_BODY:
         raise bad_request("The page view is too large.")

@@ -271,6 +271,14 @@ class LocalStack:
         self._env.remember("AWS_EXECUTION_ENV")
         # Reloaded on every start: module-level setup (the authorizer's pool ARN, for one) must
         # see this stack's environment, as a cold Lambda would.
+        # Chalice registers a blueprint's routes on the app once per blueprint object, so the blueprints are
+        # reloaded before the app that registers them, and the authorizer (whose pool ARN comes from this
+        # stack's environment) before the blueprints that name it.
+        blueprints = sorted(name for name in sys.modules if name.startswith("functions.api.blueprints."))
+        shared = ["functions.api.authorizer", *blueprints]
+        for name in shared:
+            if name in sys.modules:
+                importlib.reload(sys.modules[name])
         existing = sys.modules.get(self._app_module_name)
         if existing is not None:
             return importlib.reload(existing)

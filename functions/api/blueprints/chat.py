@@ -1,0 +1,47 @@
+"""REST routes of chats: transcripts for both sides, an agent's lists and canned responses."""
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from functions.api import rest
+from functions.api.authorizer import cognito
+from functions.chat import canned, chats, messages
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/visitor/chats/{chat_id}/messages", cors=True)
+def visitor_messages(chat_id: str) -> dict[str, Any]:
+    request = bp.current_request
+    return messages.page(rest.visitor(request), chat_id, rest.after_param(request))
+
+
+@bp.route("/agent/chats", authorizer=cognito)
+def agent_chats() -> dict[str, Any]:
+    return chats.lists_of_agent(rest.agent(bp.current_request))
+
+
+@bp.route("/agent/chats/{chat_id}/messages", authorizer=cognito)
+def agent_messages(chat_id: str) -> dict[str, Any]:
+    request = bp.current_request
+    return messages.page(rest.agent(request), chat_id, rest.after_param(request))
+
+
+@bp.route("/agent/canned", authorizer=cognito)
+def canned_list() -> dict[str, Any]:
+    return {"canned": canned.list_for(rest.agent(bp.current_request))}
+
+
+@bp.route("/agent/canned/{shortcut}", methods=["PUT"], authorizer=cognito)
+def canned_save(shortcut: str) -> dict[str, Any]:
+    request = bp.current_request
+    return canned.save(rest.agent(request), shortcut, rest.json_body(request))
+
+
+@bp.route("/agent/canned/{shortcut}", methods=["DELETE"], authorizer=cognito)
+def canned_delete(shortcut: str) -> Response:
+    request = bp.current_request
+    shared = rest.query(request).get("shared") == "true"
+    canned.delete(rest.agent(request), shortcut, shared)
+    return Response("", status_code=204)

@@ -1,0 +1,18 @@
+"""What the widget may know before the visitor says anything: the public settings, whether anyone is
+accepting chats, and the automatic greeting rules. Every other setting stays server-side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.chat.routing import routable_agents
+from functions.core import settings
+from functions.visitors import greetings
+
+PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking")
+
+
+def widget_settings() -> dict[str, Any]:
+    values = settings.get_settings()
+    public = {key: values[key] for key in PUBLIC_SETTINGS}
+    return {"online": bool(routable_agents()), **public, "greetings": greetings.rules()}
