@@ -628,7 +628,7 @@ class WebhookDelivery(CharlaModel):
     attempt = NumberAttribute()
     status_code = NumberAttribute(null=True)  # None: no HTTP answer (timeout, refused, DNS)
     outcome = UnicodeAttribute()  # delivered | retrying | gave_up
-    error = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)  # a category (functions/admin/outbound.py), never the error's text
     duration_ms = NumberAttribute(default=0)
     ts = UnicodeAttribute()
     expires_at = TTLAttribute()  # 30 days

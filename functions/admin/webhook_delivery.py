@@ -5,6 +5,9 @@ A failed attempt (no answer, or a status outside 2xx) goes back on the queue wit
 the fifth attempt the delivery is logged as given up. If this function itself crashes, Lambda
 retries the batch and the queue's redrive policy moves a message that keeps failing to the DLQ.
 
+The log records why an attempt failed as a category (functions/admin/outbound.py: refused_address,
+dns_failure, timeout, connect_failed, tls_error, http_status), never the error's text.
+
 Receivers verify `X-Charla-Signature: sha256=<hex>`, the HMAC-SHA256 of the exact request body
 under the webhook's secret, and may de-duplicate on `X-Charla-Delivery`.
 """
@@ -18,14 +21,12 @@ import logging
 import os
 import secrets
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from functions.admin import webhooks
+from functions.admin import outbound, webhooks
 from functions.core import aws, clock
 from functions.models import WEBHOOK, Webhook, WebhookDelivery
 
@@ -35,7 +36,6 @@ BACKOFF_S = (10, 60, 300, 900)  # before attempts 2, 3, 4 and 5; 900 s is SQS's 
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
 TIMEOUT_S = 5
 LOG_TTL = timedelta(days=30)
-MAX_ERROR = 300
 # Only for tests through the local stack: CHARLA_WEBHOOK_BACKOFF_SCALE=0.01 turns the delays into
 # 0 s, 1 s, 3 s, 9 s. Values above 1 are ignored, so it can only make retries come sooner.
 SCALE_VARIABLE = "CHARLA_WEBHOOK_BACKOFF_SCALE"
@@ -54,29 +54,11 @@ def delay_before(attempt: int) -> int:
     return min(900, round(BACKOFF_S[min(attempt, MAX_ATTEMPTS) - 2] * scale))
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead from https to http, or anywhere; the registered URL is the only target.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    """(status code or None, error or None)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with _opener.open(request, timeout=TIMEOUT_S) as response:
-            response.read(1024)
-            status = int(response.status)
-    except urllib.error.HTTPError as error:
-        error.close()
-        return int(error.code), f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
-        return None, str(reason)[:MAX_ERROR] or type(error).__name__
-    return status, None if 200 <= status < 300 else f"HTTP {status}"
+    """(status code or None, failure category or None), through functions/admin/outbound.py: resolved
+    once, every address checked, connected to a checked address, no redirect followed."""
+    answer = outbound.post(url, body, headers, TIMEOUT_S)
+    return answer.status, answer.category
 
 
 def deliver_batch(bodies: Iterable[str]) -> list[str]:

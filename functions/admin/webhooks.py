@@ -7,16 +7,15 @@ webhooks is cached for at most 60 s per Lambda instance, like the settings.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
 import secrets
 from typing import Any
-from urllib.parse import urlsplit
 
 from pynamodb.exceptions import DeleteError
 
+from functions.admin import outbound
 from functions.core import aws, clock
 from functions.core.errors import CharlaError, bad_request
 from functions.core.instance_cache import InstanceCache
@@ -29,9 +28,6 @@ EVENTS = ("chat.started", "chat.ended", "chat.rated", "message.created", "ticket
 MAX_WEBHOOKS = 20
 MAX_URL = 2000
 PAGE = 50
-# Plain http is for a receiver on the developer's own machine only; anything else must be https,
-# because the body carries visitors' messages.
-LOCAL_HOSTS = ("localhost",)
 
 _cache: InstanceCache[list[Webhook]] = InstanceCache(lambda: list(Webhook.query(WEBHOOK)))
 
@@ -49,29 +45,11 @@ def _all() -> list[Webhook]:
 
 
 def check_url(value: object) -> str:
+    """The URL as given, if Charla may call it (functions/admin/outbound.py has the rule)."""
     if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise bad_request(f"`url` must be a URL of at most {MAX_URL} characters.")
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises for a port that is not a number
-    except ValueError:
-        raise bad_request("`url` is not a valid URL.") from None
-    if not parts.hostname or "@" in parts.netloc or any(c.isspace() for c in value):
-        raise bad_request("`url` needs a host, and no user name or password in it.")
-    if parts.scheme == "https":
-        return value
-    if parts.scheme == "http" and _is_local(parts.hostname):
-        return value
-    raise bad_request("`url` must use https (plain http only for localhost or 127.0.0.1, for testing).")
-
-
-def _is_local(host: str) -> bool:
-    if host.lower() in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    outbound.target(value)
+    return value
 
 
 def check_events(value: object) -> list[str]:
@@ -159,7 +137,7 @@ def deliveries(webhook_id: str, before: str | None) -> dict[str, Any]:
                 "attempt": int(r.attempt),
                 "status_code": int(r.status_code) if r.status_code is not None else None,
                 "outcome": r.outcome,
-                "error": r.error,
+                "error": _category(r.error, r.status_code),
                 "duration_ms": int(r.duration_ms),
                 "ts": r.ts,
             }
@@ -167,6 +145,13 @@ def deliveries(webhook_id: str, before: str | None) -> dict[str, Any]:
         ],
         "next": rows[-1].sort_key if len(rows) == PAGE else None,
     }
+
+
+def _category(error: str | None, status: float | None) -> str | None:
+    """The log shows why an attempt failed as a category; rows written before that held raw text."""
+    if error is None or error in outbound.CATEGORIES:
+        return error
+    return outbound.HTTP_STATUS if status is not None else outbound.CONNECT_FAILED
 
 
 # --- emitting ------------------------------------------------------------------------------------

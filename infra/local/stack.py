@@ -193,6 +193,9 @@ class LocalStack:
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
         webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
         self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})
+        # Webhook receivers on this machine (127.0.0.1, localhost, plain http): a deployment's setting
+        # (functions/admin/outbound.py), on here only; AWS deployments never set it.
+        self._env.set({"CHARLA_WEBHOOK_ALLOW_LOOPBACK": "1"})
         self._env.set(buckets.create(REGION, [self.base_url, f"http://localhost:{self.port}"]))
 
         if str(self.root) not in sys.path:
