@@ -146,6 +146,15 @@ def test_a_banned_visitor_is_closed_and_cannot_reconnect(stack: LocalStack, admi
     assert http(stack, "POST", "/visitor/ws-ticket", headers=visitor)[0] == 201
 
 
+def test_a_webhook_cannot_point_at_the_metadata_service_however_it_is_written(stack: LocalStack, admin: str) -> None:
+    # The local stack allows receivers on loopback (that is how the test below gets its deliveries);
+    # every other internal address stays refused, as in AWS.
+    for url in ("https://169.254.169.254/latest/meta-data/", "https://2852039166/", "https://0xa9.0xfe.0xa9.0xfe/",
+                "https://[::ffff:169.254.169.254]/", "https://[fd00:ec2::254]/", "http://10.0.0.1:8080/"):
+        code, answer = http(stack, "POST", "/admin/webhooks", admin, {"url": url, "events": ["chat.ended"]})
+        assert (code, answer["Code"]) == (400, "url_not_allowed"), (url, answer)
+
+
 def test_a_webhook_is_delivered_signed_and_retried_after_a_failure(stack: LocalStack, admin: str) -> None:
     with Receiver(500, 200) as receiver:
         code, hook = http(stack, "POST", "/admin/webhooks", admin, {"url": receiver.url, "events": ["chat.ended"]})

@@ -18,6 +18,7 @@ from botocore import xform_name
 from botocore.session import Session
 
 from functions import models
+from functions.admin import outbound
 from infra.aws import sam, tables, template
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -111,6 +112,7 @@ def test_every_function_gets_the_app_environment_a_log_group_and_alarms(built, r
     for name, function in functions.items():
         env = function["Properties"]["Environment"]["Variables"]
         assert set(APP_ENV) <= set(env), name
+        assert outbound.LOOPBACK_SETTING not in env, name  # webhooks to loopback: the local stack only
         assert env["CHARLA_TABLE_PREFIX"] == PREFIX
         assert env["COGNITO_USER_POOL_ARN"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
         assert env["WS_MANAGEMENT_URL"]["Fn::Sub"].startswith("https://${WebsocketAPI}.execute-api.")
