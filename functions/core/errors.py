@@ -9,6 +9,7 @@ HTTP_STATUS = {
     "bad_json": 400,
     "bad_request": 400,
     "too_long": 400,
+    "url_not_allowed": 400,
     "unauthorized": 401,
     "forbidden": 403,
     "origin_not_allowed": 403,
