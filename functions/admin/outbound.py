@@ -275,9 +275,8 @@ def _exchange(sock: socket.socket, where: Target, body: bytes, headers: dict[str
             sock = _tls_context(os.environ.get("SSL_CERT_FILE")).wrap_socket(sock, server_hostname=where.host)
         connection.sock = sock  # http.client sends on this socket and never opens another
         connection.request("POST", where.path, body=body, headers={**headers, "Host": where.host_header})
-        response = connection.getresponse()  # http.client never follows a redirect
-        status = int(response.status)
-        response.read(1024)
+        # http.client never follows a redirect. The body is not read: the status is the answer.
+        status = int(connection.getresponse().status)
     except TimeoutError:
         raise _Failed(TIMEOUT) from None
     except ssl.SSLError:  # the certificate check's failure is one too
