@@ -9,21 +9,25 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 STAGE ?= dev
 
-.PHONY: run test check lint typecheck unit assets package bench soak clean deploy status destroy create-admin template
+.PHONY: run test check lint typecheck unit js assets package bench soak clean deploy status destroy create-admin template
 
 run: $(VENV_STAMP) assets
 	$(PY) -m infra.local
 
-test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck
+test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck js
 	$(VENV)/bin/pytest -q
 
-check: $(VENV_STAMP) lint typecheck unit
+check: $(VENV_STAMP) lint typecheck js unit
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/ruff check .
 
 typecheck: $(VENV_STAMP)
-	$(VENV)/bin/mypy functions
+	$(VENV)/bin/mypy
+
+# Specs of the pure JavaScript modules (node's own test runner).
+js: $(NPM_STAMP)
+	node --test tests/js/
 
 # The fast tests: no local stack, no browser, no packaging.
 unit: $(VENV_STAMP)

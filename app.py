@@ -12,8 +12,11 @@ Every handler parses its input, calls one function and shapes the answer.
 """
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice, Rate, Response
+from chalice.app import CloudWatchEvent, Request, SQSEvent, WebsocketEvent
 
 from functions.admin import webhook_delivery
 from functions.api import frames
@@ -31,7 +34,7 @@ for blueprint in (admin, chat, helpdesk, realtime, reports, team, visitors):
 
 
 @app.middleware("http")
-def charla_errors(event, get_response):
+def charla_errors(event: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
         return get_response(event)
     except CharlaError as error:
@@ -42,7 +45,7 @@ def charla_errors(event, get_response):
 
 
 @app.on_ws_connect()
-def ws_connect(event):
+def ws_connect(event: WebsocketEvent) -> Response | None:
     status = sockets.connect(event.to_dict())
     if status != 200:
         return Response({"message": "Forbidden"}, status_code=status)
@@ -50,12 +53,12 @@ def ws_connect(event):
 
 
 @app.on_ws_message()
-def ws_message(event):
+def ws_message(event: WebsocketEvent) -> None:
     frames.handle(event.connection_id, event.body)
 
 
 @app.on_ws_disconnect()
-def ws_disconnect(event):
+def ws_disconnect(event: WebsocketEvent) -> None:
     sockets.disconnect(event.connection_id)
 
 
@@ -63,12 +66,12 @@ def ws_disconnect(event):
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
-def sweep(event):
+def sweep(event: CloudWatchEvent) -> dict[str, int]:
     return sweeps.run()
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
-def daily_summary(event):
+def daily_summary(event: CloudWatchEvent) -> dict[str, int]:
     return {"sent": summary_mail.send_if_due()}
 
 
@@ -78,7 +81,7 @@ def daily_summary(event):
 # Webhook deliveries, retried through the queue. The queue name is read when Chalice packages the
 # app; infra/aws points the event source at its own queue.
 @app.on_sqs_message(queue=os.environ.get("WEBHOOK_QUEUE_NAME", "charla-webhooks"), batch_size=10)
-def deliver_webhooks(event):
+def deliver_webhooks(event: SQSEvent) -> Any:
     return webhook_delivery.deliver_batch(record.body for record in event)
 
 
@@ -86,7 +89,7 @@ def deliver_webhooks(event):
 # function with the S3 event. (`@app.on_s3_event` would be the natural decorator, but `chalice
 # package` refuses it for buckets of the CloudFormation template, so infra/aws wires the notification.)
 @app.lambda_function(name="inbound_mail")
-def inbound_mail_received(event, context):
+def inbound_mail_received(event: dict[str, Any], context: Any) -> Any:
     # Imported here: MIME parsing is only this Lambda's work, not every cold start's.
     from functions.helpdesk import inbound_mail
 

@@ -28,6 +28,9 @@ from infra.local import moto_isolation, moto_speedups  # noqa: E402
 moto_isolation.install()
 moto_speedups.install()
 
+# The admin tests' fixtures (api, pool, closed), shared by several packages' tests.
+pytest_plugins = ["tests.support.admin"]
+
 MANAGEMENT_URL = "https://abc123.execute-api.us-east-1.amazonaws.com/test"
 
 

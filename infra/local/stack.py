@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 import os
@@ -262,7 +263,7 @@ class LocalStack:
                     queue_url=url,
                     queue_arn=arn,
                     handler=chalice_app.handler_map[source.name],
-                    context=lambda function=source.name: invoker.context(function),
+                    context=functools.partial(invoker.context, source.name),
                     batch_size=source.batch_size,
                     region=REGION,
                 )

@@ -24,8 +24,6 @@ from tests.support.admin import (
     login,
 )
 
-pytest_plugins = ["tests.support.admin"]  # api, pool, closed
-
 
 @pytest.fixture
 def boss(pool, api) -> str:

@@ -12,8 +12,6 @@ from functions.core.errors import CharlaError
 from functions.models import Settings
 from tests.support.admin import add_user, body, call, login, status
 
-pytest_plugins = ["tests.support.admin"]  # api, pool
-
 VALID = {
     "prechat": "name_email",
     "max_chats_per_agent": 50,

@@ -27,8 +27,6 @@ from functions.models import WEBHOOK, Webhook, WebhookDelivery
 from infra.local import queues
 from tests.support.admin import Receiver, add_user, body, call, certificates, login, signature_ok, status
 
-pytest_plugins = ["tests.support.admin"]  # api, pool
-
 ADMIN = Principal("agent", "boss", "Boss", "admin")
 
 

@@ -29,8 +29,6 @@ from tests.support.admin import (
     status,
 )
 
-pytest_plugins = ["tests.support.admin"]  # api, pool, closed
-
 NEW_PASSWORD = "My-own-passw0rd-2024"
 
 
