@@ -18,10 +18,9 @@ from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import LIVE, Ban, Connection, Visitor
 from functions.team import revocation
+from functions.visitors import privacy
 
 _CLOSED_NOTE = "The chat was closed."
-# How much of an address connections keep unless `ip_mode` is "full" (functions/visitors/privacy.py).
-TRUNCATED_PREFIX = {4: 24, 6: 48}
 
 
 def ban(admin: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,7 +99,7 @@ def _connected_from(networks: list[Network]) -> tuple[list[str], list[str]]:
             address = ipaddress.ip_address(row.source_ip)
         except ValueError:
             continue
-        prefix = address.max_prefixlen if exact else TRUNCATED_PREFIX[address.version]
+        prefix = address.max_prefixlen if exact else privacy.TRUNCATED_PREFIX[address.version]
         stored = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
         same_family = [n for n in networks if n.version == stored.version]
         if any(stored.subnet_of(n) for n in same_family):  # type: ignore[arg-type]

@@ -13,7 +13,9 @@ import ipaddress
 from functions.core import settings
 
 IP_MODES = ("truncate", "none", "full")
-_KEEP_BITS = {4: 24, 6: 48}
+# How many leading bits of an address are kept when `ip_mode` is "truncate", by IP version. Ban enforcement
+# matches stored addresses with the same table, so the two can't disagree.
+TRUNCATED_PREFIX = {4: 24, 6: 48}
 
 
 def tracking_on() -> bool:
@@ -33,5 +35,5 @@ def stored_ip(ip: str | None) -> str | None:
         return None  # not an address: nothing worth keeping
     if mode == "full":
         return str(address)
-    network = ipaddress.ip_network(f"{address}/{_KEEP_BITS[address.version]}", strict=False)
+    network = ipaddress.ip_network(f"{address}/{TRUNCATED_PREFIX[address.version]}", strict=False)
     return str(network.network_address)
