@@ -36,7 +36,7 @@ Where the most-asked features live:
 - a ban by IP range (CIDR): `admin/bans.py`
 - the offline form's fields: `helpdesk/offline_form.py`
 - the widget resuming after a reconnect: `chat/messages.py` (messages after a seq), `api/frames.py` `_resume`,
-  and `widget/src/core/transcript.js` on the client
+  and `ui-common/transcript.js` on the client
 - a chat turning red (waiting too long): `agent-ui/src/chatlist.js`, with the admin's `wait_threshold_s`; the
   unanswered-chat timeout that moves it on is `chat/sweeps.py` `unanswered_chats`
 """

@@ -1,6 +1,6 @@
 // Account (every agent): display name (PATCH /agent/me), password (POST /agent/me/password, with
 // the access token kept from sign-in) and signing out everywhere (POST /agent/me/signout-all).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 export function createAccount({ auth, me, renamed }) {

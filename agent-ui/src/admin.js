@@ -1,7 +1,7 @@
 // The Admin section (admins only: Team, Settings, Bans, Webhooks), the Account section (everyone),
 // and the "Ban visitor" dialog of the More menu. console.js mounts these through one hook:
 // createAdminSections() -> { tabs, els, show(section), ban(chat), destroy() }.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { T, L, onLang } from './i18n.js';
 import { createTeam } from './admin_team.js';
 import { createSettings } from './admin_settings.js';

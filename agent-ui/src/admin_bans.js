@@ -1,6 +1,6 @@
 // Admin > Bans: bans in force (GET /admin/bans), a form to ban an IP address / CIDR range or a
 // visitor id, and unban (DELETE /admin/bans/{id}).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 export function createBans({ request }) {

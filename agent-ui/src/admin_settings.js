@@ -1,7 +1,7 @@
 // Admin > Settings: one form for every setting (GET / PATCH /admin/settings). The server checks the
 // whole change and refuses all of it with a 400 naming the bad key; that message is shown as is.
 // The automatic greeting rules have their own editor under Visitors (visitor_admin.js).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { freshLoads } from './fresh_loads.js';
 import { t, T } from './i18n.js';
 

@@ -1,6 +1,6 @@
 // Admin > Team: everyone on the team (GET /admin/agents), an invitation form, and per agent the
 // role, disable / enable, a new invitation mail, and removal (with a confirm step).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 export function createTeam({ request, me }) {

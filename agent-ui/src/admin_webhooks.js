@@ -1,6 +1,6 @@
 // Admin > Webhooks: registered webhooks, a form (URL + events) whose answer shows the signing
 // secret once, delete, and each webhook's delivery log (one row per attempt, newest first).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 const EVENTS = ['chat.started', 'chat.ended', 'chat.rated', 'message.created', 'ticket.created', 'ticket.updated'];

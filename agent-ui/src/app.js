@@ -1,5 +1,5 @@
 // Entry point of the agent console: runtime config, then the sign-in screen or the console.
-import { h } from '../../widget/src/core/dom.js';
+import { h } from '../../ui-common/dom.js';
 import { createAuth } from './auth.js';
 import { initLang, languages, lang, setLang, t, L } from './i18n.js';
 import { loginScreen } from './login.js';

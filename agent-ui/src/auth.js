@@ -1,6 +1,6 @@
 // Cognito tokens via the REST API, kept in sessionStorage (gone with the tab), refreshed two
 // minutes before they expire. Every authenticated call sends the raw ID token (no "Bearer").
-import { store } from '../../widget/src/core/storage.js';
+import { store } from '../../ui-common/storage.js';
 
 const session = store('sessionStorage');
 const KEY = 'charla.agent.auth';

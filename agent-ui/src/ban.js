@@ -1,6 +1,6 @@
 // "Ban visitor" from the chat's More menu: a reason and an optional number of hours, then
 // POST /agent/chats/{chat_id}/ban (the server ends the chat and closes the visitor's sockets).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 export function createBanDialog({ request, flash }) {

@@ -1,7 +1,7 @@
 // Canned responses: `#shortcut` suggestions in the composer, and a dialog to add, edit and delete
 // them (the agent's own; shared ones too for admins). The list comes from GET /agent/canned,
 // the agent's own first, then the shared ones they don't override.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L } from './i18n.js';
 
 const SHORTCUT = /^[a-z0-9][a-z0-9_-]{0,31}$/; // the server's rule

@@ -1,6 +1,6 @@
 // The left column: the agent's chats, the queue and invitations. On narrow screens the same
 // items regroup as New / waiting, Awaiting reply, Active and Invitations.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L } from './i18n.js';
 
 export const NARROW = '(max-width: 699px)';

@@ -1,9 +1,9 @@
 // The signed-in console: header (status toggle first), chat list, conversation, visitor info,
 // and the WebSocket that feeds them.
-import { h, show, rid } from '../../widget/src/core/dom.js';
-import { createSocket } from '../../widget/src/core/socket.js';
-import { createTranscript } from '../../widget/src/core/transcript.js';
-import { typingNotifier } from '../../widget/src/core/typing.js';
+import { h, show, rid } from '../../ui-common/dom.js';
+import { createSocket } from '../../ui-common/socket.js';
+import { createTranscript } from '../../ui-common/transcript.js';
+import { typingNotifier } from '../../ui-common/typing.js';
 import { t, T, L, onLang } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, visitorName } from './chatlist.js';

@@ -1,7 +1,7 @@
 // The centre (the selected chat's header with its rating and More menu, the transcript, the
 // visitor's live draft, the composer with canned-response suggestions). The visitor info panel
 // on the right (visitor.js) follows the selected chat.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P } from './i18n.js';
 import { visitorName } from './chatlist.js';
 

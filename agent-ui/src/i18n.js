@@ -1,7 +1,7 @@
 // The console's strings, switchable at run time. Static labels carry data-i18n* attributes so a
 // language change rewrites them in place; dynamic ones re-render through onLang().
 import langs from 'charla:langs';
-import { store } from '../../widget/src/core/storage.js';
+import { store } from '../../ui-common/storage.js';
 
 const local = store('localStorage');
 const KEY = 'charla.agent.lang';

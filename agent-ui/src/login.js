@@ -1,5 +1,5 @@
 // Sign-in, and the "choose a new password" step Cognito asks for on a first sign-in.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T } from './i18n.js';
 
 export function loginScreen({ auth, langSelect, notice, onSignedIn }) {

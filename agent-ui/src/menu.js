@@ -1,7 +1,7 @@
 // The open chat's "More" menu: transfer, invite, close, and placeholders for features that arrive
 // with later issues. Transfer and Invite swap the menu for a list of the agents who are online
 // right now (asked of the server each time: presence changes by the minute).
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, H } from './i18n.js';
 
 export function createMoreMenu({ team, me, transfer, invite, close, createTicket, ban }) {

@@ -1,6 +1,6 @@
 // Desktop notifications and a short beep (WebAudio, no audio file). Browsers only allow both after
 // a user gesture, so the first click in the console unlocks audio and asks for permission, once.
-import { store } from '../../widget/src/core/storage.js';
+import { store } from '../../ui-common/storage.js';
 
 const local = store('localStorage');
 const MUTE_KEY = 'charla.agent.muted';

@@ -1,7 +1,7 @@
 // The Reports section: a date range (last 7 days by default), whose figures (the team, me, or for
 // admins any agent), chats per day and per hour of day as SVG bars, the totals, and a CSV export.
-import { h, show } from '../../widget/src/core/dom.js';
-import { store } from '../../widget/src/core/storage.js';
+import { h, show } from '../../ui-common/dom.js';
+import { store } from '../../ui-common/storage.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { barChart } from './charts.js';
 

@@ -1,7 +1,7 @@
 // One ticket: header (requester, source, created, assignee, editable title, status), the timeline
 // (messages, internal notes, changes), reply and note boxes, and attachments (presigned S3 POST up,
 // presigned GET down). Every edit sends the version it saw; a 409 shows why and reloads.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, onLang } from './i18n.js';
 import { STATUSES, when, requesterLabel } from './tickets.js';
 

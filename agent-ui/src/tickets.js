@@ -1,7 +1,7 @@
 // The Tickets section: the list (GET /agent/tickets, newest first, filters, search, "Load more"
 // following next_cursor), kept live by `ticket` frames, and the open ticket (ticket_view.js).
 // Subjects, names and emails come from requesters: text only.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, lang, onLang } from './i18n.js';
 import { createTicketView } from './ticket_view.js';
 

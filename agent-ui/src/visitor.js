@@ -1,7 +1,7 @@
 // The right column: who the visitor is, the page they are on, their browser, and a timeline of
 // their previous chats, each expandable to its transcript. Everything the visitor's browser
 // reported (title, URLs, user agent) is untrusted and goes in as text.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { privacyActions } from './visitor_admin.js';

@@ -1,7 +1,7 @@
 // Admins only, under the Visitors list: the identity secret sites sign visitors' emails with,
 // tracking and IP settings, automatic greeting rules (all through /admin/...), and the export and
 // erasure of one visitor's data.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { freshLoads } from './fresh_loads.js';
 import { t, T } from './i18n.js';
 

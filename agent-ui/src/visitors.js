@@ -2,7 +2,7 @@
 // `visitor` frames), with a filter and a greeting form per visitor. Admins also get the identity
 // secret, the tracking settings and greeting rules (visitor_admin.js), and export or erase a
 // visitor's data. Everything the visitor's browser reported is untrusted and goes in as text.
-import { h, show } from '../../widget/src/core/dom.js';
+import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, lang, onLang } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { createVisitorAdmin, privacyActions } from './visitor_admin.js';

@@ -1,6 +1,6 @@
 // REST for the widget: runtime.json (next to loader.js), public settings, and the visitor's
 // identity, which lives in localStorage so the conversation follows the visitor across pages.
-import { store } from './core/storage.js';
+import { store } from '../../ui-common/storage.js';
 
 const local = store('localStorage');
 const ID_KEY = 'charla.visitor';

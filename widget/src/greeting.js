@@ -1,6 +1,6 @@
 // The greeting bubble above the launcher: an agent's or a rule's message and a reply box.
 // Answering it starts the chat; the text goes in as text, like every message.
-import { h } from './core/dom.js';
+import { h } from '../../ui-common/dom.js';
 
 export function greetingBubble(t, g, { answer, dismiss }) {
   const input = h('textarea', {

@@ -1,6 +1,6 @@
 // The offline form: the admin's fields (GET /widget/offline-form) → POST /visitor/offline → the
 // ticket's reference. Shown when nobody is online, after `offline`, or on `offer_offline`.
-import { h } from './core/dom.js';
+import { h } from '../../ui-common/dom.js';
 
 const MAX = { text: 200, email: 254, textarea: 4000 };
 

@@ -1,5 +1,5 @@
 // The chat panel's elements. Nothing here knows about the protocol; widget.js drives it.
-import { h } from './core/dom.js';
+import { h } from '../../ui-common/dom.js';
 
 export function buildPanel(t, on) {
   const field = (id, type, label, extra) =>

@@ -1,9 +1,9 @@
 // The chat panel, loaded lazily by loader.js into the shadow root the loader already made.
-import { h, show, rid } from './core/dom.js';
-import { store } from './core/storage.js';
-import { createSocket } from './core/socket.js';
-import { createTranscript } from './core/transcript.js';
-import { typingNotifier } from './core/typing.js';
+import { h, show, rid } from '../../ui-common/dom.js';
+import { store } from '../../ui-common/storage.js';
+import { createSocket } from '../../ui-common/socket.js';
+import { createTranscript } from '../../ui-common/transcript.js';
+import { typingNotifier } from '../../ui-common/typing.js';
 import { createApi } from './api.js';
 import { pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-SOURCES = sorted([*ROOT.glob("widget/src/**/*.js"), *ROOT.glob("agent-ui/src/**/*.js")])
+SOURCES = sorted([*ROOT.glob("widget/src/**/*.js"), *ROOT.glob("agent-ui/src/**/*.js"), *ROOT.glob("ui-common/*.js")])
 # Each of these parses a string as HTML or script; untrusted text would become live markup.
 SINKS = re.compile(
     r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\s*\(|new\s+Function\s*\("

@@ -1,0 +1,28 @@
+// agent-ui/src/useragent.js: the visitor panel's "Chrome 126 on Windows" label.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseUserAgent } from '../../agent-ui/src/useragent.js';
+
+const cases = [
+  ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+    'Chrome 126', 'Windows'],
+  ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.68',
+    'Edge 126', 'Windows'],
+  ['Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    'Safari 17', 'iOS'],
+  ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.122 Mobile Safari/537.36',
+    'Chrome 126', 'Android'],
+  ['Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0', 'Firefox 127', 'Linux'],
+  ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 OPR/111.0.0.0',
+    'Opera 111', 'macOS'],
+];
+
+for (const [ua, browser, os] of cases) {
+  test(`${browser} on ${os}`, () => assert.deepEqual(parseUserAgent(ua), { browser, os }));
+}
+
+test('anything else is unknown, never an error', () => {
+  for (const ua of [undefined, null, 42, '', 'curl/8.5.0']) {
+    assert.deepEqual(parseUserAgent(ua), { browser: null, os: null });
+  }
+});
