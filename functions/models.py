@@ -343,7 +343,7 @@ class Visitor(CharlaModel):
     country = UnicodeAttribute(null=True)
     online_pk = UnicodeAttribute(null=True)
     last_seen = UnicodeAttribute(null=True)
-    # --- visitors issue: tracking, greetings, identity (functions/visitors/tracking.py, greetings.py, identity.py).
+    # --- tracking, greetings, identity (functions/visitors/tracking.py, greetings.py, identity.py).
     # When presence ends, in epoch seconds. Not the table's TTL attribute: DynamoDB would delete the
     # whole item, identity included. Reads of the online index filter on it (docs/data-model.md).
     online_until = NumberAttribute(null=True)

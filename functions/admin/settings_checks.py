@@ -168,7 +168,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "support_email": _email,
     "offline_form_fields": _offline_fields,
     "greetings": _greetings,
-    # Visitors issue (functions/visitors/tracking.py, functions/visitors/privacy.py).
+    # Tracking and privacy (functions/visitors/tracking.py, functions/visitors/privacy.py).
     "tracking": _boolean,
     "ip_mode": _choice("truncate", "none", "full"),
 }

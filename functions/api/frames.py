@@ -151,7 +151,7 @@ def _hello(call: Call) -> None:
 def _start_chat(call: Call) -> None:
     if call.principal.kind == "visitor":
         identity.record_context(call.principal.id, call.frame.get("context"), call.connection)
-    # Visitors issue (functions/visitors/greetings.py): answering a greeting opens the chat with it, and with its agent.
+    # functions/visitors/greetings.py: answering a greeting opens the chat with it, and with its agent.
     opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
     chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"), opener)
     if not created:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 MAX_NAME = 100
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
-# A rough per-chat wait used until the reports issue measures real handling times.
+# A rough per-chat wait: the estimate does not yet come from measured handling times.
 ETA_PER_CHAT_S = 120
 
 
@@ -67,7 +67,7 @@ def clean_email(email: object) -> str | None:
 def start(principal: Principal, name: object, email: object, opener: Opener | None = None) -> tuple[Chat, bool]:
     """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
 
-    `opener` (visitors issue, functions/visitors/greetings.py): the greeting the visitor answered, whose agent
+    `opener` (functions/visitors/greetings.py): the greeting the visitor answered, whose agent
     takes the chat even when nobody is accepting chats.
     """
     if principal.kind != "visitor":
@@ -94,7 +94,7 @@ def start(principal: Principal, name: object, email: object, opener: Opener | No
         actions.append(Visitor.email.set(email_value))
     visitor.update(actions=actions)
     if opener is not None:
-        chat = opener.begin(chat)  # visitors issue: the greeting opens the transcript; its agent takes the chat
+        chat = opener.begin(chat)  # the greeting opens the transcript; its agent takes the chat
     if chat.status == "queued":
         agent = routing.pick_agent(candidates)
         assigned = routing.assign(chat.chat_id, agent) if agent else None

@@ -32,7 +32,7 @@ def register(
         subject_id=principal.id,
         name=principal.name,
         role=principal.role,
-        source_ip=privacy.stored_ip(source_ip),  # as the admin's `ip_mode` allows (visitors issue)
+        source_ip=privacy.stored_ip(source_ip),  # as the admin's `ip_mode` allows
         user_agent=(user_agent or "")[:300] or None,
         country=(country or "")[:2] or None,
         connected_at=now,

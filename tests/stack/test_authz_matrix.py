@@ -1,4 +1,4 @@
-"""Issue 9: one table of who may do what, for every REST route and WebSocket action.
+"""One table of who may do what, for every REST route and WebSocket action.
 
 Each row is a route (or action) and what each caller gets: a status (or a set of them) for REST,
 and for WebSocket either the success frame's type, an `error` frame's code, or `401` at $connect.
