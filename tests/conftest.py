@@ -22,11 +22,12 @@ from functions.chat import messages
 from functions.core import aws as charla_aws  # noqa: E402
 from functions.core import tables  # noqa: E402
 from functions.realtime import connections
-from infra.local import moto_isolation, moto_speedups  # noqa: E402
+from infra.local import moto_isolation, moto_speedups, s3_post_policy  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
 moto_isolation.install()
 moto_speedups.install()
+s3_post_policy.install()
 
 # The admin tests' fixtures (api, pool, closed), shared by several packages' tests.
 pytest_plugins = ["tests.support.admin"]

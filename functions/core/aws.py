@@ -26,6 +26,10 @@ def region() -> str:
 def client(service: str, endpoint_url: str | None = None) -> Any:
     # Fan-out posts run in parallel, so the pool must be wider than botocore's default of 10.
     config = Config(max_pool_connections=64, retries={"mode": "standard", "max_attempts": 4})
+    if service == "s3":
+        # Buckets created after 24 June 2020 accept only Signature Version 4, yet boto3 still signs presigned
+        # POSTs with version 2 unless told (https://docs.aws.amazon.com/AmazonS3/latest/API/Appendix-Sigv2.html).
+        config = config.merge(Config(signature_version="s3v4"))
     return boto3.session.Session().client(
         service, region_name=region(), endpoint_url=endpoint_url, config=config
     )

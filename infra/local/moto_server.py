@@ -17,7 +17,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_isolation, moto_speedups
+from infra.local import moto_isolation, moto_speedups, s3_post_policy
 
 # Environment the AWS SDKs read. Service endpoints are keyed by botocore's service id, so
 # Cognito's is ..._COGNITO_IDENTITY_PROVIDER; "..._COGNITO_IDP" would be silently ignored.
@@ -51,6 +51,7 @@ class MotoServer:
         # Lambda handlers run concurrently here, as on AWS, so moto needs DynamoDB's isolation.
         moto_isolation.install()
         moto_speedups.install()
+        s3_post_policy.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
