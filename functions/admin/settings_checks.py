@@ -13,16 +13,14 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.core import settings
+from functions.core import settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.helpdesk import offline_form
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LANGUAGES = ("en", "es")
 MAX_ORIGINS = 50
 MAX_GREETINGS = 20
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # newlines and tabs may stay in free text
 
 
 def _integer(low: int, high: int) -> Callable[[str, object], int]:
@@ -53,7 +51,7 @@ def _text(limit: int, *, empty: bool = False) -> Callable[[str, object], str]:
     def check(key: str, value: object) -> str:
         if not isinstance(value, str) or len(value) > limit or (not empty and not value.strip()):
             raise bad_request(f"`{key}` must be text of {0 if empty else 1} to {limit} characters.")
-        return _CONTROL.sub("", value).strip()
+        return text.free_text(value)
 
     return check
 
@@ -116,7 +114,7 @@ def _timezone(key: str, value: object) -> str:
 
 
 def _email(key: str, value: object) -> str:
-    if not isinstance(value, str) or not EMAIL.match(value.strip()):
+    if not isinstance(value, str) or not text.is_email(value.strip()):
         raise bad_request(f"`{key}` must be an email address.")
     return value.strip()
 

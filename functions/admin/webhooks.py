@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.exceptions import DeleteError
 
 from functions.admin import outbound
-from functions.core import aws, clock
+from functions.core import aws, clock, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.instance_cache import InstanceCache
 from functions.core.principals import Principal
@@ -74,9 +74,7 @@ def view(hook: Webhook, *, with_secret: bool = False) -> dict[str, Any]:
 
 def create(admin: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Registers a webhook; the response is the only time its signing secret is shown."""
-    unknown = sorted(set(body) - {"url", "events"})
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(unknown)}.")
+    text.reject_unknown_fields(body, {"url", "events"})
     url, events = check_url(body.get("url")), check_events(body.get("events"))
     forget()
     if len(_all()) >= MAX_WEBHOOKS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +10,7 @@ from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
 from functions.chat import access, messages, routing
-from functions.core import clock, settings
+from functions.core import clock, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
     from functions.visitors.greetings import Opener
 
 MAX_NAME = 100
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
 # A rough per-chat wait: the estimate does not yet come from measured handling times.
 ETA_PER_CHAT_S = 120
 
@@ -52,14 +50,14 @@ def _clean_name(name: object) -> str | None:
     if not isinstance(name, str) or len(name) > MAX_NAME:
         raise bad_request(f"`name` must be text of at most {MAX_NAME} characters.")
     # Names end up in email headers and notifications; control characters have no place there.
-    cleaned = re.sub(r"[\x00-\x1f\x7f]", " ", name).strip()
+    cleaned = text.one_line(name)
     return cleaned or None
 
 
 def clean_email(email: object) -> str | None:
     if email is None or email == "":
         return None
-    if not isinstance(email, str) or not EMAIL.match(email):
+    if not isinstance(email, str) or not text.is_email(email):
         raise bad_request("`email` is not a valid email address.")
     return email
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from functions.core import aws, settings
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+from functions.core import aws, settings, text
 
 
 def header_safe(value: str, limit: int = 200) -> str:
-    return _CONTROL.sub(" ", value).strip()[:limit]
+    return text.one_line(value)[:limit]
 
 
 def send(to: str, subject: str, body: str, *, reply_to: str | None = None) -> str:

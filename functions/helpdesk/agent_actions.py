@@ -10,7 +10,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
-from functions.core import aws, clock
+from functions.core import aws, clock, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, reply_mail, search_terms, tickets
@@ -33,9 +33,7 @@ def edit(principal: Principal, ticket_id: str, body: dict[str, Any]) -> Ticket:
     seen = body.get("version")
     if isinstance(seen, bool) or not isinstance(seen, int):
         raise bad_request("`version` (the ticket's version you saw) is required, as an integer.")
-    unknown = set(body) - {"version", "title", "subject", "status", "assignee_id"}
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    text.reject_unknown_fields(body, {"version", "title", "subject", "status", "assignee_id"})
     ticket = tickets.for_agent(principal, ticket_id)
     title = tickets.clean_subject(body.get("title", body.get("subject"))) if {"title", "subject"} & set(body) else None
     status = body.get("status")

@@ -37,6 +37,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.core import aws, clock
 from functions.core.errors import CharlaError
+from functions.core.text import free_text
 from functions.helpdesk import attachments, reply_mail, tickets
 from functions.helpdesk.tickets import Entry
 from functions.models import MailId, Ticket, TicketAttachment, TicketEvent
@@ -247,7 +248,7 @@ def _trim(text: str) -> str:
         if lines and lines[-1].rstrip().endswith("wrote:"):
             lines.pop()
         text = "\n".join(lines)
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text.replace("\r\n", "\n")).strip()
+    text = free_text(text.replace("\r\n", "\n"))
     if len(text) > MAX_BODY:
         text = text[:MAX_BODY] + "\n[… the rest of this mail was cut: too long]"
     return text or "(empty message)"

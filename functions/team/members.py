@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import chats, handoffs, routing
-from functions.core import mail
+from functions.core import mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import TEAM, Agent, Chat
@@ -30,8 +30,6 @@ MAX_NAME = 100
 MAX_PASSWORD = 256
 # A removed agent's profile moves to this team_pk: out of the team list, still refusing old tokens.
 REMOVED = "removed"
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --- who may do this ---------------------------------------------------------------------------
@@ -56,7 +54,7 @@ def require_admin(principal: Principal) -> Agent:
 
 def _email(body: dict[str, Any]) -> str:
     value = body.get("email")
-    if not isinstance(value, str) or len(value) > 254 or not EMAIL.match(value.strip()):
+    if not isinstance(value, str) or not text.is_email(value.strip()):
         raise bad_request("`email` must be a valid email address.")
     return value.strip().lower()
 
@@ -65,7 +63,7 @@ def clean_name(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
         raise bad_request(f"`name` must be text of 1 to {MAX_NAME} characters.")
     # Names go into mail headers, tokens and notifications: no control characters.
-    return _CONTROL.sub(" ", value).strip()
+    return text.one_line(value)
 
 
 def _role(value: object) -> str:
@@ -79,12 +77,6 @@ def _password(body: dict[str, Any], name: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_PASSWORD:
         raise bad_request(f"`{name}` must be a non-empty string.")
     return value
-
-
-def _only(body: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(unknown)}.")
 
 
 def temporary_password() -> str:
@@ -139,7 +131,7 @@ def _member(agent_id: str) -> Agent:
 
 def invite(admin: Principal, body: dict[str, Any], console_url: str | None) -> dict[str, Any]:
     """Creates the Cognito user with a temporary password, its profile, and mails the password."""
-    _only(body, {"email", "name", "role"})
+    text.reject_unknown_fields(body, {"email", "name", "role"})
     email, name, role = _email(body), clean_name(body.get("name")), _role(body.get("role", "agent"))
     cognito, pool = user_pool.client(), user_pool.pool_id()
     password = temporary_password()
@@ -220,7 +212,7 @@ def console_url(origin: str | None) -> str | None:
 
 
 def update(admin: Principal, agent_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    _only(body, {"role", "disabled"})
+    text.reject_unknown_fields(body, {"role", "disabled"})
     if not body:
         raise bad_request("Give `role` and/or `disabled`.")
     agent = _member(agent_id)
@@ -312,7 +304,7 @@ def remove(admin: Principal, agent_id: str) -> None:
 
 
 def update_me(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    _only(body, {"name"})
+    text.reject_unknown_fields(body, {"name"})
     name = clean_name(body.get("name"))
     user_pool.client().admin_update_user_attributes(
         UserPoolId=user_pool.pool_id(), Username=principal.id, UserAttributes=[{"Name": "name", "Value": name}]
@@ -324,7 +316,7 @@ def update_me(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
 
 def change_password(principal: Principal, body: dict[str, Any]) -> None:
     """Cognito wants the caller's access token for this (the ID token authorised the route)."""
-    _only(body, {"old_password", "new_password", "access_token"})
+    text.reject_unknown_fields(body, {"old_password", "new_password", "access_token"})
     old, new = _password(body, "old_password"), _password(body, "new_password")
     token = body.get("access_token")
     if not isinstance(token, str) or not token or len(token) > 8192:

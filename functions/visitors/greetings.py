@@ -24,13 +24,13 @@ from functions.chat import messages, routing
 from functions.core import clock, settings
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
+from functions.core.text import free_text
 from functions.models import Agent, Chat, Visitor
 from functions.realtime import broadcast, connections
 
 MAX_TEXT = 500
 GREETING_TTL_S = 15 * 60
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 # --- automatic rules ---------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def shown(principal: Principal, identifier: str) -> dict[str, Any]:
 def _clean(text: object) -> str:
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
         raise bad_request(f"`text` must be 1 to {MAX_TEXT} characters.")
-    return _CONTROL.sub("", text).strip()
+    return free_text(text)
 
 
 def send(agent: Principal, visitor_id: str, body: dict[str, Any]) -> dict[str, Any]:
