@@ -251,6 +251,7 @@ class ConnectTicket(CharlaModel):
     subject_id = UnicodeAttribute()
     name = UnicodeAttribute(null=True)
     role = UnicodeAttribute(null=True)
+    access_version = NumberAttribute(null=True)  # an agent's, when minted (functions/core/principals.py)
     expires_at = TTLAttribute()
 
 
@@ -284,9 +285,11 @@ class Agent(CharlaModel):
     role = UnicodeAttribute(default="agent")  # admin | agent
     accepting = BooleanAttribute(default=False)
     disabled = BooleanAttribute(default=False)
-    # Epoch seconds of the last "sign out everywhere", disable or removal (functions/team/revocation.py):
-    # ID tokens from sign-ins before it are refused, since API Gateway accepts them until expiry.
+    # Set by "sign out everywhere", a disable or a removal (functions/team/revocation.py): ID tokens from
+    # sign-ins at or before this epoch second are refused, since API Gateway accepts them until expiry.
     sessions_revoked_at = NumberAttribute(null=True)
+    # Moves on with every revocation and role change; connect tickets minted before are refused.
+    access_version = NumberAttribute(default=0)
     online_conns = NumberAttribute(default=0)
     active_count = NumberAttribute(default=0)
     chat_ids = UnicodeSetAttribute(null=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from chalice import BadRequestError
@@ -11,7 +10,7 @@ from chalice.app import Request
 from functions.admin import bans
 from functions.core import settings
 from functions.core.errors import CharlaError, bad_request
-from functions.core.principals import Principal, agent_from_claims
+from functions.core.principals import Principal, agent_from_claims, with_profile
 from functions.team import agents, members, revocation
 from functions.visitors import identity
 
@@ -54,8 +53,8 @@ def agent(request: Request) -> Principal:
     # API Gateway accepts an ID token until it expires; sign-ins before a revocation end here.
     if revocation.token_revoked(profile, claims):
         raise CharlaError("unauthorized", "This session has ended; sign in again.")
-    # The display name agents edit lives in their profile; the token's claim may be stale or absent.
-    return replace(principal, name=profile.name or principal.name)
+    # Name and role as the profile says now: the token's groups outlive a demotion by up to an hour.
+    return with_profile(principal, profile)
 
 
 def admin(request: Request) -> Principal:

@@ -11,7 +11,7 @@ from pynamodb.exceptions import DeleteError
 from functions.core import clock
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
-from functions.models import ConnectTicket
+from functions.models import Agent, ConnectTicket
 from functions.realtime import connections
 
 TTL_SECONDS = 60
@@ -30,6 +30,7 @@ def mint(principal: Principal) -> dict[str, object]:
         subject_id=principal.id,
         name=principal.name,
         role=principal.role,
+        access_version=principal.access_version,  # checked against the profile at $connect
         expires_at=clock.now() + timedelta(seconds=TTL_SECONDS),
     ).save()
     return {"ticket": ticket, "expires_in": TTL_SECONDS}
@@ -54,4 +55,14 @@ def consume(ticket: str | None) -> Principal:
     # DynamoDB's TTL deletes lazily, so an expired ticket may still be found here.
     if item.expires_at < clock.now():
         raise refused
-    return Principal(kind=item.kind, id=item.subject_id, name=item.name, role=item.role)
+    version = None if item.access_version is None else int(item.access_version)
+    return Principal(kind=item.kind, id=item.subject_id, name=item.name, role=item.role, access_version=version)
+
+
+def minted_before_revocation(agent: Agent, holder: Principal) -> bool:
+    """True when an agent's ticket predates their last sign-out everywhere, disable or role change.
+
+    Versions, not times: a ticket minted a millisecond before the revocation is refused, one minted
+    after it is not, whatever the clocks say (functions/team/revocation.py moves the version on).
+    """
+    return int(holder.access_version or 0) != int(agent.access_version or 0)

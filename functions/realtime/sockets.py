@@ -11,6 +11,7 @@ from functions.admin import bans
 from functions.chat import chats
 from functions.core import settings
 from functions.core.errors import CharlaError
+from functions.core.principals import with_profile
 from functions.models import Agent, Visitor
 from functions.realtime import connect_tickets, connections
 from functions.team import agents
@@ -42,11 +43,12 @@ def connect(event: dict[str, Any]) -> int:
     agent = None
     if principal.is_agent:
         try:
-            agent = Agent.get(principal.id)
+            agent = Agent.get(principal.id, consistent_read=True)
         except DoesNotExist:
             return 401
-        if agent.disabled:
+        if agent.disabled or connect_tickets.minted_before_revocation(agent, principal):
             return 401
+        principal = with_profile(principal, agent)  # the connection row keeps the role the profile gives
     connections.register(
         connection_id,
         principal,
@@ -55,7 +57,9 @@ def connect(event: dict[str, Any]) -> int:
         headers.get("cloudfront-viewer-country"),
     )
     if agent is not None:
-        agents.connected(agent.agent_id)
+        if agents.connected(agent.agent_id, principal.access_version) is None:
+            connections.remove(connection_id)  # revoked or re-roled since the check above
+            return 401
         for chat_id in agent.chat_ids or ():
             chats.attach(chat_id, principal, connection_id)
     else:

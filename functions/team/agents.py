@@ -29,8 +29,9 @@ def ensure_profile(
 
 
 def ensure_from_principal(principal: Principal, email: str | None) -> Agent:
+    """The caller's profile, read strongly: a demotion or revocation a moment ago applies already."""
     try:
-        agent = Agent.get(principal.id)
+        agent = Agent.get(principal.id, consistent_read=True)
     except DoesNotExist:
         return ensure_profile(principal.id, email or "", principal.name or "Agent", principal.role or "agent")
     if agent.disabled:
@@ -43,6 +44,21 @@ def get(agent_id: str) -> Agent:
         return Agent.get(agent_id, consistent_read=True)
     except DoesNotExist:
         raise CharlaError("not_found", "No such agent.") from None
+
+
+def still_admin(principal: Principal) -> bool:
+    """For a socket's principal, whose role was read at `$connect`: is it still an admin now?
+
+    A role change closes the agent's sockets, but what only admins may do over a socket is checked
+    against the profile as well, at one GetItem for the rare action that needs it.
+    """
+    if not principal.is_admin:
+        return False
+    try:
+        agent = Agent.get(principal.id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return agent.role == "admin" and not agent.disabled
 
 
 def view(agent: Agent) -> dict[str, object]:
@@ -67,9 +83,23 @@ def set_accepting(agent_id: str, accepting: bool) -> Agent:
     return sync_routable(agent)
 
 
-def connected(agent_id: str) -> Agent:
+def connected(agent_id: str, access_version: int | None = None) -> Agent | None:
+    """Counts a new connection; with `access_version`, only while the profile is still at it.
+
+    `$connect` passes the version it checked the ticket against, so a revocation or role change
+    landing between that check and here refuses the socket (None) instead of missing it.
+    """
     agent = Agent(agent_id)
-    agent.update(actions=[Agent.online_conns.add(1)], condition=Agent.agent_id.exists())
+    condition = Agent.agent_id.exists()
+    if access_version is not None:
+        same = Agent.access_version == access_version
+        condition &= (same | Agent.access_version.does_not_exist()) if access_version == 0 else same
+    try:
+        agent.update(actions=[Agent.online_conns.add(1)], condition=condition)
+    except UpdateError as error:
+        if access_version is None or error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return None
     return sync_routable(agent)
 
 

@@ -1,7 +1,8 @@
 """The team: admins invite, change, disable and remove agents; agents change their own name and password.
 
 Identity lives in Cognito (users, passwords, the `admin` and `agent` groups); the `agents` table keeps
-the profile. Disabling or removing an agent cuts them off at once (functions/team/revocation.py).
+the profile, which is what counts: roles are read from it, never from a token's groups. Disabling
+or removing an agent cuts them off at once, and a role change closes their sockets (functions/team/revocation.py).
 """
 
 from __future__ import annotations
@@ -35,18 +36,14 @@ REMOVED = "removed"
 # --- who may do this ---------------------------------------------------------------------------
 
 
-def require_admin(principal: Principal) -> Agent:
-    """Admin routes need the `admin` group in the token AND on the profile.
+def require_admin(principal: Principal) -> None:
+    """Admin routes need the admin role, which `rest.agent()` took from the profile just now.
 
-    The profile is changed at once by a demotion, while the token keeps its groups until it
-    expires: so a demotion takes effect immediately, a promotion at the agent's next sign-in.
+    Never from the token's groups: they outlive a demotion until the token expires. So a demotion
+    and a promotion both take effect on the next request.
     """
     if not principal.is_admin:
         raise CharlaError("forbidden", "Only admins can do this.")
-    me = agents.get(principal.id)
-    if me.role != "admin" or me.disabled:
-        raise CharlaError("forbidden", "Only admins can do this.")
-    return me
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -241,7 +238,10 @@ def _set_role(agent: Agent, role: str) -> None:
                 cognito.admin_remove_user_from_group(UserPoolId=pool, Username=agent.agent_id, GroupName=other)
             except cognito.exceptions.ResourceNotFoundException:
                 pass
-    agent.update(actions=[Agent.role.set(role)])
+    # One write: REST reads the role from here on the next request, and tickets minted under the
+    # old role stop opening sockets; the sockets opened under it close now.
+    agent.update(actions=[Agent.role.set(role), Agent.access_version.add(1)])
+    revocation.role_changed(agent.agent_id)
 
 
 def disable(agent: Agent) -> None:

@@ -6,13 +6,16 @@ Ids in paths are always visitor A's (chat, ticket, visitor), so visitor B's cell
 Denied cells must not leak: their bodies contain none of A's words, name, email or unrequested ids.
 
 Callers: anonymous; visitors A and B; an agent not in A's chat; the agent in it; the demo admin; a
+demoted admin (an agent now, with the token it got as an admin, whose groups still say `admin`); a
 disabled agent (token from before it was disabled); an expired token; a forged token (random key,
 right claims and kid); for WebSocket, a connect ticket used a second time.
 
 Rules the table encodes: another visitor's chat or ticket is 404 (ids can't be probed); agents read
 any chat (shared archive) and any ticket (shared helpdesk) but write a chat only where they take
 part (admins may also close, ban from and file a ticket from any chat); admin routes are 403 for
-agents; bad, expired, forged or revoked credentials are 401 before anything else. Where a success
+agents; a demoted admin gets exactly what an agent outside the chat gets, whatever its token says
+(test_admin_reach probes the admin-only parts of agent routes); bad, expired, forged or revoked
+credentials are 401 before anything else. Where a success
 would break later cells (bans, settings, team changes, erasure), the row's body fails validation
 after the authorization (400) or names a missing object (404); `close` by the chat's participants
 runs last (test_ws_close_by_participants), and `signout-all` signs its caller in again.
@@ -86,6 +89,7 @@ def agent(method: str, path: str, out: Expect, in_: Expect | None = None, admin:
           body: Any = None, query: str = "", after: str = "") -> Row:
     expect: dict[str, Expect] = dict.fromkeys(REST_CALLERS, 401)  # the authorizer, or the revocation check
     expect.update(agent_out=out, agent_in=out if in_ is None else in_, admin=out if admin is None else admin)
+    expect.update(demoted=out)  # an agent outside A's chat, whatever its token's groups say
     return Row(method, path, expect, body, query, after)
 
 
@@ -167,6 +171,28 @@ REST_TABLE: list[Row] = [
 ]
 
 
+# --- what only admins may do on agent routes: a demoted admin's old token must not reach it.
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    path: str  # {agent_in} is the agent in A's chat, someone other than the caller
+    body: Any
+    admin: Expect
+    agent: Expect  # for the agent outside the chat and the demoted admin alike
+
+
+ADMIN_REACH = [
+    Probe("PUT", "/agent/canned/authz-shared", {"text": "A shared matrix answer", "shared": True}, 200, 403),
+    Probe("GET", "/agent/reports?from=2026-11-01&to=2026-11-02&agent={agent_in}", None, 200, 403),
+    Probe("GET", "/agent/reports/csv?from=2026-11-01&to=2026-11-02&agent={agent_in}", None, 200, 403),
+    # Also in REST_TABLE and WS_TABLE, each with its `demoted` cell: PUT /agent/offline-form (403),
+    # POST /agent/chats/{chat_id}/ban (404, as for any agent outside the chat), ws `close` (not_found).
+]
+REACH_CALLERS = ("admin", "agent_out", "demoted")
+
+
 # --- WebSocket: the success frame type, "(silent)" for actions that answer nothing, an error code,
 # or 401 where the socket never opens (no ticket can be minted, or $connect refuses the ticket).
 
@@ -190,7 +216,7 @@ class Action:
 def action(name: str, frame: dict[str, Any], success: str | None, *, a: str, b: str, out: str,
            in_: str, admin: str) -> Action:
     expect: dict[str, Expect] = dict.fromkeys(WS_CALLERS, 401)
-    expect.update(visitor_A=a, visitor_B=b, agent_out=out, agent_in=in_, admin=admin)
+    expect.update(visitor_A=a, visitor_B=b, agent_out=out, agent_in=in_, admin=admin, demoted=out)
     return Action(name, frame, expect, success)
 
 
@@ -234,7 +260,7 @@ SAME_ANSWER = [
     ({"agent": ("POST", "/agent/chats/{chat_id}/ticket")}, "close", AGENTS),
     ({"agent": ("POST", "/agent/chats/{chat_id}/ban")}, "close", AGENTS),
     # sending and typing in a chat: the same participants
-    (None, "send", ("visitor_A", "visitor_B", "agent_out", "agent_in", "admin")),
+    (None, "send", ("visitor_A", "visitor_B", "agent_out", "agent_in", "admin", "demoted")),
 ]
 
 
@@ -259,15 +285,17 @@ def world() -> Iterator[World]:
         w = World(stack)
         w.emails["admin"] = stack.demo_email
         w.agent_ids["admin"] = stack.demo_agent_id
-        for caller, accepting in (("agent_in", True), ("agent_out", False), ("disabled", False),
-                                  ("expired", False)):
+        for caller, accepting, role in (("agent_in", True, "agent"), ("agent_out", False, "agent"),
+                                        ("disabled", False, "agent"), ("expired", False, "agent"),
+                                        ("demoted", False, "admin")):
             email = f"{caller.replace('_', '.')}@example.com"
             w.emails[caller] = email
             w.agent_ids[caller] = stack.create_agent(email, PASSWORD, caller.replace("_", " ").title(),
-                                                     accepting=accepting)
+                                                     role=role, accepting=accepting)
         w.tokens["admin"] = stack.id_token(stack.demo_email, stack.demo_password)
         for caller in ("agent_in", "agent_out", "disabled", "expired"):
             w.sign_in_again(caller)
+        make_demoted(w)
         w.tokens["forged"] = forge(w.tokens["expired"])
         # Controls: the expired token works while the clock is true, and only the clock makes it expire.
         assert http(stack, "GET", "/agent/me", w.headers("expired"))[0] == 200
@@ -291,6 +319,19 @@ def world() -> Iterator[World]:
         w.ticket_id = json.loads(raw)["ticket_id"]
         yield w
         ws_client.close_all()
+
+
+def make_demoted(w: World) -> None:
+    """An admin signs in; then the demo admin makes it an agent. Its token keeps the `admin` group."""
+    agent_id = w.agent_ids["demoted"]
+    code, raw = w.call("admin", "PATCH", f"/admin/agents/{agent_id}", {"role": "admin"})
+    assert code == 200 and json.loads(raw)["role"] == "admin", raw
+    w.sign_in_again("demoted")
+    assert w.call("demoted", "GET", "/admin/agents")[0] == 200  # control: an admin's token, while admin
+    code, raw = w.call("admin", "PATCH", f"/admin/agents/{agent_id}", {"role": "agent"})
+    assert code == 200 and json.loads(raw)["role"] == "agent", raw
+    groups = jwt.decode(w.tokens["demoted"], options={"verify_signature": False}).get("cognito:groups")
+    assert "admin" in groups, groups  # what the old code took the role from
 
 
 def start_chat_of_a(w: World) -> None:
@@ -354,9 +395,26 @@ def test_rest(world: World, row: Row, caller: str) -> None:
     if code >= 400 or caller == "visitor_B":
         assert_no_leak(world, text, path)
     if row.after == "sign_in_again" and code < 300:
-        world.sign_in_again(caller)
+        if caller == "demoted":
+            make_demoted(world)  # a plain sign-in would carry the groups it has now
+        else:
+            world.sign_in_again(caller)
         if caller == "agent_in":  # its sockets were closed: routing needs it online again
             world.presence.append(ws_client.agent(world.stack, world.emails["agent_in"], PASSWORD))
+
+
+@pytest.mark.parametrize(("probe", "caller"), [
+    pytest.param(probe, caller, id=f"{caller}-{probe.method} {probe.path.split('?')[0]}")
+    for probe in ADMIN_REACH for caller in REACH_CALLERS
+])
+def test_admin_reach(world: World, probe: Probe, caller: str) -> None:
+    """Only a current admin gets past the admin-only part of an agent route; a demoted admin's token doesn't."""
+    path = probe.path.replace("{agent_in}", world.agent_ids["agent_in"])
+    code, raw = world.call(caller, probe.method, path, probe.body)
+    expected = probe.admin if caller == "admin" else probe.agent
+    assert code == expected, f"{caller} {probe.method} {path}: {code} {raw[:300]!r}"
+    if code >= 400:
+        assert_no_leak(world, raw.decode(errors="replace"), path)
 
 
 def _ws_cells(late: bool) -> list[Any]:

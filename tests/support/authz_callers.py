@@ -3,7 +3,8 @@
 Every caller knows how to call a REST route (its headers) and how to open a WebSocket (its
 connect ticket). Tokens are real Cognito ID tokens checked by the stack's JWT verifier, except
 `forged` (a random RSA key with the right claims and kid) and `expired` (a real token presented
-while the verifier's clock is two hours ahead).
+while the verifier's clock is two hours ahead). `demoted` was an admin when it signed in and is
+an agent now: its token still carries the `admin` group.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from tests.support import ws_client
 
 PASSWORD = "Authz-matrix-2026!"
 
-REST_CALLERS = ("anonymous", "visitor_A", "visitor_B", "agent_out", "agent_in", "admin",
+REST_CALLERS = ("anonymous", "visitor_A", "visitor_B", "agent_out", "agent_in", "admin", "demoted",
                 "disabled", "expired", "forged")
 WS_CALLERS = (*REST_CALLERS, "reused_ticket")
-AGENTS = ("agent_out", "agent_in", "admin")
+AGENTS = ("agent_out", "agent_in", "admin", "demoted")
 VISITORS = ("visitor_A", "visitor_B")
 
 # What a denied answer must never show: visitor A's words, addresses and ids (the requested id excepted).

@@ -340,6 +340,7 @@ def test_time_claims_are_read_in_every_form():
 def test_a_token_without_times_is_refused_once_sessions_were_revoked():
     agent = Agent("a", email="a@example.com", name="A", sessions_revoked_at=1_700_000_000)
     assert revocation.token_revoked(agent, {})
-    assert not revocation.token_revoked(agent, {"auth_time": "1700000000"})
+    assert not revocation.token_revoked(agent, {"auth_time": "1700000001"})
+    assert revocation.token_revoked(agent, {"auth_time": "1700000000"})  # the stamped second is refused too
     assert revocation.token_revoked(agent, {"auth_time": "1699999999"})
     assert not revocation.token_revoked(Agent("b", email="b@example.com", name="B"), {})
