@@ -30,10 +30,20 @@ def mint(principal: Principal) -> dict[str, object]:
         subject_id=principal.id,
         name=principal.name,
         role=principal.role,
-        access_version=principal.access_version,  # checked against the profile at $connect
+        access_version=_access_version(principal),  # checked against the profile at $connect
         expires_at=clock.now() + timedelta(seconds=TTL_SECONDS),
     ).save()
     return {"ticket": ticket, "expires_in": TTL_SECONDS}
+
+
+def _access_version(principal: Principal) -> int | None:
+    """The version the caller's profile was read under (rest.agent sets it), or else the current one."""
+    if not principal.is_agent or principal.access_version is not None:
+        return principal.access_version
+    try:
+        return int(Agent.get(principal.id, consistent_read=True).access_version or 0)
+    except Agent.DoesNotExist:
+        return None
 
 
 def consume(ticket: str | None) -> Principal:
