@@ -54,7 +54,8 @@ def ws_connect(event: WebsocketEvent) -> Response | None:
 
 @app.on_ws_message()
 def ws_message(event: WebsocketEvent) -> None:
-    frames.handle(event.connection_id, event.body)
+    identity = event.to_dict()["requestContext"].get("identity") or {}
+    frames.handle(event.connection_id, event.body, identity.get("sourceIp"))
 
 
 @app.on_ws_disconnect()

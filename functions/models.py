@@ -638,3 +638,23 @@ class WebhookDelivery(CharlaModel):
 
 
 ALL_MODELS = (*ALL_MODELS, Ban, Webhook, WebhookDelivery)
+
+
+# --- per-address limits (functions/visitors/limits.py) --------------------------------------------------
+
+
+class RateCounter(CharlaModel):
+    """A fixed-window counter of one anonymous action from one address, or an address's queued chats."""
+
+    class Meta(_Meta):
+        table_name = _table("rate-counters")
+
+    # "<rule>#<address key>#<window number>", or "queued#<address key>". The address key is a
+    # keyed hash, never the address itself.
+    counter_key = UnicodeAttribute(hash_key=True)
+    hits = NumberAttribute(null=True)  # ADDed one per allowed action
+    chat_ids = UnicodeSetAttribute(null=True)  # the "queued" item: chats that may still be waiting
+    expires_at = TTLAttribute()  # two windows; a day for the "queued" item
+
+
+ALL_MODELS = (*ALL_MODELS, RateCounter)

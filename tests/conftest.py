@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from urllib.parse import quote
 
 # Before anything imports botocore: tests never reach a real AWS account.
@@ -22,6 +23,7 @@ from functions.chat import messages
 from functions.core import aws as charla_aws  # noqa: E402
 from functions.core import tables  # noqa: E402
 from functions.realtime import connections
+from functions.visitors import limits  # noqa: E402
 from infra.local import moto_isolation, moto_speedups, s3_post_policy  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
@@ -47,6 +49,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(connections, "RATE_LIMIT", 100_000)
     monkeypatch.setattr(messages, "VISITOR_LIMIT", 100_000)
     monkeypatch.setattr(connections, "MAX_VISITOR_TABS", 100_000)
+    # Every unit-test caller comes from one address; tests/unit/visitors/test_limits.py puts the real limits back.
+    monkeypatch.setattr(limits, "RULES", {k: replace(r, limit=100_000) for k, r in limits.RULES.items()})
+    monkeypatch.setattr(limits, "MAX_QUEUED", 100_000)
     with mock_aws():
         charla_aws.reset()
         tables.create_all()
@@ -76,7 +81,7 @@ def clear_frames(connection_id: str) -> None:
 
 
 def ws_event(route: str, connection_id: str, *, body: str | None = None, ticket: str | None = None,
-             origin: str | None = "http://127.0.0.1:8000") -> dict:
+             origin: str | None = "http://127.0.0.1:8000", source_ip: str = "203.0.113.9") -> dict:
     """The event API Gateway sends a WebSocket Lambda integration, trimmed of unused fields."""
     event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
     event: dict = {
@@ -91,7 +96,7 @@ def ws_event(route: str, connection_id: str, *, body: str | None = None, ticket:
             "requestId": "req-" + connection_id,
             "requestTimeEpoch": 1_700_000_000_000,
             "connectedAt": 1_700_000_000_000,
-            "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
+            "identity": {"sourceIp": source_ip, "userAgent": "pytest"},
         },
         "isBase64Encoded": False,
     }

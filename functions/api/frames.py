@@ -33,6 +33,7 @@ class Call:
     principal: Principal
     frame: dict[str, Any]
     connection: Connection  # the row read (and rate-counted) for this frame
+    source_ip: str | None = None  # the sender's address, for the per-address limits (functions/visitors/limits.py)
 
     def field(self, name: str, kind: type, *, required: bool = True) -> Any:
         value = self.frame.get(name)
@@ -49,7 +50,7 @@ class Call:
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}
 
 
-def handle(connection_id: str, body: str) -> None:
+def handle(connection_id: str, body: str, source_ip: str | None = None) -> None:
     frame = _parse(body)
     if frame is None:
         _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
@@ -70,7 +71,7 @@ def handle(connection_id: str, body: str) -> None:
         row, frames = connections.get_counting(connection_id)
         if frames > connections.RATE_LIMIT:
             raise CharlaError("rate_limited", "Too many messages at once; wait a few seconds.", retriable=True)
-        handler(Call(connection_id, connections.principal_of(row), frame, row))
+        handler(Call(connection_id, connections.principal_of(row), frame, row, source_ip))
     except CharlaError as error:
         _error(connection_id, error, frame)
     except Exception:
@@ -153,7 +154,9 @@ def _start_chat(call: Call) -> None:
         identity.record_context(call.principal.id, call.frame.get("context"), call.connection)
     # functions/visitors/greetings.py: answering a greeting opens the chat with it, and with its agent.
     opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
-    chat, created = chats.start(call.principal, call.frame.get("name"), call.frame.get("email"), opener)
+    chat, created = chats.start(
+        call.principal, call.frame.get("name"), call.frame.get("email"), opener, address=call.source_ip
+    )
     if not created:
         call.reply({"type": "chat", "chat": chats.view(chat)})
 

@@ -17,7 +17,7 @@ from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
 from functions.realtime import broadcast, connections
 from functions.reports import stats
 from functions.team import agents
-from functions.visitors import identity, verified
+from functions.visitors import identity, limits, verified
 
 if TYPE_CHECKING:
     from functions.visitors.greetings import Opener
@@ -62,11 +62,14 @@ def clean_email(email: object) -> str | None:
     return email
 
 
-def start(principal: Principal, name: object, email: object, opener: Opener | None = None) -> tuple[Chat, bool]:
+def start(
+    principal: Principal, name: object, email: object, opener: Opener | None = None, *, address: str | None = None
+) -> tuple[Chat, bool]:
     """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
 
     `opener` (functions/visitors/greetings.py): the greeting the visitor answered, whose agent
-    takes the chat even when nobody is accepting chats.
+    takes the chat even when nobody is accepting chats. `address`: the caller's, for the per-address
+    limits on new chats and on chats waiting at once (functions/visitors/limits.py).
     """
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only visitors start chats.")
@@ -84,7 +87,10 @@ def start(principal: Principal, name: object, email: object, opener: Opener | No
     candidates = routing.routable_agents()
     if not candidates and not (opener and opener.agent_id):
         raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
-    chat = _create(principal, name_value, email_value)
+    chat_id = "c_" + secrets.token_urlsafe(12)
+    limits.hit("start_chat", address)
+    limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
+    chat = _create(principal, name_value, email_value, chat_id)
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
     if name_value:
         actions.append(Visitor.name.set(name_value))
@@ -104,11 +110,11 @@ def start(principal: Principal, name: object, email: object, opener: Opener | No
     return chat, True
 
 
-def _create(principal: Principal, name: str | None, email: str | None) -> Chat:
+def _create(principal: Principal, name: str | None, email: str | None, chat_id: str) -> Chat:
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
     chat = Chat(
-        "c_" + secrets.token_urlsafe(12),
+        chat_id,
         status="queued",
         visitor_id=principal.id,
         visitor_name=name,

@@ -18,6 +18,7 @@ HTTP_STATUS = {
     "conflict": 409,
     "offline": 409,
     "rate_limited": 429,
+    "queue_full": 429,
     "retry": 503,
 }
 

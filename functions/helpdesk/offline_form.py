@@ -18,6 +18,7 @@ from functions.helpdesk import tickets
 from functions.helpdesk.tickets import Entry
 from functions.models import Ticket
 from functions.reports import stats
+from functions.visitors import limits
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def save_config(principal: Principal, body: dict[str, Any]) -> list[dict[str, An
     return clean
 
 
-def submit(principal: Principal, body: dict[str, Any]) -> Ticket:
+def submit(principal: Principal, body: dict[str, Any], address: str | None = None) -> Ticket:
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only visitors send the offline form.")
     values = body.get("fields")
@@ -81,6 +82,7 @@ def submit(principal: Principal, body: dict[str, Any]) -> Ticket:
     text.reject_unknown_fields(values, {f["name"] for f in form})
     answers = [(f, _value(f, values.get(f["name"]))) for f in form]
     _check_rate(principal)
+    limits.hit("offline_form", address)  # identities are free: the form is limited per address too
     ticket = tickets.new_ticket(
         subject=_subject(answers),
         source="offline_form",

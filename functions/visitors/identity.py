@@ -13,6 +13,7 @@ from functions.core import clock
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
+from functions.visitors import limits
 
 SCHEME = "Visitor "
 
@@ -29,6 +30,12 @@ def create_identity(**attributes: Any) -> dict[str, str]:
         condition=Visitor.visitor_id.does_not_exist()
     )
     return {"visitor_id": visitor_id, "secret": secret}
+
+
+def new_identity(address: str | None) -> dict[str, str]:
+    """POST /visitor/identity: a new identity for a caller at `address`, within the per-address limit."""
+    limits.hit("identity", address)
+    return create_identity()
 
 
 def secret_matches(visitor: Visitor, secret: str) -> bool:

@@ -26,7 +26,7 @@ from functions.core import clock
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
 from functions.realtime import broadcast, connections
-from functions.visitors import greetings, identity, privacy
+from functions.visitors import greetings, identity, limits, privacy
 
 ONLINE_S = 300  # presence after a view or a beat
 BEAT_S = 240  # how often a visible page says it is still there (widget/src/tracker.js)
@@ -109,6 +109,7 @@ def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | No
     )
     if visitor is None:
         # A first page view (or credentials this deployment doesn't know): a new identity, in one write.
+        limits.hit("identity", ip)  # identities are free: they are limited per address
         return _first_view(page_view_id, context)
     if event == "view":
         _view(visitor, page_view_id, context)

@@ -19,12 +19,14 @@ _ids = itertools.count(1)
 class Socket:
     """One WebSocket connection, as API Gateway would drive it."""
 
-    def __init__(self, principal: Principal, origin: str | None = "http://127.0.0.1:8000") -> None:
+    def __init__(self, principal: Principal, origin: str | None = "http://127.0.0.1:8000",
+                 ip: str = "203.0.113.9") -> None:
         self.principal = principal
+        self.ip = ip  # the address API Gateway reports for every event of this connection
         self.connection_id = f"conn{next(_ids)}="
         ticket = str(connect_tickets.mint(principal)["ticket"])
         response = charla.ws_connect(
-            ws_event("$connect", self.connection_id, ticket=ticket, origin=origin), None
+            ws_event("$connect", self.connection_id, ticket=ticket, origin=origin, source_ip=ip), None
         )
         self.status = response["statusCode"]
 
@@ -32,7 +34,7 @@ class Socket:
         """Sends one frame and returns the frames this connection received meanwhile."""
         clear_frames(self.connection_id)
         body = frame if isinstance(frame, str) else json.dumps(frame)
-        charla.ws_message(ws_event("$default", self.connection_id, body=body), None)
+        charla.ws_message(ws_event("$default", self.connection_id, body=body, source_ip=self.ip), None)
         return self.frames()
 
     def frames(self) -> list[dict[str, Any]]:

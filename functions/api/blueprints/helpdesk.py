@@ -21,7 +21,7 @@ def widget_offline_form() -> dict[str, Any]:
 @bp.route("/visitor/offline", methods=["POST"], cors=True)
 def visitor_offline() -> Response:
     request = bp.current_request
-    ticket = offline_form.submit(rest.visitor(request), rest.json_body(request))
+    ticket = offline_form.submit(rest.visitor(request), rest.json_body(request), rest.source_ip(request))
     return Response(tickets.view(ticket, for_visitor=True), status_code=201)
 
 

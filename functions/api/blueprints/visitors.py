@@ -22,8 +22,9 @@ def widget_settings() -> dict[str, Any]:
 
 @bp.route("/visitor/identity", methods=["POST"], cors=True)
 def visitor_identity() -> Response:
-    rest.check_origin(bp.current_request)
-    return Response(identity.create_identity(), status_code=201)
+    request = bp.current_request
+    rest.check_origin(request)
+    return Response(identity.new_identity(rest.source_ip(request)), status_code=201)
 
 
 @bp.route("/visitor/pageview", methods=["POST"], cors=True, content_types=["text/plain", "application/json"])
