@@ -23,6 +23,7 @@ from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
 from infra.local.jwt_verify import CognitoJwtVerifier
+from infra.local.loopback import loopback_only
 from infra.local.management import PREFIX as MANAGEMENT_PREFIX
 from infra.local.management import ManagementApi
 from infra.local.moto_process import SENT_MAIL_PATH
@@ -290,7 +291,7 @@ class LocalStack:
 
     async def _serve(self, listener: socket.socket) -> None:
         assert self._rest and self._ws and self._scheduler
-        app = web.Application(client_max_size=10 * 1024 * 1024)
+        app = web.Application(client_max_size=10 * 1024 * 1024, middlewares=[loopback_only])
         static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url)
         app.add_routes(static.routes())
         app.add_routes(ManagementApi(self._ws).routes())

@@ -726,3 +726,21 @@ def test_moto_in_its_own_process_serves_the_app_and_the_outbox_and_stops_with_th
         moto_url = real.moto_url
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(moto_url + "/moto-api/", timeout=5)
+
+
+def test_local_tools_answer_loopback_names_only(stack: LocalStack) -> None:
+    """A page that points its own name at 127.0.0.1 (DNS rebinding) can't read the stack's tools."""
+    port = stack.port
+    tools = [("GET", "/_local/outbox.json"), ("GET", "/_local/outbox"), ("GET", "/_local/connections"),
+             ("POST", "/_local/schedules/tick"), ("POST", "/_local/connections/nobody=/drop")]
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.nip.io:{port}", f"localhost.evil.example:{port}",
+                 f"10.0.0.5:{port}", f"[::2]:{port}", "localhost:80@evil.example", ""):
+        for method, path in tools:
+            status, _, body = http(method, stack.base_url + path, headers={"Host": host})
+            assert status == 403, (host, path, status)
+            assert b"localhost only" in body
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST", "127.0.0.1"):
+        assert http("GET", stack.base_url + "/_local/outbox.json", headers={"Host": host})[0] == 200, host
+        assert http("GET", stack.base_url + "/_local/connections", headers={"Host": host})[0] == 200, host
+    # The app itself is not a local tool: its API answers whatever name the page used.
+    assert http("GET", stack.api_url + "/public", headers={"Host": f"evil.example:{port}"})[0] == 200
