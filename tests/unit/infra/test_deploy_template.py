@@ -628,3 +628,42 @@ def test_only_the_console_may_read_attachment_uploads_and_downloads(resources):
     assert origins[0] == {"Fn::Sub": "https://${Distribution.DomainName}"}
     assert origins[1] == {"Fn::If": ["HasDomain", {"Fn::Sub": "https://${DomainName}"}, {"Ref": "AWS::NoValue"}]}
     assert "*" not in json.dumps(origins)
+
+
+@pytest.mark.slow
+def test_an_optional_waf_rule_limits_the_rest_stage_per_viewer_and_costs_nothing_when_off(built, resources):
+    parameter = built.template["Parameters"]["EdgeRateLimit"]
+    assert (parameter["Type"], parameter["Default"]) == ("Number", 0)
+    waf = {"ApiViewerAddress", "ApiFirewall", "ApiFirewallAssociation"}
+    assert {n for n, r in resources.items() if r["Type"].startswith("AWS::WAFv2::")} == waf - {"ApiViewerAddress"}
+    for name in waf:  # nothing of it exists (or is billed) unless the parameter is set
+        assert resources[name]["Condition"] == "HasEdgeRateLimit"
+    assert built.template["Conditions"]["HasEdgeRateLimit"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeRateLimit"}, "0"]}]}
+
+    association = resources["ApiFirewallAssociation"]["Properties"]
+    assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
+    assert "/restapis/${RestAPI}/stages/" in association["ResourceArn"]["Fn::Sub"]
+
+    acl = resources["ApiFirewall"]["Properties"]
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    assert json.loads(acl["CustomResponseBodies"]["rate_limited"]["Content"])["Code"] == "rate_limited"
+    rules = {rule["Name"]: rule for rule in acl["Rules"]}
+    assert set(rules) == {"per-viewer", "direct"}
+    for rule in rules.values():
+        statement = rule["Statement"]["RateBasedStatement"]
+        assert statement["Limit"] == {"Ref": "EdgeRateLimit"} and statement["EvaluationWindowSec"] == 300
+        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    # Behind CloudFront the stage sees CloudFront's addresses: the viewer's comes in a header that
+    # the distribution's function overwrites, never X-Forwarded-For, whose first entry the client writes.
+    viewer = rules["per-viewer"]["Statement"]["RateBasedStatement"]
+    assert viewer["AggregateKeyType"] == "FORWARDED_IP"
+    assert viewer["ForwardedIPConfig"]["HeaderName"] == "x-charla-viewer-ip"
+    assert rules["direct"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    code = resources["ApiViewerAddress"]["Properties"]["FunctionCode"]["Fn::Sub"][0]
+    assert "request.headers['x-charla-viewer-ip'] = { value: event.viewer.ip }" in code
+    api = next(b for b in resources["Distribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+               if b["PathPattern"] == "/api/*")
+    [when_on, when_off] = api["FunctionAssociations"]["Fn::If"][1:]
+    assert when_on[0]["FunctionARN"] == {"Fn::GetAtt": ["ApiViewerAddress", "FunctionARN"]}
+    assert when_off == {"Ref": "AWS::NoValue"}
