@@ -36,7 +36,8 @@ function createWidget({ host, root, btn, base, lang }) {
   let ui, tr, sock, ready;
   let chat = null; // the chat shown: open, or closed during this page view
   let wantStart = null; // a start_chat frame waiting for the connection
-  let away = false; // start_chat answered `offline`
+  let away = false; // start_chat answered `offline` (or `queue_full`)
+  let full = false; // start_chat answered `queue_full`: others at this address already wait
   let offer = false; // `offer_offline`: the queued visitor may leave a message instead
   let connected = false;
   let resuming = false;
@@ -167,7 +168,7 @@ function createWidget({ host, root, btn, base, lang }) {
     const offerNow = offer && live() && chat.status === 'queued';
     show(ui.away, mode === 'away' || offerNow);
     if (mode === 'away' || offerNow) {
-      ui.awayText.textContent = t(offerNow ? 'offerOffline' : 'away');
+      ui.awayText.textContent = t(offerNow ? 'offerOffline' : full ? 'queue_full' : 'away');
       mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? ui.input.value
         : f.type === 'email' ? ui.email.value || email || (ident && ident.email)
           : f.name === 'name' ? ui.name.value || (ident && ident.name) : ''));
@@ -407,10 +408,11 @@ function createWidget({ host, root, btn, base, lang }) {
       if (frame) sock.retry(f.client_msg_id || f.action, frame);
       return;
     }
-    if (f.code === 'offline') {
+    if (f.code === 'offline' || f.code === 'queue_full') {
       // Give the visitor back what they typed; it can go into the offline form.
       wantStart = null;
       away = true;
+      full = f.code === 'queue_full';
       const typed = tr.pending().map((p) => (tr.drop(p.id), p.text)).join('\n');
       if (typed && !ui.input.value) ui.input.value = typed;
       sync();
