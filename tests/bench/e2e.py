@@ -198,9 +198,14 @@ async def scenario(info: dict[str, Any]) -> tuple[Ledger, int]:
         agents = [await _agent(session, info, c, ledger) for c in info["agents"]]
         gate = asyncio.Semaphore(5)  # a realistic trickle of arrivals, not 100 at the same instant
 
+        # Each visitor comes from an address of its own, as real ones do: Charla limits anonymous
+        # callers per address (docs/protocol.md). All of 127.0.0.0/8 is loopback on Linux.
+        own = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
+               for n in range(CHATS)]
+
         async def arrive(number: int) -> Visitor:
             async with gate:
-                return await _visitor(session, info, number, ledger)
+                return await _visitor(own[number], info, number, ledger)
 
         visitors = await asyncio.gather(*(arrive(n) for n in range(CHATS)))
         await _activate(visitors, agents)
@@ -214,7 +219,14 @@ async def scenario(info: dict[str, Any]) -> tuple[Ledger, int]:
         await asyncio.sleep(0.5)  # let any duplicate that is on its way arrive
         for ws in [v.ws for v in visitors] + [a.ws for a in agents]:
             await ws.close()
+        for visitor_session in own:
+            await visitor_session.close()
         return ledger, sum(v.active.is_set() for v in visitors)
+
+
+def visitor_address(number: int) -> str:
+    """A loopback source address of visitor `number`'s own (127.0.1.1, 127.0.1.2, ...)."""
+    return f"127.0.{1 + number // 250}.{1 + number % 250}"
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -124,6 +124,11 @@ def stored_twice(chat_ids: list[str]) -> dict[str, int]:
     return extra
 
 
+def visitor_address(number: int) -> str:
+    """A loopback source address of visitor `number`'s own (127.0.1.1, 127.0.1.2, ...)."""
+    return f"127.0.{1 + number // 250}.{1 + number % 250}"
+
+
 async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
     info = {"base_url": stack.base_url, "ws_url": stack.ws_url}
     ledger = Ledger()
@@ -135,9 +140,14 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
             await agent.start()
         gate = asyncio.Semaphore(5)  # a trickle of arrivals, not all at the same instant
 
+        # Each visitor comes from a loopback address of its own, as real visitors come from theirs:
+        # Charla limits anonymous callers per address (docs/protocol.md).
+        own = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
+               for n in range(args.chats)]
+
         async def arrive(number: int) -> Visitor:
             async with gate:
-                visitor = Visitor(session, info, ledger, number)
+                visitor = Visitor(own[number], info, ledger, number)
                 await visitor.start()
                 return visitor
 
@@ -177,6 +187,8 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
         gaps = sum(1 for chat_id, ms in transcripts.items() if contiguous({m["seq"] for m in ms}) != len(ms))
         for client in [*visitors, *agents]:
             await client.close()
+        for visitor_session in own:
+            await visitor_session.close()
     return {"ledger": ledger, "transcripts": transcripts, "stored": stored, "drops": drops[0], "gaps": gaps,
             "quiet_s": quiet_s, "setup_s": setup_s, "visitors": visitors}
 
