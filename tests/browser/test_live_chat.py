@@ -148,3 +148,30 @@ def test_the_visitor_rates_the_chat_and_the_agent_sees_the_rating(stack, browser
     site.get_by_test_id("charla-rate-submit").click()
     expect(site.get_by_test_id("charla-rated")).to_be_visible()
     expect(ana.get_by_test_id("rating")).to_contain_text("Very quick!")
+
+
+def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(stack, browser, agent):
+    """Scripted visitors from this machine's address hold its queue places; the widget says so."""
+    from functions import agents, limits, routing
+    from tests import ws_client
+
+    settings.save_settings({"max_chats_per_agent": 1})
+    while others := routing.routable_agents():  # earlier tests' consoles may still be accepting
+        for other in others:
+            agents.set_accepting(other.agent_id, False)
+    _ana_id, ana_email = agent("Ana")
+    ws_client.agent(stack, ana_email, PASSWORD)  # accepting, with a live connection
+    try:
+        for n in range(1 + limits.MAX_QUEUED):  # one takes Ana's slot, the rest wait
+            script = ws_client.visitor(stack)
+            script.send({"action": "start_chat", "name": f"Script {n}"})
+            script.wait_for("chat")
+        site = visitor(browser, stack)
+        visitor_says(site, "I need help with my order")
+        expect(site.get_by_test_id("charla-away")).to_contain_text("already waiting")
+        expect(site.get_by_test_id("charla-offline-form")).to_be_visible()
+        # What they typed is not lost: it is the offline message's text.
+        expect(site.locator("[data-testid=charla-offline-field][data-name=message]")).to_have_value(
+            "I need help with my order")
+    finally:
+        ws_client.close_all()
