@@ -202,19 +202,20 @@ def test_the_detector_sees_a_payload_that_runs_once_csp_is_bypassed(stack, brows
 # --- visitors' names, pages and referrers ----------------------------------------------------
 
 
-def page_view(stack: LocalStack, title: str, url: str) -> dict[str, str]:
+def page_view(stack: LocalStack, title: str, url: str, source: str | None = None) -> dict[str, str]:
     body = {"event": "view", "pv": secrets.token_hex(8), "url": url, "title": title, "referrer": HOSTILE_REF,
             "language": "en", "timezone": "Europe/Madrid"}
     request = urllib.request.Request(stack.api_url + "/visitor/pageview", data=json.dumps(body).encode(),
                                      method="POST", headers={"Content-Type": "text/plain", "Origin": stack.base_url})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    opener = urllib.request.build_opener(*([ws_client.FromAddress(source)] if source else []))
+    with opener.open(request, timeout=10) as response:
         return dict(json.loads(response.read()))
 
 
-def visitor_socket(stack: LocalStack, identity: dict[str, str]) -> ws_client.Client:
+def visitor_socket(stack: LocalStack, identity: dict[str, str], source: str | None = None) -> ws_client.Client:
     auth = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}", "Origin": stack.base_url}
-    ticket = ws_client.rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth)["ticket"]
-    client = ws_client.Client(stack.ws_url, ticket, stack.base_url)
+    ticket = ws_client.rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth, source=source)["ticket"]
+    client = ws_client.Client(stack.ws_url, ticket, stack.base_url, source)
     client.send({"action": "hello"})
     client.wait_for("welcome")
     return client
@@ -228,11 +229,14 @@ def test_hostile_names_titles_urls_and_referrers_stay_text_in_the_console(stack,
     try:
         # Page views as the loader reports them, with hostile titles and URLs: the Visitors list; then
         # chats started with hostile names and page context (start_chat as the widget sends it).
-        for p in PAYLOADS:
-            identity = page_view(stack, p, "https://shop.example/?q=" + p)
+        for n, p in enumerate(PAYLOADS):
+            # Sixty visitors, each from an address of its own, as they would come: Charla limits
+            # anonymous callers per address (docs/protocol.md, "Per-address limits").
+            source = f"127.0.2.{n + 1}"
+            identity = page_view(stack, p, "https://shop.example/?q=" + p, source)
             if p not in NAMES:
                 continue
-            client = visitor_socket(stack, identity)
+            client = visitor_socket(stack, identity, source)
             client.send({"action": "start_chat", "name": p,
                          "context": {"url": HOSTILE_REF, "title": p, "referrer": HOSTILE_REF, "language": p[:35]}})
             chats.append((client, client.wait_for("chat")["chat"]["chat_id"]))

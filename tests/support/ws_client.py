@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import http.client
 import json
 import queue
 import threading
@@ -13,12 +15,27 @@ from typing import Any
 import aiohttp
 
 
-def rest(method: str, url: str, body: dict | None = None, headers: dict | None = None) -> dict[str, Any]:
+def rest(method: str, url: str, body: dict | None = None, headers: dict | None = None,
+         source: str | None = None) -> dict[str, Any]:
+    """One REST call; `source`: the local address to call from (see `FromAddress`)."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json", **(headers or {})})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    opener = urllib.request.build_opener(*([FromAddress(source)] if source else []))
+    with opener.open(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")
+
+
+class FromAddress(urllib.request.HTTPHandler):
+    """Plain HTTP from a chosen local address. Charla limits anonymous callers per address, so a test
+    that plays many visitors gives each its own: all of 127.0.0.0/8 is this machine on Linux."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self._source = source
+
+    def http_open(self, req: urllib.request.Request) -> Any:
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self._source, 0)), req)
 
 
 OPEN: list[Client] = []
@@ -32,8 +49,9 @@ def close_all() -> None:
 class Client:
     """One socket, driven from a private event loop so tests can stay synchronous."""
 
-    def __init__(self, ws_url: str, ticket: str, origin: str) -> None:
+    def __init__(self, ws_url: str, ticket: str, origin: str, source: str | None = None) -> None:
         OPEN.append(self)
+        self._source = source  # the local address to connect from (see FromAddress)
         self.frames: queue.Queue[dict[str, Any]] = queue.Queue()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -44,7 +62,8 @@ class Client:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=15)
 
     async def _open(self, url: str, origin: str) -> aiohttp.ClientWebSocketResponse:
-        self._session = aiohttp.ClientSession()
+        connector = aiohttp.TCPConnector(local_addr=(self._source, 0)) if self._source else None
+        self._session = aiohttp.ClientSession(connector=connector)
         socket = await self._session.ws_connect(url, headers={"Origin": origin})
         self._loop.create_task(self._read(socket))
         return socket
@@ -74,11 +93,11 @@ class Client:
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 
-def visitor(stack: Any) -> Client:
-    identity = rest("POST", f"{stack.api_url}/visitor/identity", headers={"Origin": stack.base_url})
+def visitor(stack: Any, source: str | None = None) -> Client:
+    identity = rest("POST", f"{stack.api_url}/visitor/identity", headers={"Origin": stack.base_url}, source=source)
     auth = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}", "Origin": stack.base_url}
-    ticket = rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth)["ticket"]
-    client = Client(stack.ws_url, ticket, stack.base_url)
+    ticket = rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth, source=source)["ticket"]
+    client = Client(stack.ws_url, ticket, stack.base_url, source)
     client.send({"action": "hello"})
     client.wait_for("welcome")
     return client
