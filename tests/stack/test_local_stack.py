@@ -742,5 +742,6 @@ def test_local_tools_answer_loopback_names_only(stack: LocalStack) -> None:
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST", "127.0.0.1"):
         assert http("GET", stack.base_url + "/_local/outbox.json", headers={"Host": host})[0] == 200, host
         assert http("GET", stack.base_url + "/_local/connections", headers={"Host": host})[0] == 200, host
-    # What the stack serves besides its tools answers whatever name the page used.
-    assert http("GET", stack.base_url + "/agent/chats/42", headers={"Host": f"evil.example:{port}"})[0] == 200
+    # Only the tools are held to loopback names: the check lets every other path through.
+    status, _, body = http("GET", stack.api_url + "/public", headers={"Host": f"evil.example:{port}"})
+    assert status != 403 and b"localhost only" not in body
