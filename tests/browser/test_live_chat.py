@@ -152,8 +152,10 @@ def test_the_visitor_rates_the_chat_and_the_agent_sees_the_rating(stack, browser
 
 def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(stack, browser, agent):
     """Scripted visitors from this machine's address hold its queue places; the widget says so."""
-    from functions import agents, limits, routing
-    from tests import ws_client
+    from functions.chat import routing
+    from functions.team import agents
+    from functions.visitors import limits
+    from tests.support import ws_client
 
     settings.save_settings({"max_chats_per_agent": 1})
     while others := routing.routable_agents():  # earlier tests' consoles may still be accepting
