@@ -14,7 +14,7 @@
   (`sign_in`), the Cognito pool (`user_pool`), cutting someone off (`revocation`).
 - `visitors/`: visitor identities (`identity`), site-verified identities (`verified`), page views (`tracking`),
   proactive greetings (`greetings`), what is kept about them (`privacy`), data export and erasure
-  (`data_requests`).
+  (`data_requests`), and what anonymous callers may do per address (`limits`).
 - `helpdesk/`: tickets (`tickets`), what agents and requesters do to them (`agent_actions`), the ticket list
   (`lists`) and its subject search (`search_terms`), reply mail (`reply_mail`), inbound mail (`inbound_mail`),
   the offline form (`offline_form`), a chat made a ticket (`from_chat`), attachments (`attachments`).
@@ -34,6 +34,7 @@ Where the most-asked features live:
 - webhook signing: `admin/webhook_delivery.py`
 - the daily summary mail: `reports/daily_summary.py`
 - a ban by IP range (CIDR): `admin/bans.py`
+- per-address limits on new identities, new chats, queued chats and the offline form: `visitors/limits.py`
 - the offline form's fields: `helpdesk/offline_form.py`
 - the widget resuming after a reconnect: `chat/messages.py` (messages after a seq), `api/frames.py` `_resume`,
   and `ui-common/transcript.js` on the client
