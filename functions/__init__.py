@@ -11,7 +11,8 @@
   transfer and invite (`handoffs`); who may touch it (`access`); `#shortcuts` (`canned`); mailed transcripts
   (`transcripts`); the every-minute sweep (`sweeps`).
 - `team/`: agents: profiles and accepting status (`agents`), the admin's team management (`members`), sign-in
-  (`sign_in`), the Cognito pool (`user_pool`), cutting someone off (`revocation`).
+  and logout (`sign_in`), two-step sign-in (`mfa`), an agent's own address change (`email_change`), the
+  Cognito pool (`user_pool`), cutting someone off (`revocation`).
 - `visitors/`: visitor identities (`identity`), site-verified identities (`verified`), page views (`tracking`),
   proactive greetings (`greetings`), what is kept about them (`privacy`), data export and erasure
   (`data_requests`), and what anonymous callers may do per address (`limits`).

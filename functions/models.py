@@ -298,6 +298,14 @@ class Agent(CharlaModel):
     team_pk = UnicodeAttribute(default=TEAM)
     routable_pk = UnicodeAttribute(null=True)
     load_key = UnicodeAttribute(null=True)
+    # TOTP as Cognito last reported it to Charla (functions/team/mfa.py): what the admin's "require MFA"
+    # is checked against on every request, without asking Cognito each time.
+    mfa_enabled = BooleanAttribute(default=False)
+    # A sign-in address change waiting for the code mailed to the new address (functions/team/email_change.py).
+    pending_email = UnicodeAttribute(null=True)
+    email_code_hash = UnicodeAttribute(null=True)
+    email_code_expires = NumberAttribute(null=True)
+    email_code_tries = NumberAttribute(null=True)
 
     routing_index = RoutingIndex()
     team_index = TeamIndex()

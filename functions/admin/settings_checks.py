@@ -169,6 +169,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     # Tracking and privacy (functions/visitors/tracking.py, functions/visitors/privacy.py).
     "tracking": _boolean,
     "ip_mode": _choice("truncate", "none", "full"),
+    "require_mfa": _boolean,
 }
 
 

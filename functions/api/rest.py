@@ -11,7 +11,7 @@ from functions.admin import bans
 from functions.core import settings
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal, agent_from_claims, with_profile
-from functions.team import agents, members, revocation
+from functions.team import agents, members, mfa, revocation
 from functions.visitors import identity
 
 
@@ -43,8 +43,11 @@ def visitor(request: Request) -> Principal:
     return principal
 
 
-def agent(request: Request) -> Principal:
-    """The token was verified by API Gateway's Cognito authorizer; here we add the disabled check."""
+def agent(request: Request, *, mfa_setup: bool = False) -> Principal:
+    """The token was verified by API Gateway's Cognito authorizer; here we add the disabled check.
+
+    `mfa_setup` marks the few routes an agent may call while an admin requires TOTP they lack.
+    """
     claims = (request.context.get("authorizer") or {}).get("claims") or {}
     if "sub" not in claims:
         raise CharlaError("unauthorized", "Sign in first.")
@@ -53,6 +56,8 @@ def agent(request: Request) -> Principal:
     # API Gateway accepts an ID token until it expires; sign-ins before a revocation end here.
     if revocation.token_revoked(profile, claims):
         raise CharlaError("unauthorized", "This session has ended; sign in again.")
+    if not mfa_setup:
+        mfa.check(profile)
     # Name and role as the profile says now: the token's groups outlive a demotion by up to an hour.
     return with_profile(principal, profile)
 

@@ -12,6 +12,7 @@ HTTP_STATUS = {
     "url_not_allowed": 400,
     "unauthorized": 401,
     "forbidden": 403,
+    "mfa_required": 403,
     "origin_not_allowed": 403,
     "not_found": 404,
     "already_taken": 409,

@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # Visitor tracking (functions/visitors/tracking.py); what is kept of IP addresses (functions/visitors/privacy.py).
     "tracking": True,
     "ip_mode": "truncate",  # truncate | none | full
+    # Every agent must sign in with TOTP (functions/team/mfa.py); those without it set it up first.
+    "require_mfa": False,
 }
 
 def _load() -> dict[str, Any]:
@@ -53,6 +55,15 @@ _cache = InstanceCache(_load)
 
 def get_settings() -> dict[str, Any]:
     return dict(_cache.get())
+
+
+def get_fresh() -> dict[str, Any]:
+    """The stored settings by a consistent read, for the few checks a minute's lag would weaken."""
+    try:
+        stored = Settings.get(_ITEM, consistent_read=True).values.as_dict()
+    except Settings.DoesNotExist:
+        stored = {}
+    return {**DEFAULTS, **stored}
 
 
 def save_settings(changes: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def require_admin(principal: Principal) -> None:
 # --- validation --------------------------------------------------------------------------------
 
 
-def _email(body: dict[str, Any]) -> str:
+def email_field(body: dict[str, Any]) -> str:
     value = body.get("email")
     if not isinstance(value, str) or not text.is_email(value.strip()):
         raise bad_request("`email` must be a valid email address.")
@@ -129,7 +129,7 @@ def _member(agent_id: str) -> Agent:
 def invite(admin: Principal, body: dict[str, Any], console_url: str | None) -> dict[str, Any]:
     """Creates the Cognito user with a temporary password, its profile, and mails the password."""
     text.reject_unknown_fields(body, {"email", "name", "role"})
-    email, name, role = _email(body), clean_name(body.get("name")), _role(body.get("role", "agent"))
+    email, name, role = email_field(body), clean_name(body.get("name")), _role(body.get("role", "agent"))
     cognito, pool = user_pool.client(), user_pool.pool_id()
     password = temporary_password()
     try:
@@ -318,11 +318,7 @@ def change_password(principal: Principal, body: dict[str, Any]) -> None:
     """Cognito wants the caller's access token for this (the ID token authorised the route)."""
     text.reject_unknown_fields(body, {"old_password", "new_password", "access_token"})
     old, new = _password(body, "old_password"), _password(body, "new_password")
-    token = body.get("access_token")
-    if not isinstance(token, str) or not token or len(token) > 8192:
-        raise bad_request("`access_token` (from sign-in) is required.")
-    if _unverified_sub(token) != principal.id:
-        raise bad_request("`access_token` belongs to another sign-in.")
+    token = own_access_token(body, principal)
     cognito = user_pool.client()
     try:
         cognito.change_password(PreviousPassword=old, ProposedPassword=new, AccessToken=token)
@@ -335,6 +331,16 @@ def change_password(principal: Principal, body: dict[str, Any]) -> None:
         raise bad_request("The new password does not meet the password policy.") from None
     except cognito.exceptions.LimitExceededException:
         raise CharlaError("rate_limited", "Too many attempts; wait a while.") from None
+
+
+def own_access_token(body: dict[str, Any], principal: Principal) -> str:
+    """The caller's Cognito access token, for the self-service calls Cognito authorises with it."""
+    token = body.get("access_token")
+    if not isinstance(token, str) or not token or len(token) > 8192:
+        raise bad_request("`access_token` (from sign-in) is required.")
+    if _unverified_sub(token) != principal.id:
+        raise bad_request("`access_token` belongs to another sign-in.")
+    return token
 
 
 def _unverified_sub(token: str) -> str | None:

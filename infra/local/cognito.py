@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 
 GROUPS = ("admin", "agent")
+WRITE_ATTRIBUTES = ("name", "locale")
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,19 @@ def create_pool(idp: Any, name: str = "charla-local") -> UserPool:
         AutoVerifiedAttributes=["email"],
         Schema=[{"Name": "name", "AttributeDataType": "String", "Mutable": True}],
     )["UserPool"]
+    # As infra/aws/resources.yaml: TOTP is each agent's choice in Cognito (Charla can require it).
+    idp.set_user_pool_mfa_config(
+        UserPoolId=pool["Id"], SoftwareTokenMfaConfiguration={"Enabled": True}, MfaConfiguration="OPTIONAL"
+    )
     app_client = idp.create_user_pool_client(
         UserPoolId=pool["Id"],
         ClientName="charla-console",
         GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        EnableTokenRevocation=True,
+        # What an agent may change with their own access token, straight against Cognito. Not the
+        # email: that changes only through Charla, after a code mailed to the new address.
+        WriteAttributes=list(WRITE_ATTRIBUTES),
     )["UserPoolClient"]
     for group in GROUPS:
         idp.create_group(UserPoolId=pool["Id"], GroupName=group)

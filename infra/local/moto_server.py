@@ -17,7 +17,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_isolation, moto_speedups, s3_post_policy
+from infra.local import moto_cognito, moto_isolation, moto_speedups, s3_post_policy
 
 # Environment the AWS SDKs read. Service endpoints are keyed by botocore's service id, so
 # Cognito's is ..._COGNITO_IDENTITY_PROVIDER; "..._COGNITO_IDP" would be silently ignored.
@@ -52,6 +52,7 @@ class MotoServer:
         moto_isolation.install()
         moto_speedups.install()
         s3_post_policy.install()
+        moto_cognito.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

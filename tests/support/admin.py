@@ -19,7 +19,7 @@ import app as charla
 from functions.core import aws as charla_aws
 from functions.realtime import push
 from functions.team import agents
-from infra.local import cognito
+from infra.local import cognito, moto_cognito
 
 PASSWORD = "Corr3ct-horse-battery"
 REGION = "us-east-1"
@@ -34,6 +34,7 @@ def api(aws):
 @pytest.fixture
 def pool(aws, monkeypatch) -> cognito.UserPool:
     """The local stack's pool layout (email usernames, admin and agent groups), with mail that works."""
+    moto_cognito.install()  # Cognito as strict as AWS where moto is not (as the local stack has it)
     created = cognito.create_pool(idp())
     monkeypatch.setenv("COGNITO_USER_POOL_ID", created.pool_id)
     monkeypatch.setenv("COGNITO_CLIENT_ID", created.client_id)

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
-from functions.team import agents, members, sign_in
+from functions.team import agents, email_change, members, mfa, sign_in
 
 bp = Blueprint(__name__)
 
@@ -42,6 +42,47 @@ def agent_me_password() -> Response:
     request = bp.current_request
     members.change_password(rest.agent(request), rest.json_body(request))
     return Response("", status_code=204)
+
+
+@bp.route("/auth/logout", methods=["POST"])
+def auth_logout() -> Response:
+    sign_in.logout(rest.json_body(bp.current_request))
+    return Response("", status_code=204)
+
+
+@bp.route("/agent/me/mfa", authorizer=cognito)
+def agent_me_mfa() -> dict[str, Any]:
+    return mfa.status(agents.get(rest.agent(bp.current_request, mfa_setup=True).id))
+
+
+@bp.route("/agent/me/mfa/setup", methods=["POST"], authorizer=cognito)
+def agent_me_mfa_setup() -> dict[str, Any]:
+    request = bp.current_request
+    return mfa.setup(rest.agent(request, mfa_setup=True), rest.json_body(request))
+
+
+@bp.route("/agent/me/mfa/verify", methods=["POST"], authorizer=cognito)
+def agent_me_mfa_verify() -> dict[str, Any]:
+    request = bp.current_request
+    return mfa.verify(rest.agent(request, mfa_setup=True), rest.json_body(request))
+
+
+@bp.route("/agent/me/mfa/disable", methods=["POST"], authorizer=cognito)
+def agent_me_mfa_disable() -> dict[str, Any]:
+    request = bp.current_request
+    return mfa.disable(rest.agent(request), rest.json_body(request))
+
+
+@bp.route("/agent/me/email", methods=["POST"], authorizer=cognito)
+def agent_me_email() -> Response:
+    request = bp.current_request
+    return Response(email_change.request(rest.agent(request), rest.json_body(request)), status_code=202)
+
+
+@bp.route("/agent/me/email/verify", methods=["POST"], authorizer=cognito)
+def agent_me_email_verify() -> dict[str, Any]:
+    request = bp.current_request
+    return email_change.confirm(rest.agent(request), rest.json_body(request))
 
 
 @bp.route("/agent/me/signout-all", methods=["POST"], authorizer=cognito)
