@@ -93,6 +93,8 @@ export function createSettings({ request, showVisitors }) {
     h('h3', T('setPrivacy')),
     check('tracking'),
     field('ip_mode', select('ip_mode')),
+    h('h3', T('setSecurity')),
+    check('require_mfa'), h('p', { class: 'help', ...T('requireMfaHelp') }),
     h('p', null, h('button', { type: 'button', class: 'plain', 'data-testid': 'settings-greetings-link', ...T('greetingsLink'), onclick: showVisitors })),
     error, saved, save);
   const el = h('section', { class: 'admin-sub', 'data-testid': 'admin-settings' }, h('h2', T('settings')), form);
@@ -102,6 +104,7 @@ export function createSettings({ request, showVisitors }) {
     for (const k of Object.keys(CHOICES)) controls[k].value = s[k];
     controls.sneak_peek.checked = !!s.sneak_peek;
     controls.tracking.checked = s.tracking !== false;
+    controls.require_mfa.checked = !!s.require_mfa;
     origins.value = (s.allowed_origins || []).join('\n');
     controls.color.value = s.color || '#2563eb';
     welcome.value = s.welcome || '';
@@ -120,6 +123,7 @@ export function createSettings({ request, showVisitors }) {
     for (const k of Object.keys(CHOICES)) out[k] = controls[k].value;
     out.sneak_peek = controls.sneak_peek.checked;
     out.tracking = controls.tracking.checked;
+    out.require_mfa = controls.require_mfa.checked;
     out.allowed_origins = origins.value.split('\n').map((o) => o.trim()).filter(Boolean);
     out.color = controls.color.value;
     out.welcome = welcome.value;

@@ -3,6 +3,7 @@ import { h } from '../../ui-common/dom.js';
 import { createAuth } from './auth.js';
 import { initLang, languages, lang, setLang, t, L } from './i18n.js';
 import { loginScreen } from './login.js';
+import { mfaRequiredScreen } from './mfa.js';
 import { createConsole } from './console.js';
 
 // runtime.json sits next to app.js (the server writes it), whatever URL the page has.
@@ -28,7 +29,7 @@ async function main() {
     return;
   }
   // Refused tokens (expired, revoked, agent disabled or removed) end here, with the sign-in screen.
-  auth = createAuth(runtime.api, () => signedOut(t('sessionEnded')));
+  auth = createAuth(runtime.api, () => signedOut(t('sessionEnded')), mfaRequired);
   if (auth.signedIn()) start();
   else signedOut();
 }
@@ -36,7 +37,17 @@ async function main() {
 function signedOut(message) {
   if (current) current.destroy();
   current = null;
-  const screen = loginScreen({ auth, langSelect, notice: message, onSignedIn: start });
+  const screen = loginScreen({ auth, langSelect, notice: message, onSignedIn: (r) => (r && r.mfaSetup ? mfaRequired() : start()) });
+  root.replaceChildren(screen.el);
+  screen.focus();
+}
+
+// An admin requires two-step sign-in and this agent has none: nothing else works until it is set up.
+function mfaRequired() {
+  if (current) current.destroy();
+  current = null;
+  if (root.querySelector('[data-testid="mfa-required"]')) return;
+  const screen = mfaRequiredScreen({ auth, langSelect, onDone: start, onSignOut: () => { auth.logout(); signedOut(); } });
   root.replaceChildren(screen.el);
   screen.focus();
 }
@@ -47,6 +58,7 @@ async function start() {
     me = await auth.request('GET', '/agent/me');
   } catch (e) {
     if (e.status === 401) return; // createAuth's onExpired already showed the sign-in screen
+    if (e.code === 'mfa_required') return; // createAuth's onMfaRequired already showed the set-up
     return signedOut(e.status ? e.message : t('network'));
   }
   if (current) current.destroy();

@@ -14,7 +14,8 @@ export class ApiError extends Error {
   }
 }
 
-export function createAuth(apiBase, onExpired) {
+// onMfaRequired: an admin requires two-step sign-in and this agent has none yet (403 mfa_required).
+export function createAuth(apiBase, onExpired, onMfaRequired) {
   let tokens = session.get(KEY);
   let timer;
   let refreshing = null;
@@ -80,17 +81,24 @@ export function createAuth(apiBase, onExpired) {
 
   if (tokens) schedule();
 
+  // Tokens in hand; {mfaSetup: true} when the agent must set up two-step sign-in before anything else.
+  function signedIn(r) {
+    if (r && r.challenge) return { challenge: r.challenge, session: r.session };
+    keep(r);
+    return r && r.mfa_setup_required ? { mfaSetup: true } : null;
+  }
+
   return {
     signedIn: () => !!tokens,
-    // {challenge, session} when Cognito wants a new password first, else nothing.
+    // {challenge, session} when Cognito wants a new password or a TOTP code first; see signedIn().
     async login(email, password) {
-      const r = await post('/auth/login', { email, password });
-      if (r && r.challenge) return { challenge: r.challenge, session: r.session };
-      keep(r);
-      return null;
+      return signedIn(await post('/auth/login', { email, password }));
     },
     async answerChallenge(email, sessionId, newPassword) {
-      keep(await post('/auth/challenge', { email, session: sessionId, new_password: newPassword }));
+      return signedIn(await post('/auth/challenge', { email, session: sessionId, new_password: newPassword }));
+    },
+    async answerCode(email, sessionId, code) {
+      return signedIn(await post('/auth/challenge', { challenge: 'SOFTWARE_TOKEN_MFA', email, session: sessionId, code }));
     },
     // An authenticated call; one refresh and retry on 401, then the session is over.
     async request(method, path, body) {
@@ -99,6 +107,7 @@ export function createAuth(apiBase, onExpired) {
       try {
         return await call(method, path, body, tokens && tokens.id_token);
       } catch (e) {
+        if (e.status === 403 && e.code === 'mfa_required' && onMfaRequired) onMfaRequired();
         if (e.status !== 401 || !(await refresh())) {
           if (e.status === 401) expire();
           throw e;
@@ -106,7 +115,13 @@ export function createAuth(apiBase, onExpired) {
         return call(method, path, body, tokens.id_token);
       }
     },
-    logout: clear,
+    // Signing out revokes this sign-in's refresh token (and the access tokens it issued) at Cognito;
+    // the tab forgets its tokens whether or not that call gets through.
+    logout() {
+      const refreshToken = tokens && tokens.refresh_token;
+      clear();
+      if (refreshToken) post('/auth/logout', { refresh_token: refreshToken }).catch(() => {});
+    },
     accessToken: () => (tokens && tokens.access_token) || null,
     // The session is over (signed out everywhere): forget the tokens and show the sign-in screen.
     end: expire,
