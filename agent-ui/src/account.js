@@ -107,7 +107,7 @@ export function createAccount({ auth, me, renamed }) {
   }
 
   // -- two-step sign-in (TOTP) -----------------------------------------------------------------
-  const mfaState = h('p', { class: 'help', 'data-testid': 'mfa-status' });
+  const mfaState = h('p', { class: 'help mfa-state', 'data-testid': 'mfa-status' });
   const mfaError = msg('mfa-error', 'form-error', 'alert');
   const mfaOff = h('button', { type: 'button', class: 'danger', 'data-testid': 'mfa-disable', hidden: true, ...T('mfaTurnOff'), async onclick() {
     show(mfaError, false);
