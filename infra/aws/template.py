@@ -63,9 +63,10 @@ INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
 INBOUND_MAIL_FUNCTION = "InboundMail"
 WEBHOOK_QUEUE = "WebhookQueue"
 
-# What functions/team/user_pool.py's client is used for (team_admin.py, revoke.py). Sign-in, token refresh,
-# the first-login challenge and an agent's own password change (auth.py, team_admin.py) carry the
-# user's own credentials or none: they need no IAM action.
+# What functions/team/user_pool.py's client is used for (members.py, revocation.py, email_change.py).
+# Sign-in, token refresh and revocation, the sign-in challenges, an agent's own password change and
+# TOTP set-up (sign_in.py, members.py, mfa.py) carry the user's own credentials or none: they need no
+# IAM action.
 COGNITO_ADMIN_ACTIONS = [
     "cognito-idp:AdminAddUserToGroup",
     "cognito-idp:AdminCreateUser",

@@ -447,7 +447,9 @@ IAM_ACTION = {
 }
 # Called with the agent's own password or tokens, never the role's credentials.
 NO_IAM = {("cognito-idp", "InitiateAuth"), ("cognito-idp", "RespondToAuthChallenge"),
-          ("cognito-idp", "ChangePassword")}
+          ("cognito-idp", "ChangePassword"), ("cognito-idp", "RevokeToken"),
+          ("cognito-idp", "AssociateSoftwareToken"), ("cognito-idp", "VerifySoftwareToken"),
+          ("cognito-idp", "SetUserMFAPreference")}
 # Granted though no line of functions/ calls them, each for a stated reason.
 NOT_CALLED_BUT_NEEDED = {
     "s3:ListBucket": "HeadObject of a missing attachment answers 404, not 403",
@@ -667,3 +669,14 @@ def test_an_optional_waf_rule_limits_the_rest_stage_per_viewer_and_costs_nothing
     [when_on, when_off] = api["FunctionAssociations"]["Fn::If"][1:]
     assert when_on[0]["FunctionARN"] == {"Fn::GetAtt": ["ApiViewerAddress", "FunctionARN"]}
     assert when_off == {"Ref": "AWS::NoValue"}
+
+def test_the_console_client_writes_only_name_and_locale_and_the_pool_offers_totp():
+    """The same pool and app client as the local stack's (infra/local/cognito.py), where tests prove them."""
+    from infra.local import cognito
+
+    declared = yaml.safe_load(template.RESOURCES.read_text())["Resources"]
+    client = declared["UserPoolClient"]["Properties"]
+    assert client["WriteAttributes"] == list(cognito.WRITE_ATTRIBUTES) == ["name", "locale"]
+    assert client["EnableTokenRevocation"] is True
+    pool = declared["UserPool"]["Properties"]
+    assert (pool["MfaConfiguration"], pool["EnabledMfas"]) == ("OPTIONAL", ["SOFTWARE_TOKEN_MFA"])
