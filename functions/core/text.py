@@ -22,7 +22,8 @@ _LINE_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def is_email(value: object) -> bool:
-    return isinstance(value, str) and len(value) <= EMAIL_MAX and EMAIL.match(value) is not None
+    """An address Charla can mail: the pattern, the length, and only printable characters (no lone surrogates)."""
+    return isinstance(value, str) and len(value) <= EMAIL_MAX and value.isprintable() and EMAIL.match(value) is not None
 
 
 def free_text(value: str) -> str:

@@ -232,3 +232,18 @@ def test_totp_can_be_turned_off_when_nobody_requires_it(api, ana):
     off = call(api, "POST", "/agent/me/mfa/disable", ana["id_token"], {"access_token": ana["access_token"]})
     assert off.status_code == 200 and body(off)["mfa_enabled"] is False
     assert "id_token" in login(api, EMAIL)
+
+
+@pytest.mark.parametrize("path, payload, field", [
+    ("/agent/me/email", {"email": "\ud800@example.com"}, "email"),
+    ("/agent/me/email", {"email": 'a"b@example.com'}, "email"),
+    ("/agent/me/email", {"email": ["x@example.com"]}, "email"),
+    ("/agent/me/email", {"email": "x@example.com", "email_verified": True}, "email_verified"),
+    ("/agent/me/email/verify", {"code": "\ud800\ud800\ud800\ud800\ud800\ud800"}, "code"),
+    ("/agent/me/mfa/verify", {"access_token": "x", "code": 123456}, "access_token"),
+])
+def test_hostile_account_bodies_get_a_400_naming_the_field(api, ana, path, payload, field):
+    response = call(api, "POST", path, ana["id_token"], payload)
+    assert response.status_code == 400, response.body
+    assert field in body(response)["Message"]
+    assert login_status(api, EMAIL) == 200
