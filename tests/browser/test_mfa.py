@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page, expect
 
-from functions import settings
-from tests.browser import sign_in
+from functions.core import settings
+from tests.support.browser import sign_in
 
 pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "Agent-pa55word!"
