@@ -8,7 +8,6 @@ import base64
 import secrets
 import time
 
-import pytest
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page, expect
@@ -16,7 +15,6 @@ from playwright.sync_api import Page, expect
 from functions.core import settings
 from tests.support.browser import sign_in
 
-pytestmark = [pytest.mark.stack, pytest.mark.browser]
 PASSWORD = "Agent-pa55word!"
 
 
@@ -77,6 +75,7 @@ def test_when_an_admin_requires_totp_an_agent_without_it_sets_it_up_before_the_c
     try:
         admin.get_by_test_id("admin-tab").click()
         admin.get_by_test_id("admin-nav-settings").click()
+        expect(admin.get_by_test_id("setting-max_chats_per_agent")).not_to_have_value("")  # loaded
         admin.get_by_test_id("setting-require_mfa").check()
         admin.get_by_test_id("settings-save").click()
         expect(admin.get_by_test_id("settings-saved")).to_be_visible()
