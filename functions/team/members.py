@@ -338,19 +338,21 @@ def own_access_token(body: dict[str, Any], principal: Principal) -> str:
     token = body.get("access_token")
     if not isinstance(token, str) or not token or len(token) > 8192:
         raise bad_request("`access_token` (from sign-in) is required.")
-    if _unverified_sub(token) != principal.id:
+    if unverified_claim(token, "sub") != principal.id:
         raise bad_request("`access_token` belongs to another sign-in.")
     return token
 
 
-def _unverified_sub(token: str) -> str | None:
-    """Only to catch a mix-up of two accounts' tokens: Cognito itself verifies the token."""
+def unverified_claim(token: str, name: str) -> str | None:
+    """A claim of a Cognito token, unchecked: to catch a mix-up of two accounts' tokens (Cognito itself
+    verifies the token), or to read a token Cognito has just handed Charla."""
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
         return None
-    return claims.get("sub") if isinstance(claims, dict) else None
+    value = claims.get(name) if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def sign_out_everywhere(principal: Principal) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 from typing import Any
 
 from functions.core import aws
 from functions.core.errors import CharlaError, bad_request
-from functions.team import mfa
+from functions.team import members, mfa
 
 _WRONG = CharlaError("unauthorized", "Wrong email or password.")
 
@@ -64,23 +62,12 @@ def _signed_in(result: dict[str, Any], *, mfa_used: bool) -> dict[str, Any]:
     the profile learns it here (and learns "on" from a sign-in that passed the code).
     """
     tokens = _tokens(result)
-    agent_id = _unverified_claim(result["IdToken"], "sub")
+    agent_id = members.unverified_claim(result["IdToken"], "sub")  # from Cognito over TLS, not a caller
     if agent_id:
         mfa.record(agent_id, mfa_used)
     if not mfa_used and mfa.required():
         tokens["mfa_setup_required"] = True
     return tokens
-
-
-def _unverified_claim(token: str, name: str) -> str | None:
-    """From a token Cognito just handed Charla over TLS, not from a caller."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    value = claims.get(name) if isinstance(claims, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def logout(body: dict[str, Any]) -> None:
