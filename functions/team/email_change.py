@@ -26,6 +26,7 @@ from functions.team.members import email_field
 
 CODE_SECONDS = 3600  # how long a code works
 MAX_TRIES = 5  # wrong codes before the change must be asked for again
+RESEND_SECONDS = 60  # between two code mails of one agent: the form mails an address the agent typed
 
 
 def _hash(agent_id: str, code: str) -> str:
@@ -50,13 +51,20 @@ def request(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("`email` is already your sign-in address.")
     if _taken(email):
         raise CharlaError("conflict", "Another account uses this email address.")
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    agent.update(actions=[
-        Agent.pending_email.set(email),
-        Agent.email_code_hash.set(_hash(agent.agent_id, code)),
-        Agent.email_code_expires.set(clock.epoch() + CODE_SECONDS),
-        Agent.email_code_tries.set(0),
-    ])
+    code, now = f"{secrets.randbelow(1_000_000):06d}", clock.epoch()
+    try:  # conditional, so parallel requests can't each mail a code inside the minute
+        agent.update(
+            actions=[
+                Agent.pending_email.set(email),
+                Agent.email_code_hash.set(_hash(agent.agent_id, code)),
+                Agent.email_code_expires.set(now + CODE_SECONDS),
+                Agent.email_code_tries.set(0),
+            ],
+            condition=Agent.email_code_expires.does_not_exist()
+            | (Agent.email_code_expires <= now + CODE_SECONDS - RESEND_SECONDS),
+        )
+    except UpdateError:
+        raise CharlaError("rate_limited", "A code was mailed less than a minute ago; wait a moment.") from None
     mail.send(
         email,
         "Confirm your new Charla sign-in address",

@@ -148,6 +148,14 @@ def test_guessing_the_email_code_stops_after_five_tries(api, ana):
     assert login_status(api, EMAIL) == 200
 
 
+def test_code_mails_are_at_least_a_minute_apart(api, ana):
+    token = ana["id_token"]
+    assert call(api, "POST", "/agent/me/email", token, {"email": "one@example.com"}).status_code == 202
+    again = call(api, "POST", "/agent/me/email", token, {"email": "two@example.com"})
+    assert again.status_code == 429
+    assert not [m for m in sent_mail() if m.destinations["ToAddresses"] == ["two@example.com"]]
+
+
 def test_an_email_change_to_another_agents_address_is_refused(api, pool, ana):
     add_user(pool, "bea@example.com", "Bea")
     response = call(api, "POST", "/agent/me/email", ana["id_token"], {"email": "bea@example.com"})
