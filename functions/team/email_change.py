@@ -17,7 +17,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from functions.core import clock, mail
+from functions.core import clock, mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Agent
@@ -40,9 +40,7 @@ def _taken(email: str) -> bool:
 
 def request(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Mails a 6-digit code to the new address; nothing changes until it comes back."""
-    unknown = sorted(set(body) - {"email"})
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(unknown)}.")
+    text.reject_unknown_fields(body, {"email"})
     email = email_field(body)
     if '"' in email or "\\" in email:  # it goes into a ListUsers filter between quotes
         raise bad_request("`email` must be a valid email address.")
@@ -77,9 +75,7 @@ def request(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def confirm(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(body) - {"code"})
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(unknown)}.")
+    text.reject_unknown_fields(body, {"code"})
     code = body.get("code")
     if not isinstance(code, str) or len(code) != 6 or not code.isdigit():
         raise bad_request("`code` must be the 6-digit code mailed to the new address.")

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pynamodb.exceptions import UpdateError
 
-from functions.core import settings
+from functions.core import settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Agent
@@ -59,7 +59,7 @@ def record(agent_id: str, enabled: bool) -> None:
 
 def setup(principal: Principal, body: dict[str, Any]) -> dict[str, str]:
     """A new secret for the agent's authenticator; TOTP is on only once a code from it is verified."""
-    _only(body, {"access_token"})
+    text.reject_unknown_fields(body, {"access_token"})
     token = own_access_token(body, principal)
     cognito = user_pool.client()
     try:
@@ -73,7 +73,7 @@ def setup(principal: Principal, body: dict[str, Any]) -> dict[str, str]:
 
 def verify(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
     """A code from the authenticator: TOTP becomes the agent's sign-in step from now on."""
-    _only(body, {"access_token", "code"})
+    text.reject_unknown_fields(body, {"access_token", "code"})
     token, given = own_access_token(body, principal), code(body)
     cognito = user_pool.client()
     try:
@@ -94,7 +94,7 @@ def verify(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
 
 
 def disable(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
-    _only(body, {"access_token"})
+    text.reject_unknown_fields(body, {"access_token"})
     token = own_access_token(body, principal)
     if required():
         raise CharlaError("forbidden", "Your organisation requires two-step sign-in; it can't be turned off.")
@@ -108,8 +108,3 @@ def disable(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
     record(principal.id, False)
     return status(agents.get(principal.id))
 
-
-def _only(body: dict[str, Any], allowed: set[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise bad_request(f"Unknown fields: {', '.join(unknown)}.")
