@@ -20,6 +20,8 @@ HTTP_STATUS = {
     "offline": 409,
     "rate_limited": 429,
     "queue_full": 429,
+    "limit_reached": 429,
+    "no_email": 409,
     "retry": 503,
 }
 

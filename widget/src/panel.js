@@ -56,13 +56,11 @@ export function buildPanel(t, on) {
     h('p', { class: 'field' }, h('label', { for: 'charla-rate-comment', text: t('comment') }), ui.comment),
     ui.rateSubmit);
   ui.rated = h('p', { class: 'done', 'data-testid': 'charla-rated', role: 'status', text: t('rated'), hidden: true });
-  ui.trEmail = h('input', {
-    id: 'charla-transcript-email', 'data-testid': 'charla-transcript-email', type: 'email', autocomplete: 'email', maxlength: 255,
-  });
+  // The transcript goes only to the address the chat started with: it is shown, never typed here.
+  ui.trTo = h('p', { class: 'field', 'data-testid': 'charla-transcript-to' });
   ui.trSend = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-transcript', text: t('transcript') });
   ui.tr = h('form', { class: 'tr', novalidate: true, 'aria-labelledby': 'charla-copy-q', onsubmit: on.transcript },
-    h('p', { id: 'charla-copy-q', class: 'q', text: t('copy') }),
-    h('p', { class: 'field' }, h('label', { for: 'charla-transcript-email', text: t('email') }), ui.trEmail), ui.trSend);
+    h('p', { id: 'charla-copy-q', class: 'q', text: t('copy') }), ui.trTo, ui.trSend);
   ui.trSent = h('p', { class: 'done', 'data-testid': 'charla-transcript-sent', role: 'status', hidden: true });
   ui.newChat = h('button', { type: 'button', class: 'btn alt', 'data-testid': 'charla-new-chat', text: t('newChat'), onclick: on.restart });
   ui.after = h('div', { class: 'after', hidden: true }, ui.rate, ui.rated, ui.tr, ui.trSent, ui.newChat);

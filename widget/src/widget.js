@@ -46,7 +46,7 @@ function createWidget({ host, root, btn, base, lang }) {
   let unread = 0;
   let typingTimer, saveTimer;
   let wsUrl = '';
-  let email = ''; // given at pre-chat: the transcript goes there unless the visitor says otherwise
+  let email = ''; // given at pre-chat: the chat starts with it, and its transcript can go only there
   let after = null; // the end-of-chat view: {rating picked, busy (a frame awaits its answer), sent}
   let opener = null; // {greeting_id} or {greeting_rule}: the greeting the next start_chat answers
   let bubble = null; // the greeting on screen: {el, g}
@@ -540,7 +540,7 @@ function createWidget({ host, root, btn, base, lang }) {
     sync();
     scrollDown(true); // the rating is below the transcript
     if (isOpen && a && ui.panel.contains(a) && !visible(a)) {
-      const next = [ui.good, ui.trEmail, ui.newChat].find(visible);
+      const next = [ui.good, ui.trSend, ui.newChat].find(visible);
       if (next) next.focus();
     }
   }
@@ -551,8 +551,9 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!after) {
       after = { rating: null, busy: false, sent: null };
       ui.comment.value = '';
-      ui.trEmail.value = (chat.visitor && chat.visitor.email) || email;
     }
+    const to = (chat.visitor && chat.visitor.email) || '';
+    ui.trTo.textContent = to;
     // Rating is about an agent's help: a chat nobody joined has nothing to rate.
     const rated = !!chat.rating;
     const rateable = !!(chat.agents && chat.agents.length);
@@ -560,7 +561,7 @@ function createWidget({ host, root, btn, base, lang }) {
     show(ui.rated, rated);
     ['good', 'bad'].forEach((r) => ui[r].setAttribute('aria-pressed', String(after.rating === r)));
     ui.rateSubmit.disabled = !after.rating || after.busy;
-    show(ui.tr, !after.sent);
+    show(ui.tr, !!to && !after.sent);
     ui.trSend.disabled = after.busy;
     show(ui.trSent, !!after.sent);
     ui.trSent.textContent = after.sent ? t('transcriptSent', { email: after.sent === true ? '' : after.sent }) : '';
@@ -587,10 +588,7 @@ function createWidget({ host, root, btn, base, lang }) {
     e.preventDefault();
     if (!after || after.busy) return;
     clearError();
-    const to = ui.trEmail.value.trim();
-    ui.trEmail.setAttribute('aria-invalid', String(!EMAIL.test(to)));
-    if (!EMAIL.test(to)) return fail('needEmail'), ui.trEmail.focus();
-    if (!(sock && sock.send({ action: 'transcript', chat_id: chat.chat_id, email: to }))) return fail('network');
+    if (!(sock && sock.send({ action: 'transcript', chat_id: chat.chat_id }))) return fail('network');
     after.busy = true;
     sync();
   }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
+import time_machine
 
-from functions.chat import chats
+from functions.chat import chats, transcripts
 from functions.core import settings
 from functions.models import Chat, Visitor
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
@@ -114,6 +116,83 @@ def test_another_visitor_cannot_have_the_transcript_sent_to_them(agent):
     thief = Socket(new_visitor())
     frames = thief.send({"action": "transcript", "chat_id": chat_id, "email": "thief@example.com"})
     assert _errors(frames) == ["not_found"]
+
+
+def _mail_ready() -> None:
+    settings.save_settings({"support_email": "support@charla.test"})
+    boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="charla.test")
+
+
+def _recipients() -> list[str]:
+    from moto.ses.models import ses_backends
+
+    return [to for m in ses_backends["123456789012"]["us-east-1"].sent_messages for to in m.destinations["ToAddresses"]]
+
+
+def test_a_transcript_never_goes_to_an_address_typed_into_the_frame(agent):
+    _mail_ready()
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor, name="Vera", email="vera@example.com")["chat_id"]
+    frames = visitor.send({"action": "transcript", "chat_id": chat_id, "email": "victim@target.example"})
+    assert _errors(frames) == ["bad_request"] and "email" in frames[-1]["message"]
+    # The chat's own address, typed again in another case, is still that address.
+    frames = visitor.send({"action": "transcript", "chat_id": chat_id, "email": "Vera@Example.com"})
+    assert frames[-1] == {"type": "transcript_sent", "chat_id": chat_id, "email": "vera@example.com"}
+    assert _recipients() == ["vera@example.com"]
+
+
+def test_a_chat_without_an_address_of_its_own_mails_nobody(agent):
+    _mail_ready()
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    for frame in ({"email": "victim@target.example"}, {}):
+        frames = visitor.send({"action": "transcript", "chat_id": chat_id, **frame})
+        assert _errors(frames) == (["bad_request"] if frame else ["no_email"])
+    assert _recipients() == []
+
+
+def test_a_verified_identity_email_is_the_chats_address(agent):
+    from functions.visitors import verified
+
+    _mail_ready()
+    visitor = Socket(new_visitor())
+    verified.identify(visitor.principal, {"email": "ana@example.com", "signature": verified.sign("ana@example.com")})
+    chat_id = start_chat(visitor)["chat_id"]
+    frames = visitor.send({"action": "transcript", "chat_id": chat_id})
+    assert frames[-1] == {"type": "transcript_sent", "chat_id": chat_id, "email": "ana@example.com"}
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_chat_has_its_transcript_mailed_a_few_times_at_most(agent, closed):
+    _mail_ready()
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor, email="vera@example.com")["chat_id"]
+    if closed:
+        visitor.send({"action": "close", "chat_id": chat_id})
+    answers = [visitor.send({"action": "transcript", "chat_id": chat_id})[-1] for _ in range(25)]
+    assert [a["type"] for a in answers[: transcripts.PER_CHAT]] == ["transcript_sent"] * transcripts.PER_CHAT
+    refused = answers[transcripts.PER_CHAT:]
+    assert {(a.get("code"), a.get("retriable")) for a in refused} == {("limit_reached", False)}
+    assert len(_recipients()) == transcripts.PER_CHAT
+
+
+def test_a_visitor_has_a_few_transcripts_a_day_over_all_their_chats(agent):
+    _mail_ready()
+    visitor = Socket(new_visitor())
+    sent = 0
+    with time_machine.travel(datetime(2026, 11, 22, 10, 0, tzinfo=UTC), tick=False):
+        for n in range(4):
+            chat_id = start_chat(visitor, email="vera@example.com")["chat_id"]
+            for _ in range(transcripts.PER_CHAT):
+                answer = visitor.send({"action": "transcript", "chat_id": chat_id})[-1]
+                sent += answer["type"] == "transcript_sent"
+            visitor.send({"action": "close", "chat_id": chat_id})
+        assert sent == transcripts.PER_VISITOR_DAY
+        assert answer["code"] == "limit_reached"
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=UTC), tick=False):
+        chat_id = start_chat(visitor, email="vera@example.com")["chat_id"]
+        assert visitor.send({"action": "transcript", "chat_id": chat_id})[-1]["type"] == "transcript_sent"
+    assert len(_recipients()) == transcripts.PER_VISITOR_DAY + 1
 
 
 def _sent_mail() -> dict:

@@ -42,6 +42,7 @@ export default {
   transcriptSent: 'We sent the transcript to {email}.',
   newChat: 'New chat',
   forbidden: 'That is not allowed.',
+  limit_reached: 'The transcript cannot be sent again for now.',
   copy: 'Want a copy of this conversation?',
   reply: 'Reply',
   dismiss: 'Dismiss',

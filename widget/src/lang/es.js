@@ -40,6 +40,7 @@ export default {
   transcriptSent: 'Hemos enviado la transcripción a {email}.',
   newChat: 'Nuevo chat',
   forbidden: 'Eso no está permitido.',
+  limit_reached: 'Por ahora no podemos enviar la transcripción otra vez.',
   copy: '¿Quieres una copia de la conversación?',
   reply: 'Responder',
   dismiss: 'Descartar',
