@@ -20,7 +20,7 @@ from functions.core import clock, settings
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
-from functions.realtime import broadcast, connections, push
+from functions.realtime import broadcast, connections, push, visitor_frames
 from functions.team import agents
 from functions.visitors import greetings, identity
 
@@ -44,7 +44,8 @@ class Call:
         return value
 
     def reply(self, frame: dict[str, Any]) -> None:
-        push.send(self.connection_id, frame)
+        visitor = self.principal.kind == "visitor"
+        push.send(self.connection_id, visitor_frames.frame(frame) if visitor else frame)
 
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: "an object"}

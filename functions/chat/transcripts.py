@@ -9,6 +9,8 @@ called, in one transaction on the chat and the visitor, so concurrent frames can
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.chat import access
@@ -65,13 +67,11 @@ def _count(chat: Chat, visitor: Visitor | None) -> None:
     """Counts one send against the chat's cap and the visitor's day cap, both or neither."""
     for _ in range(3):
         today = clock.now_iso()[:10]
-        chat_update = (
-            [Chat.transcripts_sent.add(1)],
-            Chat.transcripts_sent.does_not_exist() | (Chat.transcripts_sent < PER_CHAT),
-        )
+        chat_actions: list[Action] = [Chat.transcripts_sent.add(1)]
+        under_cap = Chat.transcripts_sent.does_not_exist() | (Chat.transcripts_sent < PER_CHAT)
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
-                tx.update(Chat(chat.chat_id), actions=chat_update[0], condition=chat_update[1])
+                tx.update(Chat(chat.chat_id), actions=chat_actions, condition=under_cap)
                 if visitor is not None:
                     actions, condition = _visitor_update(visitor, today)
                     tx.update(Visitor(visitor.visitor_id), actions=actions, condition=condition)
@@ -93,7 +93,7 @@ def _count(chat: Chat, visitor: Visitor | None) -> None:
     raise CharlaError("retry", "Could not send the transcript; try again.", retriable=True)
 
 
-def _visitor_update(visitor: Visitor, today: str) -> tuple[list, object]:
+def _visitor_update(visitor: Visitor, today: str) -> tuple[list[Action], Condition]:
     if visitor.transcript_day == today:
         return (
             [Visitor.transcripts_today.add(1)],

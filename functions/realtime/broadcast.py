@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.expressions.update import Action
 
 from functions.models import Chat
-from functions.realtime import connections, push
+from functions.realtime import connections, push, visitor_frames
 from functions.team import agents
 
 
@@ -30,8 +30,11 @@ def to_chat(
     exclude: Iterable[str] = (),
 ) -> None:
     skip = set(exclude)
-    ids = [c for c in chat_connections(chat, visitor=visitor, agent=agent) if c not in skip]
-    forget(push.send_many(ids, frame), chats=[chat])
+    visitor_ids = [c for c in chat_connections(chat, visitor=visitor, agent=False) if c not in skip]
+    agent_ids = [c for c in chat_connections(chat, visitor=False, agent=agent) if c not in skip]
+    # Agents' ids stay internal: the visitor's copy names agents by display name and alias only.
+    gone = push.send_many(visitor_ids, visitor_frames.frame(frame)) if visitor_ids else []
+    forget(gone + push.send_many(agent_ids, frame), chats=[chat])
 
 
 def to_connections(connection_ids: Iterable[str], frame: dict[str, Any]) -> None:

@@ -63,6 +63,14 @@ def _connections(principal: Principal) -> list[Connection]:
     return list(Connection.batch_get(ids)) if ids else []
 
 
+# A chat's attributes that hold agents' ids; the export gives their names instead.
+_CHAT_AGENT_IDS = ("agent_ids", "agent_names", "assignee_id", "invited_ids", "closed_by")
+
+
+def _closed_by(key: str | None) -> str | None:
+    return "agent" if key and key.startswith("a:") else ("visitor" if key and key.startswith("v:") else key)
+
+
 def _tickets(visitor_id: str) -> list[Ticket]:
     return list(Ticket.visitor_index.query(visitor_id))
 
@@ -75,19 +83,28 @@ def export(visitor_id: str) -> dict[str, Any]:
         "exported_at": clock.now_iso(),
         "visitor_id": visitor_id,
         # The secret's hash only proves the browser's credentials; it says nothing about the person.
-        "visitor": _plain(visitor, drop=("secret_hash",)),
+        "visitor": _plain(visitor, drop=("secret_hash", "greeting")),
         "connections": [_plain(row, drop=("principal_id",)) for row in _connections(principal)],
         "chats": [
             {
-                **_plain(chat, drop=("visitor_conns", "agent_conns")),
-                "messages": [_plain(m) for m in Message.query(chat.chat_id, consistent_read=True)],
+                **_plain(chat, drop=("visitor_conns", "agent_conns", *_CHAT_AGENT_IDS)),
+                # The visitor may read this export: agents appear by display name only.
+                "agents": sorted(str(n) for n in (chat.agent_names.as_dict() if chat.agent_names else {}).values()),
+                "closed_by": _closed_by(chat.closed_by),
+                "messages": [
+                    _plain(m, drop=("sender_id",) if m.sender == "agent" else ())
+                    for m in Message.query(chat.chat_id, consistent_read=True)
+                ],
             }
             for chat in _chats(visitor_id)
         ],
         "tickets": [
             {
-                **_plain(ticket),
-                "events": [_plain(e) for e in TicketEvent.query(ticket.ticket_id)],
+                **_plain(ticket, drop=("assignee_id",)),
+                "events": [
+                    _plain(e, drop=("author_id",) if e.author != "requester" else ())
+                    for e in TicketEvent.query(ticket.ticket_id)
+                ],
                 "attachments": [_plain(a) for a in TicketAttachment.query(ticket.ticket_id)],
             }
             for ticket in _tickets(visitor_id)

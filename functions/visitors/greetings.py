@@ -26,7 +26,7 @@ from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.core.text import free_text
 from functions.models import Agent, Chat, Visitor
-from functions.realtime import broadcast, connections
+from functions.realtime import broadcast, connections, visitor_frames
 
 MAX_TEXT = 500
 GREETING_TTL_S = 15 * 60
@@ -119,7 +119,11 @@ def frame(greeting: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "greeting",
         "greeting_id": greeting["greeting_id"],
-        "from": {"id": greeting["agent_id"], "name": greeting["agent_name"] or None},
+        # Visitors see the agent's name and an alias, never the agent's id.
+        "from": {
+            "id": visitor_frames.alias(greeting["greeting_id"], greeting["agent_id"]),
+            "name": greeting["agent_name"] or None,
+        },
         "text": greeting["text"],
     }
 

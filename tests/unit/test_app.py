@@ -88,6 +88,18 @@ def test_a_visitor_reads_their_own_transcript_but_gets_404_for_anothers(api):
     assert theirs.status_code == 404 and "mine" not in theirs.body.decode()
 
 
+def test_a_visitor_reading_their_transcript_over_rest_sees_no_agent_id(api):
+    ana = new_agent("Ana")
+    agent = Socket(ana)
+    owner = _json(_post(api, "/visitor/identity"))
+    chat_id = start_chat(Socket(new_visitor_from(owner)))["chat_id"]
+    agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r", "text": "Ana here"})
+    page = api.get(f"/visitor/chats/{chat_id}/messages?after=0", headers=_visitor_headers(owner))
+    [message] = _json(page)["messages"]
+    assert (message["sender_name"], message["text"]) == ("Ana", "Ana here")
+    assert ana.id not in page.body.decode()
+
+
 def new_visitor_from(identity):
     from functions.core.principals import Principal
 

@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from functions.api import rest
 from functions.api.authorizer import cognito
 from functions.chat import canned, chats, messages
+from functions.realtime import visitor_frames
 
 bp = Blueprint(__name__)
 
@@ -14,7 +15,7 @@ bp = Blueprint(__name__)
 @bp.route("/visitor/chats/{chat_id}/messages", cors=True)
 def visitor_messages(chat_id: str) -> dict[str, Any]:
     request = bp.current_request
-    return messages.page(rest.visitor(request), chat_id, rest.after_param(request))
+    return visitor_frames.page(messages.page(rest.visitor(request), chat_id, rest.after_param(request)))
 
 
 @bp.route("/agent/chats", authorizer=cognito)

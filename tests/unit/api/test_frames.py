@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -133,3 +134,29 @@ def test_a_flooding_connection_is_slowed_and_other_visitors_are_unaffected(chat,
     with time_machine.travel(datetime(2026, 11, 22, 12, 0, 11, tzinfo=UTC), tick=False):
         frames = visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "after", "text": "ok now"})
         assert [f["type"] for f in frames] == ["ack"]
+
+
+def test_a_visitor_never_receives_an_agents_id_only_a_name_and_a_per_chat_alias(aws):
+    ana = new_agent("Ana")
+    agent = Socket(ana)
+    visitor = Socket(new_visitor("Vera"))
+    seen = [start_chat(visitor)]
+    chat_id = seen[0]["chat_id"]
+    visitor.clear()
+    agent.send({"action": "typing", "chat_id": chat_id, "typing": True})
+    agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r1", "text": "Hi, Ana here"})
+    seen += visitor.frames()
+    seen += visitor.send({"action": "hello"})
+    seen += visitor.send({"action": "resume", "chat_id": chat_id, "after_seq": 0})
+    seen += visitor.send({"action": "rate", "chat_id": chat_id, "rating": "good"})
+    agent.send({"action": "close", "chat_id": chat_id})
+    seen += visitor.frames()
+    assert ana.id not in json.dumps(seen)
+    # The widget can still tell agents apart: one alias for Ana throughout the chat.
+    [message] = [f["message"] for f in seen if f.get("type") == "message" and f["message"]["sender"] == "agent"]
+    [welcome] = [f for f in seen if f.get("type") == "welcome"]
+    assert welcome["chats"][0]["agents"] == [{"id": message["sender_id"], "name": "Ana"}]
+    assert welcome["chats"][0]["assignee_id"] == message["sender_id"] and message["sender_name"] == "Ana"
+    # The agent's own console still gets the real ids.
+    assert agent.send({"action": "hello"})[0]["me"]["id"] == ana.id
+    assert agent.send({"action": "resume", "chat_id": chat_id, "after_seq": 0})[0]["messages"][0]["sender_id"] == ana.id

@@ -147,7 +147,7 @@ def test_a_chat_without_an_address_of_its_own_mails_nobody(agent):
     chat_id = start_chat(visitor)["chat_id"]
     for frame in ({"email": "victim@target.example"}, {}):
         frames = visitor.send({"action": "transcript", "chat_id": chat_id, **frame})
-        assert _errors(frames) == (["bad_request"] if frame else ["no_email"])
+        assert _errors(frames) == ["no_email"]
     assert _recipients() == []
 
 
@@ -181,7 +181,7 @@ def test_a_visitor_has_a_few_transcripts_a_day_over_all_their_chats(agent):
     visitor = Socket(new_visitor())
     sent = 0
     with time_machine.travel(datetime(2026, 11, 22, 10, 0, tzinfo=UTC), tick=False):
-        for n in range(4):
+        for _chat in range(4):
             chat_id = start_chat(visitor, email="vera@example.com")["chat_id"]
             for _ in range(transcripts.PER_CHAT):
                 answer = visitor.send({"action": "transcript", "chat_id": chat_id})[-1]

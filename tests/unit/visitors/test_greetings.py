@@ -13,6 +13,7 @@ from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import Chat, Visitor
+from functions.realtime import visitor_frames
 from functions.team import agents
 from functions.visitors import greetings, tracking
 from tests.support.actors import Socket, new_agent
@@ -32,7 +33,9 @@ def test_an_agent_greets_a_visitor_and_the_widget_gets_it(aws):
     visitor, socket = browsing()
     sent = greetings.send(ana, visitor.id, {"text": "Hi! Looking for a city bike?"})
     [frame] = socket.of_type("greeting")
-    assert frame == {"type": "greeting", "greeting_id": sent["greeting_id"], "from": {"id": ana.id, "name": "Ana"},
+    # The visitor sees the agent's name and an alias, never the agent's id.
+    alias = visitor_frames.alias(sent["greeting_id"], ana.id)
+    assert frame == {"type": "greeting", "greeting_id": sent["greeting_id"], "from": {"id": alias, "name": "Ana"},
                      "text": "Hi! Looking for a city bike?"}
     assert sent["delivered"] is True
 
@@ -47,8 +50,8 @@ def test_answering_starts_a_chat_with_that_agent_even_when_not_accepting_and_at_
     sent = greetings.send(ana, visitor.id, {"text": "Hi! Need help?"})
     chat = [f for f in socket.send({"action": "start_chat", "greeting_id": sent["greeting_id"]}) if f["type"] == "chat"]
     chat = chat[-1]["chat"]
-    assert (chat["status"], chat["assignee_id"]) == ("active", ana.id)
     stored = Chat.get(chat["chat_id"])
+    assert (chat["status"], stored.assignee_id) == ("active", ana.id)
     assert stored.unanswered_pk == "unanswered"  # the greeting is not the agent's answer to the visitor
     first = socket.send({"action": "resume", "chat_id": chat["chat_id"], "after_seq": 0})[-1]["messages"][0]
     assert (first["sender"], first["text"]) == ("system", "Ana: Hi! Need help?")
@@ -76,7 +79,8 @@ def test_if_the_greeting_agent_left_the_chat_is_routed_as_usual(aws):
     sent = greetings.send(ana, visitor.id, {"text": "Hello"})
     ana_socket.close()
     frames = socket.send({"action": "start_chat", "greeting_id": sent["greeting_id"]})
-    assert [f["chat"]["assignee_id"] for f in frames if f["type"] == "chat"][-1] == ben.id
+    chat_id = [f["chat"]["chat_id"] for f in frames if f["type"] == "chat"][-1]
+    assert Chat.get(chat_id).assignee_id == ben.id
 
 
 def test_a_greeting_for_someone_who_left_is_refused(aws, monkeypatch):
@@ -175,4 +179,5 @@ def test_a_greeting_refused_while_the_socket_was_connecting_comes_with_its_welco
     gone.discard(socket.connection_id)  # the upgrade completes and the widget says hello
     [welcome] = [f for f in socket.send({"action": "hello"}) if f["type"] == "welcome"]
     assert welcome["greeting"] == {"type": "greeting", "greeting_id": sent["greeting_id"],
-                                   "from": {"id": ana.id, "name": "Ana"}, "text": "Hi! Looking for a city bike?"}
+                                   "from": {"id": visitor_frames.alias(sent["greeting_id"], ana.id), "name": "Ana"},
+                                   "text": "Hi! Looking for a city bike?"}

@@ -69,6 +69,16 @@ def test_the_export_holds_everything_about_the_visitor_and_nothing_else(history)
     assert history["other_chat"] not in json.dumps(data)
 
 
+def test_the_export_names_agents_but_holds_none_of_their_ids(history):
+    socket = history["agent_socket"]
+    open_chat = history["chats"][1]
+    socket.send({"action": "send", "chat_id": open_chat, "client_msg_id": "r", "text": "Ana here"})
+    data = data_requests.export(history["visitor"].id)
+    assert history["agent"].id not in json.dumps(data)
+    chat = next(c for c in data["chats"] if c["chat_id"] == open_chat)
+    assert chat["agents"] == ["Ana"] and chat["messages"][-1]["sender_name"] == "Ana"
+
+
 def test_erasure_deletes_everything_closes_sockets_and_frees_the_agent(history, closed):  # noqa: F811
     visitor, ticket = history["visitor"], history["ticket"]
     admin = new_agent("Root", role="admin")
