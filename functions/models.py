@@ -372,9 +372,10 @@ class Visitor(CharlaModel):
     # Transcripts mailed on one UTC day, across the visitor's chats (functions/transcripts.py).
     transcript_day = UnicodeAttribute(null=True)
     transcripts_today = NumberAttribute(null=True)
-    # When agents were last pushed this visitor's Visitors-list row (functions/tracking.py).
+    # Pushes of this visitor's Visitors-list row to agents: the window's start (epoch) and the count
+    # in it (functions/tracking.py).
     announced_at = NumberAttribute(null=True)
-    announced_url = UnicodeAttribute(null=True)
+    announced_count = NumberAttribute(null=True)
 
     online_index = OnlineVisitorsIndex()
     verified_index = VerifiedVisitorsIndex()

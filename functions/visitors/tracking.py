@@ -9,7 +9,10 @@ Presence lives on the visitor item: `online_pk` puts it in the sparse `online_in
 `last_seen`) and `online_until` says when it ends. The list is one Query whose key condition reads
 only visitors seen within the last ONLINE_S, filtered on `online_until`; leaving a page shortens
 `online_until` to a short grace, so the next page's view keeps the visitor listed without a gap.
-Every change is pushed to all agents' connections as a `visitor` frame.
+Changes are pushed to all agents' connections as a `visitor` frame, at most ANNOUNCE_MAX times per
+visitor per ANNOUNCE_WINDOW_S (counted on the visitor item, so across Lambda instances): a flood of
+page views from one visitor can't flood every agent's socket. The console re-reads the list every
+minute, so a change that was not pushed shows within a minute.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from functions.realtime import broadcast, connections
 from functions.visitors import greetings, identity, limits, privacy
 
 ONLINE_S = 300  # presence after a view or a beat
+ANNOUNCE_WINDOW_S = 30
+ANNOUNCE_MAX = 2  # a first view and the identity the site passes right after it both show at once
 BEAT_S = 240  # how often a visible page says it is still there (widget/src/tracker.js)
 LEAVE_GRACE_S = 20  # after a page is left: the next page's view normally comes well within this
 VISIT_GAP_S = 30 * 60  # a page view after this long without one starts a new visit
@@ -115,7 +120,8 @@ def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | No
         _view(visitor, page_view_id, context)
     elif not _refresh(visitor, page_view_id, event, _seconds(body.get("seconds"))):
         return {"visitor_id": visitor.visitor_id}  # a later page took over: nothing to say
-    announce(visitor)
+    if event == "view":  # a beat or a leave changes only presence, which the console's re-read shows
+        announce(visitor)
     return {"visitor_id": visitor.visitor_id, "greeting": greetings.pending(visitor) if event == "view" else None}
 
 
@@ -133,8 +139,9 @@ def _first_view(page_view_id: str, context: dict[str, Any]) -> dict[str, Any]:
     now = clock.now_iso()
     fields = {k: v for k, v in context.items() if v is not None}
     fields.update(_presence(now, page_view_id), visit_started_at=now)
+    fields.update(announced_at=clock.epoch(), announced_count=1)  # this view's push counts in the window
     created = identity.create_identity(**fields)
-    announce(Visitor(created["visitor_id"], created_at=now, **fields))  # what was stored, without reading it back
+    _push(Visitor(created["visitor_id"], created_at=now, **fields))  # what was stored, without reading it back
     return {**created, "greeting": None}
 
 
@@ -218,7 +225,37 @@ def row(visitor: Visitor, chat_status: str | None = None) -> dict[str, Any]:
 
 
 def announce(visitor: Visitor) -> None:
-    """Pushes the visitor's line to every agent: one Query of agent connections, plus the posts."""
+    """Pushes the visitor's line to every agent, unless this visitor had their pushes for the window."""
+    if _claim_push(visitor):
+        _push(visitor)
+
+
+def _claim_push(visitor: Visitor) -> bool:
+    """Counts one push in the visitor's window with a conditional write; False when the window is full.
+
+    `visitor` is the item as read before this request's own write, so its window is the one to count in.
+    """
+    now = clock.epoch()
+    start = visitor.announced_at
+    if start is not None and start > now - ANNOUNCE_WINDOW_S:
+        if int(visitor.announced_count or 0) >= ANNOUNCE_MAX:
+            return False  # no call at all: the flood costs nothing more
+        actions: list[Action] = [Visitor.announced_count.add(1)]
+        condition = (Visitor.announced_at == start) & (Visitor.announced_count < ANNOUNCE_MAX)
+    else:
+        actions = [Visitor.announced_at.set(now), Visitor.announced_count.set(1)]
+        condition = Visitor.announced_at.does_not_exist() if start is None else Visitor.announced_at == start
+    try:
+        Visitor(visitor.visitor_id).update(actions=actions, condition=condition & Visitor.visitor_id.exists())
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False  # another request counted first: the window is its to fill
+    return True
+
+
+def _push(visitor: Visitor) -> None:
+    """One Query of agent connections, plus the posts."""
     status = None
     if visitor.open_chat_id:
         try:

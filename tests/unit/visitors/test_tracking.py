@@ -60,16 +60,21 @@ def test_a_first_page_view_creates_the_visitor_in_one_write(calls):
     assert tracking.is_online(visitor) and int(visitor.visits) == 1
 
 
-def test_a_page_view_costs_at_most_two_writes_shown_and_left(calls):
+def test_a_page_view_costs_two_writes_shown_and_left_and_one_more_when_agents_are_told(calls, monkeypatch):
     creds = creds_of(view())
-    Socket(new_agent())  # an agent is watching: the fan-out is reads and posts, not writes
+    Socket(new_agent())  # an agent is watching: the fan-out is reads and posts, and one counting write
     bans.active()  # the ban list is cached per instance, as the settings are
+    view(creds, pv="pv2")  # the window's second push: agents have had their share of this visitor
     calls.clear()
-    view(creds, pv="pv2", url="https://shop.example/cart")
-    view(creds, pv="pv2", event="leave", seconds=42)
+    view(creds, pv="pv3", url="https://shop.example/cart")
+    view(creds, pv="pv3", event="leave", seconds=42)
     assert [c for c in calls if c in WRITES] == ["UpdateItem", "UpdateItem"]
-    # Reads per event: the visitor (credentials), a ban check, the agents' connections (fan-out).
-    assert calls.count("Scan") == 0 and calls.count("Query") == 2 and len(calls) - 2 <= 2 * 3
+    # Reads per event: the visitor (credentials) and a ban check; no fan-out, so no Query of connections.
+    assert calls.count("Scan") == 0 and calls.count("Query") == 0 and len(calls) - 2 <= 2 * 3
+    shift_clock(monkeypatch, tracking.ANNOUNCE_WINDOW_S)
+    calls.clear()
+    view(creds, pv="pv4", url="https://shop.example/checkout")  # a new window: agents are told again
+    assert [c for c in calls if c in WRITES] == ["UpdateItem", "UpdateItem"] and calls.count("Query") == 1
 
 
 def test_agents_see_each_page_change_live(aws):
@@ -81,6 +86,28 @@ def test_agents_see_each_page_change_live(aws):
     row = frame["visitor"]
     assert (row["id"], row["url"], row["title"], row["chat_state"], row["online"]) == (
         creds["visitor_id"], "https://shop.example/checkout", "Checkout", "browsing", True)
+
+
+def test_a_flood_of_page_views_reaches_agents_a_couple_of_times_per_window(aws, monkeypatch):
+    agents = [Socket(new_agent(f"Agent {n}")) for n in range(3)]
+    creds = creds_of(view())
+    for n in range(150):
+        view(creds, pv=f"f{n}", url=f"https://shop.example/p{n}")
+    assert [len(a.of_type("visitor")) for a in agents] == [tracking.ANNOUNCE_MAX] * 3
+    # The next window tells agents the page the visitor is on now.
+    shift_clock(monkeypatch, tracking.ANNOUNCE_WINDOW_S)
+    view(creds, pv="last", url="https://shop.example/checkout")
+    assert [a.of_type("visitor")[-1]["visitor"]["url"] for a in agents] == ["https://shop.example/checkout"] * 3
+    assert [len(a.of_type("visitor")) for a in agents] == [tracking.ANNOUNCE_MAX + 1] * 3
+
+
+def test_beats_and_leaves_push_nothing_to_agents(aws):
+    agent = Socket(new_agent())
+    creds = creds_of(view())
+    agent.clear()
+    view(creds, event="beat", seconds=10)
+    view(creds, event="leave", seconds=12)
+    assert agent.of_type("visitor") == []
 
 
 def test_a_new_visit_is_counted_after_30_minutes_without_a_page_view(aws, monkeypatch):
