@@ -147,7 +147,7 @@ def _hello(call: Call) -> None:
     call.reply(welcome)
     for chat in open_chats:
         if chat.status == "queued" and principal.kind == "visitor":
-            chats.send_queue_positions()
+            call.reply(chats.queue_frame(chat))  # to the caller only: nobody else's position changed
 
 
 def _start_chat(call: Call) -> None:

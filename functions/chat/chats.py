@@ -13,7 +13,7 @@ from functions.chat import access, messages, routing
 from functions.core import clock, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Visitor
+from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Settings, Visitor
 from functions.realtime import broadcast, connections
 from functions.reports import stats
 from functions.team import agents
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 MAX_NAME = 100
 # A rough per-chat wait: the estimate does not yet come from measured handling times.
 ETA_PER_CHAT_S = 120
+# When the queue moves, the chats at its head hear their new positions at most this often, and
+# only they do: one event costs a bounded number of posts however long the queue is. Every queued
+# chat hears at the minute's sweep (a position only ever improves, so a late one is cautious).
+QUEUE_NOTICE_S = 5
+QUEUE_NOTICE_HEAD = 10
+_QUEUE_NOTICE_ITEM = "queue-notice"  # a settings item of its own: when the head last heard
 
 
 def view(chat: Chat) -> dict[str, Any]:
@@ -140,18 +146,39 @@ def announce(chat: Chat) -> None:
         broadcast.to_connections(
             [c for c in connections.agent_connection_ids() if c not in (chat.agent_conns or ())], frame
         )
-        send_queue_positions()
+        # Joining at the tail moves nobody else: only this chat hears its position.
+        broadcast.to_chat(chat, queue_frame(chat), agent=False)
 
 
-def send_queue_positions() -> None:
-    for position, chat in enumerate(routing.queued(), start=1):
-        frame = {
-            "type": "queue",
-            "chat_id": chat.chat_id,
-            "position": position,
-            "eta_s": position * ETA_PER_CHAT_S // max(routing.capacity(), 1),
-        }
-        broadcast.to_chat(chat, frame, agent=False)
+def _queue_frame(chat_id: str, position: int) -> dict[str, Any]:
+    eta = position * ETA_PER_CHAT_S // max(routing.capacity(), 1)
+    return {"type": "queue", "chat_id": chat_id, "position": position, "eta_s": eta}
+
+
+def queue_frame(chat: Chat) -> dict[str, Any]:
+    """A queued chat's own position: one COUNT Query of the queue up to it."""
+    ahead = Chat.queue_index.count(QUEUE, Chat.queued_at < chat.queued_at) if chat.queued_at else 0
+    return _queue_frame(chat.chat_id, ahead + 1)
+
+
+def send_queue_positions(limit: int = 100) -> None:
+    """Tells the first `limit` queued chats their positions (the sweep: all of them)."""
+    for position, chat in enumerate(routing.queued(limit), start=1):
+        broadcast.to_chat(chat, _queue_frame(chat.chat_id, position), agent=False)
+
+
+def queue_moved() -> None:
+    """Chats left the queue: its head hears, at most every QUEUE_NOTICE_S whatever the traffic."""
+    try:
+        Settings(_QUEUE_NOTICE_ITEM).update(
+            actions=[Settings.updated_at.set(clock.now_iso())],
+            condition=Settings.updated_at.does_not_exist() | (Settings.updated_at <= clock.iso_ago(QUEUE_NOTICE_S)),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return  # the head heard moments ago; the sweep catches up the rest
+    send_queue_positions(QUEUE_NOTICE_HEAD)
 
 
 def drain_queue(limit: int = 20) -> list[Chat]:
@@ -170,7 +197,7 @@ def drain_queue(limit: int = 20) -> list[Chat]:
         assigned.append(chat)
         announce_to_all_agents(chat)
     if assigned:
-        send_queue_positions()
+        queue_moved()
     return assigned
 
 
@@ -197,7 +224,7 @@ def accept(principal: Principal, chat_id: str) -> Chat:
         raise CharlaError("already_taken", "Another agent already took this chat.")
     chat = routing.accept(principal, chat_id)
     announce_to_all_agents(chat)
-    send_queue_positions()
+    queue_moved()
     return chat
 
 
@@ -244,7 +271,7 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
     if chat.agent_ids:
         drain_queue()
     else:
-        send_queue_positions()
+        queue_moved()
     return chat
 
 

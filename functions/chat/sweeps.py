@@ -94,8 +94,11 @@ def stale_connections() -> int:
 
 
 def waiting_chats() -> int:
-    """A backstop: assigns queued chats if an agent has a free slot that no event announced."""
-    return len(chats.drain_queue())
+    """A backstop: assigns queued chats if an agent has a free slot that no event announced, then
+    tells every chat still queued its position (events tell only the queue's head)."""
+    assigned = chats.drain_queue()
+    chats.send_queue_positions()
+    return len(assigned)
 
 
 def run() -> dict[str, int]:

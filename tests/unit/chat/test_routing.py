@@ -33,7 +33,7 @@ def test_an_accepting_agent_without_a_connection_gets_no_chats(aws):
 def test_the_least_busy_agent_gets_the_next_chat_and_ties_go_round_robin(aws):
     ana, ben = new_agent("Ana"), new_agent("Ben")
     Socket(ana), Socket(ben)
-    owners = [_start(f"v{i}")[1]["assignee_id"] for i in range(4)]
+    owners = [Chat.get(_start(f"v{i}")[1]["chat_id"]).assignee_id for i in range(4)]
     # Both start at 0: whoever waited longest first, then alternate as loads stay level.
     assert sorted(owners[:2]) == sorted([ana.id, ben.id])
     assert owners[2] == owners[0] and owners[3] == owners[1]
@@ -121,3 +121,53 @@ def test_a_losing_accept_over_websocket_gets_already_taken(aws):
     frames = b.send({"action": "accept", "chat_id": waiting["chat_id"]})
     assert [f["code"] for f in frames if f["type"] == "error"] == ["already_taken"]
     assert Chat.get(waiting["chat_id"]).agent_ids == {a.principal.id}
+
+
+def _queue_of(n: int) -> list[tuple[Socket, dict]]:
+    """An agent with one slot, taken, and `n` visitors waiting behind it."""
+    settings.save_settings({"max_chats_per_agent": 1})
+    agent = Socket(new_agent("Ana"))
+    first = _start("first")
+    waiting = [_start(f"w{i}") for i in range(n)]
+    assert {chat["status"] for _socket, chat in waiting} == {"queued"}
+    return [(agent, first[1])] + waiting
+
+
+def test_a_queued_visitors_hello_tells_the_caller_alone_its_position(aws):
+    (_agent, _first), *waiting = _queue_of(12)
+    caller, chat = waiting[4]
+    for socket, _chat in waiting:
+        socket.clear()
+    for _ in range(10):
+        frames = caller.send({"action": "hello"})
+        assert [(f["type"], f.get("position")) for f in frames] == [("welcome", None), ("queue", 5)]
+        assert frames[1]["chat_id"] == chat["chat_id"]
+    assert [s.frames() for s, _ in waiting if s is not caller] == [[]] * 11
+
+
+def test_when_the_queue_moves_its_head_hears_at_most_every_few_seconds_and_the_sweep_tells_all(aws):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from functions import chats, sweeps
+
+    (agent, first), *waiting = _queue_of(chats.QUEUE_NOTICE_HEAD + 4)
+    with time_machine.travel(datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC), tick=False):
+        for socket, _chat in waiting:
+            socket.clear()
+        agent.send({"action": "close", "chat_id": first["chat_id"]})  # the head is assigned; all move up
+        heard = [[q["position"] for q in s.of_type("queue")] for s, _ in waiting[1:]]
+        head = chats.QUEUE_NOTICE_HEAD
+        assert heard == [[n] for n in range(1, head + 1)] + [[]] * 3
+        # A visitor leaving the queue moments later moves the others again, but posts nothing more.
+        for socket, _chat in waiting:
+            socket.clear()
+        leaver, left = waiting[1]
+        leaver.send({"action": "close", "chat_id": left["chat_id"]})
+        assert [s.frames() for s, _ in waiting[2:]] == [[]] * (len(waiting) - 2)
+    with time_machine.travel(datetime(2026, 11, 22, 12, 1, 0, tzinfo=UTC), tick=False):
+        sweeps.waiting_chats()
+        assert [[q["position"] for q in s.of_type("queue")] for s, _ in waiting[2:]] == [
+            [n] for n in range(1, len(waiting) - 1)
+        ]
