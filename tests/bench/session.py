@@ -132,7 +132,7 @@ def _script(day: Day) -> list[str]:
         day.people["vic"] = Principal("visitor", identity["visitor_id"])
         day.sockets["vic"] = Socket(day.people["vic"])
         day.send("vic", {"action": "hello"})
-        day.chats["first"] = start_chat(day.sockets["vic"], name="Vic")["chat_id"]
+        day.chats["first"] = start_chat(day.sockets["vic"], name="Vic", email="vic@example.com")["chat_id"]
         day.send("vic", {"action": "typing", "chat_id": day.chats["first"], "typing": True, "draft": "Do you"})
         for n in (0, 1, 2, 2):  # the second "2" is a retried send: stored once, acked as a duplicate
             day.say("vic", "first", f"v{n}", f"Question {n}")
@@ -202,7 +202,7 @@ def _script(day: Day) -> list[str]:
 
     def rate_and_transcript() -> None:
         day.send("vic", {"action": "rate", "chat_id": day.chats["first"], "rating": "good", "comment": "Thanks"})
-        day.send("vic", {"action": "transcript", "chat_id": day.chats["first"], "email": "vic@example.com"})
+        day.send("vic", {"action": "transcript", "chat_id": day.chats["first"]})
 
     def ticket() -> None:
         ben = claims(day.people["ben"])

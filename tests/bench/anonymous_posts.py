@@ -1,0 +1,124 @@
+"""posts_per_anonymous_request: the most WebSocket posts one anonymous request or frame causes.
+
+Charla runs on moto in this process, driven through the real handlers (`tests/actors.py` for frames,
+`functions.tracking.page_view` and `functions.identity.identify` for the page-view and identify
+routes' work). Three agents are connected, each with one chat and no free slot, so new chats queue.
+Around them sit SIZE queued chats (each with its visitor's socket open) and SIZE visitors browsing
+(online, with a socket), written in bulk from Charla's models. Then every kind of anonymous request
+a visitor can make is sent, one at a time, each in its own counting window, and the figure is the
+largest number of `post_to_connection` calls any one of them caused. The same run is repeated with
+SIZE = 10 and SIZE = 200: the figure must not change.
+
+Every request is sent a minute after the previous one (the clock is moved, nothing waits), so no
+coalescing window is still closed from an earlier request: each is measured at its worst. The agent
+sockets stay at three: a few requests (a new visitor's first page view, a chat joining the queue or
+leaving it) tell every agent socket once, which is one post per agent socket, and the details line
+says which; the number of agents is the organisation's staff, not something a visitor can grow.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tests.bench.moto_env import batch_put, charla_on_moto
+from tests.bench.report import Check, Figure
+
+SIZES = (10, 200)
+AGENTS = 3
+
+
+def _seed(prefix: str, size: int) -> None:
+    """`size` queued chats with their visitors online, and `size` visitors browsing with a socket."""
+    from functions import clock
+    from functions.models import OFFER, ONLINE, OPEN, QUEUE, Chat, Connection, Visitor
+    from functions.presence import CONNECTION_TTL
+
+    now = clock.now()
+    chats, connections, visitors = [], [], []
+    for n in range(size):
+        stamp = clock.iso(now - timedelta(minutes=2) + timedelta(milliseconds=n))
+        for kind in ("queued", "browsing"):
+            visitor_id = f"{prefix}-{kind}-{n}"
+            conn = f"{visitor_id}-conn="
+            connections.append(Connection(conn, principal_id="v:" + visitor_id, kind="visitor",
+                                          subject_id=visitor_id, connected_at=stamp, last_seen=stamp,
+                                          expires_at=now + CONNECTION_TTL))
+            visitor = Visitor(visitor_id, secret_hash="x" * 64, created_at=stamp, last_seen=stamp,
+                              online_pk=ONLINE, online_until=clock.epoch() + 300, current_url="https://shop.example/")
+            if kind == "queued":
+                chat_id = f"{prefix}-chat-{n}"
+                visitor.open_chat_id = chat_id
+                chats.append(Chat(chat_id, status="queued", visitor_id=visitor_id, visitor_conns={conn},
+                                  agent_names={}, created_at=stamp, last_activity_at=stamp, queue_pk=QUEUE,
+                                  queued_at=stamp, offer_pk=OFFER, open_pk=OPEN))
+            visitors.append(visitor)
+    for model, rows in ((Connection, connections), (Visitor, visitors), (Chat, chats)):
+        batch_put(model.Meta.table_name, [row.serialize() for row in rows])
+
+
+def _measure(size: int) -> dict[str, int]:
+    """Posts caused by each anonymous request, with `size` queued chats and browsing visitors."""
+    import time_machine
+
+    from functions import identity, settings, tracking
+    from functions.principals import Principal
+    from tests.actors import Socket, new_agent, new_visitor, start_chat
+
+    posts: dict[str, int] = {}
+    with charla_on_moto() as counter:
+        clock_at = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+        with time_machine.travel(clock_at, tick=False):
+            settings.save_settings({"max_chats_per_agent": 1})
+            agents = [Socket(new_agent(f"Agent {n}")) for n in range(AGENTS)]
+            served = [Socket(new_visitor(f"Served {n}")) for n in range(AGENTS)]
+            active = [start_chat(s)["chat_id"] for s in served]
+            _seed("bg", size)
+            late = Socket(new_visitor("Late"))
+            late_chat = start_chat(late)  # queued behind the seeded chats
+            if late_chat["status"] != "queued":
+                raise RuntimeError(f"the late visitor's chat was not queued: {late_chat['status']}")
+            answer = tracking.page_view({"pv": "p0"}, user_agent=None, country=None, ip=None)
+            creds = {"visitor_id": answer["visitor_id"], "secret": answer["secret"]}
+        if not agents[0].frames():
+            raise RuntimeError("the agents' sockets received nothing while the scene was set")
+
+        steps: list[tuple[str, Any]] = [
+            ("hello (queued)", lambda: late.send({"action": "hello"})),
+            ("start_chat (queued)", lambda: start_chat(Socket(new_visitor("New")))),
+            ("send (queued)", lambda: late.send({"action": "send", "chat_id": late_chat["chat_id"],
+                                                 "client_msg_id": "m1", "text": "still there?"})),
+            ("typing", lambda: late.send({"action": "typing", "chat_id": late_chat["chat_id"], "typing": True})),
+            ("close (queued)", lambda: late.send({"action": "close", "chat_id": late_chat["chat_id"]})),
+            ("close (active)", lambda: served[0].send({"action": "close", "chat_id": active[0]})),
+            ("rate", lambda: served[0].send({"action": "rate", "chat_id": active[0], "rating": "good"})),
+            ("page view (first)", lambda: tracking.page_view({"pv": "p1"}, user_agent=None, country=None, ip=None)),
+            ("page view", lambda: tracking.page_view({**creds, "pv": "p2", "url": "https://shop.example/2"},
+                                                     user_agent=None, country=None, ip=None)),
+            ("beat", lambda: tracking.page_view({**creds, "pv": "p2", "event": "beat"},
+                                                user_agent=None, country=None, ip=None)),
+            ("identify", lambda: identity.identify(Principal("visitor", creds["visitor_id"]), {"name": "Ida"})),
+        ]
+        for step, (name, request) in enumerate(steps, start=1):
+            with time_machine.travel(clock_at + timedelta(minutes=step), tick=False), counter.window() as window:
+                request()
+            posts[name] = window.posts
+    return posts
+
+
+def run() -> list[Figure]:
+    measured = {size: _measure(size) for size in SIZES}
+    worst = {f"size_{size}": max(posts.values()) for size, posts in measured.items()}
+    small, large = (worst[f"size_{size}"] for size in SIZES)
+    details = [
+        f"size {size}: " + ", ".join(f"{name} {n}" for name, n in posts.items()) for size, posts in measured.items()
+    ]
+    details.append(f"{AGENTS} agents connected at both sizes; each 'all agents' notice is one post per agent socket")
+    return [
+        Figure(
+            "posts_per_anonymous_request",
+            {**worst, "agent_sockets": AGENTS},
+            checks=[Check(f"size_{SIZES[1]} − size_{SIZES[0]}", large - small, 0, "==")],
+            details=details,
+        )
+    ]
