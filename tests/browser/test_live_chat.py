@@ -177,3 +177,26 @@ def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(st
             "I need help with my order")
     finally:
         ws_client.close_all()
+
+def test_after_a_chat_the_transcript_is_offered_to_the_chats_own_address_only(stack, browser, agent):
+    agent("Ana")
+    settings.save_settings({"prechat": "name_email"})
+    try:
+        site = visitor(browser, stack)
+        site.get_by_test_id("charla-name").fill("Vera")
+        site.get_by_test_id("charla-email").fill("vera@example.com")
+        site.get_by_test_id("charla-start").click()
+        start(site, "Please send me a copy")
+        site.get_by_test_id("charla-end").click()
+        expect(site.get_by_test_id("charla-transcript")).to_be_visible()
+        expect(site.get_by_test_id("charla-transcript-to")).to_have_text("vera@example.com")
+        # Nowhere to type another address.
+        expect(site.locator("[data-testid=charla-panel] .after input")).to_have_count(0)
+    finally:
+        settings.save_settings({"prechat": "anonymous"})
+    # A chat started without an address has no transcript to offer.
+    anonymous = visitor(browser, stack)
+    start(anonymous, "Just a question")
+    anonymous.get_by_test_id("charla-end").click()
+    expect(anonymous.get_by_test_id("charla-rate-good")).to_be_visible()
+    expect(anonymous.get_by_test_id("charla-transcript")).to_be_hidden()
