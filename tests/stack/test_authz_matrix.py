@@ -352,7 +352,11 @@ def start_chat_of_a(w: World) -> None:
     chat = answer["chat"]
     if chat.get("status") != "active":
         chat = client.wait_for("chat", lambda f: f["chat"].get("status") == "active")["chat"]
-    assert w.agent_ids["agent_in"] in json.dumps(chat), chat
+    # Routed to the agent in the chat, whom A sees by name and a per-chat alias, never by id.
+    from functions import visitor_frames
+
+    alias = visitor_frames.alias(chat["chat_id"], w.agent_ids["agent_in"])
+    assert [a["id"] for a in chat["agents"]] == [alias] and w.agent_ids["agent_in"] not in json.dumps(chat), chat
     w.chat_id = chat["id"] if "id" in chat else chat["chat_id"]
 
 
