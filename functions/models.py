@@ -142,7 +142,7 @@ class Chat(CharlaModel):
     # The visitor's messages in the current rate window, across all their tabs (functions/chat/messages.py).
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
-    transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/transcripts.py)
+    transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/chat/transcripts.py)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
@@ -369,11 +369,11 @@ class Visitor(CharlaModel):
     # A manual greeting waiting for an answer: {greeting_id, agent_id, agent_name, text, expires_at}.
     greeting: MapAttribute = MapAttribute(null=True)
     greetings_shown: MapAttribute = MapAttribute(default=dict)  # rule id -> times shown
-    # Transcripts mailed on one UTC day, across the visitor's chats (functions/transcripts.py).
+    # Transcripts mailed on one UTC day, across the visitor's chats (functions/chat/transcripts.py).
     transcript_day = UnicodeAttribute(null=True)
     transcripts_today = NumberAttribute(null=True)
     # Pushes of this visitor's Visitors-list row to agents: the window's start (epoch) and the count
-    # in it (functions/tracking.py).
+    # in it (functions/visitors/tracking.py).
     announced_at = NumberAttribute(null=True)
     announced_count = NumberAttribute(null=True)
 

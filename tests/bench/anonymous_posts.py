@@ -1,7 +1,7 @@
 """posts_per_anonymous_request: the most WebSocket posts one anonymous request or frame causes.
 
-Charla runs on moto in this process, driven through the real handlers (`tests/actors.py` for frames,
-`functions.tracking.page_view` and `functions.identity.identify` for the page-view and identify
+Charla runs on moto in this process, driven through the real handlers (`tests/support/actors.py` for frames,
+`functions.visitors.tracking.page_view` and `functions.visitors.verified.identify` for the page-view and identify
 routes' work). Three agents are connected, each with one chat and no free slot, so new chats queue.
 Around them sit SIZE queued chats (each with its visitor's socket open) and SIZE visitors browsing
 (online, with a socket), written in bulk from Charla's models. Then every kind of anonymous request
@@ -30,9 +30,9 @@ AGENTS = 3
 
 def _seed(prefix: str, size: int) -> None:
     """`size` queued chats with their visitors online, and `size` visitors browsing with a socket."""
-    from functions import clock
+    from functions.core import clock
     from functions.models import OFFER, ONLINE, OPEN, QUEUE, Chat, Connection, Visitor
-    from functions.presence import CONNECTION_TTL
+    from functions.realtime.connections import CONNECTION_TTL
 
     now = clock.now()
     chats, connections, visitors = [], [], []
@@ -61,9 +61,10 @@ def _measure(size: int) -> dict[str, int]:
     """Posts caused by each anonymous request, with `size` queued chats and browsing visitors."""
     import time_machine
 
-    from functions import identity, settings, tracking
-    from functions.principals import Principal
-    from tests.actors import Socket, new_agent, new_visitor, start_chat
+    from functions.core import settings
+    from functions.core.principals import Principal
+    from functions.visitors import tracking, verified
+    from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
     posts: dict[str, int] = {}
     with charla_on_moto() as counter:
@@ -97,7 +98,7 @@ def _measure(size: int) -> dict[str, int]:
                                                      user_agent=None, country=None, ip=None)),
             ("beat", lambda: tracking.page_view({**creds, "pv": "p2", "event": "beat"},
                                                 user_agent=None, country=None, ip=None)),
-            ("identify", lambda: identity.identify(Principal("visitor", creds["visitor_id"]), {"name": "Ida"})),
+            ("identify", lambda: verified.identify(Principal("visitor", creds["visitor_id"]), {"name": "Ida"})),
         ]
         for step, (name, request) in enumerate(steps, start=1):
             with time_machine.travel(clock_at + timedelta(minutes=step), tick=False), counter.window() as window:

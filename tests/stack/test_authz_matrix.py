@@ -353,7 +353,7 @@ def start_chat_of_a(w: World) -> None:
     if chat.get("status") != "active":
         chat = client.wait_for("chat", lambda f: f["chat"].get("status") == "active")["chat"]
     # Routed to the agent in the chat, whom A sees by name and a per-chat alias, never by id.
-    from functions import visitor_frames
+    from functions.realtime import visitor_frames
 
     alias = visitor_frames.alias(chat["chat_id"], w.agent_ids["agent_in"])
     assert [a["id"] for a in chat["agents"]] == [alias] and w.agent_ids["agent_in"] not in json.dumps(chat), chat

@@ -150,7 +150,7 @@ def test_when_the_queue_moves_its_head_hears_at_most_every_few_seconds_and_the_s
 
     import time_machine
 
-    from functions import chats, sweeps
+    from functions.chat import chats, sweeps
 
     (agent, first), *waiting = _queue_of(chats.QUEUE_NOTICE_HEAD + 4)
     with time_machine.travel(datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC), tick=False):
