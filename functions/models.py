@@ -443,6 +443,9 @@ class Ticket(CharlaModel):
     version = NumberAttribute(default=1)
     # The requester's latest Message-ID, so replies carry In-Reply-To and thread in their mail client.
     last_inbound_message_id = UnicodeAttribute(null=True)
+    # For a ticket made from mail: did SES's SPF/DKIM/DMARC verdicts vouch for the From address?
+    # False: anyone could have written it (functions/inbound_mail.py). None: not made from mail.
+    sender_verified = BooleanAttribute(null=True)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()

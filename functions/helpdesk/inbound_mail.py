@@ -5,10 +5,11 @@ invokes `inbound_mail` (app.py) with an S3 event. Locally the stack's SMTP liste
 
 A mail threads into a ticket named by `[#REF]` in its subject, by a `support+REF@` recipient, or by an
 In-Reply-To/References id of a mail in that ticket, and only when it comes from that ticket's
-requester; anything else starts a new ticket. S3 may deliver an event twice, so each object is
-processed once: a marker written in the same transaction as the ticket entry makes the second
-delivery a no-op. A mail that is too big or malformed makes no ticket; the object is tagged with the
-reason, which is also logged.
+requester and SES's receipt verdicts say the From address is not forged (`sender_verified`);
+anything else starts a new ticket, marked unverified when the verdicts don't pass. S3 may deliver an
+event twice, so each object is processed once: a marker written in the same transaction as the
+ticket entry makes the second delivery a no-op. A mail that is too big or malformed makes no ticket;
+the object is tagged with the reason, which is also logged.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class Parsed:
     recipients: list[str]
     files: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, content type, bytes
     spam: bool = False
+    verified: bool = False  # SES's SPF/DKIM/DMARC verdicts vouch for the From address (sender_verified)
 
 
 @dataclass
@@ -123,7 +125,9 @@ def process(bucket: str, key: str) -> Outcome:
         return _reject(bucket, key, error.reason, str(error))
     if parsed.sender == reply_mail.support_address().lower():
         return _reject(bucket, key, "from_self", "mail from the support address itself")
-    ticket = find_ticket(parsed)
+    ticket = find_ticket(parsed) if parsed.verified else None
+    if not parsed.verified:
+        log.info("mail from %s fails SES's SPF/DKIM/DMARC verdicts: a new, unverified ticket", parsed.sender)
     outcome = _thread(ticket, parsed, marker, key) if ticket else _create(parsed, marker, key)
     _tag(bucket, key, {"charla": outcome.result, "ticket": outcome.ticket_id or "-"})
     return outcome
@@ -160,7 +164,87 @@ def parse(raw: bytes) -> Parsed:
         ) if a],
         files=files,
         spam=str(message.get("X-SES-Spam-Verdict", "")).strip().upper() == "FAIL",
+        verified=sender_verified(message, sender),
     )
+
+
+# --- SES's verdicts ----------------------------------------------------------------------------
+# An SES receipt rule's S3 action stores the mail with SES's own trace headers on top, above
+# everything the sender wrote:
+#
+#     X-SES-Spam-Verdict: PASS
+#     X-SES-Virus-Verdict: PASS
+#     Received-SPF: pass (spfCheck: ...) client-ip=...; envelope-from=rex@example.com; helo=...;
+#     Authentication-Results: amazonses.com;
+#      spf=pass (spfCheck: ...) client-ip=...; envelope-from=rex@example.com; helo=...;
+#      dkim=pass header.i=@example.com;
+#      dmarc=pass header.from=example.com;
+#
+# They carry the receipt's spamVerdict, virusVerdict, spfVerdict, dkimVerdict and dmarcVerdict
+# (https://docs.aws.amazon.com/ses/latest/dg/receiving-email-notifications-contents.html; the
+# S3 action has no JSON receipt, only the S3 event, so the stored headers are where the verdicts
+# are). Only the topmost Authentication-Results counts, and only if SES wrote it (authserv-id
+# amazonses.com): a sender can put any header of their own below it.
+#
+# The rule: DMARC pass for the From domain; or, unless DMARC failed, an SPF pass whose envelope-from
+# domain is aligned with the From domain, or a DKIM pass whose signing domain is. Aligned means
+# the same domain or a subdomain of the From domain (relaxed alignment, conservatively: without
+# the public suffix list, a From on a subdomain never aligns with its parent).
+
+_AUTHSERV = "amazonses.com"
+_COMMENT = re.compile(r"\([^()]*\)")
+_METHODS = ("spf", "dkim", "dmarc")
+
+
+def verdicts(message: EmailMessage) -> list[tuple[str, str, dict[str, str]]]:
+    """SES's Authentication-Results as (method, result, properties), in order; [] when SES wrote none."""
+    values = message.get_all("Authentication-Results") or []
+    if not values:
+        return []
+    text = str(values[0])
+    for _ in range(3):  # comments may nest once or twice
+        text = _COMMENT.sub(" ", text)
+    parts = [p.strip() for p in text.split(";")]
+    if not parts or not parts[0] or parts[0].split()[0].lower() != _AUTHSERV:
+        return []
+    found: list[tuple[str, str, dict[str, str]]] = []
+    for part in parts[1:]:
+        for word in part.split():
+            name, equals, value = word.partition("=")
+            if not equals:
+                continue
+            name = name.lower()
+            if name in _METHODS:
+                found.append((name, value.lower(), {}))
+            elif found:  # SES separates some of SPF's properties with `;`: they belong to the last method
+                found[-1][2].setdefault(name, value)
+    return found
+
+
+def _aligned(domain: str, from_domain: str) -> bool:
+    domain = domain.lower().strip().rstrip(".").lstrip("@")
+    if "@" in domain:
+        domain = domain.rpartition("@")[2]
+    return bool(domain) and (domain == from_domain or domain.endswith("." + from_domain))
+
+
+def sender_verified(message: EmailMessage, sender: str) -> bool:
+    """Do SES's verdicts vouch for the From address? (The rule is in the comment above.)"""
+    from_domain = sender.rpartition("@")[2].lower()
+    results = verdicts(message)
+    dmarc = [(result, props) for method, result, props in results if method == "dmarc"]
+    if any(result == "pass" and _aligned(props.get("header.from", ""), from_domain) for result, props in dmarc):
+        return True
+    if any(result == "fail" for result, _ in dmarc):
+        return False
+    for method, result, props in results:
+        if result != "pass":
+            continue
+        if method == "spf" and _aligned(props.get("envelope-from") or props.get("smtp.mailfrom") or "", from_domain):
+            return True
+        if method == "dkim" and _aligned(props.get("header.d") or props.get("header.i") or "", from_domain):
+            return True
+    return False
 
 
 def _sender(message: EmailMessage) -> tuple[str, str | None]:
@@ -320,42 +404,58 @@ def _create(parsed: Parsed, marker: str, key: str) -> Outcome:
         status="spam" if parsed.spam else "open",
     )
     ticket.last_inbound_message_id = parsed.message_id
-    stored, entry = _entry(ticket.ticket_id, parsed, marker)
+    ticket.sender_verified = parsed.verified
+    stored, entry = _entry(ticket.ticket_id, parsed, marker, key)
+    for attempt in range(2):
+        with_id = attempt == 0 and _id_is_new(parsed)
 
-    def extra(tx: TransactWrite) -> None:
-        _markers(tx, ticket.ticket_id, marker, parsed)
-        attachments.bind(tx, stored, 1, internal=False)
+        def extra(tx: TransactWrite, named: Parsed | None = parsed if with_id else None) -> None:
+            _markers(tx, ticket.ticket_id, marker, named)
+            attachments.bind(tx, stored, 1, internal=False)
 
-    try:
-        tickets.create(ticket, [entry], extra=extra)
-    except tickets.Conflict:
-        if _exists(marker):
-            return Outcome(key, "duplicate")
-        raise
-    return Outcome(key, "created", ticket.ticket_id)
+        try:
+            tickets.create(ticket, [entry], extra=extra)
+        except tickets.Conflict:
+            if _exists(marker):
+                return Outcome(key, "duplicate")
+            if with_id:
+                continue  # the Message-ID was claimed meanwhile: it keeps naming its first ticket
+            raise
+        return Outcome(key, "created", ticket.ticket_id)
+    raise AssertionError("unreachable")
 
 
 def _thread(ticket: Ticket, parsed: Parsed, marker: str, key: str) -> Outcome:
-    stored, entry = _entry(ticket.ticket_id, parsed, marker)
-
-    def extra(tx: TransactWrite, events: list[TicketEvent]) -> None:
-        _markers(tx, ticket.ticket_id, marker, parsed)
-        attachments.bind(tx, stored, int(events[0].seq), internal=False)
+    stored, entry = _entry(ticket.ticket_id, parsed, marker, key)
 
     def remember_id(current: Ticket) -> list[Any]:
         return [Ticket.last_inbound_message_id.set(parsed.message_id)] if parsed.message_id else []
 
-    try:
-        appended = tickets.append(ticket, [entry], status=tickets.requester_replied, actions=remember_id, extra=extra)
-    except tickets.Conflict:
-        if _exists(marker):
-            return Outcome(key, "duplicate")
-        raise
-    tickets.announce(appended.ticket, "requester_reply")
-    return Outcome(key, "threaded", ticket.ticket_id)
+    for attempt in range(2):
+        with_id = attempt == 0 and _id_is_new(parsed)
+
+        def extra(
+            tx: TransactWrite, events: list[TicketEvent], named: Parsed | None = parsed if with_id else None
+        ) -> None:
+            _markers(tx, ticket.ticket_id, marker, named)
+            attachments.bind(tx, stored, int(events[0].seq), internal=False)
+
+        try:
+            appended = tickets.append(
+                ticket, [entry], status=tickets.requester_replied, actions=remember_id, extra=extra
+            )
+        except tickets.Conflict:
+            if _exists(marker):
+                return Outcome(key, "duplicate")
+            if with_id:
+                continue  # the Message-ID was claimed meanwhile: it keeps naming its first ticket
+            raise
+        tickets.announce(appended.ticket, "requester_reply")
+        return Outcome(key, "threaded", ticket.ticket_id)
+    raise AssertionError("unreachable")
 
 
-def _entry(ticket_id: str, parsed: Parsed, marker: str) -> tuple[list[TicketAttachment], Entry]:
+def _entry(ticket_id: str, parsed: Parsed, marker: str, key: str) -> tuple[list[TicketAttachment], Entry]:
     stored: list[TicketAttachment] = []
     refused: list[dict[str, str]] = []
     for index, (raw_name, declared, data) in enumerate(parsed.files):
@@ -379,8 +479,12 @@ def _entry(ticket_id: str, parsed: Parsed, marker: str) -> tuple[list[TicketAtta
         data={
             "via": "email",
             "subject": parsed.subject,
+            "sender_verified": parsed.verified,
             "attachments": [attachments.view(a) for a in stored],
             "refused_attachments": refused,
+            # Where the raw mail lies and the id it claimed, so erasure finds both (functions/visitor_data.py).
+            "mail_key": key,
+            "message_id": parsed.message_id,
         },
     )
     return stored, entry
@@ -395,11 +499,27 @@ def _type_of(name: str, declared: str) -> str:
     return matches[0] if len(matches) == 1 else declared
 
 
-def _markers(tx: TransactWrite, ticket_id: str, marker: str, parsed: Parsed) -> None:
+def _markers(tx: TransactWrite, ticket_id: str, marker: str, parsed: Parsed | None) -> None:
+    """The object's idempotency marker, and the Message-ID's, which is written only if absent.
+
+    A Message-ID is chosen by the sender: overwriting its marker would let anyone re-point the
+    replies to someone else's mail at a ticket of their own.
+    """
     now = clock.now_iso()
     tx.save(MailId(marker, ticket_id=ticket_id, created_at=now), condition=MailId.mail_id.does_not_exist())
-    if parsed.message_id:
-        tx.save(MailId(f"msg:{parsed.message_id.strip('<>')}", ticket_id=ticket_id, created_at=now))
+    if parsed is not None and parsed.message_id:
+        tx.save(
+            MailId(_message_marker(parsed.message_id), ticket_id=ticket_id, created_at=now),
+            condition=MailId.mail_id.does_not_exist(),
+        )
+
+
+def _message_marker(message_id: str) -> str:
+    return f"msg:{message_id.strip('<>')}"
+
+
+def _id_is_new(parsed: Parsed) -> bool:
+    return bool(parsed.message_id) and not _exists(_message_marker(parsed.message_id or ""))
 
 
 def _exists(mail_id: str) -> bool:

@@ -338,6 +338,7 @@ def view(ticket: Ticket, *, for_visitor: bool = False) -> dict[str, Any]:
         "assignee_id": ticket.assignee_id,
         "version": int(ticket.version),
         "last_seq": int(ticket.last_seq),
+        "sender_verified": ticket.sender_verified,
     }
 
 

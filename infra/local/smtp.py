@@ -2,6 +2,13 @@
 then invokes the app's mail handler with the S3 event that bucket's notification would send.
 
 aiosmtpd speaks SMTP; this module only decides what happens to a mail once it is accepted.
+
+SES stores each mail with its receipt verdicts as headers on top (X-SES-Spam-Verdict,
+X-SES-Virus-Verdict, Received-SPF, Authentication-Results: amazonses.com; see
+functions/inbound_mail.py for the shape and the sources). The listener can't check SPF, DKIM or
+DMARC without DNS, so it writes the verdicts it is configured with: `MailDrop.verdicts`, pass by
+default, set from CHARLA_SMTP_VERDICTS (e.g. `spf=fail,dkim=fail,dmarc=fail`) or changed by a test
+to send a failing mail. Like SES, it stamps them above every header the sender wrote.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +33,47 @@ HANDLER = "inbound_mail"
 # SES receives mails of up to 40 MB into S3; the app's own, lower limit is the app's to enforce.
 SES_MAX_BYTES = 40 * 1024 * 1024
 KEY_PREFIX = "inbound/"
+DEFAULT_VERDICTS = {"spf": "pass", "dkim": "pass", "dmarc": "pass", "spam": "PASS", "virus": "PASS"}
+
+
+def verdicts_from(text: str | None) -> dict[str, str]:
+    """`spf=fail,dkim=none,dmarc=fail,spam=FAIL`: what the listener stamps (the rest stays pass)."""
+    chosen = dict(DEFAULT_VERDICTS)
+    for part in (text or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name in chosen and value:
+            chosen[name] = value.upper() if name in ("spam", "virus") else value.lower()
+    return chosen
+
+
+def ses_headers(raw: bytes, mail_from: str, verdicts: dict[str, str], client_ip: str) -> bytes:
+    """The trace headers SES puts on top of a received mail, as an S3 action stores it."""
+    domain = mail_from.rpartition("@")[2].lower() or "unknown"
+    from_domain = _from_domain(raw) or domain
+    spf = verdicts["spf"]
+    spf_note = (f"(spfCheck: domain of {domain} designates {client_ip} as permitted sender)" if spf == "pass"
+                else f"(spfCheck: domain of {domain} does not designate {client_ip} as permitted sender)")
+    lines = [
+        f"X-SES-Spam-Verdict: {verdicts['spam']}",
+        f"X-SES-Virus-Verdict: {verdicts['virus']}",
+        f"Received-SPF: {spf} {spf_note} client-ip={client_ip}; envelope-from={mail_from}; helo=localhost;",
+        "Authentication-Results: amazonses.com;",
+        f" spf={spf} {spf_note} client-ip={client_ip}; envelope-from={mail_from}; helo=localhost;",
+        f" dkim={verdicts['dkim']} header.i=@{from_domain};",
+        f" dmarc={verdicts['dmarc']} header.from={from_domain};",
+    ]
+    return ("\r\n".join(lines) + "\r\n").encode() + raw
+
+
+def _from_domain(raw: bytes) -> str:
+    from email.parser import BytesHeaderParser
+    from email.utils import parseaddr
+
+    try:
+        value = BytesHeaderParser().parsebytes(raw).get("From") or ""
+    except Exception:
+        return ""
+    return parseaddr(str(value))[1].rpartition("@")[2].lower()
 
 
 class MailDrop:
@@ -45,6 +94,8 @@ class MailDrop:
         self._handler = handler
         self._invoker = invoker
         self._region = region
+        # What SES's checks say of each mail from now on; a test changes it to send a forged mail.
+        self.verdicts = verdicts_from(os.environ.get("CHARLA_SMTP_VERDICTS"))
 
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -56,7 +107,8 @@ class MailDrop:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        raw = envelope.original_content or b""
+        peer = session.peer[0] if isinstance(session.peer, tuple) and session.peer else "127.0.0.1"
+        raw = ses_headers(envelope.original_content or b"", envelope.mail_from or "", self.verdicts, str(peer))
         key = KEY_PREFIX + uuid.uuid4().hex
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, lambda: self._s3.put_object(Bucket=self._bucket, Key=key, Body=raw))

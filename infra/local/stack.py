@@ -95,6 +95,8 @@ class LocalStack:
         self._listener: socket.socket | None = None
         self.port = 0
         self.smtp_port = 0
+        # The SPF/DKIM/DMARC verdicts the SMTP listener stamps on mail, as SES would (infra/local/smtp.py).
+        self.mail_verdicts: dict[str, str] = smtp.verdicts_from(os.environ.get("CHARLA_SMTP_VERDICTS"))
         self.demo_email = DEMO_EMAIL
         self.demo_password = ""
         self.demo_agent_id = ""
@@ -238,6 +240,7 @@ class LocalStack:
         if mail_handler is not None:
             s3 = boto3.session.Session().client("s3", region_name=REGION)
             drop = smtp.MailDrop(MAIL_DOMAIN, buckets.MAIL_BUCKET, s3, mail_handler, self._invoker, REGION)
+            drop.verdicts = self.mail_verdicts
             self._smtp = smtp.SmtpListener(self.host, self._requested_smtp_port, drop)
 
         self._loop = asyncio.new_event_loop()

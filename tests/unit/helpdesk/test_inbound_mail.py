@@ -13,8 +13,10 @@ import app as charla
 from functions.helpdesk import agent_actions, attachments, inbound_mail, tickets
 from functions.models import MailId, Ticket, TicketEvent
 from infra.local.events import s3_object_created_event
+from infra.local.smtp import ses_headers, verdicts_from
 from tests.support import desk
 from tests.support.actors import Socket, new_agent
+from tests.support.admin import add_user, api, body, call, login, pool  # noqa: F401 (fixtures)
 
 PDF = b"%PDF-1.4\n" + b"0" * 200
 
@@ -42,9 +44,16 @@ def mail(
     return message
 
 
-def deliver(raw: bytes | EmailMessage, key: str | None = None) -> dict:
-    """What SES + S3 do: store the object, then invoke the app's function with the S3 event."""
+def deliver(raw: bytes | EmailMessage, key: str | None = None, verdicts: str = "", stamp: bool = True) -> dict:
+    """What SES + S3 do: stamp SES's verdicts on top, store the object, invoke the app's function with the S3 event.
+
+    `verdicts` as CHARLA_SMTP_VERDICTS takes them (`spf=fail,dmarc=fail`); pass by default.
+    """
     data = raw.as_bytes() if isinstance(raw, EmailMessage) else raw
+    if stamp:
+        sender = str(raw["From"]) if isinstance(raw, EmailMessage) else "rex@example.com"
+        envelope = sender.rpartition("<")[2].rstrip(">") or sender
+        data = ses_headers(data, envelope, verdicts_from(verdicts), "192.0.2.7")
     key = key or "inbound/" + hashlib.sha1(data).hexdigest()
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=desk.MAIL_BUCKET, Key=key, Body=data)
     event = s3_object_created_event(desk.MAIL_BUCKET, key, size=len(data), etag="e", region="us-east-1")
@@ -159,8 +168,8 @@ def test_bounces_and_auto_replies_make_no_ticket_and_spam_is_filed_as_spam_witho
     assert deliver(mail(Auto_Submitted="auto-replied"))["reason"].startswith("automatic")
     assert deliver(mail(sender="MAILER-DAEMON@example.com", body="bounce"))["reason"].startswith("automatic")
     assert deliver(mail(sender=desk.SUPPORT, body="loop"))["reason"].startswith("from_self")
-    assert deliver(mail(body="virus", X_SES_Virus_Verdict="FAIL"))["reason"].startswith("virus")
-    spam = deliver(mail(body="cheap pills", X_SES_Spam_Verdict="FAIL"))
+    assert deliver(mail(body="virus"), verdicts="virus=FAIL")["reason"].startswith("virus")
+    spam = deliver(mail(body="cheap pills"), verdicts="spam=FAIL")
     assert tickets.load(spam["ticket_id"]).status == "spam"
     deliver(mail(subject=f"Re: [#{spam['ticket_id']}]", body="more pills"))
     assert tickets.load(spam["ticket_id"]).status == "spam" and console.of_type("ticket") == []
@@ -214,3 +223,71 @@ def test_keys_arrive_url_encoded_in_s3_events(helpdesk):
     assert MailId.get(f"obj:{desk.MAIL_BUCKET}/inbound/with space+plus").ticket_id == outcome["ticket_id"]
     stray = s3_object_created_event("someone-elses-bucket", "x", size=1, etag="e", region="us-east-1")
     assert inbound_mail.handle(stray) == []
+
+
+# --- SES's verdicts: a forged From never threads --------------------------------------------------
+
+
+def test_a_forged_from_naming_a_ticket_starts_a_new_unverified_ticket_and_reopens_nothing(helpdesk, api, pool):  # noqa: F811
+    ticket_id = deliver(mail())["ticket_id"]
+    agent_actions.reply(desk.agent_principal("ana", "Ana"), ticket_id, {"body": "Fixed.", "status": "solved"})
+    forged = mail(subject=f"Re: Printer on fire [#{ticket_id}]", body="Send the invoice to my new IBAN")
+    outcome = deliver(forged, verdicts="spf=fail,dkim=fail,dmarc=fail")
+    assert outcome["result"] == "created" and outcome["ticket_id"] != ticket_id
+    assert tickets.load(ticket_id).status == "solved"
+    assert "IBAN" not in str([e.body for e in events(ticket_id)])
+    add_user(pool, "ana@example.com", "Ana")
+    token = login(api, "ana@example.com")["id_token"]
+    shown = body(call(api, "GET", f"/agent/tickets/{outcome['ticket_id']}", token))
+    assert shown["ticket"]["sender_verified"] is False and shown["events"][0]["data"]["sender_verified"] is False
+    genuine = body(call(api, "GET", f"/agent/tickets/{ticket_id}", token))
+    assert genuine["ticket"]["sender_verified"] is True
+
+
+def test_the_senders_own_authentication_results_count_for_nothing(helpdesk):
+    ticket_id = deliver(mail())["ticket_id"]
+    forged = mail(
+        subject=f"Re: [#{ticket_id}]",
+        body="Trust me",
+        Authentication_Results="amazonses.com; spf=pass envelope-from=rex@example.com; dkim=pass "
+        "header.i=@example.com; dmarc=pass header.from=example.com",
+    )
+    outcome = deliver(forged, verdicts="spf=fail,dkim=none,dmarc=fail")
+    assert outcome["ticket_id"] != ticket_id and tickets.load(outcome["ticket_id"]).sender_verified is False
+    # With no SES header at all (not through SES), the sender's header is the topmost: still not SES's word.
+    unstamped = deliver(mail(subject=f"Re: [#{ticket_id}]", body="Me again", Authentication_Results="x.example; "
+                             "dmarc=pass header.from=example.com"), stamp=False)
+    assert unstamped["ticket_id"] != ticket_id
+
+
+@pytest.mark.parametrize(("verdicts", "threads"), [
+    ("spf=fail,dkim=fail,dmarc=pass", True),  # DMARC pass is enough
+    ("spf=pass,dkim=none,dmarc=none", True),  # no DMARC record: an aligned SPF pass
+    ("spf=fail,dkim=pass,dmarc=none", True),  # no DMARC record: an aligned DKIM pass
+    ("spf=pass,dkim=pass,dmarc=fail", False),  # DMARC fail decides
+    ("spf=softfail,dkim=none,dmarc=none", False),
+    ("spf=pass,dkim=none,dmarc=none,envelope=bounce@attacker.example", False),  # SPF pass, but not aligned
+])
+def test_threading_follows_the_alignment_rule(helpdesk, verdicts, threads):
+    ticket_id = deliver(mail())["ticket_id"]
+    answer = mail(subject=f"Re: [#{ticket_id}]", body=f"Answer {verdicts}")
+    envelope = verdicts.partition("envelope=")[2]
+    data = answer.as_bytes()
+    if envelope:
+        data = ses_headers(data, envelope, verdicts_from(verdicts), "192.0.2.7")
+    outcome = deliver(data, stamp=not envelope, verdicts=verdicts)
+    assert (outcome["ticket_id"] == ticket_id) is threads
+
+
+def test_a_message_id_once_seen_keeps_naming_its_ticket(helpdesk):
+    first = mail()
+    ticket_id = deliver(first)["ticket_id"]
+    # Mallory (passing every check for her own domain) reuses Rex's Message-ID.
+    copycat = mail(subject="Hello", sender="mallory@attacker.example", body="Mine now")
+    copycat.replace_header("Message-ID", first["Message-ID"])
+    other = deliver(copycat)
+    assert other["result"] == "created" and other["ticket_id"] != ticket_id
+    assert MailId.get(f"msg:{first['Message-ID'].strip('<>')}").ticket_id == ticket_id
+    # Rex's own answer to his first mail, without a reference in the subject, still threads into his ticket.
+    answer = mail(subject="Also", body="And the tray jams", In_Reply_To=first["Message-ID"])
+    assert deliver(answer)["ticket_id"] == ticket_id
