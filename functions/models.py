@@ -366,6 +366,9 @@ class Visitor(CharlaModel):
     ip = UnicodeAttribute(null=True)  # as the `ip_mode` setting allows: truncated, full, or absent
     identified_at = UnicodeAttribute(null=True)  # the site passed a name/email (Charla.setIdentity)
     verified_email = UnicodeAttribute(null=True)  # lower-cased; set only when the site's HMAC matched
+    # Lower-cased addresses this visitor proved they receive mail at, with a mailed confirmation code
+    # (functions/identity.py): mail-borne ticket entries to those addresses are shown to this visitor.
+    confirmed_emails = UnicodeSetAttribute(null=True)
     # A manual greeting waiting for an answer: {greeting_id, agent_id, agent_name, text, expires_at}.
     greeting: MapAttribute = MapAttribute(null=True)
     greetings_shown: MapAttribute = MapAttribute(default=dict)  # rule id -> times shown
@@ -446,6 +449,8 @@ class Ticket(CharlaModel):
     # For a ticket made from mail: did SES's SPF/DKIM/DMARC verdicts vouch for the From address?
     # False: anyone could have written it (functions/inbound_mail.py). None: not made from mail.
     sender_verified = BooleanAttribute(null=True)
+    # Confirmation codes mailed to the requester at the visitor's request (functions/identity.py): capped.
+    confirmations_sent = NumberAttribute(null=True)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()

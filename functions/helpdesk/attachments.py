@@ -28,6 +28,7 @@ from functions.core import aws, clock
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Ticket, TicketAttachment
+from functions.visitors import identity
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_ENTRY = 10
@@ -283,6 +284,11 @@ def download(ticket: Ticket, attachment_id: str, *, for_visitor: bool = False) -
     attachment = _load(ticket.ticket_id, attachment_id)
     # A requester sees only what reached them: files on messages, never on notes or unsent uploads.
     if attachment.state != "stored" or (for_visitor and (attachment.seq is None or attachment.internal)):
+        raise CharlaError("not_found", "No such attachment.")
+    # A file that came by mail reaches the visitor only once they proved the address is theirs.
+    if for_visitor and attachment.source == "email" and not identity.email_proven(
+        ticket.visitor_id, ticket.requester_email
+    ):
         raise CharlaError("not_found", "No such attachment.")
     content_type = attachment.content_type if attachment.content_type in TYPES else "application/octet-stream"
     url = aws.client("s3").generate_presigned_url(

@@ -30,6 +30,7 @@ from functions.core.principals import Principal
 from functions.helpdesk import search_terms
 from functions.models import Ticket, TicketEvent
 from functions.realtime import broadcast, connections
+from functions.visitors import identity
 
 log = logging.getLogger(__name__)
 
@@ -304,11 +305,26 @@ def timeline(ticket: Ticket, after: int, *, for_visitor: bool = False) -> dict[s
     )
     more = len(items) > PAGE_SIZE
     items = items[:PAGE_SIZE]
-    return {
+    proven = for_visitor and identity.email_proven(ticket.visitor_id, ticket.requester_email)
+    shown: dict[str, Any] = {
         "ticket": view(ticket, for_visitor=for_visitor),
-        "events": [event_view(e, for_visitor=for_visitor) for e in items],
+        "events": [
+            event_view(e, for_visitor=for_visitor, withhold=for_visitor and not proven and mail_borne(e))
+            for e in items
+        ],
         "next_after": int(items[-1].seq) if more else None,
     }
+    if for_visitor:
+        shown["email_confirmed"] = proven
+    return shown
+
+
+def mail_borne(event: TicketEvent) -> bool:
+    """An entry that arrived by mail from the requester's address, whoever really holds that address."""
+    return event.data is not None and event.data.as_dict().get("via") == "email"
+
+
+WITHHELD = "email_unconfirmed"
 
 
 def visitor_tickets(principal: Principal, limit: int = 50) -> list[dict[str, Any]]:
@@ -346,10 +362,14 @@ def view(ticket: Ticket, *, for_visitor: bool = False) -> dict[str, Any]:
 _VISITOR_DATA = ("from", "to", "attachments")
 
 
-def event_view(event: TicketEvent, *, for_visitor: bool = False) -> dict[str, Any]:
+def event_view(event: TicketEvent, *, for_visitor: bool = False, withhold: bool = False) -> dict[str, Any]:
+    """`withhold`: a mail-borne entry the visitor may not read yet; only that it exists is shown."""
     data = event.data.as_dict() if event.data is not None else None
     if for_visitor and data is not None:
         data = {k: v for k, v in data.items() if k in _VISITOR_DATA}
+    if withhold:
+        return {"seq": int(event.seq), "kind": event.kind, "author": event.author, "author_name": None,
+                "body": None, "data": {"withheld": WITHHELD}, "ts": event.ts}
     shown: dict[str, Any] = {
         "seq": int(event.seq),
         "kind": event.kind,

@@ -37,6 +37,21 @@ def new_identity(address: str | None) -> dict[str, str]:
     limits.hit("identity", address)
     return create_identity()
 
+def email_proven(visitor_id: str | None, email: str | None) -> bool:
+    """Has this visitor proved they receive mail at `email`: a site-signed identity, or a mailed code?
+
+    Typing an address into a form proves nothing, so what arrives from that address by mail is
+    shown to the visitor only once this holds (functions/tickets.py, functions/attachments.py).
+    """
+    if not visitor_id or not email:
+        return False
+    try:
+        visitor = Visitor.get(visitor_id, consistent_read=True)
+    except Visitor.DoesNotExist:
+        return False
+    address = email.lower()
+    return visitor.verified_email == address or address in (visitor.confirmed_emails or set())
+
 
 def secret_matches(visitor: Visitor, secret: str) -> bool:
     return hmac.compare_digest(visitor.secret_hash, _hash(secret))

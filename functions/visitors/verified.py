@@ -5,24 +5,37 @@ passed), keyed with the organisation's identity secret, computed on the site's s
 signature sets the visitor's `verified_email`, and only a verified email links the visitor to the
 earlier chats of other visitor ids with that email (the agent's visitor panel). An unsigned or
 forged identity is stored and shown as "unverified", and never linked to anyone's history.
+
+A visitor whose site does not sign identities proves an address another way: the requester address
+of one of their tickets is mailed a confirmation code (a signed token naming the visitor, the address
+and an expiry), and the visitor sends it back with their own credentials. Only then do entries that
+arrived by mail from that address show in the visitor's ticket (functions/tickets.py). The code is
+bound to the visitor who asked: someone who merely reads it can't use it from another identity.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+import logging
 import re
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from botocore.exceptions import ClientError
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from functions.core import aws, clock
+from functions.core import aws, clock, mail
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import Chat, Settings, Visitor
-from functions.visitors import tracking
+from functions.helpdesk import tickets
+from functions.models import Chat, Settings, Ticket, Visitor
+from functions.visitors import identity, tracking
+
+log = logging.getLogger(__name__)
 
 _SECRET_ITEM = "identity-secret"  # its own settings item: not cached with, nor shown among, the settings
 LINKED_VISITORS = 10  # other visitor ids of a verified email whose chats join the history
@@ -101,3 +114,75 @@ def history(visitor: Visitor, limit: int) -> list[Chat]:
         if other.visitor_id != visitor.visitor_id:
             found += Chat.visitor_index.query(other.visitor_id, scan_index_forward=False, limit=limit)
     return sorted(found, key=lambda c: c.created_at, reverse=True)[:limit]
+
+
+# --- proving an address by a mailed code ---------------------------------------------------------
+
+CONFIRMATION_TTL_S = 24 * 3600
+MAX_CONFIRMATIONS = 3  # codes mailed per ticket, ever: Charla mails a typed address only a few times
+MAX_TOKEN = 1000
+_PURPOSE = b"charla email confirmation\n"  # keeps these MACs apart from identity signatures of bare emails
+
+
+def _mac(payload: str) -> str:
+    return hmac.new(secret().encode(), _PURPOSE + payload.encode(), hashlib.sha256).hexdigest()
+
+
+def confirmation_token(visitor_id: str, email: str, expires: int) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps([visitor_id, email.lower(), expires]).encode()).decode()
+    return f"{payload.rstrip('=')}.{_mac(payload.rstrip('='))}"
+
+
+def send_confirmation(principal: Principal, ticket_id: str) -> dict[str, Any]:
+    """POST /visitor/tickets/{id}/email-confirmation: mails a code to the ticket's requester address."""
+    ticket = tickets.for_visitor(principal, ticket_id)
+    if not ticket.requester_email:
+        raise CharlaError("bad_request", "This ticket has no email address to confirm.")
+    if identity.email_proven(principal.id, ticket.requester_email):
+        return {"sent": False, "email_confirmed": True}
+    try:
+        Ticket(ticket.ticket_id).update(
+            actions=[Ticket.confirmations_sent.add(1)],
+            condition=Ticket.confirmations_sent.does_not_exist() | (Ticket.confirmations_sent < MAX_CONFIRMATIONS),
+        )
+    except UpdateError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        raise CharlaError(
+            "rate_limited", f"At most {MAX_CONFIRMATIONS} confirmation codes are sent for a ticket."
+        ) from None
+    token = confirmation_token(principal.id, ticket.requester_email, clock.epoch() + CONFIRMATION_TTL_S)
+    body = (
+        "Someone using the chat on our website asked to read the replies that reach us from this address"
+        f" (ticket [#{ticket.ticket_id}]).\n\nIf that was you, give this confirmation code where you asked"
+        f" for it, within 24 hours:\n\n{token}\n\nIf it wasn't you, ignore this mail and give the code to"
+        " nobody: without it, nothing that you send us is shown to anyone else.\n"
+    )
+    try:
+        mail.send(ticket.requester_email, f"Confirm your email address [#{ticket.ticket_id}]", body)
+    except ClientError as error:
+        log.warning("could not mail a confirmation code for %s: %s", ticket.ticket_id, error)
+        raise CharlaError("retry", "Could not send the confirmation mail; try again later.", retriable=True) from None
+    return {"sent": True, "email_confirmed": False, "expires_in": CONFIRMATION_TTL_S}
+
+
+def confirm_email(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """POST /visitor/email-confirmation: the mailed code, sent back by the visitor it names."""
+    if principal.kind != "visitor":
+        raise CharlaError("forbidden", "Only visitors confirm an email address.")
+    token = body.get("token")
+    invalid = CharlaError("bad_request", "`token` is not a valid or current confirmation code.")
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+        raise invalid
+    payload, _, mac = token.strip().partition(".")
+    if not hmac.compare_digest(_mac(payload).encode(), mac.lower().encode("ascii", "replace")):
+        raise invalid
+    try:
+        visitor_id, email, expires = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, TypeError):
+        raise invalid from None
+    if visitor_id != principal.id or not isinstance(expires, int) or expires < clock.epoch():
+        raise invalid
+    Visitor(principal.id).update(actions=[Visitor.confirmed_emails.add({str(email)})],
+                                 condition=Visitor.visitor_id.exists())
+    return {"email": email, "email_confirmed": True}

@@ -70,6 +70,17 @@ def agent_visitor_greeting(visitor_id: str) -> Response:
     return Response(greetings.send(rest.agent(request), visitor_id, rest.json_body(request)), status_code=201)
 
 
+@bp.route("/visitor/tickets/{ticket_id}/email-confirmation", methods=["POST"], cors=True)
+def visitor_ticket_email_confirmation(ticket_id: str) -> dict[str, Any]:
+    return verified.send_confirmation(rest.visitor(bp.current_request), ticket_id)
+
+
+@bp.route("/visitor/email-confirmation", methods=["POST"], cors=True)
+def visitor_email_confirm() -> dict[str, Any]:
+    request = bp.current_request
+    return verified.confirm_email(rest.visitor(request), rest.json_body(request))
+
+
 @bp.route("/admin/identity-secret", authorizer=cognito)
 def admin_identity_secret() -> dict[str, Any]:
     rest.admin(bp.current_request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from email.message import EmailMessage
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ import pytest
 import app as charla
 from functions.helpdesk import agent_actions, attachments, inbound_mail, tickets
 from functions.models import MailId, Ticket, TicketEvent
+from functions.visitors import verified as identity_module
 from infra.local.events import s3_object_created_event
 from infra.local.smtp import ses_headers, verdicts_from
 from tests.support import desk
@@ -291,3 +293,103 @@ def test_a_message_id_once_seen_keeps_naming_its_ticket(helpdesk):
     # Rex's own answer to his first mail, without a reference in the subject, still threads into his ticket.
     answer = mail(subject="Also", body="And the tray jams", In_Reply_To=first["Message-ID"])
     assert deliver(answer)["ticket_id"] == ticket_id
+
+
+# --- an address typed into a form proves nothing --------------------------------------------------
+
+
+def codes_mailed() -> list[tuple[list[str], str]]:
+    """(recipients, confirmation code) of every simple mail moto's SES accepted, oldest first."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
+    found = []
+    for message in sent:
+        if hasattr(message, "body") and "confirmation code" in message.body:
+            code = next(line for line in message.body.splitlines() if "." in line and " " not in line)
+            found.append((message.destinations["ToAddresses"], code))
+    return found
+
+
+def _withheld(timeline: dict) -> list[dict]:
+    return [e for e in timeline["events"] if (e.get("data") or {}).get("withheld")]
+
+
+def test_a_visitor_who_typed_someone_elses_address_never_reads_their_mail(helpdesk, api):  # noqa: F811
+    rest = desk.Rest(api)
+    mallory = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    fields = {"name": "Mallory", "email": "victim@example.com", "message": "Please send me my invoice"}
+    status, made = rest.call("POST", "/visitor/offline", {"fields": fields}, mallory)
+    assert status == 201
+    ref = made["ticket_id"]
+    # The real owner of the address answers the acknowledgement, with their invoice attached.
+    answer = mail(subject=f"Re: [#{ref}]", sender="Victor <victim@example.com>", body="Invoice: IBAN DE02 1234")
+    answer.add_attachment(PDF, maintype="application", subtype="pdf", filename="invoice.pdf")
+    assert deliver(answer)["ticket_id"] == ref
+    status, timeline = rest.call("GET", f"/visitor/tickets/{ref}", headers=mallory)
+    assert status == 200 and "IBAN" not in json.dumps(timeline) and "Victor" not in json.dumps(timeline)
+    assert timeline["email_confirmed"] is False
+    [hidden] = _withheld(timeline)
+    assert (hidden["author"], hidden["body"], hidden["data"]) == ("requester", None, {"withheld": "email_unconfirmed"})
+    [file] = events(ref)[-1].data.as_dict()["attachments"]
+    path = f"/visitor/tickets/{ref}/attachments/{file['attachment_id']}"
+    assert rest.call("GET", path, headers=mallory)[0] == 404
+
+    # A confirmation code goes to the address, never to the visitor.
+    status, sent = rest.call("POST", f"/visitor/tickets/{ref}/email-confirmation", {}, mallory)
+    assert status == 200 and sent["sent"] is True
+    [(to, code)] = codes_mailed()
+    assert to == ["victim@example.com"] and code not in json.dumps(sent)
+    # Guesses and forgeries are refused.
+    for token in ("x", code[:-1] + ("0" if code[-1] != "0" else "1"), "A" * 2000, 12):
+        status, refused = rest.call("POST", "/visitor/email-confirmation", {"token": token}, mallory)
+        assert status == 400 and "`token`" in refused["Message"]
+    # The code is bound to the visitor who asked: Mallory's accomplice can't use a leaked one either.
+    accomplice = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    assert rest.call("POST", "/visitor/email-confirmation", {"token": code}, accomplice)[0] == 400
+    assert _withheld(rest.call("GET", f"/visitor/tickets/{ref}", headers=mallory)[1])
+
+
+def test_a_confirmed_or_signed_address_shows_the_mail_and_its_files(helpdesk, api):  # noqa: F811
+    rest = desk.Rest(api)
+    vera = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    fields = {"name": "Vera", "email": "vera@example.com", "message": "Where is my parcel?"}
+    ref = rest.call("POST", "/visitor/offline", {"fields": fields}, vera)[1]["ticket_id"]
+    answer = mail(subject=f"Re: [#{ref}]", sender="vera@example.com", body="Tracking number 42")
+    answer.add_attachment(PDF, maintype="application", subtype="pdf", filename="label.pdf")
+    deliver(answer)
+    assert rest.call("POST", f"/visitor/tickets/{ref}/email-confirmation", {}, vera)[0] == 200
+    [(_, code)] = codes_mailed()
+    status, confirmed = rest.call("POST", "/visitor/email-confirmation", {"token": code}, vera)
+    assert status == 200 and confirmed == {"email": "vera@example.com", "email_confirmed": True}
+    timeline = rest.call("GET", f"/visitor/tickets/{ref}", headers=vera)[1]
+    assert timeline["email_confirmed"] and not _withheld(timeline)
+    assert "Tracking number 42" in [e["body"] for e in timeline["events"]]
+    [file] = events(ref)[-1].data.as_dict()["attachments"]
+    assert rest.call("GET", f"/visitor/tickets/{ref}/attachments/{file['attachment_id']}", headers=vera)[0] == 200
+    # Once confirmed, nothing more is mailed.
+    assert rest.call("POST", f"/visitor/tickets/{ref}/email-confirmation", {}, vera)[1]["sent"] is False
+
+    # A site-signed identity proves the address as well.
+    identity = rest.call("POST", "/visitor/identity")[1]
+    signed = desk.visitor_headers(identity)
+    ref2 = rest.call("POST", "/visitor/offline", {"fields": {**fields, "email": "sam@example.com"}}, signed)[1][
+        "ticket_id"]
+    deliver(mail(subject=f"Re: [#{ref2}]", sender="sam@example.com", body="Sam's answer"))
+    assert _withheld(rest.call("GET", f"/visitor/tickets/{ref2}", headers=signed)[1])
+    proof = {"email": "sam@example.com", "signature": identity_module.sign("sam@example.com")}
+    assert rest.call("POST", "/visitor/identify", proof, signed)[0] == 200
+    assert not _withheld(rest.call("GET", f"/visitor/tickets/{ref2}", headers=signed)[1])
+
+
+def test_confirmation_codes_are_mailed_a_few_times_per_ticket_at_most(helpdesk, api):  # noqa: F811
+    rest = desk.Rest(api)
+    visitor = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    fields = {"name": "M", "email": "someone@example.com", "message": "Hi"}
+    ref = rest.call("POST", "/visitor/offline", {"fields": fields}, visitor)[1]["ticket_id"]
+    answers = [rest.call("POST", f"/visitor/tickets/{ref}/email-confirmation", {}, visitor) for _ in range(6)]
+    assert [status for status, _ in answers] == [200, 200, 200, 429, 429, 429]
+    assert len(codes_mailed()) == identity_module.MAX_CONFIRMATIONS
+    other = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    assert rest.call("POST", f"/visitor/tickets/{ref}/email-confirmation", {}, other)[0] == 404
