@@ -367,7 +367,7 @@ class Visitor(CharlaModel):
     identified_at = UnicodeAttribute(null=True)  # the site passed a name/email (Charla.setIdentity)
     verified_email = UnicodeAttribute(null=True)  # lower-cased; set only when the site's HMAC matched
     # Lower-cased addresses this visitor proved they receive mail at, with a mailed confirmation code
-    # (functions/identity.py): mail-borne ticket entries to those addresses are shown to this visitor.
+    # (functions/visitors/verified.py): mail-borne ticket entries to those addresses are shown to this visitor.
     confirmed_emails = UnicodeSetAttribute(null=True)
     # A manual greeting waiting for an answer: {greeting_id, agent_id, agent_name, text, expires_at}.
     greeting: MapAttribute = MapAttribute(null=True)
@@ -379,6 +379,9 @@ class Visitor(CharlaModel):
     # in it (functions/visitors/tracking.py).
     announced_at = NumberAttribute(null=True)
     announced_count = NumberAttribute(null=True)
+    # The table's TTL: set while the visitor is anonymous (no chat, no ticket) and pushed back by each
+    # page view, per the `retention_days` setting; removed once they chat or write (functions/visitors/privacy.py).
+    expires_at = TTLAttribute(null=True)
 
     online_index = OnlineVisitorsIndex()
     verified_index = VerifiedVisitorsIndex()
@@ -447,9 +450,9 @@ class Ticket(CharlaModel):
     # The requester's latest Message-ID, so replies carry In-Reply-To and thread in their mail client.
     last_inbound_message_id = UnicodeAttribute(null=True)
     # For a ticket made from mail: did SES's SPF/DKIM/DMARC verdicts vouch for the From address?
-    # False: anyone could have written it (functions/inbound_mail.py). None: not made from mail.
+    # False: anyone could have written it (functions/helpdesk/inbound_mail.py). None: not made from mail.
     sender_verified = BooleanAttribute(null=True)
-    # Confirmation codes mailed to the requester at the visitor's request (functions/identity.py): capped.
+    # Confirmation codes mailed to the requester at the visitor's request (functions/visitors/verified.py): capped.
     confirmations_sent = NumberAttribute(null=True)
 
     status_index = TicketStatusIndex()

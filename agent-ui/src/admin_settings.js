@@ -12,7 +12,9 @@ const NUMBERS = [
   ['queue_timeout_min', 1, 240],
   ['idle_timeout_min', 1, 1440],
   ['summary_hour', 0, 23],
+  ['retention_days', 1, 3650],
 ];
+const OWN_SECTION = ['summary_hour', 'retention_days']; // numbers shown under Summary and Privacy
 const CHOICES = {
   prechat: ['anonymous', 'name_email'],
   position: ['right', 'left'],
@@ -73,11 +75,12 @@ export function createSettings({ request, showVisitors }) {
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'settings-save', ...T('save') });
   const origins = (controls.allowed_origins = h('textarea', { id: id('allowed_origins'), 'data-testid': id('allowed_origins'), rows: 3 }));
   const welcome = (controls.welcome = h('textarea', { id: id('welcome'), 'data-testid': id('welcome'), rows: 2, maxlength: 300 }));
+  const urlParams = input('tracked_url_params', { maxlength: 1400 });
 
   const form = h('form', { class: 'admin-box admin-form', novalidate: true, onsubmit: submit },
     h('h3', T('setChats')),
     field('prechat', select('prechat')),
-    ...NUMBERS.filter(([k]) => k !== 'summary_hour').map(([k, min, max]) => field(k, input(k, { type: 'number', min, max, step: 1 }))),
+    ...NUMBERS.filter(([k]) => !OWN_SECTION.includes(k)).map(([k, min, max]) => field(k, input(k, { type: 'number', min, max, step: 1 }))),
     check('sneak_peek'),
     h('h3', T('setOffline')), h('p', { class: 'help', ...T('setOfflineHelp') }), fieldRows, addField,
     h('h3', T('setWidget')),
@@ -95,6 +98,8 @@ export function createSettings({ request, showVisitors }) {
     field('ip_mode', select('ip_mode')),
     h('h3', T('setSecurity')),
     check('require_mfa'), h('p', { class: 'help', ...T('requireMfaHelp') }),
+    field('tracked_url_params', urlParams, 'urlParamsHelp'),
+    field('retention_days', input('retention_days', { type: 'number', min: 1, max: 3650, step: 1 }), 'retentionHelp'),
     h('p', null, h('button', { type: 'button', class: 'plain', 'data-testid': 'settings-greetings-link', ...T('greetingsLink'), onclick: showVisitors })),
     error, saved, save);
   const el = h('section', { class: 'admin-sub', 'data-testid': 'admin-settings' }, h('h2', T('settings')), form);
@@ -106,6 +111,7 @@ export function createSettings({ request, showVisitors }) {
     controls.tracking.checked = s.tracking !== false;
     controls.require_mfa.checked = !!s.require_mfa;
     origins.value = (s.allowed_origins || []).join('\n');
+    urlParams.value = (s.tracked_url_params || []).join(', ');
     controls.color.value = s.color || '#2563eb';
     welcome.value = s.welcome || '';
     controls.summary_timezone.value = s.summary_timezone || '';
@@ -125,6 +131,7 @@ export function createSettings({ request, showVisitors }) {
     out.tracking = controls.tracking.checked;
     out.require_mfa = controls.require_mfa.checked;
     out.allowed_origins = origins.value.split('\n').map((o) => o.trim()).filter(Boolean);
+    out.tracked_url_params = urlParams.value.split(',').map((p) => p.trim()).filter(Boolean);
     out.color = controls.color.value;
     out.welcome = welcome.value;
     out.summary_timezone = controls.summary_timezone.value.trim();

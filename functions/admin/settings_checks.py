@@ -21,6 +21,8 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LANGUAGES = ("en", "es")
 MAX_ORIGINS = 50
 MAX_GREETINGS = 20
+MAX_URL_PARAMS = 20
+URL_PARAM = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
 
 
 def _integer(low: int, high: int) -> Callable[[str, object], int]:
@@ -146,6 +148,18 @@ def _greetings(key: str, value: object) -> list[dict[str, Any]]:
     return rules
 
 
+def _url_params(key: str, value: object) -> list[str]:
+    """Query parameter names that tracked URLs may keep (functions/visitors/privacy.py): exact names, no patterns."""
+    if not isinstance(value, list) or len(value) > MAX_URL_PARAMS:
+        raise bad_request(f"`{key}` must be a list of at most {MAX_URL_PARAMS} query parameter names.")
+    for item in value:
+        if not isinstance(item, str) or not URL_PARAM.match(item):
+            raise bad_request(
+                f"`{key}`: {str(item)[:80]!r} is not a parameter name (1-64 letters, digits, _ . - [ ])."
+            )
+    return list(dict.fromkeys(value))
+
+
 # One checker per setting. A setting added to settings.DEFAULTS without one here can't be changed
 # through the API (and tests/unit/admin/test_settings_checks.py says so), rather than being stored unchecked.
 CHECKS: dict[str, Callable[[str, Any], Any]] = {
@@ -170,6 +184,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "tracking": _boolean,
     "ip_mode": _choice("truncate", "none", "full"),
     "require_mfa": _boolean,
+    "tracked_url_params": _url_params,
+    "retention_days": _integer(1, 3650),
 }
 
 

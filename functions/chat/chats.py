@@ -17,7 +17,7 @@ from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Settings, Visitor
 from functions.realtime import broadcast, connections
 from functions.reports import stats
 from functions.team import agents
-from functions.visitors import identity, limits, verified
+from functions.visitors import identity, limits, privacy, verified
 
 if TYPE_CHECKING:
     from functions.visitors.greetings import Opener
@@ -97,7 +97,8 @@ def start(
     limits.hit("start_chat", address)
     limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
     chat = _create(principal, name_value, email_value, chat_id)
-    actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id)]
+    # A visitor who chats is kept with their chats, not expired with anonymous ones (functions/visitors/privacy.py).
+    actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id), Visitor.expires_at.remove()]
     if name_value:
         actions.append(Visitor.name.set(name_value))
     if email_value:
@@ -381,6 +382,8 @@ def visitor_profile(visitor_id: str) -> dict[str, Any]:
         visitor = Visitor.get(visitor_id)
     except DoesNotExist:
         raise CharlaError("not_found", "No such visitor.") from None
+    if privacy.expired(visitor):
+        raise CharlaError("not_found", "No such visitor.")
     # A verified email (functions/visitors/verified.py) brings its other visitor ids' chats, and a badge.
     history = verified.history(visitor, HISTORY)
     return {"visitor": {**identity.view(visitor), **verified.badge(visitor)}, "chats": [view(c) for c in history]}

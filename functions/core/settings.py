@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     "ip_mode": "truncate",  # truncate | none | full
     # Every agent must sign in with TOTP (functions/team/mfa.py); those without it set it up first.
     "require_mfa": False,
+    # Query parameters kept in tracked URLs (functions/visitors/privacy.py); everything else in a query goes.
+    "tracked_url_params": [],
+    # Days an anonymous visitor is kept after their last page view (DynamoDB TTL; functions/visitors/privacy.py).
+    "retention_days": 30,
 }
 
 def _load() -> dict[str, Any]:

@@ -16,7 +16,7 @@ from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import tickets
 from functions.helpdesk.tickets import Entry
-from functions.models import Ticket
+from functions.models import Ticket, Visitor
 from functions.reports import stats
 from functions.visitors import limits
 
@@ -99,6 +99,8 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
         data={"fields": [{"name": f["name"], "label": f["label"], "value": v} for f, v in answers if v]},
     )
     tickets.create(ticket, [entry])
+    # A visitor who wrote is kept with their ticket, not expired with anonymous ones (functions/visitors/privacy.py).
+    Visitor(principal.id).update(actions=[Visitor.expires_at.remove()])
     try:
         stats.offline_message()
     except Exception:

@@ -4,25 +4,34 @@ Erasure removes the visitor, their chats with every message, their tickets with 
 attachment and search posting, and their live connections (whose sockets close). Day counters in
 `stats` hold no personal data and stay. Reads and writes grow with the visitor's data, which is fine
 for a rare admin task; nothing here is on a request path of visitors or agents.
+
+Erasure by email address (`erase_email`) reaches what no visitor id names: every ticket whose
+requester is that address (those that arrived by mail included) with the raw mails in the mail
+bucket that made them and the Message-ID markers they left, plus every visitor whose site-signed
+identity is that address, erased as above.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Iterable
 from typing import Any
 
+from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.chat import chats
 from functions.core import aws, clock
-from functions.core.errors import CharlaError
+from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, search_terms
 from functions.models import (
     Chat,
     Connection,
+    MailId,
     Message,
     MessageKey,
     Ticket,
@@ -128,6 +137,7 @@ def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
         chat.delete()
         counts["chats"] += 1
     for ticket in _tickets(visitor_id):
+        _erase_mails(ticket)  # replies that came by mail into the visitor's tickets
         _erase_ticket(ticket)
         counts["tickets"] += 1
     visitor.delete()
@@ -158,3 +168,50 @@ def _erase_ticket(ticket: Ticket) -> None:
     _delete_all(TicketEvent.query(ticket.ticket_id))
     _delete_all(search_terms.items(ticket))
     ticket.delete()
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+
+
+def erase_email(admin: Principal, body: dict[str, Any]) -> dict[str, int]:
+    """POST /admin/email-erasures: deletes everything stored under one email address."""
+    email = body.get("email")
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
+        raise bad_request("`email` must be an email address.")
+    address = email.strip().lower()
+    counts = {"tickets": 0, "mails": 0, "visitors": 0}
+    # Visitors whose site vouched for the address go whole, with their chats and tickets.
+    for visitor in list(Visitor.verified_index.query(address)):
+        erased = erase(admin, visitor.visitor_id)
+        counts["visitors"] += 1
+        counts["tickets"] += erased["tickets"]
+    for ticket in list(Ticket.requester_index.query(address)):
+        counts["mails"] += _erase_mails(ticket)
+        _erase_ticket(ticket)
+        counts["tickets"] += 1
+    log.info("email data erased by %s: %s", admin.id, counts)
+    return counts
+
+
+def _erase_mails(ticket: Ticket) -> int:
+    """The raw mails behind a ticket's entries (named by functions/helpdesk/inbound_mail.py) and their Message-IDs."""
+    bucket = os.environ.get("MAIL_BUCKET")
+    erased = 0
+    for event in TicketEvent.query(ticket.ticket_id):
+        data = event.data.as_dict() if event.data is not None else {}
+        key, message_id = data.get("mail_key"), data.get("message_id")
+        if isinstance(message_id, str) and message_id:
+            marker = f"msg:{message_id.strip('<>')}"
+            try:
+                if MailId.get(marker).ticket_id == ticket.ticket_id:  # a marker another ticket owns stays
+                    MailId(marker).delete()
+            except DoesNotExist:
+                pass
+        if bucket and isinstance(key, str) and key:
+            try:
+                aws.client("s3").delete_object(Bucket=bucket, Key=key)
+                erased += 1
+            except ClientError:
+                log.exception("could not delete the raw mail %s of ticket %s", key, ticket.ticket_id)
+                raise CharlaError("retry", "Could not delete every raw mail; try again.", retriable=True) from None
+    return erased

@@ -13,7 +13,7 @@ from functions.core import clock
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
-from functions.visitors import limits
+from functions.visitors import limits, privacy
 
 SCHEME = "Visitor "
 
@@ -23,9 +23,13 @@ def _hash(secret: str) -> str:
 
 
 def create_identity(**attributes: Any) -> dict[str, str]:
-    """`attributes` are stored with the new item (a first page view: functions/visitors/tracking.py), in one write."""
+    """`attributes` are stored with the new item (a first page view: functions/visitors/tracking.py), in one write.
+
+    A new identity is anonymous, so it expires after the retention period unless it chats or writes.
+    """
     visitor_id = "v_" + secrets.token_urlsafe(12)
     secret = secrets.token_urlsafe(24)
+    attributes.setdefault("expires_at", privacy.retention_expiry())
     Visitor(visitor_id, secret_hash=_hash(secret), created_at=clock.now_iso(), **attributes).save(
         condition=Visitor.visitor_id.does_not_exist()
     )
@@ -41,7 +45,7 @@ def email_proven(visitor_id: str | None, email: str | None) -> bool:
     """Has this visitor proved they receive mail at `email`: a site-signed identity, or a mailed code?
 
     Typing an address into a form proves nothing, so what arrives from that address by mail is
-    shown to the visitor only once this holds (functions/tickets.py, functions/attachments.py).
+    shown to the visitor only once this holds (functions/helpdesk/tickets.py, functions/helpdesk/attachments.py).
     """
     if not visitor_id or not email:
         return False
@@ -69,7 +73,7 @@ def authenticate(header: str | None) -> Principal:
         visitor = Visitor.get(visitor_id)
     except Visitor.DoesNotExist:
         raise unauthorized from None
-    if not secret_matches(visitor, secret):
+    if not secret_matches(visitor, secret) or privacy.expired(visitor):
         raise unauthorized
     return Principal(kind="visitor", id=visitor_id, name=visitor.name)
 
@@ -90,6 +94,9 @@ def record_context(visitor_id: str, context: object, row: Connection) -> None:
             if not isinstance(value, str):
                 raise bad_request(f"`context.{key}` must be a string.")
             values[key] = value[:limit]
+    for key in ("url", "referrer"):
+        if values.get(key):
+            values[key] = privacy.clean_url(values[key]) or ""
     actions: list[Action] = [
         Visitor.current_url.set(values["url"]) if "url" in values else Visitor.current_url.remove(),
         Visitor.current_title.set(values["title"]) if "title" in values else Visitor.current_title.remove(),

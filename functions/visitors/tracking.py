@@ -87,7 +87,7 @@ def _credentials(body: dict[str, Any]) -> Visitor | None:
         visitor = Visitor.get(visitor_id)
     except DoesNotExist:
         return None
-    return visitor if identity.secret_matches(visitor, secret) else None
+    return visitor if identity.secret_matches(visitor, secret) and not privacy.expired(visitor) else None
 
 
 def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | None,
@@ -107,6 +107,8 @@ def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | No
     if visitor is not None:
         bans.check(visitor.visitor_id, None)  # the address was checked with the origin
     context = {attribute: _text(body, key) for key, attribute in _PAGE.items()}
+    for url in ("current_url", "referrer"):  # no query or fragment, but for the admin's allowed parameters
+        context[url] = privacy.clean_url(context[url])
     context.update(
         user_agent=(user_agent or "")[:300] or None,
         country=(country or "")[:2].upper() or None,
@@ -150,6 +152,8 @@ def _view(visitor: Visitor, page_view_id: str, context: dict[str, Any]) -> None:
     presence_now = _presence(now, page_view_id)
     actions: list[Action] = [getattr(Visitor, k).set(v) for k, v in presence_now.items()]
     actions.append(Visitor.page_seconds.remove())
+    if visitor.expires_at is not None:  # still anonymous: retention runs from the last page view
+        actions.append(Visitor.expires_at.set(privacy.retention_expiry()))
     for key, value in context.items():
         # The page's own fields go when absent (a page without a referrer); browser facts are kept.
         if value is not None or key in ("current_url", "current_title", "referrer", "ip"):
@@ -178,6 +182,8 @@ def _refresh(visitor: Visitor, page_view_id: str, event: str, seconds: int | Non
             Visitor.online_pk.set(ONLINE),
             Visitor.online_until.set(clock.epoch() + ONLINE_S),
         ]
+        if visitor.expires_at is not None:
+            actions.append(Visitor.expires_at.set(privacy.retention_expiry()))
     else:
         actions = [Visitor.online_until.set(clock.epoch() + LEAVE_GRACE_S)]
     if seconds is not None:

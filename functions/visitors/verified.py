@@ -9,7 +9,7 @@ forged identity is stored and shown as "unverified", and never linked to anyone'
 A visitor whose site does not sign identities proves an address another way: the requester address
 of one of their tickets is mailed a confirmation code (a signed token naming the visitor, the address
 and an expiry), and the visitor sends it back with their own credentials. Only then do entries that
-arrived by mail from that address show in the visitor's ticket (functions/tickets.py). The code is
+arrived by mail from that address show in the visitor's ticket (functions/helpdesk/tickets.py). The code is
 bound to the visitor who asked: someone who merely reads it can't use it from another identity.
 """
 

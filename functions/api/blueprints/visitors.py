@@ -101,3 +101,9 @@ def admin_visitor_export(visitor_id: str) -> Response:
 @bp.route("/admin/visitors/{visitor_id}", methods=["DELETE"], authorizer=cognito)
 def admin_visitor_erase(visitor_id: str) -> dict[str, Any]:
     return {"deleted": data_requests.erase(rest.admin(bp.current_request), visitor_id)}
+
+
+@bp.route("/admin/email-erasures", methods=["POST"], authorizer=cognito)
+def admin_email_erase() -> dict[str, Any]:
+    request = bp.current_request
+    return {"deleted": data_requests.erase_email(rest.admin(request), rest.json_body(request))}
