@@ -189,3 +189,23 @@ def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStac
     status, refused = call(stack, "POST", f"/agent/tickets/{ref}/attachments",
                            {"name": "x.svg", "content_type": "image/svg+xml", "size": 10}, auth)
     assert status == 400 and refused["Code"] == "attachment_refused"
+
+
+def test_a_forged_mail_through_smtp_starts_an_unverified_ticket(stack: LocalStack, token: str) -> None:
+    auth = {"Authorization": token}
+    send_mail(stack, "Delivery 9 is late", "Where is delivery 9?", sender="olive@example.com")
+    status, found = call(stack, "GET", "/agent/tickets?requester=olive@example.com", headers=auth)
+    [genuine] = found["tickets"]
+    assert genuine["sender_verified"] is True
+    stack.mail_verdicts.update(spf="fail", dkim="fail", dmarc="fail")  # what SES says of a forged From
+    try:
+        subject = f"Re: Delivery 9 [#{genuine['ticket_id']}]"
+        send_mail(stack, subject, "Wire the refund to me", sender="olive@example.com")
+    finally:
+        stack.mail_verdicts.update(spf="pass", dkim="pass", dmarc="pass")
+    status, found = call(stack, "GET", "/agent/tickets?requester=olive@example.com", headers=auth)
+    assert len(found["tickets"]) == 2
+    forged = next(t for t in found["tickets"] if t["ticket_id"] != genuine["ticket_id"])
+    assert forged["sender_verified"] is False
+    status, opened = call(stack, "GET", f"/agent/tickets/{genuine['ticket_id']}", headers=auth)
+    assert "refund" not in json.dumps(opened)
