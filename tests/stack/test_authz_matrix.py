@@ -119,6 +119,9 @@ REST_TABLE: list[Row] = [
     visitor("GET", "/visitor/tickets/{ticket_id}", 200, 404),
     visitor("POST", "/visitor/tickets/{ticket_id}/replies", 201, 404, body={"body": "a matrix reply"}),
     visitor("GET", "/visitor/tickets/{ticket_id}/attachments/{attachment_id}", 404, 404),
+    # A's ticket has A's chat address: a code is mailed to it; B doesn't see the ticket.
+    visitor("POST", "/visitor/tickets/{ticket_id}/email-confirmation", 200, 404),
+    visitor("POST", "/visitor/email-confirmation", 400, 400, body={}),
     visitor("POST", "/visitor/identify", 400, 400, body={}),
     visitor("POST", "/visitor/greetings/{rule_id}/shown", 404, 404),
     # --- agents: reading is shared; writing a chat needs taking part (or being an admin)
@@ -175,6 +178,7 @@ REST_TABLE: list[Row] = [
     admin("GET", "/admin/visitors/{visitor_id}/export", 200),
     # Not A: the admin's cell would really erase the visitor.
     admin("DELETE", "/admin/visitors/{visitor_id}", 404, ids={"visitor_id": "v_not_a_visitor"}),
+    admin("POST", "/admin/email-erasures", 400, body={}),
 ]
 
 
