@@ -165,7 +165,8 @@ export function createTicketView({ request, me, flash, changed }) {
     const row = (key, value, testid) => [h('dt', T(key)), h('dd', { 'data-testid': testid, text: value })];
     info.replaceChildren(
       ...row('requester', requesterLabel(tk.requester), 'ticket-requester'),
-      ...row('source', t('source_' + tk.source), 'ticket-source'),
+      // A mail whose From SES could not vouch for: anyone may have written it.
+      ...row('source', t('source_' + tk.source) + (tk.sender_verified === false ? ' · ' + t('unverifiedSender') : ''), 'ticket-source'),
       ...row('created', when(tk.created_at), 'ticket-created'),
       ...row('assignee', assignee, 'ticket-assignee'));
     timeline.replaceChildren(...events.map(entry));
@@ -179,6 +180,7 @@ export function createTicketView({ request, me, flash, changed }) {
     const li = h('li', { class: 'ticket-event ' + e.kind + ' by-' + e.author, 'data-testid': 'ticket-event', 'data-kind': e.kind, 'data-seq': e.seq },
       h('span', { class: 'meta' }, h('span', { class: 'who', text: who }),
         e.kind === 'note' ? h('span', { class: 'ticket-badge note', ...T('internalNote') }) : null,
+        d.sender_verified === false ? h('span', { class: 'ticket-badge unverified', 'data-testid': 'unverified-sender', ...T('unverifiedSender') }) : null,
         h('time', { datetime: e.ts, text: when(e.ts) })));
     if (e.kind === 'status') li.append(h('span', { class: 'text', text: t('statusChange', { from: t('status_' + d.from), to: t('status_' + d.to) }) }));
     else if (e.kind === 'update') {

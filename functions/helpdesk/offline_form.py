@@ -11,6 +11,8 @@ import logging
 import re
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
+
 from functions.core import clock, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -100,7 +102,10 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
     )
     tickets.create(ticket, [entry])
     # A visitor who wrote is kept with their ticket, not expired with anonymous ones (functions/visitors/privacy.py).
-    Visitor(principal.id).update(actions=[Visitor.expires_at.remove()])
+    try:
+        Visitor(principal.id).update(actions=[Visitor.expires_at.remove()], condition=Visitor.visitor_id.exists())
+    except UpdateError:
+        log.warning("visitor %s went before their offline ticket was filed", principal.id)
     try:
         stats.offline_message()
     except Exception:

@@ -176,7 +176,7 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 def erase_email(admin: Principal, body: dict[str, Any]) -> dict[str, int]:
     """POST /admin/email-erasures: deletes everything stored under one email address."""
     email = body.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()) or not _encodable(email):
         raise bad_request("`email` must be an email address.")
     address = email.strip().lower()
     counts = {"tickets": 0, "mails": 0, "visitors": 0}
@@ -191,6 +191,14 @@ def erase_email(admin: Principal, body: dict[str, Any]) -> dict[str, int]:
         counts["tickets"] += 1
     log.info("email data erased by %s: %s", admin.id, counts)
     return counts
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # a lone surrogate can't be stored or compared in DynamoDB
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _erase_mails(ticket: Ticket) -> int:

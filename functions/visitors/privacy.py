@@ -61,8 +61,11 @@ def clean_url(url: str | None) -> str | None:
     except ValueError:
         return url.split("#", 1)[0].split("?", 1)[0]  # unparsable: keep what is surely not a query
     allowed = set(settings.get_settings()["tracked_url_params"])
-    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in allowed] if allowed else []
-    return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), ""))
+    try:
+        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in allowed] if allowed else []
+        return urlunsplit((parts.scheme, host, parts.path, urlencode(kept), ""))
+    except (ValueError, UnicodeError):
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def retention_expiry() -> datetime:

@@ -172,7 +172,7 @@ def confirm_email(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise CharlaError("forbidden", "Only visitors confirm an email address.")
     token = body.get("token")
     invalid = CharlaError("bad_request", "`token` is not a valid or current confirmation code.")
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN or not token.isascii():
         raise invalid
     payload, _, mac = token.strip().partition(".")
     if not hmac.compare_digest(_mac(payload).encode(), mac.lower().encode("ascii", "replace")):

@@ -140,6 +140,23 @@ def test_an_email_becomes_a_ticket_in_the_list(stack, console):
     console.get_by_test_id("ticket-search").press("Enter")
 
 
+def test_a_forged_mail_is_shown_as_from_an_unverified_sender(stack, console):
+    message = EmailMessage()
+    message["From"] = "Boss <ceo@example.com>"
+    message["To"] = "support@charla.local"
+    message["Subject"] = "Urgent wire transfer"
+    message.set_content("Pay the attached invoice today.")
+    stack.mail_verdicts.update(spf="fail", dkim="fail", dmarc="fail")  # SES's verdicts on a forged From
+    try:
+        with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
+            smtp.send_message(message)
+    finally:
+        stack.mail_verdicts.update(spf="pass", dkim="pass", dmarc="pass")
+    console.get_by_test_id("ticket-row").filter(has_text="Urgent wire transfer").click()
+    expect(console.get_by_test_id("ticket-source")).to_have_text("Email · Unverified sender")
+    expect(event(console, "message", "Pay the attached invoice").get_by_test_id("unverified-sender")).to_be_visible()
+
+
 def test_create_ticket_from_a_chat_carries_the_transcript(stack, browser, console):
     console.get_by_test_id("status-toggle").click()
     expect(console.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")

@@ -214,6 +214,7 @@ export default {
   sendFailed: 'Could not send: {reason}',
   uploadFailed: 'Could not upload {name}: {reason}',
   replyNotEmailed: 'The reply is stored but the email could not be sent.',
+  unverifiedSender: 'Unverified sender',
   internalNote: 'Internal note',
   system: 'System',
   statusChange: 'Status: {from} → {to}',

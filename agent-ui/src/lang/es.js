@@ -212,6 +212,7 @@ export default {
   sendFailed: 'No se pudo enviar: {reason}',
   uploadFailed: 'No se pudo subir {name}: {reason}',
   replyNotEmailed: 'La respuesta se guardó, pero no se pudo enviar el correo.',
+  unverifiedSender: 'Remitente no verificado',
   internalNote: 'Nota interna',
   system: 'Sistema',
   statusChange: 'Estado: {from} → {to}',
