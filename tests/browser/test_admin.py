@@ -168,6 +168,25 @@ def test_settings_are_saved_and_bad_ones_are_refused_with_the_servers_message(st
         settings.save_settings({k: before[k] for k in ("max_chats_per_agent", "sneak_peek", "allowed_origins")})
 
 
+def test_the_privacy_settings_url_parameters_and_retention(stack, admin):
+    before = settings_admin.read()
+    try:
+        open_admin(admin, "settings")
+        expect(admin.get_by_test_id("setting-retention_days")).to_have_value("30")
+        admin.get_by_test_id("setting-tracked_url_params").fill("utm_source, utm_campaign")
+        admin.get_by_test_id("setting-retention_days").fill("14")
+        admin.get_by_test_id("settings-save").click()
+        expect(admin.get_by_test_id("settings-saved")).to_be_visible()
+        stored = settings_admin.read()
+        assert (stored["tracked_url_params"], stored["retention_days"]) == (["utm_source", "utm_campaign"], 14)
+        admin.get_by_test_id("setting-tracked_url_params").fill("token=1")
+        admin.get_by_test_id("settings-save").click()
+        expect(admin.get_by_test_id("settings-error")).to_contain_text("tracked_url_params")
+        assert settings_admin.read()["tracked_url_params"] == ["utm_source", "utm_campaign"]
+    finally:
+        settings.save_settings({k: before[k] for k in ("tracked_url_params", "retention_days")})
+
+
 def test_bans_webhooks_and_the_account_name_through_the_ui(stack, admin):
     open_admin(admin, "bans")
     admin.get_by_test_id("ban-target").fill("203.0.113.0/24")
