@@ -482,7 +482,8 @@ def _entry(ticket_id: str, parsed: Parsed, marker: str, key: str) -> tuple[list[
             "sender_verified": parsed.verified,
             "attachments": [attachments.view(a) for a in stored],
             "refused_attachments": refused,
-            # Where the raw mail lies and the id it claimed, so erasure finds both (functions/visitor_data.py).
+            # Where the raw mail lies and the id it claimed, so erasure finds both
+            # (functions/visitors/data_requests.py).
             "mail_key": key,
             "message_id": parsed.message_id,
         },

@@ -385,7 +385,7 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
         # attachments.complete() turns into "upload it first".
         {"Sid": "AttachmentsNotFound", "Effect": "Allow", "Action": "s3:ListBucket",
          "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME)},
-        # DeleteObject: erasure by email or visitor removes the raw mail (functions/visitor_data.py); the
+        # DeleteObject: erasure by email or visitor removes the raw mail (functions/visitors/data_requests.py); the
         # bucket's lifecycle expires the noncurrent version a delete leaves behind.
         {"Sid": "InboundMail", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"],
          "Resource": s3_arn(MAIL_BUCKET_NAME, f"/{INBOUND_MAIL_PREFIX}*")},

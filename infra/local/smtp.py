@@ -5,7 +5,7 @@ aiosmtpd speaks SMTP; this module only decides what happens to a mail once it is
 
 SES stores each mail with its receipt verdicts as headers on top (X-SES-Spam-Verdict,
 X-SES-Virus-Verdict, Received-SPF, Authentication-Results: amazonses.com; see
-functions/inbound_mail.py for the shape and the sources). The listener can't check SPF, DKIM or
+functions/helpdesk/inbound_mail.py for the shape and the sources). The listener can't check SPF, DKIM or
 DMARC without DNS, so it writes the verdicts it is configured with: `MailDrop.verdicts`, pass by
 default, set from CHARLA_SMTP_VERDICTS (e.g. `spf=fail,dkim=fail,dmarc=fail`) or changed by a test
 to send a failing mail. Like SES, it stamps them above every header the sender wrote.

@@ -169,7 +169,7 @@ def test_settings_are_saved_and_bad_ones_are_refused_with_the_servers_message(st
 
 
 def test_the_privacy_settings_url_parameters_and_retention(stack, admin):
-    before = settings_admin.read()
+    before = settings_checks.read()
     try:
         open_admin(admin, "settings")
         expect(admin.get_by_test_id("setting-retention_days")).to_have_value("30")
@@ -177,12 +177,12 @@ def test_the_privacy_settings_url_parameters_and_retention(stack, admin):
         admin.get_by_test_id("setting-retention_days").fill("14")
         admin.get_by_test_id("settings-save").click()
         expect(admin.get_by_test_id("settings-saved")).to_be_visible()
-        stored = settings_admin.read()
+        stored = settings_checks.read()
         assert (stored["tracked_url_params"], stored["retention_days"]) == (["utm_source", "utm_campaign"], 14)
         admin.get_by_test_id("setting-tracked_url_params").fill("token=1")
         admin.get_by_test_id("settings-save").click()
         expect(admin.get_by_test_id("settings-error")).to_contain_text("tracked_url_params")
-        assert settings_admin.read()["tracked_url_params"] == ["utm_source", "utm_campaign"]
+        assert settings_checks.read()["tracked_url_params"] == ["utm_source", "utm_campaign"]
     finally:
         settings.save_settings({k: before[k] for k in ("tracked_url_params", "retention_days")})
 

@@ -525,7 +525,7 @@ def test_each_aws_permission_is_on_this_stacks_resource_only():
     assert statements["Attachments"]["Resource"] == {"Fn::Sub": f"{attachments}/tickets/*"}
     assert statements["AttachmentsNotFound"]["Resource"] == {"Fn::Sub": attachments}
     assert statements["InboundMail"]["Resource"] == {"Fn::Sub": f"{mail}/inbound/*"}
-    # DeleteObject: erasure takes the raw mail too (functions/visitor_data.py).
+    # DeleteObject: erasure takes the raw mail too (functions/visitors/data_requests.py).
     assert set(statements["InboundMail"]["Action"]) == {"s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"}
     for sid in ("WebhookEmit", "WebhookConsume"):
         assert statements[sid]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
