@@ -19,7 +19,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent, WebsocketEvent
 
 from functions.admin import webhook_delivery
-from functions.api import frames
+from functions.api import cors, frames
 from functions.api.blueprints import admin, chat, helpdesk, realtime, reports, team, visitors
 from functions.chat import sweeps
 from functions.core.errors import CharlaError
@@ -38,7 +38,9 @@ def charla_errors(event: Request, get_response: Callable[[Request], Response]) -
     try:
         return get_response(event)
     except CharlaError as error:
-        return Response({"Code": error.code, "Message": error.message}, status_code=error.http_status)
+        # Chalice adds a route's CORS headers only to the answers its views return.
+        headers = cors.route_headers(app.routes, event)
+        return Response({"Code": error.code, "Message": error.message}, status_code=error.http_status, headers=headers)
 
 
 # --- WebSocket -------------------------------------------------------------------------------
