@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from chalice import BadRequestError
@@ -32,8 +33,34 @@ def check_origin(request: Request) -> None:
     bans.check(None, source_ip(request))
 
 
+# Behind CloudFront, API Gateway's `sourceIp` is taken from X-Forwarded-For, whose first entries the
+# caller writes (re:Post, "What does the X-Forwarded-For note in the docs mean"). CloudFront-Viewer-Address
+# is set by CloudFront itself from the viewer's connection, "IP:port", and reaches the origin when the
+# origin request policy includes it, as Managed-AllViewerExceptHostHeader does (CloudFront Developer
+# Guide, "Add CloudFront request headers" and "Use managed origin request policies").
+VIEWER_ADDRESS = "cloudfront-viewer-address"
+VIEWER_COUNTRY = "cloudfront-viewer-country"
+
+
 def source_ip(request: Request) -> str | None:
-    return (request.context.get("identity") or {}).get("sourceIp")
+    """The viewer's address: CloudFront's own header, else the gateway's `sourceIp` (no CloudFront)."""
+    viewer = _address(request.headers.get(VIEWER_ADDRESS))
+    return viewer or (request.context.get("identity") or {}).get("sourceIp")
+
+
+def viewer_country(request: Request) -> str | None:
+    """The viewer's country code, from the header CloudFront sets from its own geolocation."""
+    country = str(request.headers.get(VIEWER_COUNTRY) or "").strip().upper()
+    return country if len(country) == 2 and country.isascii() and country.isalpha() else None
+
+
+def _address(value: str | None) -> str | None:
+    # "198.51.100.10:46532", or an IPv6 address followed by ":port".
+    host = str(value or "").strip().rpartition(":")[0].strip("[]")
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return None
 
 
 def visitor(request: Request) -> Principal:

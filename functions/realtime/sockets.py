@@ -54,7 +54,9 @@ def connect(event: dict[str, Any]) -> int:
         principal,
         identity.get("sourceIp"),
         identity.get("userAgent") or headers.get("user-agent"),
-        headers.get("cloudfront-viewer-country"),
+        # The WebSocket API is reached directly, not through CloudFront: a country header here is
+        # whatever the client sent, so the country comes from REST page views only.
+        None,
     )
     if agent is not None:
         if agents.connected(agent.agent_id, principal.access_version) is None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import os
+import threading
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -25,6 +29,7 @@ from chalice.local import (
     RouteMatcher,
 )
 
+from functions.core import instance_cache
 from infra.local.events import api_gateway_claims
 from infra.local.jwt_verify import CognitoJwtVerifier, TokenRejected
 
@@ -126,8 +131,15 @@ class _Gateway(LocalGateway):
         self.event_converter = LambdaEventConverter(RawPathMatcher(list(app.routes)), app.api.binary_types)
         self._authorizer = VerifyingAuthorizer(app, verifier)
         self._domain_name = domain_name
-        # Set per call; safe because calls run one at a time (see RestGateway).
-        self.source_ip = "127.0.0.1"
+        self._per_call = threading.local()  # the caller's address, set per call on the thread serving it
+
+    @property
+    def source_ip(self) -> str:
+        return getattr(self._per_call, "source_ip", "127.0.0.1")
+
+    @source_ip.setter
+    def source_ip(self, value: str) -> None:
+        self._per_call.source_ip = value
 
     def _generate_lambda_event(
         self, method: str, path: str, headers: dict[str, str], body: bytes | None
@@ -151,16 +163,98 @@ class _Gateway(LocalGateway):
         return event
 
 
-class RestGateway:
-    """Serves /api/... by invoking the Chalice app.
+def edge_headers(received: Iterable[tuple[str, str]], viewer_ip: str, viewer_port: int) -> dict[str, str]:
+    """The headers CloudFront sends on to API Gateway for a viewer's request.
 
-    Chalice keeps `app.current_request` on the app object, so two requests at once would see
-    each other's request: they run one at a time, on a worker thread, never on the loop.
+    CloudFront adds CloudFront-Viewer-Address itself ("IP:port" of the viewer's connection) when the
+    origin request policy includes it, and appends the viewer's address to X-Forwarded-For after
+    whatever the viewer sent there (CloudFront Developer Guide: "Add CloudFront request headers";
+    "Request and response behavior for custom origins"). A CloudFront-* header the viewer sends is
+    not what reaches the origin. Geolocation headers are left out: there is no viewer country for
+    an address on this machine.
+    """
+    headers: dict[str, str] = {}
+    for key, value in received:
+        if key.lower().startswith("cloudfront-"):
+            continue
+        headers[key] = value
+    forwarded = next((key for key in headers if key.lower() == "x-forwarded-for"), None)
+    if forwarded is not None:
+        headers[forwarded] = f"{headers[forwarded]}, {viewer_ip}"
+    else:
+        headers["X-Forwarded-For"] = viewer_ip
+    headers["CloudFront-Viewer-Address"] = f"{viewer_ip}:{viewer_port}"
+    return headers
+
+
+def _peer_port(request: web.Request) -> int:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return int(peer[1]) if peer and len(peer) > 1 else 0
+
+
+class Instance:
+    """One Lambda execution environment of the REST function: one request at a time, its own caches."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+
+class InstancePool:
+    """The REST function's instances, as Lambda keeps them: a request goes to a free warm instance
+    (the lowest-numbered, so tests can tell which), a new one starts when all are busy, up to `size`,
+    and beyond that a request waits.
     """
 
-    def __init__(self, app: Chalice, verifier: CognitoJwtVerifier, domain_name: str) -> None:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._instances: list[Instance] = []
+        self._busy: set[int] = set()
+        self._free = threading.Condition()
+
+    def acquire(self) -> Instance:
+        with self._free:
+            while True:
+                for instance in self._instances:
+                    if instance.number not in self._busy:
+                        self._busy.add(instance.number)
+                        return instance
+                if len(self._instances) < self.size:
+                    instance = Instance(len(self._instances))
+                    self._instances.append(instance)
+                    self._busy.add(instance.number)
+                    return instance
+                self._free.wait()
+
+    def release(self, instance: Instance) -> None:
+        with self._free:
+            self._busy.discard(instance.number)
+            self._free.notify()
+
+    @contextmanager
+    def busy(self) -> Iterator[Instance]:
+        """Keep an instance busy, as a slow request would, so requests meanwhile go to others."""
+        instance = self.acquire()
+        try:
+            yield instance
+        finally:
+            self.release(instance)
+
+
+class RestGateway:
+    """Serves /api/... by invoking the Chalice app, several requests at once, as API Gateway does.
+
+    Each request runs on a worker thread as one of the pool's instances, whose module-level caches
+    (functions/core/instance_cache.py) are its own. Chalice keeps `app.current_request` on the app
+    object, which on AWS serves one request per process: here it is kept per thread instead.
+    """
+
+    def __init__(self, app: Chalice, verifier: CognitoJwtVerifier, domain_name: str,
+                 concurrency: int | None = None) -> None:
+        _per_thread_request(app)
         self._gateway = _Gateway(app, verifier, domain_name)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rest")
+        size = concurrency or int(os.environ.get("CHARLA_REST_CONCURRENCY", "10"))
+        self.instances = InstancePool(size)
+        self._worker = ThreadPoolExecutor(max_workers=size + 1, thread_name_prefix="rest")
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         # Routed on the path as sent, still percent-encoded (see RawPathMatcher); the query string
@@ -173,8 +267,8 @@ class RestGateway:
         if query:
             path = f"{path}?{query}"
         body = await request.read()
-        headers = {key: value for key, value in request.headers.items()}
         source_ip = request.remote or "127.0.0.1"
+        headers = edge_headers(request.headers.items(), source_ip, _peer_port(request))
         loop = asyncio.get_running_loop()
         status, out_headers, out_body = await loop.run_in_executor(
             self._worker, self._call, request.method, path, headers, body or None, source_ip
@@ -191,14 +285,18 @@ class RestGateway:
         self, method: str, path: str, headers: dict[str, str], body: bytes | None, source_ip: str
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         self._gateway.source_ip = source_ip
+        instance = self.instances.acquire()
         try:
-            result = self._gateway.handle_request(method, path, headers, body)
+            with instance_cache.as_instance(instance):
+                result = self._gateway.handle_request(method, path, headers, body)
         except LocalGatewayException as error:
             return error.CODE, list(error.headers.items()), error.body or b""
         except Exception:
             # A crash outside the app's own error handling: Lambda reports it as a 502.
             log.exception("REST %s %s failed", method, path)
             return 502, [], b'{"message": "Internal server error"}'
+        finally:
+            self.instances.release(instance)
         pairs: list[tuple[str, str]] = list((result.get("headers") or {}).items())
         for key, values in (result.get("multiValueHeaders") or {}).items():
             pairs.extend((key, str(value)) for value in values)
@@ -213,3 +311,19 @@ class RestGateway:
 
     def shutdown(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
+
+
+def _per_thread_request(app: Chalice) -> None:
+    """Give `app` a current_request and lambda_context per thread (each thread serves one request)."""
+    if getattr(type(app), "_charla_per_thread", False):
+        return
+    state = threading.local()
+
+    def attribute(name: str) -> property:
+        return property(lambda self: getattr(state, name, None), lambda self, value: setattr(state, name, value))
+
+    app.__class__ = type(
+        type(app).__name__,
+        (type(app),),
+        {"_charla_per_thread": True, "current_request": attribute("request"), "lambda_context": attribute("context")},
+    )

@@ -400,6 +400,12 @@ class LocalStack:
         """Cut a live WebSocket abruptly (no close handshake); False if it isn't live."""
         return self._call(self._drop(connection_id))
 
+    def busy_rest_instance(self) -> Any:
+        """A context manager keeping one REST instance busy, as a slow request would: requests
+        meanwhile go to another instance, with its own caches."""
+        assert self._rest is not None, "start() first"
+        return self._rest.instances.busy()
+
     def schedule_names(self) -> list[str]:
         return self._scheduler.names() if self._scheduler else []
 

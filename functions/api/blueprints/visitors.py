@@ -34,7 +34,7 @@ def visitor_pageview() -> Response | dict[str, Any]:
     answer = tracking.page_view(
         tracking.beacon_body(request.raw_body),
         user_agent=request.headers.get("user-agent"),
-        country=request.headers.get("cloudfront-viewer-country"),
+        country=rest.viewer_country(request),
         ip=rest.source_ip(request),
     )
     # 204: tracking is off, and nothing was written.
