@@ -33,7 +33,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print(
         "\n"
-        f"  Demo website   {stack.base_url}/\n"
+        f"  Demo website   {stack.demo_url}/   (its own origin, as a customer's site; {stack.base_url}/ leads there)\n"
         f"  Agent console  {stack.console_url}\n"
         f"  REST API       {stack.api_url}\n"
         f"  WebSocket      {stack.ws_url}\n"

@@ -94,6 +94,9 @@ class LocalStack:
         self._pollers: list[queues.SqsPoller] = []
         self._listener: socket.socket | None = None
         self.port = 0
+        self.demo_port = 0
+        self._demo_listener: socket.socket | None = None
+        self._demo_runner: web.AppRunner | None = None
         self.smtp_port = 0
         # The SPF/DKIM/DMARC verdicts the SMTP listener stamps on mail, as SES would (infra/local/smtp.py).
         self.mail_verdicts: dict[str, str] = smtp.verdicts_from(os.environ.get("CHARLA_SMTP_VERDICTS"))
@@ -107,6 +110,11 @@ class LocalStack:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def demo_url(self) -> str:
+        """The demo site, on an origin of its own: a customer's site embedding the widget."""
+        return f"http://{self.host}:{self.demo_port}"
 
     @property
     def api_url(self) -> str:
@@ -163,6 +171,10 @@ class LocalStack:
         listener.listen(128)
         self._listener = listener
         self.port = listener.getsockname()[1]
+        # The demo site's origin: the next port (a free one when the stack's port is), so that the
+        # widget runs cross-origin, as on a customer's site.
+        self._demo_listener = _listen(self.host, self.port + 1 if self._requested_port else 0)
+        self.demo_port = self._demo_listener.getsockname()[1]
 
         self._env.set(
             {
@@ -200,7 +212,7 @@ class LocalStack:
         # Webhook receivers on this machine (127.0.0.1, localhost, plain http): a deployment's setting
         # (functions/admin/outbound.py), on here only; AWS deployments never set it.
         self._env.set({"CHARLA_WEBHOOK_ALLOW_LOOPBACK": "1"})
-        self._env.set(buckets.create(REGION, [self.base_url, f"http://localhost:{self.port}"]))
+        self._env.set(buckets.create(REGION, [self.base_url, f"http://localhost:{self.port}", self.demo_url]))
 
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
@@ -211,7 +223,8 @@ class LocalStack:
             DEMO_EMAIL, self.demo_password, DEMO_NAME, role="admin", accepting=True
         )
         localhost = f"http://localhost:{self.port}"
-        self._app_data.save_settings({"allowed_origins": [self.base_url, localhost], "support_email": SUPPORT_EMAIL})
+        origins = [self.demo_url, f"http://localhost:{self.demo_port}", self.base_url, localhost]
+        self._app_data.save_settings({"allowed_origins": origins, "support_email": SUPPORT_EMAIL})
 
         self.app = self._import_app()
         chalice_app = self.app.app
@@ -295,7 +308,7 @@ class LocalStack:
     async def _serve(self, listener: socket.socket) -> None:
         assert self._rest and self._ws and self._scheduler
         app = web.Application(client_max_size=10 * 1024 * 1024, middlewares=[loopback_only])
-        static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url)
+        static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url, demo_url=self.demo_url)
         app.add_routes(static.routes())
         app.add_routes(ManagementApi(self._ws).routes())
         sent_mail = f"{self.moto_url}{SENT_MAIL_PATH}" if self._moto.own_process else None
@@ -314,6 +327,12 @@ class LocalStack:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.SockSite(self._runner, listener).start()
+        demo = web.Application()
+        demo.add_routes(static.demo_routes())
+        self._demo_runner = web.AppRunner(demo, access_log=None, handle_signals=False)
+        await self._demo_runner.setup()
+        assert self._demo_listener is not None
+        await web.SockSite(self._demo_runner, self._demo_listener).start()
         if self._smtp is not None:
             self.smtp_port = await self._smtp.start()
         self._scheduler.start()
@@ -339,9 +358,10 @@ class LocalStack:
             if part is not None:
                 part.shutdown()
         self._invoker = self._rest = None
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
+        for listening in (self._listener, self._demo_listener):
+            if listening is not None:
+                listening.close()
+        self._listener = self._demo_listener = None
         self._moto.stop()
         try:
             self._app_data.reset_clients()
@@ -359,6 +379,9 @@ class LocalStack:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._demo_runner is not None:
+            await self._demo_runner.cleanup()
+            self._demo_runner = None
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -450,3 +473,15 @@ class LocalStack:
             return web.json_response({"message": f"no schedule {name}"}, status=404)
         await self._scheduler.run(name)
         return web.Response(status=204)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise OSError(f"cannot listen on {host}:{port}: {error}") from error
+    listener.listen(128)
+    return listener

@@ -62,7 +62,14 @@ def console_csp(storage_origin: str | None) -> str:
 
 
 class StaticSite:
-    def __init__(self, root: Path, base_url: str, ws_url: str, storage_origin: str | None = None) -> None:
+    """The API's origin (the console, the widget's files, runtime.json) and, on an origin of its own,
+    the demo site: a customer's page embedding the widget by its one-line snippet, cross-origin as on
+    AWS, where the widget and API sit behind CloudFront and the customer's site is elsewhere.
+    """
+
+    def __init__(self, root: Path, base_url: str, ws_url: str, storage_origin: str | None = None,
+                 demo_url: str | None = None) -> None:
+        self._demo_url = demo_url
         self._console_csp = console_csp(storage_origin)
         self._widget = root / "widget" / "dist"
         self._agent = root / "agent-ui" / "dist"
@@ -72,15 +79,25 @@ class StaticSite:
         self._demo_csp = demo_csp(base_url, ws_origin)
 
     def routes(self) -> list[web.RouteDef]:
-        return [
+        home = [web.get("/", self.demo_redirect)] if self._demo_url else [
             web.get("/", self.demo),
             web.get("/demo/{path:.+}", self.demo_asset),
+        ]
+        return [
+            *home,
             web.get("/widget/runtime.json", self.widget_runtime),
             web.get("/agent/runtime.json", self.runtime),
             web.get("/widget/{path:.*}", self.widget),
             web.get("/agent", self.agent_redirect),
             web.get("/agent/{path:.*}", self.agent),
         ]
+
+    def demo_routes(self) -> list[web.RouteDef]:
+        """The demo site's own origin."""
+        return [web.get("/", self.demo), web.get("/demo/{path:.+}", self.demo_asset)]
+
+    async def demo_redirect(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(f"{self._demo_url}/")
 
     async def demo(self, request: web.Request) -> web.Response:
         template = (DEMO_DIR / "index.html").read_text(encoding="utf-8")

@@ -215,7 +215,7 @@ CSP = (
 
 
 def test_demo_page_embeds_the_one_line_snippet_under_a_csp(stack: LocalStack) -> None:
-    status, headers, body = http("GET", stack.base_url + "/")
+    status, headers, body = http("GET", stack.demo_url + "/")
     page = body.decode()
     assert status == 200
     snippet = f'<script async src="{stack.base_url}/widget/loader.js"></script>'
@@ -225,8 +225,16 @@ def test_demo_page_embeds_the_one_line_snippet_under_a_csp(stack: LocalStack) ->
     csp = headers["Content-Security-Policy"]
     assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
-    status, headers, _ = http("GET", stack.base_url + "/demo/site.css")
+    status, headers, _ = http("GET", stack.demo_url + "/demo/site.css")
     assert status == 200 and headers["Content-Type"].startswith("text/css")
+
+
+def test_the_demo_site_has_an_origin_of_its_own_and_the_main_port_leads_there(stack: LocalStack) -> None:
+    assert stack.demo_url != stack.base_url
+    status, headers, _ = http("GET", stack.base_url + "/")
+    assert status == 302 and headers["Location"] == stack.demo_url + "/"
+    status, _, _ = http("GET", stack.demo_url + "/agent/")
+    assert status == 404  # the console stays on the API's origin
 
 
 def test_built_assets_are_served_and_missing_ones_say_how_to_build(
