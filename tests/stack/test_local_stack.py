@@ -664,7 +664,12 @@ def test_stop_restores_the_environment(site_root: Path) -> None:
     ]
     assert data.settings == [
         {
-            "allowed_origins": [started.base_url, f"http://localhost:{started.port}"],
+            "allowed_origins": [
+                started.demo_url,
+                f"http://localhost:{started.demo_port}",
+                started.base_url,
+                f"http://localhost:{started.port}",
+            ],
             "support_email": "support@charla.local",
         }
     ]
