@@ -39,6 +39,11 @@ PREFIX = "/api"
 STAGE = "api"  # chalice's default API Gateway stage, which is why the API lives under /api
 
 
+# What the deployed API's GatewayResponses add to API Gateway's own answers (the authorizer's 401,
+# an unknown route's 403, a crash's 502): infra/aws/template.py, GATEWAY_RESPONSES.
+GATEWAY_CORS = (("Access-Control-Allow-Origin", "*"),)
+
+
 def _pool_id_from_arn(arn: str) -> str:
     # arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>
     return arn.rsplit("/", 1)[-1]
@@ -290,11 +295,11 @@ class RestGateway:
             with instance_cache.as_instance(instance):
                 result = self._gateway.handle_request(method, path, headers, body)
         except LocalGatewayException as error:
-            return error.CODE, list(error.headers.items()), error.body or b""
+            return error.CODE, [*error.headers.items(), *GATEWAY_CORS], error.body or b""
         except Exception:
             # A crash outside the app's own error handling: Lambda reports it as a 502.
             log.exception("REST %s %s failed", method, path)
-            return 502, [], b'{"message": "Internal server error"}'
+            return 502, list(GATEWAY_CORS), b'{"message": "Internal server error"}'
         finally:
             self.instances.release(instance)
         pairs: list[tuple[str, str]] = list((result.get("headers") or {}).items())

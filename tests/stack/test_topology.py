@@ -107,6 +107,11 @@ def test_preflight_success_and_error_answers_all_carry_cors(stack: LocalStack) -
         stack, "POST", "/visitor/ws-ticket", {}, {"Origin": stack.base_url, "Authorization": "Visitor v-x:nope"}
     )
     assert status == 401 and headers["Access-Control-Allow-Origin"] == "*"
+    # API Gateway's own answers, as the deployed GatewayResponses shape them.
+    status, headers, _ = call(stack, "GET", "/agent/chats", headers={"Authorization": "not-a-token"})
+    assert status == 401 and headers["Access-Control-Allow-Origin"] == "*"
+    status, headers, _ = call(stack, "GET", "/no/such/route", headers={"Authorization": "x"})
+    assert status == 403 and headers["Access-Control-Allow-Origin"] == "*"
 
 
 # --- concurrency: several instances, each with its own caches ------------------------------------
