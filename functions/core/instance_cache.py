@@ -3,7 +3,8 @@
 The minute is what lets an admin's change reach every instance without a redeploy. Each instance
 has its own copy: on AWS an instance is a process; where one process plays several instances (the
 local stack's REST gateway), `as_instance` names the one a thread is serving, so one instance's
-save leaves the others' copies as stale as they would be on AWS. The generation count matters
+save leaves the others' copies as stale as they would be on AWS, while a save made outside any of
+them (a script, a test: the process itself) reaches every copy, as a redeploy would. The generation count matters
 where several threads share one instance: a read that began before a save must not put what it
 read back into the cache, or the save would go unseen for a minute.
 """
@@ -70,7 +71,10 @@ class InstanceCache(Generic[T]):
         return value
 
     def forget(self) -> None:
+        """Drop this instance's copy; outside any named instance (on AWS: always), every copy."""
         with self._lock:
-            copy = self._copy()
-            copy.value = None
-            copy.generation += 1
+            every = _serving.get() is PROCESS
+            copies = list(self._copies.values()) if every else [self._copy()]
+            for copy in copies:
+                copy.value = None
+                copy.generation += 1

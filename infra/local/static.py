@@ -79,10 +79,8 @@ class StaticSite:
         self._demo_csp = demo_csp(base_url, ws_origin)
 
     def routes(self) -> list[web.RouteDef]:
-        home = [web.get("/", self.demo_redirect)] if self._demo_url else [
-            web.get("/", self.demo),
-            web.get("/demo/{path:.+}", self.demo_asset),
-        ]
+        demo = (self.demo_redirect, self.demo_redirect) if self._demo_url else (self.demo, self.demo_asset)
+        home = [web.get("/", demo[0]), web.get("/demo/{path:.+}", demo[1])]
         return [
             *home,
             web.get("/widget/runtime.json", self.widget_runtime),
@@ -97,7 +95,7 @@ class StaticSite:
         return [web.get("/", self.demo), web.get("/demo/{path:.+}", self.demo_asset)]
 
     async def demo_redirect(self, request: web.Request) -> web.StreamResponse:
-        raise web.HTTPFound(f"{self._demo_url}/")
+        raise web.HTTPFound(f"{self._demo_url}{request.rel_url.raw_path}{_query(request)}")
 
     async def demo(self, request: web.Request) -> web.Response:
         template = (DEMO_DIR / "index.html").read_text(encoding="utf-8")
@@ -153,6 +151,11 @@ def _file(folder: Path, relative: str, name: str, csp: str = CSP) -> web.StreamR
     else:
         headers["Content-Type"] = content_type
     return web.FileResponse(target, headers=headers)
+
+
+def _query(request: web.Request) -> str:
+    query = request.rel_url.raw_query_string
+    return f"?{query}" if query else ""
 
 
 def _shown(folder: Path) -> str:

@@ -231,8 +231,8 @@ def test_demo_page_embeds_the_one_line_snippet_under_a_csp(stack: LocalStack) ->
 
 def test_the_demo_site_has_an_origin_of_its_own_and_the_main_port_leads_there(stack: LocalStack) -> None:
     assert stack.demo_url != stack.base_url
-    status, headers, _ = http("GET", stack.base_url + "/")
-    assert status == 302 and headers["Location"] == stack.demo_url + "/"
+    status, headers, _ = http("GET", stack.base_url + "/?p=bikes")
+    assert status == 302 and headers["Location"] == stack.demo_url + "/?p=bikes"
     status, _, _ = http("GET", stack.demo_url + "/agent/")
     assert status == 404  # the console stays on the API's origin
 
