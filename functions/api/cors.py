@@ -13,7 +13,7 @@ from typing import Any
 from chalice.app import Request, RouteEntry
 
 
-def route_headers(routes: dict[str, dict[str, RouteEntry]], request: Request | None) -> dict[str, str]:
+def route_headers(routes: dict[str, dict[str, RouteEntry]], request: Request | None) -> dict[str, str | list[str]]:
     """The Access-Control-* headers the route serving `request` declares (none if it has no CORS)."""
     if request is None:
         return {}
