@@ -19,7 +19,7 @@ from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent, WebsocketEvent
 
 from functions.admin import webhook_delivery
-from functions.api import cors, frames
+from functions.api import cors, frames, rest
 from functions.api.blueprints import admin, chat, helpdesk, realtime, reports, team, visitors
 from functions.chat import sweeps
 from functions.core.errors import CharlaError
@@ -36,6 +36,7 @@ for blueprint in (admin, chat, helpdesk, realtime, reports, team, visitors):
 @app.middleware("http")
 def charla_errors(event: Request, get_response: Callable[[Request], Response]) -> Response:
     try:
+        rest.check_request(event)
         return get_response(event)
     except CharlaError as error:
         # Chalice adds a route's CORS headers only to the answers its views return.

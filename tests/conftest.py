@@ -24,12 +24,13 @@ from functions.core import aws as charla_aws  # noqa: E402
 from functions.core import tables  # noqa: E402
 from functions.realtime import connections
 from functions.visitors import limits  # noqa: E402
-from infra.local import moto_isolation, moto_speedups, s3_post_policy  # noqa: E402
+from infra.local import moto_isolation, moto_key_limits, moto_speedups, s3_post_policy  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
 moto_isolation.install()
 moto_speedups.install()
 s3_post_policy.install()
+moto_key_limits.install()  # as strict as DynamoDB: an over-long key is a ValidationException
 
 # The admin tests' fixtures (api, pool, closed), shared by several packages' tests.
 pytest_plugins = ["tests.support.admin"]

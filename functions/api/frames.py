@@ -5,7 +5,6 @@ Every failure becomes an `error` frame on the sender's connection; the connectio
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist
 from functions.admin import webhooks
 from functions.chat import chats, handoffs, messages, routing, transcripts
 from functions.chat.access import chat_for_write
-from functions.core import clock, settings
+from functions.core import clock, settings, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
@@ -52,12 +51,13 @@ _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", dict: 
 
 
 def handle(connection_id: str, body: str, source_ip: str | None = None) -> None:
-    frame = _parse(body)
-    if frame is None:
-        _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
+    try:
+        frame = untrusted.parse_json(body, what="The frame")
+    except CharlaError as error:
+        _error(connection_id, error, {})
         return
-    if not _is_text(frame):
-        _error(connection_id, bad_request("The frame holds characters that are not valid Unicode text."), {})
+    if not isinstance(frame, dict):
+        _error(connection_id, CharlaError("bad_json", "Frames must be JSON objects."), {})
         return
     action = frame.get("action")
     handler = ACTIONS.get(action) if isinstance(action, str) else None
@@ -78,23 +78,6 @@ def handle(connection_id: str, body: str, source_ip: str | None = None) -> None:
     except Exception:
         log.exception("action %s failed", action)
         _error(connection_id, CharlaError("retry", "Something went wrong; try again.", retriable=True), frame)
-
-
-def _parse(body: str) -> dict[str, Any] | None:
-    try:
-        frame = json.loads(body)
-    except (ValueError, TypeError):
-        return None
-    return frame if isinstance(frame, dict) else None
-
-
-def _is_text(frame: dict[str, Any]) -> bool:
-    """JSON may carry lone surrogates (\\ud800): valid JSON, but no text any store can encode."""
-    try:
-        json.dumps(frame, ensure_ascii=False).encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _error(connection_id: str, error: CharlaError, frame: dict[str, Any]) -> None:
@@ -200,8 +183,10 @@ def _typing(call: Call) -> None:
     }
     if call.principal.kind == "visitor":
         draft = call.field("draft", str, required=False)
+        if draft is not None and len(draft) > messages.MAX_TEXT:
+            raise CharlaError("too_long", f"`draft` is limited to {messages.MAX_TEXT} characters.")
         if draft is not None and settings.get_settings()["sneak_peek"]:
-            frame["draft"] = draft[: messages.MAX_TEXT]
+            frame["draft"] = draft
         broadcast.to_chat(chat, frame, visitor=False)
     else:
         broadcast.to_chat(chat, frame, agent=False)

@@ -5,25 +5,53 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from chalice import BadRequestError
 from chalice.app import Request
 
 from functions.admin import bans
-from functions.core import settings
+from functions.core import settings, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal, agent_from_claims, with_profile
 from functions.team import agents, members, mfa, revocation
 from functions.visitors import identity
 
+# What each path parameter names, for the 404 an id that cannot exist gets.
+_PATH_THINGS = {
+    "chat_id": "chat",
+    "visitor_id": "visitor",
+    "ticket_id": "ticket",
+    "attachment_id": "attachment",
+    "agent_id": "agent",
+    "ban_id": "ban",
+    "webhook_id": "webhook",
+    "rule_id": "greeting",
+    "shortcut": "canned response",
+}
+
 
 def json_body(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json_body
-    except BadRequestError:
-        raise bad_request("The body is not valid JSON.") from None
+    # Parsed by the one parser for untrusted JSON, not Chalice's `json_body` (which lets a
+    # RecursionError from deeply nested JSON through as a 500).
+    body = untrusted.parse_json(request.raw_body)
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object (and Content-Type application/json).")
     return body
+
+
+def check_request(request: Request) -> None:
+    """Before any handler: a body is JSON, path parameters and query strings hold text, and ids could exist.
+
+    Every route that reads a body reads JSON, so a hostile body gets the same 400 on all of them,
+    whatever the handler would have checked first.
+    """
+    if request.raw_body:
+        untrusted.parse_json(request.raw_body)
+    params: Any = request.query_params or {}
+    for name in params:
+        untrusted.check_text(name, "A query parameter name")
+        for value in params.getlist(name):
+            untrusted.check_text(value, name)
+    for name, value in (request.uri_params or {}).items():
+        untrusted.key_id(value, name, _PATH_THINGS.get(name, name.removesuffix("_id")))
 
 
 def check_origin(request: Request) -> None:

@@ -35,7 +35,8 @@ def edit(principal: Principal, ticket_id: str, body: dict[str, Any]) -> Ticket:
         raise bad_request("`version` (the ticket's version you saw) is required, as an integer.")
     text.reject_unknown_fields(body, {"version", "title", "subject", "status", "assignee_id"})
     ticket = tickets.for_agent(principal, ticket_id)
-    title = tickets.clean_subject(body.get("title", body.get("subject"))) if {"title", "subject"} & set(body) else None
+    sent = "title" if "title" in body else "subject" if "subject" in body else None
+    title = tickets.clean_subject(body[sent], name=sent) if sent else None
     status = body.get("status")
     if status is not None and status not in tickets.STATUSES:
         raise bad_request("`status` must be one of open, pending, solved, spam.")

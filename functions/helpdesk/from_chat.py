@@ -26,10 +26,11 @@ _AUTHORS = {"visitor": "requester", "agent": "agent", "system": "system"}
 def create(principal: Principal, chat_id: str, body: dict[str, Any]) -> tuple[Ticket, bool]:
     """Returns the chat's ticket and whether this call created it (a participant, or any admin)."""
     chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(principal, chat_id)
+    # Checked first: a malformed request is refused even when the ticket already exists.
+    subject = tickets.clean_subject(body.get("subject"), name="subject", required=False)
+    email = clean_email(body.get("email")) or chat.visitor_email
     if chat.ticket_id:
         return tickets.load(chat.ticket_id), False
-    subject = tickets.clean_subject(body.get("subject"), required=False)
-    email = clean_email(body.get("email")) or chat.visitor_email
     ticket = tickets.new_ticket(
         ticket_id=tickets.ref_from(f"chat:{chat.chat_id}"),
         subject=subject or f"Chat with {chat.visitor_name or 'a visitor'}",

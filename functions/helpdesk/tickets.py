@@ -90,14 +90,18 @@ def one_line(value: str, limit: int) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f]", " ", value)).strip()[:limit]
 
 
-def clean_subject(value: object, *, required: bool = True) -> str:
-    if not isinstance(value, str) or not one_line(value, MAX_SUBJECT):
-        if required:
-            raise bad_request(f"`title` must be non-empty text of at most {MAX_SUBJECT} characters.")
+def clean_subject(value: object, *, name: str = "title", required: bool = True) -> str:
+    """A subject as sent, on one line; too long is refused, never cut. "" when optional and absent or blank."""
+    if value is None and not required:
         return ""
-    if len(value) > MAX_SUBJECT * 2:
-        raise bad_request(f"`title` must be non-empty text of at most {MAX_SUBJECT} characters.")
-    return one_line(value, MAX_SUBJECT)
+    if not isinstance(value, str):
+        raise bad_request(f"`{name}` must be text of at most {MAX_SUBJECT} characters.")
+    if len(value) > MAX_SUBJECT:
+        raise CharlaError("too_long", f"`{name}` is limited to {MAX_SUBJECT} characters.")
+    cleaned = one_line(value, MAX_SUBJECT)
+    if not cleaned and required:
+        raise bad_request(f"`{name}` must be non-empty text of at most {MAX_SUBJECT} characters.")
+    return cleaned
 
 
 def clean_text(value: object, name: str = "body") -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from functions.core import clock
+from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
@@ -89,11 +89,9 @@ def record_context(visitor_id: str, context: object, row: Connection) -> None:
         raise bad_request("`context` must be an object.")
     values: dict[str, str] = {}
     for key, limit in _CONTEXT_LIMITS.items():
-        value = context.get(key)
+        value = untrusted.text(context.get(key), f"context.{key}", limit)
         if value is not None:
-            if not isinstance(value, str):
-                raise bad_request(f"`context.{key}` must be a string.")
-            values[key] = value[:limit]
+            values[key] = value
     for key in ("url", "referrer"):
         if values.get(key):
             values[key] = privacy.clean_url(values[key]) or ""

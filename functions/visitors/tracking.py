@@ -17,7 +17,6 @@ minute, so a change that was not pushed shows within a minute.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -25,7 +24,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.update import Action
 
 from functions.admin import bans
-from functions.core import clock
+from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
 from functions.realtime import broadcast, connections
@@ -52,10 +51,7 @@ def beacon_body(raw: str | bytes | None) -> dict[str, Any]:
     """`navigator.sendBeacon` posts text/plain (no CORS preflight, no headers): the JSON is parsed here."""
     if raw and len(raw) > MAX_BODY:
         raise bad_request("The page view is too large.")
-    try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
-        raise bad_request("The body is not valid JSON.") from None
+    body = untrusted.parse_json(raw or b"{}")
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
     return body

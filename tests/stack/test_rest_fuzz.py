@@ -138,3 +138,74 @@ def test_a_path_parameter_reaches_the_handler_whole(stack, credentials, reserved
     url = f"{stack.api_url}/agent/visitors/{credentials.visitor_id}{reserved}x"
     response = requests.get(url, headers=credentials("/agent/visitors/"), timeout=10)
     assert (response.status_code, _json(response)) == (404, {"Code": "not_found", "Message": "No such visitor."})
+
+
+# --- hostile input on every route ---------------------------------------------------------------------
+
+OPERATIONS = [
+    (method.upper(), path, op)
+    for path, ops in schemathesis.openapi.from_path(DOC).raw_schema["paths"].items()
+    for method, op in ops.items()
+    if method in ("get", "post", "put", "patch", "delete") and path != "/agent/me/signout-all"
+]
+BODY_ROUTES = [(method, path) for method, path, op in OPERATIONS if "requestBody" in op]
+ID_ROUTES = [(method, path) for method, path, _op in OPERATIONS if "{" in path]
+NESTED = {"arrays": "[" * 3000 + "]" * 3000, "objects": '{"a":' * 3000 + "1" + "}" * 3000}
+
+
+def _fields(op: dict) -> list[str]:
+    """The top-level properties a route's body documents."""
+    content = op["requestBody"]["content"]
+    schema_ = next(iter(content.values()))["schema"]
+    if "$ref" in schema_:
+        raw = schemathesis.openapi.from_path(DOC).raw_schema
+        schema_ = raw["components"]["schemas"][schema_["$ref"].rsplit("/", 1)[1]]
+    return sorted(schema_.get("properties") or {}) or ["anything"]
+
+
+def _fill(path: str, ident: str) -> str:
+    out, rest = "", path
+    while "{" in rest:
+        head, _, tail = rest.partition("{")
+        out += head + ident
+        rest = tail.partition("}")[2]
+    return out + rest
+
+
+def test_the_hostile_routes_were_found():
+    assert len(BODY_ROUTES) >= 20 and ("POST", "/auth/login") in BODY_ROUTES and len(ID_ROUTES) >= 20
+
+
+@pytest.mark.parametrize("shape", sorted(NESTED))
+@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+def test_json_nested_3000_deep_is_a_400_on_every_route_that_reads_a_body(stack, credentials, method, path, shape):
+    response = requests.request(
+        method, stack.api_url + _fill(path, "x1"), data=NESTED[shape],
+        headers={**credentials(path), "Content-Type": "application/json"}, timeout=30,
+    )
+    assert response.status_code == 400, (method, path, response.status_code, response.text[:200])
+    assert _json(response)["Code"] == "bad_json"
+
+
+@pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
+def test_a_lone_surrogate_in_any_field_is_a_400_naming_the_field(stack, credentials, method, path):
+    op = next(o for m, p, o in OPERATIONS if (m, p) == (method, path))
+    for field in _fields(op):
+        response = requests.request(
+            method, stack.api_url + _fill(path, "x1"), data='{"%s": "a\\ud800b"}' % field,
+            headers={**credentials(path), "Content-Type": "application/json"}, timeout=30,
+        )
+        assert response.status_code == 400, (method, path, field, response.status_code, response.text[:200])
+        assert _json(response)["Code"] == "bad_request" and f"`{field}`" in _json(response)["Message"], response.text
+
+
+@pytest.mark.parametrize(("method", "path"), ID_ROUTES)
+def test_an_id_longer_than_any_key_is_a_404_not_a_500(stack, credentials, method, path):
+    # 2,100 characters: over DynamoDB's 2,048-byte partition key (and 1,024-byte sort key) limit,
+    # which the local stack enforces on reads as DynamoDB does.
+    response = requests.request(
+        method, stack.api_url + _fill(path, "v" * 2100), json={},
+        headers=credentials(path), timeout=30,
+    )
+    assert response.status_code == 404, (method, path, response.status_code, response.text[:200])
+    assert _json(response)["Code"] == "not_found"

@@ -476,11 +476,11 @@ function createWidget({ host, root, btn, base, lang }) {
       if (EMAIL_OK(ident.email)) f.email = email = ident.email;
     }
     if (opener) Object.assign(f, opener);
-    // Shown in the agent's visitor panel.
+    // Shown in the agent's visitor panel; cut to the server's limits, which refuse longer text.
     f.context = {
-      url: location.href,
-      title: document.title,
-      referrer: document.referrer,
+      url: location.href.slice(0, 2000),
+      title: document.title.slice(0, 300),
+      referrer: document.referrer.slice(0, 2000),
       language: navigator.language,
       timezone: timeZone(),
     };
