@@ -115,6 +115,13 @@ def test_a_chat_becomes_a_ticket_with_its_transcript(stack: LocalStack, token: s
             return chat_id
 
     chat_id = asyncio.run(chat())
+    # Type errors and over-long text are refused, naming the field, and leave no ticket behind: the
+    # valid request after them is the one that creates it (201).
+    for body, code in (({"subject": 12345}, "bad_request"), ({"subject": "x" * 201}, "too_long"),
+                       ({"subject": ["Login"]}, "bad_request"), ({"email": 7}, "bad_request")):
+        status, refused = call(stack, "POST", f"/agent/chats/{chat_id}/ticket", body, auth)
+        field = next(iter(body))
+        assert (status, refused["Code"]) == (400, code) and f"`{field}`" in refused["Message"], (body, refused)
     status, made = call(stack, "POST", f"/agent/chats/{chat_id}/ticket", {"subject": "Login crash"}, auth)
     assert status == 201, made
     assert (made["source"], made["chat_id"], made["requester"]["email"]) == ("chat", chat_id, "carl@example.com")

@@ -294,3 +294,51 @@ def test_non_finite_numbers_are_refused_where_integers_belong(world):
         body = f'{{"action": "resume", "chat_id": "{world.chat_id}", "after_seq": {value}}}'
         replies = deliver(world, world.visitor, body)
         assert [f["code"] for f in replies if f["type"] == "error"] == ["bad_request"], (value, replies)
+
+
+@pytest.mark.parametrize("nested", ["[" * 3000 + "]" * 3000, '{"action": "send", "text": ' + "[" * 3000 + "]" * 3000 + "}"])
+def test_json_nested_3000_deep_gets_a_typed_bad_json_error(world, nested):
+    before = world.snapshot()
+    replies = deliver(world, world.visitor, nested)
+    assert [(f["type"], f["code"]) for f in replies] == [("error", "bad_json")], replies
+    assert world.snapshot() == before
+
+
+STRING_FIELDS = {
+    "start_chat": ["name", "email", "context.url", "greeting_id"],
+    "send": ["chat_id", "client_msg_id", "text"],
+    "typing": ["chat_id", "draft"],
+    "rate": ["chat_id", "rating", "comment"],
+    "transfer": ["chat_id", "to_agent_id"],
+    "transcript": ["chat_id", "email"],
+}
+
+
+@pytest.mark.parametrize(("action", "field"), [(a, f) for a, fields in STRING_FIELDS.items() for f in fields])
+def test_a_lone_surrogate_in_any_frame_field_is_a_bad_request_naming_it(world, action, field):
+    frame: dict[str, Any] = {"action": action, "chat_id": world.chat_id, "client_msg_id": "s1", "text": "hi",
+                             "typing": True, "rating": "good"}
+    if "." in field:
+        outer, inner = field.split(".")
+        frame[outer] = {inner: "a\ud800"}
+    else:
+        frame[field] = "a\ud800"
+    sender = world.agent if action == "transfer" else world.visitor
+    before = world.snapshot()
+    replies = deliver(world, sender, json.dumps(frame))
+    errors = [f for f in replies if f["type"] == "error"]
+    assert [e["code"] for e in errors] == ["bad_request"] and f"`{field}`" in errors[0]["message"], replies
+    assert world.snapshot() == before
+
+
+@pytest.mark.parametrize("field", ["chat_id", "to_agent_id", "agent_id", "client_msg_id"])
+def test_an_id_longer_than_any_key_is_refused_not_retried(world, field):
+    # Over DynamoDB's key limits (2,048 bytes partition, 1,024 sort), which the tests' moto enforces.
+    action = {"to_agent_id": "transfer", "agent_id": "invite"}.get(field, "send")
+    frame = {"action": action, "chat_id": world.chat_id, "client_msg_id": "k1", "text": "hi", field: "é" * 1100}
+    sender = world.visitor if action == "send" else world.agent
+    before = world.snapshot()
+    replies = deliver(world, sender, json.dumps(frame))
+    errors = [f for f in replies if f["type"] == "error"]
+    assert [e["code"] for e in errors] in (["not_found"], ["bad_request"], ["too_long"]), replies
+    assert world.snapshot() == before
