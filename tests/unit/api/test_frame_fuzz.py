@@ -2,8 +2,8 @@
 
 Hypothesis sends arbitrary text and JSON through the real `$default` handler, from a visitor and
 from an agent who share a live chat: random JSON values, objects with known and unknown actions
-whose fields have random types, strings at and past the limits, unicode, nulls and nesting. For
-every frame:
+whose fields have random types, strings at and past the limits, unicode, lone surrogates, ids past
+DynamoDB's key limits, nulls and nesting (up to 3,000 deep). For every frame:
 
 - the handler returns normally (API Gateway would otherwise leave the client without an answer);
 - every frame anyone is sent is a protocol frame, and every error has `code`, `message` and
@@ -56,6 +56,7 @@ scalars = (
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
+    | st.sampled_from(["\ud800", "a\udfffz", "\udbff\udc00\ud800"])  # lone surrogates: valid JSON, not text
 )
 json_values = st.recursive(
     scalars,
@@ -159,6 +160,12 @@ def frames(world: World) -> st.SearchStrategy[str]:
         optional={name: values[name] for name in FIELDS[:4]},
     )
     not_json = st.text(max_size=200) | st.sampled_from(["", "{", "}", "null", "[]", '{"action":', "\ufeff{}", "NaN"])
+    # Nested past the 32 levels allowed, up to where Python's parser gives up (RecursionError).
+    deep = st.builds(
+        lambda action, depth: f'{{"action": {json.dumps(action)}, "text": {"[" * depth}{"]" * depth}}}',
+        st.sampled_from(ACTIONS), st.sampled_from([32, 33, 999, 1000, 3000]),
+    )
+    not_json = not_json | deep
     # Weighted by hand: most frames name a real action, so they reach the checks behind the dispatch.
     kinds = [known_action] * 6 + [odd_action, json_values]
     as_json = st.sampled_from(kinds).flatmap(lambda kind: kind).map(lambda value: json.dumps(value, allow_nan=True))
@@ -296,7 +303,10 @@ def test_non_finite_numbers_are_refused_where_integers_belong(world):
         assert [f["code"] for f in replies if f["type"] == "error"] == ["bad_request"], (value, replies)
 
 
-@pytest.mark.parametrize("nested", ["[" * 3000 + "]" * 3000, '{"action": "send", "text": ' + "[" * 3000 + "]" * 3000 + "}"])
+DEEP = "[" * 3000 + "]" * 3000
+
+
+@pytest.mark.parametrize("nested", [DEEP, '{"action": "send", "text": ' + DEEP + "}"], ids=["array", "field"])
 def test_json_nested_3000_deep_gets_a_typed_bad_json_error(world, nested):
     before = world.snapshot()
     replies = deliver(world, world.visitor, nested)
