@@ -70,7 +70,9 @@
     C._p = fetch(base + 'runtime.json').then(function (r) { return r.json(); }).then(function (rt) {
       url = rt.api + '/visitor/pageview';
       return fetch(url, { method: 'POST', keepalive: true, body: beacon('view', {
-        url: location.href, title: d.title, referrer: d.referrer, language: navigator.language, timezone: tz,
+        // cut to the server's limits, which refuse longer text
+        url: location.href.slice(0, 2000), title: d.title.slice(0, 300), referrer: d.referrer.slice(0, 2000),
+        language: navigator.language, timezone: tz,
       }) });
     }).then(function (r) {
       if (r.status != 200) {

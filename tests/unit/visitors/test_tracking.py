@@ -174,6 +174,8 @@ def test_with_tracking_off_nothing_is_written(calls):
     ({"pv": "x" * 33}, "bad_request"),
     ({"pv": "ok", "event": "jump"}, "bad_request"),
     ({"pv": "ok", "url": 7}, "bad_request"),
+    ({"pv": "ok", "url": "https://shop.example/" + "x" * 2000}, "too_long"),  # refused, not cut
+    ({"pv": "ok", "title": "t" * 301}, "too_long"),
     ({"pv": "ok", "event": "beat"}, "unauthorized"),
     ({"pv": "ok", "event": "leave", "visitor_id": "v_nobody", "secret": "s"}, "unauthorized"),
 ])
