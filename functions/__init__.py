@@ -2,7 +2,8 @@
 
 - `core/`: what every capability uses: AWS clients (`aws`), the clock, the one error type (`errors`), who is
   calling (`principals`), the organisation's settings (`settings`, cached per instance by `instance_cache`),
-  outgoing mail (`mail`), creating the tables (`tables`).
+  outgoing mail (`mail`), creating the tables (`tables`), the rules for untrusted JSON, text and ids
+  (`untrusted`: nesting, lone surrogates, text limits, ids checked against DynamoDB's key limits).
 - `api/`: turning requests into calls: REST parsing (`rest`) and the WebSocket frame dispatcher (`frames`).
 - `realtime/`: live sockets: connection rows (`connections`), connect tickets (`connect_tickets`),
   `$connect`/`$disconnect` (`sockets`), who receives a frame (`broadcast`) and pushing it through API Gateway
@@ -36,6 +37,8 @@ Where the most-asked features live:
 - the daily summary mail: `reports/daily_summary.py`
 - a ban by IP range (CIDR): `admin/bans.py`
 - per-address limits on new identities, new chats, queued chats and the offline form: `visitors/limits.py`
+- hostile input (deep JSON, lone surrogates, over-long ids): `core/untrusted.py`, applied to every REST request
+  by `api/rest.py` `check_request` (from `app.py`'s middleware) and to every frame by `api/frames.py` `handle`
 - the offline form's fields: `helpdesk/offline_form.py`
 - the widget resuming after a reconnect: `chat/messages.py` (messages after a seq), `api/frames.py` `_resume`,
   and `ui-common/transcript.js` on the client
