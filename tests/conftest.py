@@ -60,6 +60,27 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     charla_aws.reset()
 
 
+@pytest.fixture
+def faults(aws, monkeypatch: pytest.MonkeyPatch):
+    """Fault mode (infra/local/faults.py) on the app's AWS clients: rates from CHARLA_FAULTS if set, none
+    otherwise; a test scripts its own with `faults.once(...)` or sets `faults.rates`. botocore's backoff
+    is zeroed: a test is about whether a retry happens, not how long it waits."""
+    import botocore.retries.standard
+
+    from infra.local import faults as fault_mode
+
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    fault_mode.install()
+    charla_aws.reset()  # clients made from now on carry the hook
+    injector = fault_mode.from_environment(os.environ) or fault_mode.Faults()
+    fault_mode.activate(injector)
+    try:
+        yield injector
+    finally:
+        fault_mode.uninstall()
+        charla_aws.reset()
+
+
 def sent_frames(connection_id: str) -> list[dict]:
     """Frames posted to a connection through moto's management API, which appends raw bytes."""
     from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends

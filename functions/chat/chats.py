@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
 from functions.chat import access, messages, routing
-from functions.core import clock, settings, text
+from functions.core import clock, data, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Settings, Visitor
@@ -243,8 +244,8 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
     """Closes a chat once, whoever asks first; frees its agents and tells both sides why."""
     if chat.status == "closed":
         return chat
-    try:
-        chat.update(
+    closing = data.conditional(
+        lambda: chat.update(
             actions=[
                 Chat.status.set("closed"),
                 Chat.closed_at.set(clock.now_iso()),
@@ -257,14 +258,16 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
                 Chat.awaiting_reply_since.remove(),
             ],
             condition=Chat.status != "closed",
-        )
-    except UpdateError:
+        ),
+        busy_message="Could not close the chat; try again.",
+    )
+    if not closing:
         return Chat.get(chat.chat_id, consistent_read=True)  # closed by someone else meanwhile
     _forget_open_chat(chat)
     for agent_id in chat.agent_ids or ():
         routing.release(agent_id, chat.chat_id)
     for agent_id in chat.invited_ids or ():
-        Agent(agent_id).update(actions=[Agent.invite_ids.delete({chat.chat_id})])
+        data.write(partial(Agent(agent_id).update, actions=[Agent.invite_ids.delete({chat.chat_id})]))
     chat = post_system(chat, note, allow_closed=True)
     stats.chat_ended(chat)
     webhooks.emit("chat.ended", view(chat))
@@ -277,13 +280,12 @@ def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
 
 
 def _forget_open_chat(chat: Chat) -> None:
-    try:
-        Visitor(chat.visitor_id).update(
+    data.conditional(  # False: the visitor already started another chat
+        lambda: Visitor(chat.visitor_id).update(
             actions=[Visitor.open_chat_id.remove()],
             condition=Visitor.open_chat_id == chat.chat_id,
         )
-    except UpdateError:
-        pass  # the visitor already started another chat
+    )
 
 
 def open_chat_of_visitor(visitor_id: str) -> Chat | None:
@@ -318,23 +320,27 @@ def chats_of_agent(agent: Agent) -> list[Chat]:
 
 
 def attach(chat_id: str, principal: Principal, connection_id: str) -> None:
-    """Adds a new connection to a chat's fan-out list."""
+    """Adds a new connection to a chat's fan-out list.
+
+    A chat closed meanwhile has nothing to fan out; a write that still conflicts with a transaction
+    after the retries raises, so the connect is refused and the client reconnects, rather than a tab
+    that is open but never hears the chat's live messages.
+    """
     attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
-    try:
-        Chat(chat_id).update(
+    data.conditional(
+        lambda: Chat(chat_id).update(
             actions=[attribute.add({connection_id})],
             condition=Chat.chat_id.exists() & (Chat.status != "closed"),
-        )
-    except UpdateError:
-        pass  # closed meanwhile: nothing to fan out to
+        ),
+        busy_message="Could not join the chat; reconnect.",
+    )
 
 
 def detach(chat_id: str, principal: Principal, connection_id: str) -> None:
     attribute = Chat.visitor_conns if principal.kind == "visitor" else Chat.agent_conns
-    try:
-        Chat(chat_id).update(actions=[attribute.delete({connection_id})], condition=Chat.chat_id.exists())
-    except UpdateError:
-        pass
+    data.conditional(
+        lambda: Chat(chat_id).update(actions=[attribute.delete({connection_id})], condition=Chat.chat_id.exists())
+    )
 
 
 def invitations_of_agent(agent: Agent) -> list[Chat]:

@@ -6,10 +6,12 @@ count being what we read, so exactly one agent wins and capacity is never exceed
 
 from __future__ import annotations
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from functools import partial
+
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from functions.core import aws, clock, settings
+from functions.core import aws, clock, data, settings
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import OPEN, QUEUE, ROUTABLE, UNANSWERED, Agent, Chat
@@ -57,28 +59,30 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
     agent_condition = Agent.active_count == count
     if enforce_capacity:
         agent_condition &= Agent.active_count < capacity()
-    try:
-        with TransactWrite(connection=aws.dynamodb_connection()) as tx:
-            tx.update(Chat(chat_id), actions=chat_actions, condition=Chat.status == "queued")
-            tx.update(
-                Agent(agent.agent_id),
-                actions=[
-                    Agent.active_count.set(count + 1),
-                    Agent.chat_ids.add({chat_id}),
-                    Agent.last_assigned_at.set(now),
-                    Agent.load_key.set(load_key(count + 1, now)),
-                ],
-                condition=agent_condition,
-            )
-    except TransactWriteError as error:
-        reasons = [r.code if r else None for r in error.cancellation_reasons]
-        if reasons and reasons[0] == "ConditionalCheckFailed":
-            raise CharlaError("already_taken", "Another agent already took this chat.") from None
-        if len(reasons) > 1 and reasons[1] in ("ConditionalCheckFailed", "TransactionConflict"):
-            return None
-        if "ThrottlingError" in reasons:
-            return None  # the caller tries again with fresh candidates
-        raise CharlaError("retry", "Could not assign the chat; try again.", retriable=True) from error
+    for _attempt in data.attempts(busy_message="Could not assign the chat; try again."):
+        try:
+            with TransactWrite(connection=aws.dynamodb_connection()) as tx:
+                tx.update(Chat(chat_id), actions=chat_actions, condition=Chat.status == "queued")
+                tx.update(
+                    Agent(agent.agent_id),
+                    actions=[
+                        Agent.active_count.set(count + 1),
+                        Agent.chat_ids.add({chat_id}),
+                        Agent.last_assigned_at.set(now),
+                        Agent.load_key.set(load_key(count + 1, now)),
+                    ],
+                    condition=agent_condition,
+                )
+        except TransactWriteError as error:
+            reasons = data.reasons(error)
+            if reasons and reasons[0] == data.CHECK_FAILED:
+                raise CharlaError("already_taken", "Another agent already took this chat.") from None
+            if len(reasons) > 1 and reasons[1] == data.CHECK_FAILED:
+                return None  # the agent changed meanwhile: the caller rereads the candidates
+            if data.TX_CONFLICT in reasons or data.throttled(reasons):
+                continue  # contended (on the chat or the agent) or throttled: the same writes, after a pause
+            raise CharlaError("retry", "Could not assign the chat; try again.", retriable=True) from error
+        break
     return Chat.get(chat_id, consistent_read=True)
 
 
@@ -119,25 +123,24 @@ def release(agent_id: str, chat_id: str) -> None:
 
 def _count(agent_id: str, chat_id: str, change: int) -> None:
     """Adds the chat to the agent's (+1) or takes it off (-1), keeping count and load key with it."""
-    for _ in range(5):
+    for _attempt in data.attempts(busy_message="Could not update the agent's chats; try again."):
         agent = Agent.get(agent_id, consistent_read=True)
         if (chat_id in (agent.chat_ids or set())) == (change > 0):
             return  # already done
         count = max(int(agent.active_count) + change, 0)
         chat_ids = Agent.chat_ids.add({chat_id}) if change > 0 else Agent.chat_ids.delete({chat_id})
-        try:
-            agent.update(
-                actions=[
-                    Agent.active_count.set(count),
-                    chat_ids,
-                    Agent.load_key.set(load_key(count, agent.last_assigned_at)),
-                ],
-                condition=Agent.active_count == agent.active_count,
-            )
+        update = partial(
+            agent.update,
+            actions=[
+                Agent.active_count.set(count),
+                chat_ids,
+                Agent.load_key.set(load_key(count, agent.last_assigned_at)),
+            ],
+            condition=Agent.active_count == agent.active_count,
+        )
+        if data.conditional(update):
             return
-        except UpdateError as error:  # a concurrent change: reread and retry
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        # a concurrent change: reread and retry
 
 
 def queued(limit: int = 100) -> list[Chat]:

@@ -58,16 +58,27 @@ def connect(event: dict[str, Any]) -> int:
         # whatever the client sent, so the country comes from REST page views only.
         None,
     )
-    if agent is not None:
-        if agents.connected(agent.agent_id, principal.access_version) is None:
-            connections.remove(connection_id)  # revoked or re-roled since the check above
-            return 401
-        for chat_id in agent.chat_ids or ():
-            chats.attach(chat_id, principal, connection_id)
-    else:
-        visitor = Visitor.get(principal.id)
-        if visitor.open_chat_id:
-            chats.attach(visitor.open_chat_id, principal, connection_id)
+    try:
+        if agent is not None:
+            if agents.connected(agent.agent_id, principal.access_version) is None:
+                connections.remove(connection_id)  # revoked or re-roled since the check above
+                return 401
+            for chat_id in agent.chat_ids or ():
+                chats.attach(chat_id, principal, connection_id)
+        else:
+            visitor = Visitor.get(principal.id)
+            if visitor.open_chat_id:
+                chats.attach(visitor.open_chat_id, principal, connection_id)
+    except CharlaError as error:
+        if error.code != "retry":
+            raise
+        # Still contended after the retries: refuse the upgrade (the client reconnects with a new ticket)
+        # rather than open a socket that would miss the chat's live messages.
+        try:
+            disconnect(connection_id)
+        except CharlaError:
+            log.warning("could not undo refused connection %s; Gone handling forgets it", connection_id)
+        return 503
     return 200
 
 

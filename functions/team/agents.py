@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
+from functions.core import data
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import ROUTABLE, TEAM, Agent
@@ -79,7 +80,7 @@ def team() -> list[dict[str, object]]:
 
 def set_accepting(agent_id: str, accepting: bool) -> Agent:
     agent = Agent(agent_id)
-    agent.update(actions=[Agent.accepting.set(accepting)], condition=Agent.agent_id.exists())
+    data.write(lambda: agent.update(actions=[Agent.accepting.set(accepting)], condition=Agent.agent_id.exists()))
     return sync_routable(agent)
 
 
@@ -94,23 +95,24 @@ def connected(agent_id: str, access_version: int | None = None) -> Agent | None:
     if access_version is not None:
         same = Agent.access_version == access_version
         condition &= (same | Agent.access_version.does_not_exist()) if access_version == 0 else same
-    try:
-        agent.update(actions=[Agent.online_conns.add(1)], condition=condition)
-    except UpdateError as error:
-        if access_version is None or error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    if not data.conditional(lambda: agent.update(actions=[Agent.online_conns.add(1)], condition=condition)):
+        if access_version is None:
+            raise CharlaError("not_found", "No such agent.")
         return None
     return sync_routable(agent)
 
 
 def disconnected(agent_id: str, count: int = 1) -> Agent | None:
+    """Counts a socket gone; None if the agent no longer exists. A conflict with a transaction on the
+    agent (an assignment) is retried, never taken for "no such agent": that left agents routable with
+    no socket."""
     agent = Agent(agent_id)
-    try:
-        agent.update(actions=[Agent.online_conns.add(-count)], condition=Agent.agent_id.exists())
-    except UpdateError:
+    if not data.conditional(
+        lambda: agent.update(actions=[Agent.online_conns.add(-count)], condition=Agent.agent_id.exists())
+    ):
         return None
     if agent.online_conns < 0:
-        agent.update(actions=[Agent.online_conns.set(0)])
+        data.write(lambda: agent.update(actions=[Agent.online_conns.set(0)]))
     return sync_routable(agent)
 
 
@@ -118,13 +120,15 @@ def sync_routable(agent: Agent) -> Agent:
     """Keeps the agent in the routing index exactly while accepting, enabled and connected."""
     routable = bool(agent.accepting) and not agent.disabled and agent.online_conns > 0
     if routable and agent.routable_pk != ROUTABLE:
-        agent.update(
-            actions=[
-                Agent.routable_pk.set(ROUTABLE),
-                Agent.load_key.set(load_key(int(agent.active_count), agent.last_assigned_at)),
-            ]
+        data.write(
+            lambda: agent.update(
+                actions=[
+                    Agent.routable_pk.set(ROUTABLE),
+                    Agent.load_key.set(load_key(int(agent.active_count), agent.last_assigned_at)),
+                ]
+            )
         )
     elif not routable and agent.routable_pk is not None:
-        agent.update(actions=[Agent.routable_pk.remove(), Agent.load_key.remove()])
+        data.write(lambda: agent.update(actions=[Agent.routable_pk.remove(), Agent.load_key.remove()]))
     return agent
 

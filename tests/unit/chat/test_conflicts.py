@@ -1,0 +1,121 @@
+"""DynamoDB's transaction conflicts, which moto never raises, injected by the fault mode (infra/local/faults.py).
+
+A single write to an item an in-flight transaction holds fails with `TransactionConflictException`, and a
+contended transaction is cancelled with `TransactionConflict`; botocore retries neither. Each test injects
+one and checks what a visitor or an agent notices: the action happens after a retry, or, when the
+conflict outlasts the retries, the client gets a `retry` error frame and nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from functions.models import Agent, Chat
+from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+
+CHATS = Chat.Meta.table_name
+AGENTS = Agent.Meta.table_name
+
+
+def _chat(faults):
+    agent = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor("Vera"))
+    chat_id = start_chat(visitor)["chat_id"]
+    agent.clear()
+    visitor.clear()
+    return visitor, agent, chat_id
+
+
+def _errors(frames):
+    return [f for f in frames if f["type"] == "error"]
+
+
+def test_a_visitors_second_tab_gets_live_messages_when_joining_the_chat_conflicts(faults):
+    visitor, agent, chat_id = _chat(faults)
+    faults.once("ddb_conflict", operation="UpdateItem", table=CHATS)
+
+    second_tab = Socket(visitor.principal)
+
+    assert second_tab.status == 200
+    agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r1", "text": "Hello both tabs"})
+    assert [f["message"]["text"] for f in second_tab.of_type("message")] == ["Hello both tabs"]
+    assert faults.injected["ddb_conflict"] == 1
+
+
+def test_a_tab_whose_join_keeps_conflicting_is_refused_and_joins_when_it_reconnects(faults):
+    visitor, agent, chat_id = _chat(faults)
+    faults.once("ddb_conflict", operation="UpdateItem", table=CHATS, times=50)
+
+    refused = Socket(visitor.principal)
+
+    assert refused.status == 503  # not an open socket that would never hear the chat
+    faults.clear()
+    again = Socket(visitor.principal)
+    assert again.status == 200
+    agent.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r1", "text": "Hi"})
+    assert [f["message"]["text"] for f in again.of_type("message")] == ["Hi"]
+    assert refused.connection_id not in (Chat.get(chat_id).visitor_conns or set())
+
+
+def test_closing_a_chat_whose_write_conflicts_closes_it(faults):
+    visitor, agent, chat_id = _chat(faults)
+    faults.once("ddb_conflict", operation="UpdateItem", table=CHATS)
+
+    visitor.send({"action": "close", "chat_id": chat_id})
+
+    assert Chat.get(chat_id).status == "closed"
+    assert [f["chat"]["status"] for f in agent.of_type("chat")][-1:] == ["closed"]
+    assert Agent.get(agent.principal.id).active_count == 0
+
+
+def test_a_close_that_keeps_conflicting_answers_retry_and_leaves_the_chat_whole(faults):
+    visitor, agent, chat_id = _chat(faults)
+    faults.once("ddb_conflict", operation="UpdateItem", table=CHATS, times=50)
+
+    frames = visitor.send({"action": "close", "chat_id": chat_id})
+
+    [error] = _errors(frames)
+    assert (error["code"], error["retriable"], error["action"], error["chat_id"]) == ("retry", True, "close", chat_id)
+    assert Chat.get(chat_id).status == "active"
+    assert Agent.get(agent.principal.id).active_count == 1
+    faults.clear()
+    visitor.send({"action": "close", "chat_id": chat_id})
+    assert Chat.get(chat_id).status == "closed"
+
+
+def test_an_agent_whose_last_socket_closes_during_a_conflict_gets_no_more_chats(faults):
+    agent = Socket(new_agent("Ana"))
+    faults.once("ddb_conflict", operation="UpdateItem", table=AGENTS)
+
+    agent.close()
+
+    visitor = Socket(new_visitor("Vera"))
+    frames = visitor.send({"action": "start_chat"})
+    assert [(f["type"], f.get("code")) for f in frames if f["type"] == "error"] == [("error", "offline")]
+    assert Agent.get(agent.principal.id).routable_pk is None
+
+
+def test_a_chat_start_whose_assignment_conflicts_on_the_chat_is_assigned(faults):
+    agent = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor("Vera"))
+    faults.once("ddb_conflict", operation="TransactWriteItems", item=0)  # [chat, agent]: the chat item
+
+    frames = visitor.send({"action": "start_chat"})
+
+    assert not _errors(frames)
+    [chat] = [f["chat"] for f in frames if f["type"] == "chat"]
+    assert (chat["status"], chat["assignee_id"]) == ("active", agent.principal.id)
+    assert Agent.get(agent.principal.id).active_count == 1
+    assert faults.injected["ddb_conflict"] == 1
+
+
+def test_a_chat_start_whose_assignment_keeps_conflicting_answers_retry_and_stays_queued(faults):
+    agent = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor("Vera"))
+    faults.once("ddb_conflict", operation="TransactWriteItems", item=0, times=50)
+
+    frames = visitor.send({"action": "start_chat"})
+
+    [error] = _errors(frames)
+    assert (error["code"], error["retriable"]) == ("retry", True)
+    faults.clear()
+    [chat] = [f["chat"] for f in visitor.send({"action": "start_chat"}) if f["type"] == "chat"]
+    assert Agent.get(agent.principal.id).active_count == (1 if chat["status"] == "active" else 0)
