@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from functions.core import aws
+from functions.core import aws, data
 
 
 def _table(name: str) -> str:
@@ -45,10 +45,7 @@ class CharlaModel(Model):
 
     @classmethod
     def _get_connection(cls):  # type: ignore[no-untyped-def]
-        table = super()._get_connection()
-        if table.connection._client is None:
-            table.connection._client = aws.dynamodb_connection().client
-        return table
+        return data.share_client(super()._get_connection())
 
 
 # Constant hash keys of the sparse indexes. One partition each is fine at small-team scale;

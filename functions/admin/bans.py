@@ -19,9 +19,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist
+from pynamodb.exceptions import DoesNotExist
 
-from functions.core import aws, clock
+from functions.core import aws, clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.instance_cache import InstanceCache
 from functions.core.principals import Principal
@@ -183,11 +183,8 @@ def remove(id_: str) -> None:
     if key is None:
         raise CharlaError("not_found", "No such ban.")
     try:
-        Ban(BAN, key).delete(condition=Ban.ban_id.exists())
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise CharlaError("not_found", "No such ban.") from None
-        raise
+        if not data.conditional(lambda: Ban(BAN, key).delete(condition=Ban.ban_id.exists())):
+            raise CharlaError("not_found", "No such ban.")
     finally:
         forget()
 

@@ -13,10 +13,8 @@ import os
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
-
 from functions.admin import outbound
-from functions.core import aws, clock, text
+from functions.core import aws, clock, data, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.instance_cache import InstanceCache
 from functions.core.principals import Principal
@@ -104,11 +102,8 @@ def delete(webhook_id: str) -> None:
     if not isinstance(webhook_id, str) or not webhook_id or len(webhook_id) > 64:
         raise CharlaError("not_found", "No such webhook.")
     try:
-        Webhook(WEBHOOK, webhook_id).delete(condition=Webhook.webhook_id.exists())
-    except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise CharlaError("not_found", "No such webhook.") from None
-        raise
+        if not data.conditional(lambda: Webhook(WEBHOOK, webhook_id).delete(condition=Webhook.webhook_id.exists())):
+            raise CharlaError("not_found", "No such webhook.")
     finally:
         forget()
 

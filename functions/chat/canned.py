@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pynamodb.exceptions import DeleteError
-
-from functions.core import clock
+from functions.core import clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import SHARED, CannedResponse
@@ -52,9 +50,6 @@ def save(principal: Principal, shortcut: object, body: dict[str, object]) -> dic
 
 
 def delete(principal: Principal, shortcut: object, shared: bool) -> None:
-    try:
-        CannedResponse(_owner(principal, shared), _shortcut(shortcut)).delete(
-            condition=CannedResponse.shortcut.exists()
-        )
-    except DeleteError:
-        raise CharlaError("not_found", "No such canned response.") from None
+    item = CannedResponse(_owner(principal, shared), _shortcut(shortcut))
+    if not data.conditional(lambda: item.delete(condition=CannedResponse.shortcut.exists())):
+        raise CharlaError("not_found", "No such canned response.")

@@ -171,14 +171,13 @@ def send_queue_positions(limit: int = 100) -> None:
 
 def queue_moved() -> None:
     """Chats left the queue: its head hears, at most every QUEUE_NOTICE_S whatever the traffic."""
-    try:
-        Settings(_QUEUE_NOTICE_ITEM).update(
+    claimed = data.conditional(
+        lambda: Settings(_QUEUE_NOTICE_ITEM).update(
             actions=[Settings.updated_at.set(clock.now_iso())],
             condition=Settings.updated_at.does_not_exist() | (Settings.updated_at <= clock.iso_ago(QUEUE_NOTICE_S)),
         )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    )
+    if not claimed:
         return  # the head heard moments ago; the sweep catches up the rest
     send_queue_positions(QUEUE_NOTICE_HEAD)
 

@@ -5,10 +5,10 @@ The chat item's conditional update decides every race; the agents' counters foll
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import access, chats, routing
-from functions.core import clock
+from functions.core import clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import UNANSWERED, Agent, Chat
@@ -64,15 +64,16 @@ def move(chat: Chat, from_agent_id: str, target: Agent, note: str) -> Chat:
     ]
     if leaving:
         actions.append(Chat.agent_conns.delete(leaving))
-    try:
-        chat.update(
+    moved = data.conditional(
+        lambda: chat.update(
             actions=actions,
             condition=(Chat.status == "active") & (Chat.agent_ids == set(chat.agent_ids or ())),
         )
-        if joining:
-            chat.update(actions=[Chat.agent_conns.add(joining)])
-    except UpdateError:
-        raise CharlaError("conflict", "The chat changed meanwhile; reload it.") from None
+    )
+    if not moved:
+        raise CharlaError("conflict", "The chat changed meanwhile; reload it.")
+    if joining:
+        data.write(lambda: chat.update(actions=[Chat.agent_conns.add(joining)]))
     routing.release(from_agent_id, chat.chat_id)
     routing.claim(target.agent_id, chat.chat_id)
     chat = chats.post_system(chat, note)
@@ -113,20 +114,23 @@ def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -
     except DoesNotExist:
         raise CharlaError("not_found", "No such invitation.") from None
     invited = Chat.invited_ids.contains(principal.id)
-    try:
-        if not accept:
-            chat.update(actions=[Chat.invited_ids.delete({principal.id})], condition=invited)
-            return None
-        actions = [
-            Chat.invited_ids.delete({principal.id}),
-            Chat.agent_ids.add({principal.id}),
-            Chat.agent_names[principal.id].set(principal.name or "Agent"),
-        ]
-        if conns:
-            actions.append(Chat.agent_conns.add(conns))
-        chat.update(actions=actions, condition=invited & (Chat.status == "active"))
-    except UpdateError:
-        raise CharlaError("conflict", "This invitation is no longer open.") from None
+    closed = CharlaError("conflict", "This invitation is no longer open.")
+    if not accept:
+        declined = data.conditional(
+            lambda: chat.update(actions=[Chat.invited_ids.delete({principal.id})], condition=invited)
+        )
+        if not declined:
+            raise closed
+        return None
+    actions = [
+        Chat.invited_ids.delete({principal.id}),
+        Chat.agent_ids.add({principal.id}),
+        Chat.agent_names[principal.id].set(principal.name or "Agent"),
+    ]
+    if conns:
+        actions.append(Chat.agent_conns.add(conns))
+    if not data.conditional(lambda: chat.update(actions=actions, condition=invited & (Chat.status == "active"))):
+        raise closed
     routing.claim(principal.id, chat.chat_id)
     chat = chats.post_system(chat, f"{principal.name or 'An agent'} joined the chat.")
     chats.announce(chat)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.chat import access
-from functions.core import aws, clock
+from functions.core import aws, clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Chat, Message, MessageKey
@@ -71,7 +70,7 @@ def store(
     allow_closed: bool = False,
 ) -> Stored:
     """Appends to the transcript. `principal=None` writes a system message."""
-    for attempt in range(_ATTEMPTS):
+    for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
         try:
@@ -89,22 +88,19 @@ def store(
             return Stored(message, False, chat)
         except TransactWriteError as error:
             # PynamoDB sends puts before updates: [message, key?, chat].
-            reasons = [r.code if r else None for r in error.cancellation_reasons]
-            if client_msg_id and len(reasons) == 3 and reasons[1] == "ConditionalCheckFailed":
+            reasons = data.reasons(error)
+            if client_msg_id and len(reasons) == 3 and reasons[1] == data.CHECK_FAILED:
                 return Stored(_original(chat, client_msg_id, principal, text), True, chat)
-            if "ThrottlingError" in reasons:
-                # DynamoDB cancels a throttled transaction, and botocore does not retry a cancellation.
-                time.sleep(0.05 * 2**attempt)
-                continue
-            if "TransactionConflict" in reasons or "ConditionalCheckFailed" in reasons:
+            if data.throttled(reasons):
+                continue  # DynamoDB cancels a throttled transaction, and botocore does not retry a cancellation
+            if data.TX_CONFLICT in reasons or data.CHECK_FAILED in reasons:
                 # Someone else appended (or closed) meanwhile: reload and take the next seq.
                 chat = Chat.get(chat.chat_id, consistent_read=True)
                 if chat.status == "closed" and not allow_closed:
                     raise CharlaError("conflict", "This chat is closed.") from None
-                time.sleep(0.005 * attempt)
                 continue
             raise CharlaError("retry", "Could not store the message; resend it.", retriable=True) from error
-    raise CharlaError("retry", "The chat is busy; resend the message.", retriable=True)
+    raise AssertionError("unreachable")  # data.attempts raises when the attempts run out
 
 
 def _visitor_rate(chat: Chat, principal: Principal | None) -> tuple[int, int]:

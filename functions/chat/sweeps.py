@@ -7,12 +7,11 @@ nothing else, however many chats have ever closed.
 from __future__ import annotations
 
 import logging
-
-from pynamodb.exceptions import UpdateError
+from functools import partial
 
 from functions.admin import ban_enforcement
 from functions.chat import chats, handoffs, routing
-from functions.core import clock, settings
+from functions.core import clock, data, settings
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
 from functions.realtime import broadcast
@@ -55,12 +54,14 @@ def long_waits() -> int:
     # offer_index loses a chat once it has been offered, so offered chats are never read again.
     for due in Chat.offer_index.query(OFFER, Chat.queued_at < cutoff, limit=PAGE):
         chat = Chat(due.chat_id)
-        try:
-            chat.update(
+        offered_now = data.conditional(
+            partial(
+                chat.update,
                 actions=[Chat.offline_offered_at.set(clock.now_iso()), Chat.offer_pk.remove()],
                 condition=Chat.status == "queued",
             )
-        except UpdateError:
+        )
+        if not offered_now:
             continue  # assigned or closed meanwhile
         frame = {"type": "offer_offline", "chat_id": chat.chat_id, "waited_min": minutes}
         broadcast.to_chat(chat, frame, agent=False)

@@ -10,7 +10,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
-from functions.core import aws, clock, text
+from functions.core import aws, clock, data, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, reply_mail, search_terms, tickets
@@ -43,7 +43,7 @@ def edit(principal: Principal, ticket_id: str, body: dict[str, Any]) -> Ticket:
     assignee: str | None = ticket.assignee_id
     if "assignee_id" in body:
         assignee = _assignee(principal, body["assignee_id"])
-    for _attempt in range(25):
+    for _attempt in data.attempts(25, busy_message="The ticket is busy; try again."):
         if int(ticket.version) != seen:
             raise _stale(ticket)
         entries, actions = _changes(principal, ticket, title, status, assignee)
@@ -63,15 +63,15 @@ def edit(principal: Principal, ticket_id: str, body: dict[str, Any]) -> Ticket:
                     condition=(Ticket.version == seen) & (Ticket.last_seq == ticket.last_seq),
                 )
         except TransactWriteError as error:
-            reasons = [r.code if r else None for r in error.cancellation_reasons]
-            if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+            reasons = data.reasons(error)
+            if data.CHECK_FAILED not in reasons and data.TX_CONFLICT not in reasons and not data.throttled(reasons):
                 raise CharlaError("retry", "Could not update the ticket; try again.", retriable=True) from error
             ticket = tickets.load(ticket.ticket_id)  # a stale version is a 409 above; a new entry, a retry
             continue
         updated = tickets.load(ticket.ticket_id)
         webhooks.emit("ticket.updated", tickets.view(updated))
         return updated
-    raise CharlaError("retry", "The ticket is busy; try again.", retriable=True)
+    raise AssertionError("unreachable")  # data.attempts raises when the attempts run out
 
 
 def _stale(ticket: Ticket) -> CharlaError:

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import re
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
-from functions.core import aws, clock
+from functions.core import aws, clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms
@@ -210,7 +208,7 @@ def append(
     conditional items (an idempotency marker, attachments being bound); if one of those fails the
     caller gets `Conflict`, while a concurrent append is retried with the next seq.
     """
-    for attempt in range(_ATTEMPTS):
+    for _attempt in data.attempts(_ATTEMPTS, busy_message="The ticket is busy; try again."):
         to_status = status(ticket) if status else None
         all_entries = list(entries)
         if to_status and to_status != ticket.status:
@@ -232,17 +230,16 @@ def append(
                     extra(tx, events)
                 tx.update(Ticket(ticket.ticket_id), actions=update, condition=Ticket.last_seq == ticket.last_seq)
         except TransactWriteError as error:
-            reasons = [r.code if r else None for r in error.cancellation_reasons]
-            if "ConditionalCheckFailed" not in reasons and "TransactionConflict" not in reasons:
+            reasons = data.reasons(error)
+            if data.CHECK_FAILED not in reasons and data.TX_CONFLICT not in reasons and not data.throttled(reasons):
                 raise CharlaError("retry", "Could not update the ticket; try again.", retriable=True) from error
             fresh = load(ticket.ticket_id)
-            if fresh.last_seq == ticket.last_seq and "TransactionConflict" not in reasons:
+            if fresh.last_seq == ticket.last_seq and data.CHECK_FAILED in reasons and data.TX_CONFLICT not in reasons:
                 raise Conflict(str(error)) from error
             ticket = fresh
-            time.sleep(random.uniform(0, 0.004 * (attempt + 1)))  # jitter, so losers don't collide again
-            continue
+            continue  # a concurrent append, contention or throttling: the next seq, after a pause
         return Appended(load(ticket.ticket_id), events)
-    raise CharlaError("retry", "The ticket is busy; try again.", retriable=True)
+    raise AssertionError("unreachable")  # data.attempts raises when the attempts run out
 
 
 def status_entry(before: str, after: str, *, author: str, principal: Principal | None = None) -> Entry:
@@ -410,7 +407,7 @@ def extra_items(*items: Model) -> Callable[[TransactWrite], None]:
 
     def add(tx: TransactWrite) -> None:
         for item in items:
-            hash_key = type(item)._hash_key_attribute()
+            hash_key = data.hash_key(type(item))
             tx.save(item, condition=hash_key.does_not_exist())
 
     return add

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import DeleteError
 
-from functions.core import clock
+from functions.core import clock, data
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import Agent, ConnectTicket
@@ -52,13 +52,13 @@ def consume(ticket: str | None) -> Principal:
     if not ticket or len(ticket) > 128:
         raise refused
     try:
-        response = ConnectTicket._get_connection().delete_item(
+        response = data.table(ConnectTicket).delete_item(
             _hash(ticket),
             condition=ConnectTicket.ticket_hash.exists(),
             return_values="ALL_OLD",
         )
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error.cause_response_code == data.CONDITION_FAILED:
             raise refused from None
         raise
     item = ConnectTicket.from_raw_data(response["Attributes"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.operand import Path
 
-from functions.core import clock
+from functions.core import clock, data
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import AGENT, Connection
@@ -63,14 +63,14 @@ def get_counting(connection_id: str) -> tuple[Connection, int]:
     """
     window = clock.epoch() // RATE_WINDOW_S
     try:
-        response = Connection._get_connection().update_item(
+        response = data.table(Connection).update_item(
             connection_id,
             actions=[Path(f"rate_{window}").add(1), Path(f"rate_{window - 1}").remove()],
             condition=Connection.connection_id.exists(),
             return_values="ALL_NEW",
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error.cause_response_code == data.CONDITION_FAILED:
             raise CharlaError("unauthorized", "Unknown connection; reconnect with a new ticket.") from None
         raise
     attributes = response["Attributes"]
@@ -94,11 +94,11 @@ def remove(connection_id: str, *, unless_opening: bool = False) -> Connection | 
     if unless_opening:
         condition &= Connection.connected_at < clock.iso_ago(OPENING_GRACE_S)
     try:
-        response = Connection._get_connection().delete_item(
+        response = data.table(Connection).delete_item(
             connection_id, condition=condition, return_values="ALL_OLD"
         )
     except DeleteError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
+        if error.cause_response_code == data.CONDITION_FAILED:
             return None
         raise
     return Connection.from_raw_data(response["Attributes"])

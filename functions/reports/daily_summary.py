@@ -10,9 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError
-
-from functions.core import clock, mail, settings
+from functions.core import clock, data, mail, settings
 from functions.models import TEAM as TEAM_PK
 from functions.models import Agent, DailyStat
 from functions.reports.ranges import figures
@@ -59,13 +57,7 @@ def render(name: str, day: str, numbers: dict[str, Any], tips: list[str]) -> str
 
 
 def _claim(day: str) -> bool:
-    try:
-        DailyStat(day, SENT_MARKER).save(condition=DailyStat.key.does_not_exist())
-        return True
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
+    return data.conditional(lambda: DailyStat(day, SENT_MARKER).save(condition=DailyStat.key.does_not_exist()))
 
 
 def _figures(day: str, key: str) -> dict[str, Any]:

@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 
-from functions.core import clock, settings
+from functions.core import clock, data, settings
 from functions.models import Chat, DailyStat
 
 TEAM = "team"
@@ -29,11 +28,7 @@ def _row(day: str, key: str) -> DailyStat:
     """Creates the day's row once, so later updates can add into its hour map."""
     hours = {f"{h:02d}": 0 for h in range(24)} if key == TEAM else None
     row = DailyStat(day, key, by_hour=hours, first_responses=[])
-    try:
-        row.save(condition=DailyStat.key.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
+    data.conditional(lambda: row.save(condition=DailyStat.key.does_not_exist()))  # False: made already
     return DailyStat(day, key)
 
 

@@ -20,9 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
-from functions.core import clock
+from functions.core import clock, data
 from functions.core.principals import Principal
 from functions.models import Agent
 from functions.realtime import connections, push, sockets
@@ -68,12 +66,14 @@ def revoke_agent(agent_id: str) -> None:
     except cognito.exceptions.UserNotFoundException:
         pass  # removed from the pool already; the stamp below still refuses their tokens
     refused_through = clock.epoch() + CLOCK_SKEW_S
-    try:
-        Agent(agent_id).update(
+    # A conflict with an assignment on the agent is retried: taken for "no profile", it left tokens valid.
+    stamped = data.conditional(
+        lambda: Agent(agent_id).update(
             actions=[Agent.sessions_revoked_at.set(refused_through), Agent.access_version.add(1)],
             condition=Agent.agent_id.exists(),
         )
-    except UpdateError:
+    )
+    if not stamped:
         log.info("no agent profile %s to stamp", agent_id)
     close_connections(Principal("agent", agent_id))
     _wait_until_after(refused_through)

@@ -21,7 +21,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from functions.chat import messages, routing
-from functions.core import clock, settings
+from functions.core import clock, data, settings
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.core.text import free_text
@@ -60,23 +60,27 @@ def shown(principal: Principal, identifier: str) -> dict[str, Any]:
         raise CharlaError("not_found", "No such greeting.")
     count = Visitor.greetings_shown[rule["id"]]
     try:
-        Visitor(principal.id).update(
-            actions=[count.set((count | 0) + 1)],
-            condition=Visitor.visitor_id.exists() & (count.does_not_exist() | (count < rule["max_times"])),
+        counted = data.conditional(
+            lambda: Visitor(principal.id).update(
+                actions=[count.set((count | 0) + 1)],
+                condition=Visitor.visitor_id.exists() & (count.does_not_exist() | (count < rule["max_times"])),
+            )
         )
     except UpdateError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            return {"show": False}
         if error.cause_response_code != "ValidationException":
             raise
         # A visitor item from before greetings has no map to count in: start it, unless a tab just did.
-        try:
-            Visitor(principal.id).update(
+        started = data.conditional(
+            lambda: Visitor(principal.id).update(
                 actions=[Visitor.greetings_shown.set({rule["id"]: 1})],
                 condition=Visitor.visitor_id.exists() & Visitor.greetings_shown.does_not_exist(),
             )
-        except UpdateError:
+        )
+        if not started:
             return shown(principal, identifier)
+        counted = True
+    if not counted:
+        return {"show": False}
     return {"show": True, "greeting_rule": rule["id"], "text": rule["message"]}
 
 
@@ -187,11 +191,12 @@ def _manual(visitor_id: str, greeting_id: str) -> Opener | None:
         return None
     if not greeting or greeting["greeting_id"] != greeting_id:
         return None  # expired, replaced or never sent: the chat starts like any other
-    try:  # used once: a second tab answering the same greeting joins the chat the first one started
-        Visitor(visitor_id).update(
+    used = data.conditional(  # used once: a second tab answering the same greeting joins the chat the first started
+        lambda: Visitor(visitor_id).update(
             actions=[Visitor.greeting.remove()], condition=Visitor.greeting["greeting_id"] == greeting_id
         )
-    except UpdateError:
+    )
+    if not used:
         return None
     agent_id = str(greeting["agent_id"])
     try:

@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from functions.admin import bans
-from functions.core import clock, untrusted
+from functions.core import clock, data, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
 from functions.realtime import broadcast, connections
@@ -157,12 +157,8 @@ def _view(visitor: Visitor, page_view_id: str, context: dict[str, Any]) -> None:
         if seen:
             visit.append(Visitor.visits.add(1))
         condition = Visitor.last_seen.does_not_exist() if seen is None else Visitor.last_seen == seen
-        try:
-            visitor.update(actions=actions + visit, condition=condition)
+        if data.conditional(lambda: visitor.update(actions=actions + visit, condition=condition)):
             return
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
     visitor.update(actions=actions, condition=Visitor.visitor_id.exists())
 
 
@@ -180,13 +176,7 @@ def _refresh(visitor: Visitor, page_view_id: str, event: str, seconds: int | Non
         actions = [Visitor.online_until.set(clock.epoch() + LEAVE_GRACE_S)]
     if seconds is not None:
         actions.append(Visitor.page_seconds.set(seconds))
-    try:
-        visitor.update(actions=actions, condition=Visitor.page_view_id == page_view_id)
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return False
-    return True
+    return data.conditional(lambda: visitor.update(actions=actions, condition=Visitor.page_view_id == page_view_id))
 
 
 # --- what agents see ----------------------------------------------------------------------------
@@ -243,13 +233,10 @@ def _claim_push(visitor: Visitor) -> bool:
     else:
         actions = [Visitor.announced_at.set(now), Visitor.announced_count.set(1)]
         condition = Visitor.announced_at.does_not_exist() if start is None else Visitor.announced_at == start
-    try:
-        Visitor(visitor.visitor_id).update(actions=actions, condition=condition & Visitor.visitor_id.exists())
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        return False  # another request counted first: the window is its to fill
-    return True
+    # False: another request counted first, and the window is its to fill.
+    return data.conditional(
+        lambda: Visitor(visitor.visitor_id).update(actions=actions, condition=condition & Visitor.visitor_id.exists())
+    )
 
 
 def _push(visitor: Visitor) -> None:

@@ -25,10 +25,10 @@ import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
-from functions.core import aws, clock, mail
+from functions.core import aws, clock, data, mail
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import tickets
@@ -55,11 +55,8 @@ def secret() -> str:
             value = str(Settings.get(_SECRET_ITEM, consistent_read=True).values["secret"])
         except DoesNotExist:
             value = secrets.token_hex(32)
-            try:
-                Settings(_SECRET_ITEM, values={"secret": value}, updated_at=clock.now_iso()).save(
-                    condition=Settings.name.does_not_exist()
-                )
-            except PutError:
+            item = Settings(_SECRET_ITEM, values={"secret": value}, updated_at=clock.now_iso())
+            if not data.conditional(lambda: item.save(condition=Settings.name.does_not_exist())):
                 value = str(Settings.get(_SECRET_ITEM, consistent_read=True).values["secret"])
         _cache["secret"] = value
     return _cache["secret"]
@@ -140,17 +137,14 @@ def send_confirmation(principal: Principal, ticket_id: str) -> dict[str, Any]:
         raise CharlaError("bad_request", "This ticket has no email address to confirm.")
     if identity.email_proven(principal.id, ticket.requester_email):
         return {"sent": False, "email_confirmed": True}
-    try:
-        Ticket(ticket.ticket_id).update(
+    counted = data.conditional(
+        lambda: Ticket(ticket.ticket_id).update(
             actions=[Ticket.confirmations_sent.add(1)],
             condition=Ticket.confirmations_sent.does_not_exist() | (Ticket.confirmations_sent < MAX_CONFIRMATIONS),
         )
-    except UpdateError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise
-        raise CharlaError(
-            "rate_limited", f"At most {MAX_CONFIRMATIONS} confirmation codes are sent for a ticket."
-        ) from None
+    )
+    if not counted:
+        raise CharlaError("rate_limited", f"At most {MAX_CONFIRMATIONS} confirmation codes are sent for a ticket.")
     token = confirmation_token(principal.id, ticket.requester_email, clock.epoch() + CONFIRMATION_TTL_S)
     body = (
         "Someone using the chat on our website asked to read the replies that reach us from this address"
