@@ -43,9 +43,12 @@ package: $(VENV_STAMP)
 bench: $(VENV_STAMP) assets $(CHROMIUM)
 	$(PY) -m tests.bench
 
-# Not part of make test: 100 chats and 10 agents on the local stack for 60 s with random drops.
+# Not part of make test: 100 chats and 10 agents on the local stack for 60 s with random drops; then
+# 30 chats for 30 s in fault mode (infra/local/faults.py): conflicts at 10%, throttling and failed posts.
+SOAK_FAULTS := ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05,post_500=0.05,ses_throttle=0.05
 soak: $(VENV_STAMP) assets
 	$(PY) -m tests.soak
+	$(PY) -m tests.soak --chats 30 --agents 5 --seconds 30 --faults "$(SOAK_FAULTS)"
 
 clean:
 	rm -rf build .local widget/dist agent-ui/dist

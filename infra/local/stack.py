@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, queues, smtp
+from infra.local import buckets, cognito, faults, queues, smtp
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -104,6 +104,8 @@ class LocalStack:
         self.demo_password = ""
         self.demo_agent_id = ""
         self.app: ModuleType | None = None
+        # Fault mode (infra/local/faults.py): off unless CHARLA_FAULTS names rates at start.
+        self.faults: faults.Faults | None = None
 
     # --- addresses -----------------------------------------------------------------------------
 
@@ -216,6 +218,9 @@ class LocalStack:
 
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
+        self.faults = faults.from_environment(os.environ)
+        if self.faults is not None:
+            faults.install()  # before the app's clients are made: they carry the hook
         self._app_data.reset_clients()
         self._app_data.create_tables()
         self.demo_password = cognito.new_password()
@@ -263,6 +268,9 @@ class LocalStack:
         self._pollers = self._sqs_pollers(chalice_app)
         for poller in self._pollers:
             poller.start()
+        if self.faults is not None:  # the deploy-time setup above ran without faults, as on AWS
+            faults.activate(self.faults)
+            log.warning("fault mode on: %s", self.faults.rates)
 
     def _sqs_pollers(self, chalice_app: Chalice) -> list[queues.SqsPoller]:
         """Lambda's SQS event source mappings: one poller per `@app.on_sqs_message`."""
@@ -363,6 +371,8 @@ class LocalStack:
                 listening.close()
         self._listener = self._demo_listener = None
         self._moto.stop()
+        if self.faults is not None:
+            faults.uninstall()
         try:
             self._app_data.reset_clients()
         finally:

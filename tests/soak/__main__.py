@@ -12,6 +12,13 @@ resumes each of its chats from 0 and the run checks, per chat:
 - latency from the visitor's first send to the agent's live `message` frame (messages the agent
   first got through `resume` are counted as recovered instead).
 
+Then every visitor opens a second tab and each agent sends one message to each of its chats: a tab that
+doesn't get it live is a tab missing live messages. Every visitor closes its chat (a chat not closed in
+the table is stuck open) and every client disconnects (an agent still in the routing index is routable
+with no socket).
+
+`--faults "ddb_conflict=0.1,..."` runs it all in the local stack's fault mode (infra/local/faults.py).
+
 The default rate is one message per visitor every 3 s (about 33 messages/s for 100 chats): the
 local stack on a 2-core machine saturates near 100 messages/s, and the point here is correctness
 under drops, not the knee. The last line printed is one JSON object; the exit status is 1 when
@@ -25,6 +32,7 @@ import asyncio
 import itertools
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -48,6 +56,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--drop-share", type=float, default=0.05, help="share of live sockets cut per round")
     parser.add_argument("--drop-every", type=float, default=5.0, help="mean seconds between rounds of drops")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable schedule")
+    parser.add_argument("--faults", default=None,
+                        help='fault mode rates, e.g. "ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05" '
+                             "(infra/local/faults.py); default: none")
     return parser.parse_args(argv)
 
 
@@ -116,17 +127,70 @@ async def quiesce(visitors: list[Visitor], agents: list[Agent], ledger: Ledger) 
 def stored_twice(chat_ids: list[str]) -> dict[str, int]:
     """Per chat, client_msg_ids stored more than once in the messages table (read directly)."""
     from functions.models import Message
+    from infra.local import faults
 
     extra: dict[str, int] = {}
-    for chat_id in chat_ids:
-        keys = Counter(m.client_msg_id for m in Message.query(chat_id, consistent_read=True) if m.client_msg_id)
-        extra[chat_id] = sum(n - 1 for n in keys.values())
+    with faults.paused():  # the harness's own reads are not the app's
+        for chat_id in chat_ids:
+            keys = Counter(m.client_msg_id for m in Message.query(chat_id, consistent_read=True) if m.client_msg_id)
+            extra[chat_id] = sum(n - 1 for n in keys.values())
     return extra
 
 
 def visitor_address(number: int) -> str:
     """A loopback source address of visitor `number`'s own (127.0.1.1, 127.0.1.2, ...)."""
     return f"127.0.{1 + number // 250}.{1 + number % 250}"
+def left_over(chat_ids: list[str], agent_ids: list[str]) -> dict[str, int]:
+    """Chats not closed, and agents still routable (or counted online), read directly."""
+    from functions.models import Agent, Chat
+    from infra.local import faults
+
+    with faults.paused():
+        open_chats = sum(1 for c in Chat.batch_get(chat_ids) if c.status != "closed")
+        agents = list(Agent.batch_get(agent_ids))
+    return {
+        "stuck_open": open_chats,
+        "routable_without_socket": sum(1 for a in agents if a.routable_pk is not None or a.online_conns > 0),
+        "slots_held": sum(int(a.active_count) for a in agents),
+    }
+
+
+async def open_tab(session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger, visitor: Visitor) -> Visitor:
+    """A second tab of the visitor; a refused upgrade (503 under faults) is retried, as the widget does."""
+    for attempt in itertools.count():
+        tab = Visitor(session, info, ledger, visitor.number, tab_of=visitor)
+        try:
+            await tab.start()
+            return tab
+        except Exception:
+            ledger.failed_reconnects += 1
+            if attempt >= 20:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def probe(agents: list[Agent], visitors: list[Visitor], tabs: list[Visitor], owner: dict[str, str]) -> int:
+    """Each agent says one thing in each of its chats; returns the visitor tabs that never got it live."""
+    by_id = {a.me["id"]: a for a in agents}
+    for chat_id, agent_id in owner.items():
+        await by_id[agent_id].say(chat_id, f"probe-{chat_id}", "Still there?")
+    listeners = [(t, t.chat_id or (t.tab_of.chat_id if t.tab_of else None)) for t in [*visitors, *tabs]]
+    deadline = time.perf_counter() + 20
+    while time.perf_counter() < deadline:
+        if all(f"probe-{c}" in t.live_keys for t, c in listeners):
+            break
+        await asyncio.sleep(0.25)
+    return sum(1 for t, c in listeners if f"probe-{c}" not in t.live_keys)
+
+
+async def close_all(visitors: list[Visitor]) -> None:
+    for visitor in visitors:
+        await visitor.close_chat()
+    try:
+        await asyncio.wait_for(asyncio.gather(*(v.closed.wait() for v in visitors)), 30)
+    except TimeoutError:
+        pass  # counted from the table below
 
 
 async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse.Namespace) -> dict[str, Any]:
@@ -180,17 +244,27 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
             await agent.connected.wait()
             for chat_id in [c for c, o in owner.items() if o == agent.me["id"]]:
                 transcripts[chat_id] = await agent.resume(chat_id, after=0)
+        tabs = list(await asyncio.gather(*(open_tab(session, info, ledger, v) for v in visitors)))
+        missing_live = await probe(agents, visitors, tabs, owner)
         for key, chat_id in ledger.chat_of.items():  # reached the agent only by this final resume
             if key not in ledger.live and any(m.get("client_msg_id") == key for m in transcripts[chat_id]):
                 ledger.recovered.add(key)
         stored = await asyncio.to_thread(stored_twice, list(transcripts))
         gaps = sum(1 for chat_id, ms in transcripts.items() if contiguous({m["seq"] for m in ms}) != len(ms))
-        for client in [*visitors, *agents]:
+        await close_all(visitors)
+        for client in [*visitors, *tabs, *agents]:
             await client.close()
         for visitor_session in own:
             await visitor_session.close()
+        leftovers: dict[str, int] = {}
+        for _ in range(40):  # $disconnect runs after the socket closes
+            leftovers = await asyncio.to_thread(left_over, list(transcripts), list(by_id))
+            if not leftovers["routable_without_socket"]:
+                break
+            await asyncio.sleep(0.25)
     return {"ledger": ledger, "transcripts": transcripts, "stored": stored, "drops": drops[0], "gaps": gaps,
-            "quiet_s": quiet_s, "setup_s": setup_s, "visitors": visitors}
+            "quiet_s": quiet_s, "setup_s": setup_s, "visitors": visitors, "missing_live": missing_live,
+            **leftovers}
 
 
 def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> dict[str, Any]:
@@ -217,6 +291,9 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
         "lost": totals["lost"], "duplicated": totals["duplicated"], "drops": run["drops"],
         "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99),
+        "tabs_missing_live": run["missing_live"], "stuck_open": run["stuck_open"],
+        "routable_without_socket": run["routable_without_socket"], "slots_held": run["slots_held"],
+        "faults": args.faults, "injected": dict(run.get("injected") or {}),
     }
     worst = sorted(rows, key=lambda r: (-r[5], -r[6], -r[4]))[:10]
     print(f"\n{'chat':<38} {'sent':>5} {'acked':>5} {'live':>5} {'resume':>6} {'lost':>5} {'dup':>4}")
@@ -236,6 +313,10 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
         ("live frames for a held seq", str(ledger.live_repeats)),
         ("lost / duplicated", f"{result['lost']} / {result['duplicated']}"),
         ("transcripts with a seq gap", str(run["gaps"])),
+        ("tabs missing live messages", f"{run['missing_live']} (of {2 * result['chats']} visitor tabs)"),
+        ("chats stuck open / slots held", f"{run['stuck_open']} / {run['slots_held']}"),
+        ("agents routable with no socket", str(run["routable_without_socket"])),
+        ("faults injected", f"{dict(run.get('injected') or {})} ({args.faults or 'fault mode off'})"),
         ("latency p50 / p95 / p99", f"{result['p50_ms']} / {result['p95_ms']} / {result['p99_ms']} ms "
                                      f"(max {max(latencies, default=0):.0f} ms)"),
         ("'unknown connection' on open sockets", f"{ledger.unknown_connection} (each answered by a reconnect)"
@@ -252,26 +333,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.seed is not None:
         random.seed(args.seed)
-    from infra.local import cognito
+    from infra.local import cognito, faults
     from infra.local.stack import LocalStack
 
+    if args.faults:
+        faults.parse(args.faults)  # refuse a typo before starting anything
+        os.environ[faults.ENV] = args.faults
     began = time.perf_counter()
     stack = LocalStack(port=0).start()
     try:
         from functions.core import settings  # the stack runs in this process, so this is the app's cache too
 
-        settings.save_settings({"max_chats_per_agent": max(1, math.ceil(args.chats / args.agents)) * 2})
-        agents_info = []
-        for n in range(args.agents):
-            email, password = f"soak-agent-{n}@charla.local", cognito.new_password()
-            stack.create_agent(email, password, f"Soak agent {n}", role="agent", accepting=True)
-            agents_info.append({"email": email, "password": password})
+        with faults.paused():  # the set-up a deploy and an admin do, not what is measured
+            settings.save_settings({"max_chats_per_agent": max(1, math.ceil(args.chats / args.agents)) * 2})
+            agents_info = []
+            for n in range(args.agents):
+                email, password = f"soak-agent-{n}@charla.local", cognito.new_password()
+                stack.create_agent(email, password, f"Soak agent {n}", role="agent", accepting=True)
+                agents_info.append({"email": email, "password": password})
         run = asyncio.run(scenario(stack, agents_info, args))
+        run["injected"] = stack.faults.injected if stack.faults else {}
     finally:
         stack.stop()
+        if args.faults:
+            os.environ.pop(faults.ENV, None)
     result = report(args, run, time.perf_counter() - began)
     print(json.dumps(result))
-    return 1 if result["lost"] or result["duplicated"] else 0
+    failed = ("lost", "duplicated", "tabs_missing_live", "stuck_open", "routable_without_socket", "slots_held")
+    return 1 if any(result[name] for name in failed) else 0
 
 
 if __name__ == "__main__":

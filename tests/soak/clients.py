@@ -70,6 +70,7 @@ class Client:
         self.waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}  # chat_id -> pending resume answer
         self.task: asyncio.Task[None] | None = None
         self.connected_at = 0.0
+        self.live_keys: set[str] = set()  # client_msg_ids first seen in a live `message` frame
 
     # --- to override ---------------------------------------------------------------------------
 
@@ -169,6 +170,8 @@ class Client:
                 self.ledger.live_repeats += self.kind == "agent"
             return
         chat[message["seq"]] = message
+        if live and message.get("client_msg_id"):
+            self.live_keys.add(message["client_msg_id"])
         self.on_message(message, live)
 
     async def send(self, frame: dict[str, Any]) -> bool:
@@ -223,6 +226,7 @@ class Agent(Client):
         self.credentials = credentials
         self.token: str | None = None
         self.chats: set[str] = set()  # the chats this agent takes part in
+        self.pending: dict[str, dict[str, Any]] = {}  # the agent's own sends, until acked
 
     async def ticket(self) -> str:
         for attempt in range(2):
@@ -249,6 +253,22 @@ class Agent(Client):
                 self._note_chat(chat)
         elif frame.get("type") == "chat":
             self._note_chat(frame["chat"])
+        elif frame.get("type") == "ack":
+            self.pending.pop(frame["client_msg_id"], None)
+        elif frame.get("type") == "error":
+            original = self.pending.get(frame.get("client_msg_id") or "")
+            if frame.get("retriable") and original is not None:
+                self.ledger.resent += 1
+                await asyncio.sleep(0.2)
+                await self.send(original)
+            elif frame.get("code") != "already_taken":
+                self.ledger.errors.append(frame)
+
+    async def say(self, chat_id: str, key: str, text: str) -> None:
+        """A message to a chat, kept until acked and resent on a retriable error."""
+        frame = {"action": "send", "chat_id": chat_id, "client_msg_id": key, "text": text}
+        self.pending[key] = frame
+        await self.send(frame)
 
     async def after_hello(self, first: bool) -> None:
         if not first:
@@ -275,9 +295,12 @@ class Agent(Client):
 class Visitor(Client):
     kind = "visitor"
 
-    def __init__(self, session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger, number: int) -> None:
+    def __init__(self, session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger, number: int,
+                 *, tab_of: Visitor | None = None) -> None:
         super().__init__(session, info, ledger)
         self.number = number
+        self.tab_of = tab_of  # a second tab of this visitor: it listens, and starts nothing
+        self.closed = asyncio.Event()
         self.auth: dict[str, str] | None = None
         self.chat_id: str | None = None
         self.assignee: str | None = None
@@ -286,13 +309,15 @@ class Visitor(Client):
         self.count = 0
 
     async def ticket(self) -> str:
+        if self.auth is None and self.tab_of is not None:
+            self.auth = self.tab_of.auth
         if self.auth is None:
             identity = await post(self.session, self.api + "/visitor/identity", json={}, headers=self.origin)
             self.auth = {**self.origin, "Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
         return (await post(self.session, self.api + "/visitor/ws-ticket", json={}, headers=self.auth))["ticket"]
 
     async def after_hello(self, first: bool) -> None:
-        if first:
+        if first and self.tab_of is None:
             await self.send({"action": "start_chat", "name": f"Soak visitor {self.number}"})
         else:
             asyncio.create_task(self._catch_up())
@@ -315,6 +340,8 @@ class Visitor(Client):
             if chat["status"] == "active":
                 self.assignee = chat.get("assignee_id")
                 self.active.set()
+            elif chat["status"] == "closed":
+                self.closed.set()
         elif kind == "welcome":
             for chat in frame.get("chats") or []:
                 if chat.get("status") != "closed":
@@ -329,8 +356,20 @@ class Visitor(Client):
                 self.ledger.resent += 1
                 await asyncio.sleep(0.2)
                 await self.send(original)
+            elif frame.get("retriable") and frame.get("action") in ("start_chat", "close"):
+                # What the widget does with `retry`: the same action again, after a pause.
+                self.ledger.resent += 1
+                await asyncio.sleep(0.2)
+                again = {"action": frame["action"]}
+                if frame["action"] == "close":
+                    again["chat_id"] = frame.get("chat_id") or self.chat_id or ""
+                await self.send(again)
             else:
                 self.ledger.errors.append(frame)
+
+    async def close_chat(self) -> None:
+        if self.chat_id:
+            await self.send({"action": "close", "chat_id": self.chat_id})
 
     async def say(self) -> None:
         """One new message, with a client_msg_id unique to the run; kept until acked."""
