@@ -6,7 +6,8 @@ Off by default. `CHARLA_FAULTS="ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05
 - `ddb_conflict`: a `TransactWriteItems` is cancelled with a `TransactionConflict` reason on one of its
   items; a single write (PutItem, UpdateItem, DeleteItem) to a table that transactions write fails with
   `TransactionConflictException`. On AWS the single write fails only when an in-flight transaction holds
-  that very item; the table is the approximation (items of tables no transaction writes are never held).
+  that very item; the table is the approximation (items of tables no transaction writes are never held,
+  nor is an item a conditional put is creating).
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
 - `ddb_throttle`: any DynamoDB call answers `ProvisionedThroughputExceededException` or
   `ThrottlingException`; a transaction is, half the time, cancelled with a `ThrottlingError` reason instead.
@@ -150,8 +151,10 @@ class Faults:
             return None
         table = str(body.get("TableName", ""))
         kinds: tuple[str, ...] = ("ddb_conflict", "ddb_throttle") if operation in _SINGLE_WRITES else ("ddb_throttle",)
+        # A put that creates an item (attribute_not_exists) can't meet a transaction holding it.
+        creating = operation == "PutItem" and "attribute_not_exists" in str(body.get("ConditionExpression", ""))
         with self._lock:
-            held = table in self._tx_tables
+            held = table in self._tx_tables and not creating
         # At random, only items a transaction could hold conflict: those of tables transactions write.
         kind, _ = self._pick(kinds, operation, [table], rated=kinds if held else ("ddb_throttle",))
         if kind == "ddb_conflict":

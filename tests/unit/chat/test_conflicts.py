@@ -8,6 +8,9 @@ conflict outlasts the retries, the client gets a `retry` error frame and nothing
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from functions.models import Agent, Chat
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
@@ -119,3 +122,85 @@ def test_a_chat_start_whose_assignment_keeps_conflicting_answers_retry_and_stays
     faults.clear()
     [chat] = [f["chat"] for f in visitor.send({"action": "start_chat"}) if f["type"] == "chat"]
     assert Agent.get(agent.principal.id).active_count == (1 if chat["status"] == "active" else 0)
+
+
+# --- a property, with faults on ------------------------------------------------------------------
+
+RATES = {"ddb_conflict": 0.1, "ddb_throttle": 0.05, "post_429": 0.05, "post_500": 0.05}
+RETRIES = 12  # what a client does with `retry`: the same thing again
+
+
+def _until_done(socket: Socket, frame: dict) -> list[dict]:
+    """Sends a frame again while the answer is a retriable error, as the widget and console do."""
+    for _ in range(RETRIES):
+        frames = socket.send(frame)
+        errors = _errors(frames)
+        if not errors or not all(e["retriable"] for e in errors):
+            return frames
+    raise AssertionError(f"still `retry` after {RETRIES} attempts: {frame}")
+
+
+def _open(principal) -> Socket:
+    for _ in range(RETRIES):
+        socket = Socket(principal)
+        if socket.status == 200:
+            return socket
+        assert socket.status == 503, socket.status  # refused while contended: the client reconnects
+    raise AssertionError("never connected")
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    steps=st.lists(st.sampled_from(["tab", "close_tab", "send", "reply", "agent_tab", "agent_leaves"]), max_size=10),
+)
+def test_with_faults_on_what_was_answered_happened_and_nothing_is_left_half_done(faults, seed, steps):
+    from infra.local.faults import paused
+
+    with paused():
+        agent_principal, visitor_principal = new_agent("Ana"), new_visitor("Vera")
+    faults.rates.update(RATES)
+    faults._random.seed(seed)
+    agent_tabs = [_open(agent_principal)]
+    tabs = [_open(visitor_principal)]
+    [chat] = [f["chat"] for f in _until_done(tabs[0], {"action": "start_chat"}) if f["type"] == "chat"]
+    chat_id = chat["chat_id"]
+    acked: dict[str, int] = {}
+    for n, step in enumerate(steps):
+        if step == "tab":
+            tabs.append(_open(visitor_principal))
+        elif step == "close_tab" and len(tabs) > 1:
+            tabs.pop(0).close()
+        elif step in ("send", "reply"):
+            socket = tabs[-1] if step == "send" else agent_tabs[-1]
+            frames = _until_done(socket, {"action": "send", "chat_id": chat_id, "client_msg_id": f"m{n}", "text": "hi"})
+            [ack] = [f for f in frames if f["type"] == "ack"]
+            acked[f"m{n}"] = ack["seq"]
+        elif step == "agent_tab":
+            agent_tabs.append(_open(agent_principal))
+        elif step == "agent_leaves" and len(agent_tabs) > 1:
+            agent_tabs.pop(0).close()
+        with paused():
+            stored = Chat.get(chat_id, consistent_read=True)
+            # Every open tab is in the chat's fan-out lists: it hears the chat's live messages.
+            assert {t.connection_id for t in tabs} <= set(stored.visitor_conns or ())
+            if stored.status == "active":
+                assert {t.connection_id for t in agent_tabs} <= set(stored.agent_conns or ())
+
+    _until_done(tabs[-1], {"action": "close", "chat_id": chat_id})
+    for socket in [*tabs, *agent_tabs]:
+        socket.close()
+
+    with paused():
+        from functions.models import Message
+
+        stored_keys = [m.client_msg_id for m in Message.query(chat_id, consistent_read=True) if m.client_msg_id]
+        assert sorted(stored_keys) == sorted(acked)  # every acknowledged message, once
+        assert Chat.get(chat_id, consistent_read=True).status == "closed"  # a close that was answered happened
+        agent = Agent.get(agent_principal.id, consistent_read=True)
+        assert (agent.active_count, agent.online_conns, agent.routable_pk) == (0, 0, None)
