@@ -17,6 +17,8 @@ Which module plays which AWS service:
 - The Cognito user pool, app client and groups: `cognito.py`.
 - CloudFront and S3 for the widget, the console and the demo site: `static.py`.
 - What a deploy creates inside the app (tables, the first admin, settings): `appdata.py`.
+- What AWS answers under contention and load (DynamoDB conflicts and throttling, failed posts, SES
+  throttling), off unless `CHARLA_FAULTS` names rates: `faults.py`.
 - The whole stack, started and stopped as one: `stack.py`; `env.py` undoes its environment changes and
   `collector.py` tunes garbage collection.
 """
