@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from pynamodb.expressions.update import Action
 
+from functions.core import data
 from functions.models import Chat
 from functions.realtime import connections, push, visitor_frames
 from functions.team import agents
@@ -61,4 +63,4 @@ def forget(connection_ids: list[str], chats: Iterable[Chat] = ()) -> None:
         if gone & set(chat.agent_conns or ()):
             actions.append(Chat.agent_conns.delete(gone & set(chat.agent_conns or ())))
         if actions:
-            Chat(chat.chat_id).update(actions=actions)
+            data.write(partial(Chat(chat.chat_id).update, actions=actions))
