@@ -8,13 +8,13 @@ called, in one transaction on the chat and the visitor, so concurrent frames can
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.chat import access
-from functions.core import aws, clock, mail
+from functions.core import aws, clock, data, mail
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Chat, Message, Visitor
@@ -77,7 +77,7 @@ def _count(chat: Chat, visitor: Visitor | None) -> None:
                     tx.update(Visitor(visitor.visitor_id), actions=actions, condition=condition)
             return
         except TransactWriteError as error:
-            reasons = [r.code if r else None for r in error.cancellation_reasons]
+            reasons = data.reasons(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise CharlaError(
                     "limit_reached", f"This chat's transcript was already sent {PER_CHAT} times."
@@ -107,11 +107,13 @@ def _visitor_update(visitor: Visitor, today: str) -> tuple[list[Action], Conditi
 
 
 def _uncount(chat: Chat, visitor: Visitor | None) -> None:
-    try:
-        Chat(chat.chat_id).update(actions=[Chat.transcripts_sent.add(-1)], condition=Chat.transcripts_sent > 0)
-        if visitor is not None:
-            Visitor(visitor.visitor_id).update(
+    # A count already at 0 stays there: at worst one send of the cap is used up.
+    data.conditional(
+        lambda: Chat(chat.chat_id).update(actions=[Chat.transcripts_sent.add(-1)], condition=Chat.transcripts_sent > 0)
+    )
+    if visitor is not None:
+        data.conditional(
+            lambda: Visitor(visitor.visitor_id).update(
                 actions=[Visitor.transcripts_today.add(-1)], condition=Visitor.transcripts_today > 0
             )
-    except UpdateError:
-        pass  # best effort: at worst one send of the cap is used up
+        )

@@ -15,9 +15,7 @@ import hmac
 import secrets
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
-from functions.core import clock, mail, text
+from functions.core import clock, data, mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Agent
@@ -50,8 +48,9 @@ def request(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     if _taken(email):
         raise CharlaError("conflict", "Another account uses this email address.")
     code, now = f"{secrets.randbelow(1_000_000):06d}", clock.epoch()
-    try:  # conditional, so parallel requests can't each mail a code inside the minute
-        agent.update(
+    # Conditional, so parallel requests can't each mail a code inside the minute.
+    stored = data.conditional(
+        lambda: agent.update(
             actions=[
                 Agent.pending_email.set(email),
                 Agent.email_code_hash.set(_hash(agent.agent_id, code)),
@@ -61,8 +60,9 @@ def request(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
             condition=Agent.email_code_expires.does_not_exist()
             | (Agent.email_code_expires <= now + CODE_SECONDS - RESEND_SECONDS),
         )
-    except UpdateError:
-        raise CharlaError("rate_limited", "A code was mailed less than a minute ago; wait a moment.") from None
+    )
+    if not stored:
+        raise CharlaError("rate_limited", "A code was mailed less than a minute ago; wait a moment.")
     mail.send(
         email,
         "Confirm your new Charla sign-in address",
@@ -86,13 +86,10 @@ def confirm(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         _forget(agent)
         raise bad_request("`code` has expired; ask for a new one.")
     if not hmac.compare_digest(_hash(agent.agent_id, code), agent.email_code_hash):
-        try:  # counted conditionally, so parallel guesses can't all pass under the limit
-            agent.update(
-                actions=[Agent.email_code_tries.add(1)],
-                condition=Agent.email_code_tries < MAX_TRIES,
-            )
-        except UpdateError:
-            pass
+        # Counted conditionally, so parallel guesses can't all pass under the limit.
+        data.conditional(
+            lambda: agent.update(actions=[Agent.email_code_tries.add(1)], condition=Agent.email_code_tries < MAX_TRIES)
+        )
         raise bad_request("`code` is wrong.")
     old, new = agent.email, agent.pending_email
     cognito = user_pool.client()

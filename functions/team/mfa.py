@@ -14,9 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from pynamodb.exceptions import UpdateError
-
-from functions.core import settings, text
+from functions.core import data, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Agent
@@ -51,10 +49,10 @@ def status(profile: Agent) -> dict[str, bool]:
 
 def record(agent_id: str, enabled: bool) -> None:
     """What a sign-in or a set-up just proved about the agent's TOTP, kept on the profile."""
-    try:
-        Agent(agent_id).update(actions=[Agent.mfa_enabled.set(enabled)], condition=Agent.agent_id.exists())
-    except UpdateError:
-        pass  # no profile yet: rest.agent() makes one, and the next sign-in records it
+    # With no profile yet, nothing is written: rest.agent() makes one, and the next sign-in records it.
+    data.conditional(
+        lambda: Agent(agent_id).update(actions=[Agent.mfa_enabled.set(enabled)], condition=Agent.agent_id.exists())
+    )
 
 
 def setup(principal: Principal, body: dict[str, Any]) -> dict[str, str]:
