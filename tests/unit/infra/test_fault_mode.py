@@ -14,7 +14,7 @@ from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 def _chat():
     agent = Socket(new_agent("Ana"))
     visitor = Socket(new_visitor("Vera"))
-    chat_id = start_chat(visitor)["chat_id"]
+    chat_id = start_chat(visitor, email="vera@example.com")["chat_id"]
     agent.clear()
     visitor.clear()
     return visitor, agent, chat_id
@@ -36,7 +36,7 @@ def test_a_throttled_transcript_mail_is_retried_by_botocore_and_sent(faults, mon
     visitor, _agent, chat_id = _chat()
     faults.once("ses_throttle", times=2)
 
-    frames = visitor.send({"action": "transcript", "chat_id": chat_id, "email": "vera@example.com"})
+    frames = visitor.send({"action": "transcript", "chat_id": chat_id})
 
     assert [f["type"] for f in frames] == ["transcript_sent"]
     assert faults.injected["ses_throttle"] == 2
