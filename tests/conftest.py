@@ -24,13 +24,14 @@ from functions.core import aws as charla_aws  # noqa: E402
 from functions.core import tables  # noqa: E402
 from functions.realtime import connections
 from functions.visitors import limits  # noqa: E402
-from infra.local import moto_isolation, moto_key_limits, moto_speedups, s3_post_policy  # noqa: E402
+from infra.local import moto_isolation, moto_key_limits, moto_speedups, s3_post_policy, ses_sandbox  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
 moto_isolation.install()
 moto_speedups.install()
 s3_post_policy.install()
 moto_key_limits.install()  # as strict as DynamoDB: an over-long key is a ValidationException
+ses_sandbox.install()
 
 # The admin tests' fixtures (api, pool, closed), shared by several packages' tests.
 pytest_plugins = ["tests.support.admin"]
@@ -45,6 +46,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
         if name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("WS_MANAGEMENT_URL", MANAGEMENT_URL)
+    # Most tests mail example.com addresses, as an account with SES production access may; the
+    # sandbox's own tests switch it off (tests/unit/core/test_mail_sandbox.py).
+    monkeypatch.setenv(ses_sandbox.PRODUCTION_ACCESS_VARIABLE, "1")
     # Unit tests push hundreds of frames through one connection in a burst to set a scene; the
     # rate-limit tests put the real limits back.
     monkeypatch.setattr(connections, "RATE_LIMIT", 100_000)
@@ -168,7 +172,7 @@ def gone(monkeypatch):
 def stack():
     from infra.local.stack import LocalStack
 
-    with LocalStack(port=0) as running:
+    with LocalStack(port=0, ses_production_access=True) as running:
         yield running
 
 

@@ -5,8 +5,9 @@
 Which module plays which AWS service:
 
 - DynamoDB, Cognito, S3, SES, SQS: moto, `moto_server.py` (in a child process: `moto_process.py`); made as
-  strict as AWS by `moto_isolation.py` (per-request isolation) and `moto_cognito.py` (RevokeToken, the app
-  client's writable attributes, per-user TOTP secrets and checked codes), and faster by `moto_speedups.py`.
+  strict as AWS by `moto_isolation.py` (per-request isolation), `moto_cognito.py` (RevokeToken, the app
+  client's writable attributes, per-user TOTP secrets and checked codes), `s3_post_policy.py` (presigned POST
+  policies) and `ses_sandbox.py` (a new account's SES sandbox), and faster by `moto_speedups.py`.
 - API Gateway REST and its Cognito authorizer: `rest.py`, verifying tokens with `jwt_verify.py`.
 - API Gateway WebSocket and its `@connections` API: `websocket.py` and `management.py` (410 Gone, frame
   limits, idle timeout).

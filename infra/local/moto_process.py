@@ -22,7 +22,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from infra.local import collector, moto_cognito, moto_isolation, moto_key_limits, moto_speedups, outbox, s3_post_policy
+from infra.local import collector, moto_cognito, moto_isolation, moto_key_limits, moto_speedups, outbox, s3_post_policy, ses_sandbox
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
@@ -53,6 +53,7 @@ def main() -> None:
     s3_post_policy.install()
     moto_cognito.install()
     moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
+    ses_sandbox.install()
     app = WithSentMail(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_cognito, moto_isolation, moto_key_limits, moto_speedups, s3_post_policy
+from infra.local import moto_cognito, moto_isolation, moto_key_limits, moto_speedups, s3_post_policy, ses_sandbox
 
 # Environment the AWS SDKs read. Service endpoints are keyed by botocore's service id, so
 # Cognito's is ..._COGNITO_IDENTITY_PROVIDER; "..._COGNITO_IDP" would be silently ignored.
@@ -54,6 +54,7 @@ class MotoServer:
         s3_post_policy.install()
         moto_cognito.install()
         moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
+        ses_sandbox.install()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, faults, queues, smtp
+from infra.local import buckets, cognito, faults, queues, ses_sandbox, smtp
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -68,6 +68,7 @@ class LocalStack:
         max_seconds: float | None = None,
         smtp_port: int | None = None,
         moto_process: bool = False,
+        ses_production_access: bool | None = None,
     ) -> None:
         self._requested_port = int(os.environ.get("PORT", "8000")) if port is None else port
         # A stack on a free port (tests) takes a free SMTP port too, never `make run`'s.
@@ -81,6 +82,9 @@ class LocalStack:
         self._idle_seconds = idle_seconds or float(os.environ.get("CHARLA_WS_IDLE_SECONDS", "600"))
         self._max_seconds = max_seconds or float(os.environ.get("CHARLA_WS_MAX_SECONDS", "7200"))
         self._env = EnvOverlay()
+        # SES starts in the sandbox, as a new AWS account's does (infra/local/ses_sandbox.py); None keeps
+        # what the environment says (`CHARLA_SES_PRODUCTION_ACCESS=1 make run`).
+        self._ses_production_access = ses_production_access
         # moto on a thread of this process (tests look into its backends) or in its own process.
         self._moto = MotoServer(host, own_process=moto_process)
         self._pool: cognito.UserPool | None = None
@@ -193,6 +197,9 @@ class LocalStack:
                 "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": None,
             }
         )
+        if self._ses_production_access is not None:
+            # Set before moto starts: moto in a process of its own reads the environment it inherits.
+            self._env.set({ses_sandbox.PRODUCTION_ACCESS_VARIABLE: "1" if self._ses_production_access else "0"})
         self._moto.start()
         self._env.set(self._moto.endpoint_environment())
 
@@ -208,6 +215,8 @@ class LocalStack:
                 "WS_MANAGEMENT_URL": self.management_url,
             }
         )
+        # The support address's domain is verified, as an operator does before a deploy
+        # (docs/operations.md): in the sandbox, mail still reaches only verified recipients.
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
         webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
         self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})

@@ -37,7 +37,7 @@ HOSTILE_REF = "javascript:window.__xss=1"
 
 @pytest.fixture(scope="module")
 def stack():
-    with LocalStack(port=0) as running:
+    with LocalStack(port=0, ses_production_access=True) as running:
         agents.set_accepting(running.demo_agent_id, False)
         yield running
 

@@ -29,7 +29,7 @@ NEW_PASSWORD = "Chosen-by-me-2024"
 def stack() -> Iterator[LocalStack]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(webhook_delivery.SCALE_VARIABLE, "0.01")
-        with LocalStack(port=0) as started:
+        with LocalStack(port=0, ses_production_access=True) as started:
             yield started
 
 

@@ -292,7 +292,7 @@ def answer_class(expect: Expect) -> str:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    with LocalStack(port=0) as stack:
+    with LocalStack(port=0, ses_production_access=True) as stack:
         w = World(stack)
         w.emails["admin"] = stack.demo_email
         w.agent_ids["admin"] = stack.demo_agent_id

@@ -722,7 +722,7 @@ def test_the_real_app_runs_through_the_stack() -> None:
 @pytest.mark.skipif(not (Path(__file__).parents[2] / "app.py").exists(), reason="app.py not written yet")
 def test_moto_in_its_own_process_serves_the_app_and_the_outbox_and_stops_with_the_stack() -> None:
     # As `make run` and the e2e benchmark start it.
-    with LocalStack(port=0, moto_process=True) as real:
+    with LocalStack(port=0, moto_process=True, ses_production_access=True) as real:
         token = real.id_token(real.demo_email, real.demo_password)  # Cognito, in moto's process
         status, _, body = http("GET", real.api_url + "/agent/me", {"Authorization": token})
         assert status == 200 and json.loads(body)["email"] == real.demo_email  # DynamoDB, likewise

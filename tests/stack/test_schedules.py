@@ -23,7 +23,7 @@ PASSWORD = "Agent-pa55word!"
 
 @pytest.fixture
 def stack():
-    with LocalStack(port=0) as running:
+    with LocalStack(port=0, ses_production_access=True) as running:
         agents.set_accepting(running.demo_agent_id, False)
         yield running
         ws_client.close_all()

@@ -26,7 +26,7 @@ PDF = b"%PDF-1.4\n" + b"2" * 300
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0) as started:
+    with LocalStack(port=0, ses_production_access=True) as started:
         yield started
 
 
