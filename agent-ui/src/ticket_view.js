@@ -108,7 +108,8 @@ export function createTicketView({ request, me, flash, changed }) {
       events.push(r.event);
       draw();
       changed(tk);
-      if (kind === 'replies' && r.event && r.event.data && r.event.data.delivery === 'failed') flash(t('replyNotEmailed'));
+      const d = (kind === 'replies' && r.event && r.event.data) || {};
+      if (d.delivery === 'failed') flash(d.error === 'mail_sandbox' ? t('replyNotEmailedSandbox', { reason: d.reason || '' }) : t('replyNotEmailed'));
     } catch (e) {
       flash(t('sendFailed', { reason: e.message }));
     }
@@ -189,6 +190,7 @@ export function createTicketView({ request, me, flash, changed }) {
         : t('fieldChange', { field: t('field_' + d.field), from: v(d.from), to: v(d.to) }) }));
     } else if (e.body) li.append(h('span', { class: 'text', text: e.body }));
     if (d.delivery) li.setAttribute('data-delivery', d.delivery);
+    if (d.delivery === 'failed' && d.reason) li.append(h('span', { class: 'meta', 'data-testid': 'delivery-reason', text: d.reason }));
     const files = d.attachments || [];
     if (files.length) {
       li.append(h('ul', { class: 'ticket-files' }, ...files.map((a) => h('li', null, h('button', {

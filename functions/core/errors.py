@@ -18,6 +18,7 @@ HTTP_STATUS = {
     "already_taken": 409,
     "conflict": 409,
     "offline": 409,
+    "mail_sandbox": 422,
     "rate_limited": 429,
     "queue_full": 429,
     "limit_reached": 429,

@@ -12,6 +12,7 @@ from pynamodb.transactions import TransactWrite
 from functions.admin import webhooks
 from functions.core import aws, clock, data, text
 from functions.core.errors import CharlaError, bad_request
+from functions.core.mail import MailSandbox
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, reply_mail, search_terms, tickets
 from functions.helpdesk.tickets import Entry
@@ -213,6 +214,11 @@ def _deliver(ticket: Ticket, event: TicketEvent, text: str, files: list[TicketAt
     try:
         data["mail_id"] = reply_mail.send(ticket, text, [(f, attachments.read_bytes(f)) for f in files])
         data["delivery"] = "sent"
+    except MailSandbox as refused:
+        # Stored, not mailed: the agent is told why (the SES sandbox) and what would let it go out.
+        data["delivery"] = "failed"
+        data["error"] = refused.code
+        data["reason"] = refused.message
     except Exception as error:
         # The reply stays on the timeline, marked, so the agent sees it did not go out and can resend.
         log.exception("reply on ticket %s was not sent", ticket.ticket_id)

@@ -13,7 +13,9 @@ from email.policy import SMTP
 from email.utils import formataddr
 from typing import Any
 
-from functions.core import aws, clock, settings
+from botocore.exceptions import ClientError
+
+from functions.core import aws, clock, mail, settings
 from functions.core.mail import header_safe
 from functions.models import MailId, Ticket, TicketAttachment
 
@@ -64,11 +66,14 @@ def send(ticket: Ticket, text: str, files: list[tuple[TicketAttachment, bytes]])
     """Sends the reply and records its SES id, so an In-Reply-To naming it threads back here."""
     message = compose(ticket, text, files)
     ses: Any = aws.client("ses")
-    response = ses.send_raw_email(
-        Source=support_address(),
-        Destinations=[header_safe(ticket.requester_email or "", 254)],
-        RawMessage={"Data": message.as_bytes()},
-    )
+    sender, recipient = support_address(), header_safe(ticket.requester_email or "", 254)
+    try:
+        response = ses.send_raw_email(Source=sender, Destinations=[recipient], RawMessage={"Data": message.as_bytes()})
+    except ClientError as error:
+        refusal = mail.sandbox_refusal(error, sender, [recipient])
+        if refusal is None:
+            raise
+        raise refusal from error
     ses_id = str(response["MessageId"])
     MailId(f"ses:{ses_id}", ticket_id=ticket.ticket_id, created_at=clock.now_iso()).save()
     return ses_id

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.chat.routing import routable_agents
-from functions.core import settings
+from functions.core import mail, settings
 from functions.visitors import greetings
 
 PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking")
@@ -15,4 +15,10 @@ PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "lan
 def widget_settings() -> dict[str, Any]:
     values = settings.get_settings()
     public = {key: values[key] for key in PUBLIC_SETTINGS}
-    return {"online": bool(routable_agents()), **public, "greetings": greetings.rules()}
+    return {
+        "online": bool(routable_agents()),
+        **public,
+        # In the SES sandbox a transcript reaches only verified addresses, which a visitor's is not.
+        "transcript_email": not mail.sandboxed(),
+        "greetings": greetings.rules(),
+    }

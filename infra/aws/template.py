@@ -405,6 +405,10 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
                      "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
                                              ":identity/${MailDomain}"}},
                     {"Ref": "AWS::NoValue"}]},
+        # Whether SES is still in the sandbox (the widget offers no transcript it can't mail). GetSendQuota is
+        # account-level, with no resource type, so IAM takes only "*" for it
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html).
+        {"Sid": "ReadSendQuota", "Effect": "Allow", "Action": ["ses:GetSendQuota"], "Resource": "*"},
     ]
     document = {"Version": "2012-10-17", "Statement": statements}
     return [{"PolicyName": "CharlaPolicy", "PolicyDocument": document}]

@@ -102,7 +102,8 @@ def install() -> None:
     require_patched_moto()
     if getattr(SESBackend.send_email, "_charla_sandbox", False):
         return
-    for name, wrap in (("send_email", _send_email), ("send_raw_email", _send_raw_email), ("get_send_quota", _get_send_quota)):
+    patches = {"send_email": _send_email, "send_raw_email": _send_raw_email, "get_send_quota": _get_send_quota}
+    for name, wrap in patches.items():
         patched = wrap(getattr(SESBackend, name))
         patched._charla_sandbox = True
         setattr(SESBackend, name, patched)

@@ -561,7 +561,7 @@ function createWidget({ host, root, btn, base, lang }) {
     show(ui.rated, rated);
     ['good', 'bad'].forEach((r) => ui[r].setAttribute('aria-pressed', String(after.rating === r)));
     ui.rateSubmit.disabled = !after.rating || after.busy;
-    show(ui.tr, !!to && !after.sent);
+    show(ui.tr, !!to && !after.sent && !(settings && settings.transcript_email === false)); // SES can't mail it
     ui.trSend.disabled = after.busy;
     show(ui.trSent, !!after.sent);
     ui.trSent.textContent = after.sent ? t('transcriptSent', { email: after.sent === true ? '' : after.sent }) : '';

@@ -215,6 +215,7 @@ export default {
   uploadFailed: 'Could not upload {name}: {reason}',
   replyNotEmailed: 'The reply is stored but the email could not be sent.',
   unverifiedSender: 'Unverified sender',
+  replyNotEmailedSandbox: 'The reply is stored but was not emailed: {reason}',
   internalNote: 'Internal note',
   system: 'System',
   statusChange: 'Status: {from} → {to}',

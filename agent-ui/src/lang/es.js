@@ -213,6 +213,7 @@ export default {
   uploadFailed: 'No se pudo subir {name}: {reason}',
   replyNotEmailed: 'La respuesta se guardó, pero no se pudo enviar el correo.',
   unverifiedSender: 'Remitente no verificado',
+  replyNotEmailedSandbox: 'La respuesta se guardó, pero no se envió por correo: {reason}',
   internalNote: 'Nota interna',
   system: 'Sistema',
   statusChange: 'Estado: {from} → {to}',

@@ -25,6 +25,7 @@ export default {
   failed: 'Not sent',
   needName: 'Please enter your name.',
   needEmail: 'Please enter a valid email address.',
+  mail_sandbox: 'Sorry, we can\'t email transcripts yet.',
   too_long: 'Your message is too long (4000 characters at most).',
   not_found: 'This chat is no longer available.',
   conflict: 'This chat is no longer available.',

@@ -23,6 +23,7 @@ export default {
   failed: 'No enviado',
   needName: 'Escribe tu nombre.',
   needEmail: 'Escribe un correo electrónico válido.',
+  mail_sandbox: 'Lo sentimos, todavía no podemos enviar transcripciones por correo.',
   too_long: 'Tu mensaje es demasiado largo (4000 caracteres como máximo).',
   not_found: 'Este chat ya no está disponible.',
   conflict: 'Este chat ya no está disponible.',
