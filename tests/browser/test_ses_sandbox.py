@@ -1,0 +1,64 @@
+"""A new install's SES sandbox in Chromium: the widget offers no transcript it can't send, and an agent's reply
+to an unverified requester is shown as stored but not mailed, with the reason."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from functions.team import agents
+from infra.local.stack import LocalStack
+from tests.support.browser import open_widget, sign_in, visitor_says
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[LocalStack]:
+    with LocalStack(port=0, ses_production_access=False) as running:
+        yield running
+
+
+def test_after_a_chat_in_the_sandbox_the_widget_offers_a_rating_but_no_transcript(stack, browser):
+    agents.set_accepting(stack.demo_agent_id, True)
+    console = browser.new_context().new_page()
+    sign_in(console, stack, stack.demo_email, stack.demo_password)
+    site = browser.new_context().new_page()
+    open_widget(site, stack)
+    visitor_says(site, "Can you mail me this chat?")
+    expect(console.get_by_test_id("chat-item").first).to_be_visible()
+    console.get_by_test_id("chat-item").first.click()
+    site.get_by_test_id("charla-end").click()
+    expect(site.get_by_test_id("charla-rate-good")).to_be_visible()
+    expect(site.get_by_test_id("charla-transcript")).to_be_hidden()
+    expect(site.get_by_test_id("charla-transcript-email")).to_be_hidden()
+
+
+def test_a_reply_the_sandbox_refuses_is_shown_as_not_mailed_with_the_reason(stack, browser):
+    agents.set_accepting(stack.demo_agent_id, False)
+    site = browser.new_context().new_page()
+    open_widget(site, stack)
+    field = lambda name: site.locator(f"[data-testid=charla-offline-field][data-name={name}]")  # noqa: E731
+    field("name").fill("Olga")
+    field("email").fill("olga@gmail.test")
+    field("message").fill("My order never came.")
+    site.get_by_test_id("charla-offline-submit").click()
+    sent = site.get_by_test_id("charla-offline-sent")
+    expect(sent).to_be_visible()
+    ref = re.search(r"[2-9A-HJ-NP-Z]{10}", sent.inner_text()).group(0)
+
+    console = browser.new_context().new_page()
+    sign_in(console, stack, stack.demo_email, stack.demo_password)
+    console.get_by_test_id("tickets-tab").click()
+    console.locator(f"[data-testid=ticket-row][data-ticket-id='{ref}']").click()
+    console.get_by_test_id("ticket-reply").fill("We are looking into it, Olga.")
+    console.get_by_test_id("ticket-reply-send").click()
+    reply = console.locator("[data-testid=ticket-event][data-kind=message]").filter(has_text="looking into it")
+    expect(reply).to_have_attribute("data-delivery", "failed")
+    expect(reply.get_by_test_id("delivery-reason")).to_contain_text("sandbox")
+    expect(console.get_by_test_id("notice")).to_contain_text("olga@gmail.test")
+    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
+        assert "looking into it" not in json.dumps(json.loads(response.read()))
