@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from infra.local import collector
+from infra.local import collector, ses_sandbox
 from infra.local.stack import LocalStack
 
 
@@ -31,6 +31,12 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    ses_mode = (
+        "production access: mail goes to any address"
+        if ses_sandbox.production_access()
+        else "sandbox, as a new AWS account: mail only to verified addresses (@charla.local);\n"
+        f"                 {ses_sandbox.PRODUCTION_ACCESS_VARIABLE}=1 make run lifts it"
+    )
     print(
         "\n"
         f"  Demo website   {stack.demo_url}/   (its own origin, as a customer's site; {stack.base_url}/ leads there)\n"
@@ -39,6 +45,7 @@ def main() -> int:
         f"  WebSocket      {stack.ws_url}\n"
         f"  Inbound mail   SMTP {stack.host}:{stack.smtp_port} (to support@charla.local)\n"
         f"  Sent mail      {stack.base_url}/_local/outbox\n"
+        f"  SES            {ses_mode}\n"
         f"  (moto          {stack.moto_url})\n"
         "\n"
         f"  Sign in as     {stack.demo_email}\n"

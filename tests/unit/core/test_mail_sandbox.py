@@ -106,3 +106,24 @@ def test_in_the_sandbox_a_reply_to_an_unverified_requester_is_stored_and_marked_
     stored = [e for e in opened["events"] if e["body"] == "On its way"]
     assert stored and stored[0]["data"]["error"] == "mail_sandbox"
     assert Ticket.get(ref).status == "pending"
+
+
+def test_iam_refusing_the_recipients_identity_in_the_sandbox_is_the_same_clear_answer(api, boss, monkeypatch):
+    # On AWS the sandbox also checks IAM against the recipient's identity, and the role may send only as the
+    # mail domain: SES answers AccessDenied naming identity/<recipient> (cloudposse/terraform-aws-ses#40).
+    from botocore.exceptions import ClientError
+
+    from functions.core import aws as charla_aws
+
+    ses = charla_aws.client("ses")
+
+    def denied(**request):
+        recipient = request["Destination"]["ToAddresses"][0]
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": (
+            "User `arn:aws:sts::123456789012:assumed-role/charla/fn' is not authorized to perform "
+            f"`ses:SendEmail' on resource `arn:aws:ses:us-east-1:123456789012:identity/{recipient}'")}}, "SendEmail")
+
+    monkeypatch.setattr(ses, "send_email", denied)
+    response = call(api, "POST", "/admin/agents", boss, {"email": "ana@gmail.test", "name": "Ana", "role": "agent"})
+    assert response.status_code == 422 and body(response)["Code"] == "mail_sandbox", response.body
+    assert _agents(api, boss) == ["boss@example.com"]
