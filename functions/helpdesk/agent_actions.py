@@ -216,6 +216,7 @@ def _deliver(ticket: Ticket, event: TicketEvent, text: str, files: list[TicketAt
         data["delivery"] = "sent"
     except MailSandbox as refused:
         # Stored, not mailed: the agent is told why (the SES sandbox) and what would let it go out.
+        log.warning("reply on ticket %s was not mailed: SES is in the sandbox", ticket.ticket_id)
         data["delivery"] = "failed"
         data["error"] = refused.code
         data["reason"] = refused.message
