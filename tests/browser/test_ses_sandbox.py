@@ -1,5 +1,6 @@
-"""A new install's SES sandbox in Chromium: the widget offers no transcript it can't send, and an agent's reply
-to an unverified requester is shown as stored but not mailed, with the reason."""
+"""A new install's SES sandbox in Chromium: the admin inviting an unverified address is told why, the widget
+offers no transcript it can't send, and an agent's reply to an unverified requester is shown as stored but not
+mailed, with the reason."""
 
 from __future__ import annotations
 
@@ -62,3 +63,16 @@ def test_a_reply_the_sandbox_refuses_is_shown_as_not_mailed_with_the_reason(stac
     expect(console.get_by_test_id("notice")).to_contain_text("olga@gmail.test")
     with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
         assert "looking into it" not in json.dumps(json.loads(response.read()))
+
+
+def test_the_admin_inviting_an_unverified_address_is_told_about_the_sandbox_and_no_one_is_added(stack, browser):
+    admin = browser.new_context().new_page()
+    sign_in(admin, stack, stack.demo_email, stack.demo_password)
+    admin.get_by_test_id("admin-tab").click()
+    admin.get_by_test_id("admin-nav-team").click()
+    admin.get_by_test_id("invite-email").fill("ines@gmail.test")
+    admin.get_by_test_id("invite-name").fill("Inés")
+    admin.get_by_test_id("invite-send").click()
+    expect(admin.get_by_test_id("team-error")).to_contain_text("sandbox")
+    expect(admin.get_by_test_id("team-error")).to_contain_text("ines@gmail.test")
+    expect(admin.get_by_test_id("team-row").filter(has_text="ines@gmail.test")).to_have_count(0)
