@@ -24,7 +24,9 @@ from functions.core.instance_cache import InstanceCache
 
 log = logging.getLogger(__name__)
 
-# GetSendQuota's Max24HourSend in the sandbox; an account with production access has a higher quota.
+# GetSendQuota's Max24HourSend in the sandbox: 200 a day, 1 a second there; with production access the quota
+# "varies based on your specific use case", above it
+# (https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_PutAccountDetails.html, ProductionAccessEnabled).
 SANDBOX_DAILY_QUOTA = 200.0
 # Whether the account is in the sandbox changes once in its life; an instance asks every 10 minutes at most.
 SANDBOX_CHECK_SECONDS = 600
