@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from functions.core import settings
 from functions.team import agents
 from infra.local.stack import LocalStack
 from tests.support.browser import open_widget, sign_in, visitor_says
@@ -27,15 +28,22 @@ def test_after_a_chat_in_the_sandbox_the_widget_offers_a_rating_but_no_transcrip
     agents.set_accepting(stack.demo_agent_id, True)
     console = browser.new_context().new_page()
     sign_in(console, stack, stack.demo_email, stack.demo_password)
-    site = browser.new_context().new_page()
-    open_widget(site, stack)
-    visitor_says(site, "Can you mail me this chat?")
-    expect(console.get_by_test_id("chat-item").first).to_be_visible()
-    console.get_by_test_id("chat-item").first.click()
-    site.get_by_test_id("charla-end").click()
-    expect(site.get_by_test_id("charla-rate-good")).to_be_visible()
-    expect(site.get_by_test_id("charla-transcript")).to_be_hidden()
-    expect(site.get_by_test_id("charla-transcript-email")).to_be_hidden()
+    settings.save_settings({"prechat": "name_email"})
+    try:
+        site = browser.new_context().new_page()
+        open_widget(site, stack)
+        # The chat has an address of its own, so only the sandbox stands between it and a transcript.
+        site.get_by_test_id("charla-name").fill("Vera")
+        site.get_by_test_id("charla-email").fill("vera@gmail.test")
+        site.get_by_test_id("charla-start").click()
+        visitor_says(site, "Can you mail me this chat?")
+        expect(console.get_by_test_id("chat-item").first).to_be_visible()
+        console.get_by_test_id("chat-item").first.click()
+        site.get_by_test_id("charla-end").click()
+        expect(site.get_by_test_id("charla-rate-good")).to_be_visible()
+        expect(site.get_by_test_id("charla-transcript")).to_be_hidden()
+    finally:
+        settings.save_settings({"prechat": "anonymous"})
 
 
 def test_a_reply_the_sandbox_refuses_is_shown_as_not_mailed_with_the_reason(stack, browser):
