@@ -22,7 +22,16 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from infra.local import collector, moto_cognito, moto_isolation, moto_key_limits, moto_speedups, outbox, s3_post_policy, ses_sandbox
+from infra.local import (
+    collector,
+    moto_cognito,
+    moto_isolation,
+    moto_key_limits,
+    moto_speedups,
+    outbox,
+    s3_post_policy,
+    ses_sandbox,
+)
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
