@@ -12,7 +12,7 @@ STAGE ?= dev
 .PHONY: run test check lint typecheck unit js assets package bench soak clean deploy status destroy create-admin template
 
 run: $(VENV_STAMP) assets
-	$(PY) -m infra.local
+	$(PY) -m infra.local $(if $(FRESH),--fresh)
 
 test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck js
 	$(VENV)/bin/pytest -q

@@ -1,27 +1,41 @@
-"""`python -m infra.local`: serve the local stack until Ctrl-C."""
+"""`python -m infra.local [--fresh]`: serve the local stack until Ctrl-C.
+
+Its data is kept in CHARLA_DATA_DIR (default `.local/data`) across restarts; `--fresh` (`make run
+FRESH=1`) forgets it first.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from infra.local import collector, ses_sandbox
-from infra.local.stack import LocalStack
+from infra.local.stack import REPO_ROOT, LocalStack
+
+DATA_FOLDER = REPO_ROOT / ".local" / "data"
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("pynamodb", "botocore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    stack = LocalStack(moto_process=True)  # moto gets a core of its own (infra/local/moto_process.py)
+    data = Path(os.environ.get("CHARLA_DATA_DIR") or DATA_FOLDER)
+    fresh = "--fresh" in sys.argv[1:]
+    # moto gets a core of its own (infra/local/moto_process.py)
+    stack = LocalStack(moto_process=True, data=data, fresh=fresh)
     print("Starting Charla's local stack ...", flush=True)
     try:
         stack.start()
     except OSError as error:
         print(f"{error}\nSet PORT to serve elsewhere (PORT=8001 make run).", file=sys.stderr)
+        return 1
+    except RuntimeError as error:  # a data folder that can't be read, among others
+        print(f"{error}\n`make run FRESH=1` starts with no data.", file=sys.stderr)
         return 1
     collector.fewer_full_collections()  # every Lambda's objects share this one heap
     stopping = threading.Event()
@@ -47,6 +61,8 @@ def main() -> int:
         f"  Sent mail      {stack.base_url}/_local/outbox\n"
         f"  SES            {ses_mode}\n"
         f"  (moto          {stack.moto_url})\n"
+        f"  Data           {stack.data} ({'kept from the last run' if stack.restored else 'new'}; "
+        "make run FRESH=1 starts fresh)\n"
         "\n"
         f"  Sign in as     {stack.demo_email}\n"
         f"  Password       {stack.demo_password}\n"

@@ -9,10 +9,12 @@ ATTACHMENTS_BUCKET = "charla-local-attachments"
 
 
 def create(region: str, origins: list[str]) -> dict[str, str]:
-    """Creates both buckets and returns the environment the app reads their names from."""
+    """Creates both buckets (if missing), sets their CORS and returns the environment the app reads their names from."""
     s3 = boto3.session.Session().client("s3", region_name=region)
+    present = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
     for name in (MAIL_BUCKET, ATTACHMENTS_BUCKET):
-        s3.create_bucket(Bucket=name)
+        if name not in present:  # restored data already has them
+            s3.create_bucket(Bucket=name)
     # The console uploads straight to the bucket (a presigned POST) and downloads from it.
     s3.put_bucket_cors(
         Bucket=ATTACHMENTS_BUCKET,

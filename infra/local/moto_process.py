@@ -1,4 +1,4 @@
-"""moto in a process of its own: `python -m infra.local.moto_process HOST`.
+"""moto in a process of its own: `python -m infra.local.moto_process HOST [DATA_FOLDER]`.
 
 moto holds the GIL for most of each call it serves. Sharing one interpreter with the gateways and
 the Lambda handlers, it took about 60 % of the local stack's CPU and was the first thing to
@@ -7,15 +7,21 @@ saturate; in its own process it has the machine's other core.
 The process prints one JSON line, `{"port": n}`, once it serves, and stops when its stdin closes (so
 it also stops when its parent dies). Beside moto's own routes it answers `GET SENT_MAIL_PATH` with the
 mail moto's SES has accepted, described as the outbox shows it, since that list lives in this process.
+
+Given a data folder, it loads moto's state from there before serving and keeps saving it
+(`infra/local/snapshot.py`). It ignores Ctrl-C, which the terminal sends the parent too: the parent
+first closes its WebSockets, whose `$disconnect` handlers still write here, and then closes stdin.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
@@ -31,6 +37,7 @@ from infra.local import (
     outbox,
     s3_post_policy,
     ses_sandbox,
+    snapshot,
 )
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
@@ -63,13 +70,30 @@ def main() -> None:
     moto_cognito.install()
     moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
     ses_sandbox.install()
+    data = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    restored = False
+    if data is not None:
+        try:
+            restored = snapshot.load(data)
+        except snapshot.SnapshotError as error:
+            print(json.dumps({"error": str(error)}), flush=True)
+            sys.exit(1)
     app = WithSentMail(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     collector.fewer_full_collections()
-    print(json.dumps({"port": server.server_address[1]}), flush=True)
-    sys.stdin.read()
-    server.shutdown()
+    saver = snapshot.Saver(data) if data is not None else None
+    if saver is not None:
+        saver.start()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))  # saved below
+    print(json.dumps({"port": server.server_address[1], "restored": restored}), flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.shutdown()
+        if saver is not None:
+            saver.stop()
 
 
 if __name__ == "__main__":

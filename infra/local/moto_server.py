@@ -3,6 +3,9 @@
 It runs either on a thread of this process, which tests prefer (they can look into moto's
 backends directly), or in a process of its own (`infra/local/moto_process.py`), which `make run`
 and the e2e benchmark use so that moto and the Lambda handlers don't share one GIL.
+
+Given a data folder, moto's state is loaded from it at start and saved to it while it runs and at
+stop (`infra/local/snapshot.py`); `restored` says whether there was a state to load.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from pathlib import Path
 
 from moto.server import ThreadedMotoServer
 
-from infra.local import moto_cognito, moto_isolation, moto_key_limits, moto_speedups, s3_post_policy, ses_sandbox
+from infra.local import (
+    moto_cognito,
+    moto_isolation,
+    moto_key_limits,
+    moto_speedups,
+    s3_post_policy,
+    ses_sandbox,
+    snapshot,
+)
 
 # Environment the AWS SDKs read. Service endpoints are keyed by botocore's service id, so
 # Cognito's is ..._COGNITO_IDENTITY_PROVIDER; "..._COGNITO_IDP" would be silently ignored.
@@ -35,9 +46,12 @@ STOP_TIMEOUT_S = 10.0
 
 
 class MotoServer:
-    def __init__(self, host: str = "127.0.0.1", *, own_process: bool = False) -> None:
+    def __init__(self, host: str = "127.0.0.1", *, own_process: bool = False, data: Path | None = None) -> None:
         self._host = host
         self.own_process = own_process
+        self._data = data
+        self._saver: snapshot.Saver | None = None
+        self.restored = False
         self._server: ThreadedMotoServer | None = None
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
@@ -64,11 +78,16 @@ class MotoServer:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
         with urllib.request.urlopen(request, timeout=10):
             pass
+        if self._data is not None:
+            self.restored = snapshot.load(self._data)
+            self._saver = snapshot.Saver(self._data)
+            self._saver.start()
         return self.url
 
     def _start_process(self) -> str:
+        data = [str(self._data)] if self._data is not None else []
         process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local.moto_process", self._host],
+            [sys.executable, "-m", "infra.local.moto_process", self._host, *data],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -81,10 +100,12 @@ class MotoServer:
         reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
         reader.start()
         reader.join(START_TIMEOUT_S)
-        if not line or not line[0].strip():
+        started = json.loads(line[0]) if line and line[0].strip() else {}
+        if "port" not in started:
             self.stop()
-            raise RuntimeError("moto did not start in its own process")
-        return f"http://{self._host}:{json.loads(line[0])['port']}"
+            raise RuntimeError(started.get("error") or "moto did not start in its own process")
+        self.restored = bool(started.get("restored"))
+        return f"http://{self._host}:{started['port']}"
 
     def endpoint_environment(self) -> dict[str, str | None]:
         return {name: self.url for name in ENDPOINT_VARIABLES}
@@ -93,6 +114,9 @@ class MotoServer:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._saver is not None:
+            saver, self._saver = self._saver, None
+            saver.stop()
         if self._process is not None:
             process, self._process = self._process, None
             if process.stdin is not None:

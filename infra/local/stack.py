@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, faults, queues, ses_sandbox, smtp
+from infra.local import buckets, cognito, faults, queues, ses_sandbox, smtp, snapshot
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -48,6 +48,8 @@ SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
 # CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
 WEBHOOK_QUEUE = "charla-local-webhooks"
 SMTP_PORT = 2525
+# Beside moto's snapshot in a stack's data folder (infra/local/snapshot.py).
+DEMO_PASSWORD_FILE = "demo-password"
 
 
 class LocalStack:
@@ -69,6 +71,8 @@ class LocalStack:
         smtp_port: int | None = None,
         moto_process: bool = False,
         ses_production_access: bool | None = None,
+        data: Path | None = None,
+        fresh: bool = False,
     ) -> None:
         self._requested_port = int(os.environ.get("PORT", "8000")) if port is None else port
         # A stack on a free port (tests) takes a free SMTP port too, never `make run`'s.
@@ -85,8 +89,11 @@ class LocalStack:
         # SES starts in the sandbox, as a new AWS account's does (infra/local/ses_sandbox.py); None keeps
         # what the environment says (`CHARLA_SES_PRODUCTION_ACCESS=1 make run`).
         self._ses_production_access = ses_production_access
+        # Where moto's state and the demo password are kept across restarts; None keeps nothing.
+        self.data = data.resolve() if data is not None else None
+        self._fresh = fresh
         # moto on a thread of this process (tests look into its backends) or in its own process.
-        self._moto = MotoServer(host, own_process=moto_process)
+        self._moto = MotoServer(host, own_process=moto_process, data=self.data)
         self._pool: cognito.UserPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -200,11 +207,13 @@ class LocalStack:
         if self._ses_production_access is not None:
             # Set before moto starts: moto in a process of its own reads the environment it inherits.
             self._env.set({ses_sandbox.PRODUCTION_ACCESS_VARIABLE: "1" if self._ses_production_access else "0"})
+        if self.data is not None and self._fresh:
+            self._forget_data()
         self._moto.start()
         self._env.set(self._moto.endpoint_environment())
 
         idp = cognito.client(REGION)
-        self._pool = cognito.create_pool(idp)
+        self._pool = cognito.ensure_pool(idp)
         self._env.set(
             {
                 "CHARLA_TABLE_PREFIX": "charla-local",
@@ -232,10 +241,7 @@ class LocalStack:
             faults.install()  # before the app's clients are made: they carry the hook
         self._app_data.reset_clients()
         self._app_data.create_tables()
-        self.demo_password = cognito.new_password()
-        self.demo_agent_id = self.create_agent(
-            DEMO_EMAIL, self.demo_password, DEMO_NAME, role="admin", accepting=True
-        )
+        self.demo_password, self.demo_agent_id = self._demo_admin()
         localhost = f"http://localhost:{self.port}"
         origins = [self.demo_url, f"http://localhost:{self.demo_port}", self.base_url, localhost]
         self._app_data.save_settings({"allowed_origins": origins, "support_email": SUPPORT_EMAIL})
@@ -457,6 +463,34 @@ class LocalStack:
         return self._call(self._scheduler.run(name), timeout=120)
 
     # --- internals -----------------------------------------------------------------------------
+
+    @property
+    def restored(self) -> bool:
+        """Whether this start loaded the data a previous one kept."""
+        return self._moto.restored
+
+    def _demo_admin(self) -> tuple[str, str]:
+        """(password, agent id) of the demo admin: the kept ones if there are, else new ones."""
+        password_file = self.data / DEMO_PASSWORD_FILE if self.data is not None else None
+        kept = password_file.read_text().strip() if password_file and password_file.exists() else ""
+        password = kept or cognito.new_password()
+        if password_file is not None and not kept:
+            password_file.parent.mkdir(parents=True, exist_ok=True)
+            with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+                file.write(password + "\n")
+        idp, pool = cognito.client(REGION), self._user_pool()
+        agent_id = cognito.find_user(idp, pool, DEMO_EMAIL)
+        if agent_id is None:
+            return password, self.create_agent(DEMO_EMAIL, password, DEMO_NAME, role="admin", accepting=True)
+        if not kept:  # the kept data has the admin but the password file is gone: a new one works
+            idp.admin_set_user_password(UserPoolId=pool.pool_id, Username=DEMO_EMAIL, Password=password, Permanent=True)
+        self._app_data.ensure_profile(agent_id=agent_id, email=DEMO_EMAIL, name=DEMO_NAME, role="admin", accepting=True)
+        return password, agent_id
+
+    def _forget_data(self) -> None:
+        assert self.data is not None
+        for name in (snapshot.FILE_NAME, DEMO_PASSWORD_FILE):
+            (self.data / name).unlink(missing_ok=True)
 
     def _user_pool(self) -> cognito.UserPool:
         if self._pool is None:

@@ -1,0 +1,152 @@
+"""`make run` keeps its data across restarts: a stack started on the folder another one left behind
+finds its agents, passwords, tokens, chats, tickets, attachments, settings and sent mail; a fresh start
+finds none of it.
+
+Both stacks run moto in its own process, as `make run` does; each step goes over HTTP, SMTP or a
+WebSocket as the console, a visitor or a mail client would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import boto3
+import requests
+
+from infra.local.stack import LocalStack
+
+PDF = b"%PDF-1.4\n" + b"7" * 300
+VERA = ("vera@example.com", "Vera-s3cret-Pass!", "Vera")
+
+
+def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(
+        stack.api_url + path,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json", "Origin": stack.base_url, **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def outbox(stack: LocalStack) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
+        return list(json.loads(response.read())["messages"])
+
+
+def send_mail(stack: LocalStack, subject: str, body: str) -> None:
+    message = EmailMessage()
+    message["From"] = "Rex <rex@example.com>"
+    message["To"] = "support@charla.local"
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
+        smtp.send_message(message)
+
+
+def chat_with_a_message(stack: LocalStack, auth: dict[str, str]) -> str:
+    async def chat() -> str:
+        async with aiohttp.ClientSession() as session:
+            origin = {"Origin": stack.base_url}
+            agent_ticket = call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
+            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
+            identity = call(stack, "POST", "/visitor/identity")[1]
+            visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
+            ticket = call(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
+            socket = await session.ws_connect(f"{stack.ws_url}?ticket={ticket}", headers=origin)
+            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
+            chat_id = ""
+            while not chat_id:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "chat":
+                    chat_id = frame["chat"]["chat_id"]
+            await socket.send_str(
+                json.dumps({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "Still there?"})
+            )
+            while True:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
+                    break
+            await socket.close()
+            await agent.close()
+            return chat_id
+
+    return asyncio.run(chat())
+
+
+def ticket_with_an_attachment_and_a_reply(stack: LocalStack, auth: dict[str, str]) -> tuple[str, str]:
+    send_mail(stack, "Invoice 77", "Please check invoice 77.")
+    status, found = call(stack, "GET", "/agent/tickets?requester=rex@example.com", headers=auth)
+    assert status == 200 and len(found["tickets"]) == 1, found
+    ref = found["tickets"][0]["ticket_id"]
+    announce = {"name": "invoice.pdf", "content_type": "application/pdf", "size": len(PDF)}
+    status, started = call(stack, "POST", f"/agent/tickets/{ref}/attachments", announce, auth)
+    assert status == 201, started
+    upload = started["upload"]
+    posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("f.pdf", PDF)}, timeout=10)
+    assert posted.status_code == 204, posted.text
+    attachment_id = started["attachment"]["attachment_id"]
+    status, done = call(stack, "POST", f"/agent/tickets/{ref}/attachments/{attachment_id}/complete", {}, auth)
+    assert status == 200 and done["state"] == "stored", done
+    status, replied = call(stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Line 3 is fixed."}, auth)
+    assert status == 201, replied
+    return ref, attachment_id
+
+
+def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with LocalStack(port=0, moto_process=True, data=data) as first:
+        assert not first.restored
+        admin = {"Authorization": first.id_token(first.demo_email, first.demo_password)}
+        first.create_agent(*VERA)
+        vera_token = first.id_token(VERA[0], VERA[1])
+        refresh = first.sign_in(first.demo_email, first.demo_password)["RefreshToken"]
+        chat_id = chat_with_a_message(first, admin)
+        ref, attachment_id = ticket_with_an_attachment_and_a_reply(first, admin)
+        status, changed = call(first, "PATCH", "/admin/settings", {"welcome": "Kept across restarts"}, admin)
+        assert status == 200, changed
+        password, admin_id, pool_id = first.demo_password, first.demo_agent_id, first.user_pool_id
+
+    with LocalStack(port=0, moto_process=True, data=data) as second:
+        assert second.restored
+        # The same printed password, the same admin, and the console's tokens still verify.
+        assert (second.demo_password, second.demo_agent_id, second.user_pool_id) == (password, admin_id, pool_id)
+        status, me = call(second, "GET", "/agent/me", headers={"Authorization": vera_token})
+        assert status == 200 and me["email"] == VERA[0], me
+        assert call(second, "GET", "/agent/me", headers=admin)[0] == 200
+        renewed = boto3.client("cognito-idp", region_name="us-east-1").initiate_auth(
+            ClientId=second.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh}
+        )
+        assert call(second, "GET", "/agent/me", headers={"Authorization": renewed["AuthenticationResult"]["IdToken"]})[0] == 200
+        assert second.id_token(VERA[0], VERA[1])  # her password signs in
+        status, page = call(second, "GET", f"/agent/chats/{chat_id}/messages", headers=admin)
+        assert status == 200 and "Still there?" in [m.get("text") for m in page["messages"]], page
+        status, opened = call(second, "GET", f"/agent/tickets/{ref}", headers=admin)
+        assert status == 200 and opened["ticket"]["subject"] == "Invoice 77", opened
+        status, link = call(second, "GET", f"/agent/tickets/{ref}/attachments/{attachment_id}", headers=admin)
+        assert status == 200, link
+        assert requests.get(link["url"], timeout=10).content == PDF
+        status, widget = call(second, "GET", "/widget/settings")
+        assert status == 200 and widget["welcome"] == "Kept across restarts", widget
+        assert any("Line 3 is fixed." in m["body"] for m in outbox(second) if f"[#{ref}]" in m["subject"])
+
+    with LocalStack(port=0, data=data, fresh=True) as fresh:
+        assert not fresh.restored and fresh.demo_password != password
+        assert call(fresh, "GET", "/agent/me", headers={"Authorization": vera_token})[0] == 401
+        assert fresh.id_token(fresh.demo_email, fresh.demo_password)
+        auth = {"Authorization": fresh.id_token(fresh.demo_email, fresh.demo_password)}
+        assert call(fresh, "GET", f"/agent/tickets/{ref}", headers=auth)[0] == 404
+        assert call(fresh, "GET", "/widget/settings")[1]["welcome"] != "Kept across restarts"
+        assert outbox(fresh) == []
