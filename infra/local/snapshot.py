@@ -36,8 +36,9 @@ log = logging.getLogger("charla.local.snapshot")
 
 FILE_NAME = "moto.pickle"
 INTERVAL_S = 30.0
-# moto's service names (moto/backend_index.py); SESv2 keeps its mail in SES's backend.
-SERVICES = ("dynamodb", "cognito-idp", "s3", "ses", "sqs")
+# moto's service names (moto/backend_index.py). SESv2's backend refers to SES's, where the mail is;
+# one pickle keeps that one object.
+SERVICES = ("dynamodb", "cognito-idp", "s3", "ses", "sesv2", "sqs")
 # A snapshot taken while another thread adds an item to a dict raises; the next try usually doesn't.
 ATTEMPTS = 5
 
@@ -60,10 +61,14 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+def _backends(service: str) -> Any:
+    return get_backend(service)  # type: ignore[call-overload]
+
+
 def _state() -> dict[str, dict[str, dict[str, Any]]]:
     """{service: {account: {region: backend}}}: the backends, without moto's lazily-made containers."""
     return {
-        service: {account: dict(regions) for account, regions in dict(get_backend(service)).items()}  # type: ignore[arg-type]
+        service: {account: dict(regions) for account, regions in dict(_backends(service)).items()}
         for service in SERVICES
     }
 
@@ -115,7 +120,7 @@ def load(folder: Path) -> bool:
         log.warning("%s was written by moto %s; this is moto %s", path, snapshot.get("moto"), moto.__version__)
     with backend_lock:
         for service, accounts in snapshot["backends"].items():
-            backends = get_backend(service)
+            backends = _backends(service)
             for account, regions in accounts.items():
                 account_backends = backends[account]
                 for region, backend in regions.items():

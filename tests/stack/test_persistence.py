@@ -129,7 +129,8 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         renewed = boto3.client("cognito-idp", region_name="us-east-1").initiate_auth(
             ClientId=second.client_id, AuthFlow="REFRESH_TOKEN_AUTH", AuthParameters={"REFRESH_TOKEN": refresh}
         )
-        assert call(second, "GET", "/agent/me", headers={"Authorization": renewed["AuthenticationResult"]["IdToken"]})[0] == 200
+        renewed_token = renewed["AuthenticationResult"]["IdToken"]
+        assert call(second, "GET", "/agent/me", headers={"Authorization": renewed_token})[0] == 200
         assert second.id_token(VERA[0], VERA[1])  # her password signs in
         status, page = call(second, "GET", f"/agent/chats/{chat_id}/messages", headers=admin)
         assert status == 200 and "Still there?" in [m.get("text") for m in page["messages"]], page
@@ -141,6 +142,8 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         status, widget = call(second, "GET", "/widget/settings")
         assert status == 200 and widget["welcome"] == "Kept across restarts", widget
         assert any("Line 3 is fixed." in m["body"] for m in outbox(second) if f"[#{ref}]" in m["subject"])
+        # The console reconnects with the token it had, and takes a new visitor's chat.
+        assert chat_with_a_message(second, admin) != chat_id
 
     with LocalStack(port=0, data=data, fresh=True) as fresh:
         assert not fresh.restored and fresh.demo_password != password
