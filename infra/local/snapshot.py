@@ -92,7 +92,7 @@ def dumps() -> bytes:
 
 def save(folder: Path) -> None:
     data = dumps()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds password hashes and tokens
     handle, temporary = tempfile.mkstemp(prefix=".moto-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:

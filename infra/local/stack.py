@@ -475,7 +475,7 @@ class LocalStack:
         kept = password_file.read_text().strip() if password_file and password_file.exists() else ""
         password = kept or cognito.new_password()
         if password_file is not None and not kept:
-            password_file.parent.mkdir(parents=True, exist_ok=True)
+            password_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
                 file.write(password + "\n")
         idp, pool = cognito.client(REGION), self._user_pool()
