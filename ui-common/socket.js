@@ -4,10 +4,17 @@
 const PING_MS = 4 * 60e3;
 const LIFETIME_MS = 110 * 60e3;
 const PONG_WAIT_MS = 20e3;
+// 1012 (Service Restart) is what the local stack closes with when it stops; it is usually serving
+// again within seconds, so the socket tries every 2 s for a minute before the usual backoff.
+// API Gateway never sends 1012.
+const SERVICE_RESTART = 1012;
+const RESTART_RETRY_MS = 2e3;
+const RESTART_TRIES = 30;
 
 export function createSocket({ url, ticket, onFrame, onState }) {
   let ws = null;
   let attempt = 0;
+  let restartTries = 0;
   let stopped = true;
   let opening = false;
   let retryTimer, pingTimer, lifeTimer, deadTimer;
@@ -49,13 +56,15 @@ export function createSocket({ url, ticket, onFrame, onState }) {
       if (!f || typeof f !== 'object') return;
       if (f.type === 'welcome') {
         attempt = 0;
+        restartTries = 0;
         onState('open');
       }
       onFrame(f);
     };
-    s.onclose = () => {
+    s.onclose = (e) => {
       if (s !== ws) return;
       ws = null;
+      if (e && e.code === SERVICE_RESTART) restartTries = RESTART_TRIES;
       onState('closed');
       later();
     };
@@ -64,6 +73,11 @@ export function createSocket({ url, ticket, onFrame, onState }) {
   function later() {
     clear();
     if (stopped) return;
+    if (restartTries > 0) {
+      restartTries--;
+      retryTimer = setTimeout(open, RESTART_RETRY_MS);
+      return;
+    }
     const d = Math.min(30e3, 1e3 * 2 ** attempt++);
     retryTimer = setTimeout(open, d * (0.8 + Math.random() * 0.4));
   }

@@ -99,8 +99,10 @@ class WebSocketGateway:
             transport.abort()
 
     async def close_all(self) -> None:
+        # The stack is stopping, most often to start again: 1012 (Service Restart) lets the widget and
+        # the console retry every few seconds instead of backing off (ui-common/socket.js).
         for conn in list(self._connections.values()):
-            self.close(conn, WSCloseCode.GOING_AWAY, "Going away")
+            self.close(conn, WSCloseCode.SERVICE_RESTART, "Service restart")
         await self.drain()
 
     async def drain(self, timeout: float = 10.0) -> None:

@@ -22,6 +22,7 @@ import boto3
 import requests
 
 from infra.local.stack import LocalStack
+from tests.support import ws_client
 
 PDF = b"%PDF-1.4\n" + b"7" * 300
 VERA = ("vera@example.com", "Vera-s3cret-Pass!", "Vera")
@@ -118,6 +119,11 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         status, changed = call(first, "PATCH", "/admin/settings", {"welcome": "Kept across restarts"}, admin)
         assert status == 200, changed
         password, admin_id, pool_id = first.demo_password, first.demo_agent_id, first.user_pool_id
+        console = ws_client.agent(first, first.demo_email, first.demo_password)
+    # Stopping tells open sockets the service restarts, so they try again within seconds (ui-common/socket.js).
+    console.wait_closed()
+    assert console.close_code == 1012
+    console.close()
 
     with LocalStack(port=0, moto_process=True, data=data) as second:
         assert second.restored

@@ -84,6 +84,18 @@ class Client:
             if frame.get("type") == kind and (where is None or where(frame)):
                 return frame
 
+    @property
+    def close_code(self) -> int | None:
+        """The code the server closed the socket with; None while it is open."""
+        return self._socket.close_code
+
+    def wait_closed(self, timeout: float = 10) -> None:
+        async def closed() -> None:
+            while not self._socket.closed:
+                await asyncio.sleep(0.05)
+
+        self._run(asyncio.wait_for(closed(), timeout))
+
     def close(self) -> None:
         async def shut() -> None:
             await self._socket.close()
