@@ -2,8 +2,9 @@
 finds its agents, passwords, tokens, chats, tickets, attachments, settings and sent mail; a fresh start
 finds none of it.
 
-Both stacks run moto in its own process, as `make run` does; each step goes over HTTP, SMTP or a
-WebSocket as the console, a visitor or a mail client would.
+The restart runs moto in its own process, as `make run` does; each step goes over HTTP, SMTP or a
+WebSocket as the console, a visitor or a mail client would. After a crash, the last periodic snapshot
+is what there is, with rows for sockets that died with the process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import aiohttp
 import boto3
 import requests
 
+from infra.local import snapshot
 from infra.local.stack import LocalStack
 from tests.support import ws_client
 
@@ -123,7 +125,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
     # Stopping tells open sockets the service restarts, so they try again within seconds (ui-common/socket.js).
     console.wait_closed()
     assert console.close_code == 1012
-    console.close()
+    ws_client.close_all()
 
     with LocalStack(port=0, moto_process=True, data=data) as second:
         assert second.restored
@@ -159,3 +161,27 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         assert call(fresh, "GET", f"/agent/tickets/{ref}", headers=auth)[0] == 404
         assert call(fresh, "GET", "/widget/settings")[1]["welcome"] != "Kept across restarts"
         assert outbox(fresh) == []
+
+
+def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_break_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with LocalStack(port=0, data=data) as first:
+        console = ws_client.agent(first, first.demo_email, first.demo_password)
+        snapshot.save(data)  # what the periodic save wrote while the console was connected
+        crashed = (data / snapshot.FILE_NAME).read_bytes()
+        password = first.demo_password
+    ws_client.close_all()
+    (data / snapshot.FILE_NAME).write_bytes(crashed)  # the process died: no clean $disconnect was saved
+
+    with LocalStack(port=0, data=data) as second:
+        assert second.restored and second.demo_password == password
+        visitor = ws_client.visitor(second)
+        visitor.send({"action": "start_chat", "name": "Carl"})
+        chat = visitor.wait_for("chat")["chat"]
+        # The console comes back and gets the visitor's message; nothing was lost on the dead socket.
+        console = ws_client.agent(second, second.demo_email, password)
+        visitor.send({"action": "send", "chat_id": chat["chat_id"], "client_msg_id": "m1", "text": "hello?"})
+        assert console.wait_for("message", lambda f: f["message"]["text"] == "hello?")["message"]["chat_id"] == chat[
+            "chat_id"
+        ]
+        ws_client.close_all()
