@@ -20,6 +20,7 @@ Which module plays which AWS service:
 - What a deploy creates inside the app (tables, the first admin, settings): `appdata.py`.
 - What AWS answers under contention and load (DynamoDB conflicts and throttling, failed posts, SES
   throttling), off unless `CHARLA_FAULTS` names rates: `faults.py`.
+- Data that outlives a restart (`make run` keeps `.local/data/`): `snapshot.py` pickles moto's backends.
 - The whole stack, started and stopped as one: `stack.py`; `env.py` undoes its environment changes and
   `collector.py` tunes garbage collection.
 """
