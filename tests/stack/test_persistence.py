@@ -110,7 +110,7 @@ def ticket_with_an_attachment_and_a_reply(stack: LocalStack, auth: dict[str, str
 
 def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with LocalStack(port=0, moto_process=True, data=data) as first:
+    with LocalStack(port=0, moto_process=True, data=data, ses_production_access=True) as first:
         assert not first.restored
         admin = {"Authorization": first.id_token(first.demo_email, first.demo_password)}
         first.create_agent(*VERA)
@@ -127,7 +127,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
     assert console.close_code == 1012
     ws_client.close_all()
 
-    with LocalStack(port=0, moto_process=True, data=data) as second:
+    with LocalStack(port=0, moto_process=True, data=data, ses_production_access=True) as second:
         assert second.restored
         # The same printed password, the same admin, and the console's tokens still verify.
         assert (second.demo_password, second.demo_agent_id, second.user_pool_id) == (password, admin_id, pool_id)
@@ -153,7 +153,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         # The console reconnects with the token it had, and takes a new visitor's chat.
         assert chat_with_a_message(second, admin) != chat_id
 
-    with LocalStack(port=0, data=data, fresh=True) as fresh:
+    with LocalStack(port=0, data=data, fresh=True, ses_production_access=True) as fresh:
         assert not fresh.restored and fresh.demo_password != password
         assert call(fresh, "GET", "/agent/me", headers={"Authorization": vera_token})[0] == 401
         assert fresh.id_token(fresh.demo_email, fresh.demo_password)
@@ -165,7 +165,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
 
 def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_break_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with LocalStack(port=0, data=data) as first:
+    with LocalStack(port=0, data=data, ses_production_access=True) as first:
         console = ws_client.agent(first, first.demo_email, first.demo_password)
         snapshot.save(data)  # what the periodic save wrote while the console was connected
         crashed = (data / snapshot.FILE_NAME).read_bytes()
@@ -173,7 +173,7 @@ def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_b
     ws_client.close_all()
     (data / snapshot.FILE_NAME).write_bytes(crashed)  # the process died: no clean $disconnect was saved
 
-    with LocalStack(port=0, data=data) as second:
+    with LocalStack(port=0, data=data, ses_production_access=True) as second:
         assert second.restored and second.demo_password == password
         visitor = ws_client.visitor(second)
         visitor.send({"action": "start_chat", "name": "Carl"})
