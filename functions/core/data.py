@@ -103,6 +103,26 @@ def throttled(codes: list[str | None]) -> bool:
     return any(code in TX_THROTTLED for code in codes)
 
 
+_BUSY_CODES = {CONFLICT, "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
+
+
+def as_busy(error: Exception) -> CharlaError | None:
+    """A DynamoDB conflict or throttle that outlasted every retry, as the retryable answer a client gets.
+
+    A write a module didn't wrap in `write`/`conditional` (a plain save, say) may still meet one; the
+    request then answers `retry` (503 on REST), never a 500. None for any other error.
+    """
+    if isinstance(error, TransactWriteError):
+        codes = reasons(error)
+        if throttled(codes) or TX_CONFLICT in codes:
+            return busy()
+        return None
+    cause = getattr(error, "cause_response_code", None)
+    if cause in _BUSY_CODES:
+        return busy()
+    return None
+
+
 # --- PynamoDB internals ----------------------------------------------------------------------------
 # Kept here, so a PynamoDB upgrade is checked against one file.
 

@@ -2,11 +2,12 @@
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.admin import ban_enforcement, bans, settings_checks, webhooks
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 
 bp = Blueprint(__name__)
 

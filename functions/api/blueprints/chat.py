@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 from functions.chat import canned, chats, messages
 from functions.realtime import visitor_frames
 

@@ -3,10 +3,11 @@ turning a chat into a ticket."""
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 from functions.helpdesk import agent_actions, attachments, from_chat, lists, offline_form, tickets
 
 bp = Blueprint(__name__)

@@ -1,9 +1,10 @@
 """REST routes that open a WebSocket: the single-use connect tickets for visitors and agents."""
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 from functions.realtime import connect_tickets
 
 bp = Blueprint(__name__)

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 from functions.team import agents, email_change, members, mfa, sign_in
 
 bp = Blueprint(__name__)

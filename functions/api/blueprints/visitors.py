@@ -3,10 +3,11 @@
 import time
 from typing import Any
 
-from chalice import Blueprint, Response
+from chalice import Response
 
 from functions.api import rest
 from functions.api.authorizer import cognito
+from functions.api.blueprints import Blueprint
 from functions.chat import chats
 from functions.helpdesk.attachments import disposition
 from functions.visitors import data_requests, greetings, identity, tracking, verified, widget_config

@@ -20,8 +20,6 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from tests.support.admin import PASSWORD, add_user, body, call, idp, login, login_status, refresh_status, sent_mail
 
-pytest_plugins = ["tests.support.admin"]  # api, pool
-
 EMAIL = "ana@example.com"
 
 

@@ -22,8 +22,6 @@ from tests.conftest import ws_event
 from tests.support.actors import Socket, new_visitor, start_chat
 from tests.support.admin import add_user, body, call, login
 
-pytest_plugins = ["tests.support.admin"]  # api, pool, closed
-
 
 @pytest.fixture
 def boss(pool, api):

@@ -11,8 +11,6 @@ import time_machine
 from functions.models import Agent
 from tests.support.admin import add_user, call, login
 
-pytest_plugins = ["tests.support.admin"]  # api, pool, closed
-
 
 def test_signing_out_everywhere_during_a_conflict_still_refuses_the_old_tokens(api, pool, closed, faults):
     add_user(pool, "ana@example.com")
