@@ -27,7 +27,7 @@ typecheck: $(VENV_STAMP)
 
 # Specs of the pure JavaScript modules (node's own test runner).
 js: $(NPM_STAMP)
-	node --test tests/js/
+	node --test --test-reporter=dot tests/js/
 
 # The fast tests: no local stack, no browser, no packaging.
 unit: $(VENV_STAMP)
