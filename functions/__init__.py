@@ -8,9 +8,10 @@
 - `realtime/`: live sockets: connection rows (`connections`), connect tickets (`connect_tickets`),
   `$connect`/`$disconnect` (`sockets`), who receives a frame (`broadcast`) and pushing it through API Gateway
   (`push`).
-- `chat/`: a chat's life: start, accept, close (`chats`); who gets it (`routing`); its transcript (`messages`);
-  transfer and invite (`handoffs`); who may touch it (`access`); `#shortcuts` (`canned`); mailed transcripts
-  (`transcripts`); the every-minute sweep (`sweeps`).
+- `chat/`: a chat's life: start, accept, close (`chats`); who gets it (`routing`); its transcript and sending
+  a message (`messages`); typing indicators and sneak peek (`typing`); what a socket's `hello` is told
+  (`welcome`); transfer and invite (`handoffs`); who may touch it (`access`); `#shortcuts` (`canned`); mailed
+  transcripts (`transcripts`); the every-minute sweep (`sweeps`).
 - `team/`: agents: profiles and accepting status (`agents`), the admin's team management (`members`), sign-in
   and logout (`sign_in`), two-step sign-in (`mfa`), an agent's own address change (`email_change`), the
   Cognito pool (`user_pool`), cutting someone off (`revocation`).
@@ -29,8 +30,9 @@
 Where the most-asked features live:
 
 - the accept race (two agents click Accept): `chat/routing.py` `accept`, one conditional transaction
-- a visitor's queue position: `chat/routing.py` (the queue) and `chat/chats.py` `send_queue_positions`
-- sneak peek (agents see what the visitor is typing): `api/frames.py` `_typing`, gated by the `sneak_peek` setting
+- a visitor's queue position: `chat/routing.py` (the queue), `chat/chats.py` `send_queue_positions`, and
+  `chat/welcome.py` for a socket that says hello
+- sneak peek (agents see what the visitor is typing): `chat/typing.py`, gated by the `sneak_peek` setting
 - a ticket going Pending → Open when the customer replies: `helpdesk/agent_actions.py` `visitor_reply`, and
   `helpdesk/inbound_mail.py` for replies by mail
 - webhook signing: `admin/webhook_delivery.py`

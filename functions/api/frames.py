@@ -10,15 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from functions.admin import webhooks
-from functions.chat import chats, handoffs, messages, routing, transcripts
-from functions.chat.access import chat_for_write
-from functions.core import clock, settings, untrusted
+from functions.chat import chats, handoffs, messages, transcripts, typing, welcome
+from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import Connection, Visitor
+from functions.models import Connection
 from functions.realtime import broadcast, connections, push, visitor_frames
 from functions.team import agents
 from functions.visitors import greetings, identity
@@ -94,43 +90,8 @@ def _error(connection_id: str, error: CharlaError, frame: dict[str, Any]) -> Non
 
 
 def _hello(call: Call) -> None:
-    principal = call.principal
-    if principal.is_agent:
-        agent = agents.get(principal.id)
-        if agent.accepting:
-            chats.drain_queue()  # a returning agent with free slots takes the oldest waiting chats
-            agent = agents.get(principal.id)
-        open_chats = chats.chats_of_agent(agent) + routing.queued()
-        invitations = [chats.view(c) for c in chats.invitations_of_agent(agent)]
-        values = settings.get_settings()
-        me: dict[str, Any] = {
-            "kind": "agent",
-            **agents.view(agent),
-            "settings": {k: values[k] for k in ("wait_threshold_s", "sneak_peek", "max_chats_per_agent")},
-        }
-    else:
-        try:
-            visitor: Visitor | None = Visitor.get(principal.id)
-        except DoesNotExist:
-            visitor = None  # erased meanwhile
-        chat = chats.open_chat_of(visitor) if visitor else None
-        open_chats = [chat] if chat else []
-        invitations = []
-        me = {"kind": "visitor", "id": principal.id, "name": principal.name}
-    welcome: dict[str, Any] = {
-        "type": "welcome",
-        "me": me,
-        "chats": [chats.view(c) for c in open_chats],
-        "invitations": invitations,
-    }
-    if not principal.is_agent:
-        # A greeting posted while this socket was still inside $connect was refused (Gone); this
-        # is where the page gets it instead of only on the next one.
-        welcome["greeting"] = greetings.pending(visitor) if visitor else None
-    call.reply(welcome)
-    for chat in open_chats:
-        if chat.status == "queued" and principal.kind == "visitor":
-            call.reply(chats.queue_frame(chat))  # to the caller only: nobody else's position changed
+    for frame in welcome.frames(call.principal):
+        call.reply(frame)
 
 
 def _start_chat(call: Call) -> None:
@@ -146,24 +107,28 @@ def _start_chat(call: Call) -> None:
 
 
 def _send(call: Call) -> None:
-    stored = messages.send(
-        call.principal, call.field("chat_id", str), call.frame.get("client_msg_id"), call.frame.get("text")
+    def acknowledge(stored: messages.Stored) -> None:
+        message = stored.message
+        call.reply(
+            {
+                "type": "ack",
+                "chat_id": message.chat_id,
+                "client_msg_id": message.client_msg_id,
+                "seq": int(message.seq),
+                "ts": message.ts,
+                "duplicate": stored.duplicate,
+            }
+        )
+
+    frame = call.frame
+    messages.post(
+        call.principal,
+        call.field("chat_id", str),
+        frame.get("client_msg_id"),
+        frame.get("text"),
+        acknowledge=acknowledge,
+        exclude=[call.connection_id],
     )
-    message = stored.message
-    call.reply(
-        {
-            "type": "ack",
-            "chat_id": message.chat_id,
-            "client_msg_id": message.client_msg_id,
-            "seq": int(message.seq),
-            "ts": message.ts,
-            "duplicate": stored.duplicate,
-        }
-    )
-    if not stored.duplicate:
-        frame = {"type": "message", "chat_id": message.chat_id, "message": messages.view(message)}
-        broadcast.to_chat(stored.chat, frame, exclude=[call.connection_id])
-        webhooks.emit("message.created", {"chat_id": message.chat_id, "message": messages.view(message)})
 
 
 def _resume(call: Call) -> None:
@@ -172,24 +137,7 @@ def _resume(call: Call) -> None:
 
 
 def _typing(call: Call) -> None:
-    chat = chat_for_write(call.principal, call.field("chat_id", str))
-    typing = call.field("typing", bool)
-    frame: dict[str, Any] = {
-        "type": "typing",
-        "chat_id": chat.chat_id,
-        "from": call.principal.kind,
-        "name": call.principal.name,
-        "typing": typing,
-    }
-    if call.principal.kind == "visitor":
-        draft = call.field("draft", str, required=False)
-        if draft is not None and len(draft) > messages.MAX_TEXT:
-            raise CharlaError("too_long", f"`draft` is limited to {messages.MAX_TEXT} characters.")
-        if draft is not None and settings.get_settings()["sneak_peek"]:
-            frame["draft"] = draft
-        broadcast.to_chat(chat, frame, visitor=False)
-    else:
-        broadcast.to_chat(chat, frame, agent=False)
+    typing.notify(call.principal, call.field("chat_id", str), call.field("typing", bool), call.frame.get("draft"))
 
 
 def _accept(call: Call) -> None:

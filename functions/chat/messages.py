@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from functions.admin import webhooks
 from functions.chat import access
 from functions.core import aws, clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Chat, Message, MessageKey
+from functions.realtime import broadcast
 
 MAX_TEXT = 4000
 PAGE_SIZE = 100
@@ -59,6 +62,31 @@ def send(principal: Principal, chat_id: str, client_msg_id: object, text: object
         except MessageKey.DoesNotExist:
             raise CharlaError("conflict", "This chat is closed.") from None
     return store(chat, principal=principal, text=text, client_msg_id=client_msg_id)
+
+
+def post(
+    principal: Principal,
+    chat_id: str,
+    client_msg_id: object,
+    text: object,
+    *,
+    acknowledge: Callable[[Stored], None],
+    exclude: Iterable[str] = (),
+) -> Stored:
+    """A message from a chat's participant: stored once, acknowledged to the sender, then (unless it was a
+    retry of one already stored) shown to everyone else in the chat and announced as `message.created`.
+
+    The sender is acknowledged before the fan-out, so its retry timer stops as soon as the message is safe;
+    `exclude` names the sender's connection, which has its own copy already.
+    """
+    stored = send(principal, chat_id, client_msg_id, text)
+    acknowledge(stored)
+    if not stored.duplicate:
+        message = stored.message
+        frame = {"type": "message", "chat_id": message.chat_id, "message": view(message)}
+        broadcast.to_chat(stored.chat, frame, exclude=list(exclude))
+        webhooks.emit("message.created", {"chat_id": message.chat_id, "message": view(message)})
+    return stored
 
 
 def store(
