@@ -38,7 +38,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.core import aws, clock
 from functions.core.errors import CharlaError
-from functions.core.text import free_text
+from functions.core.text import free_text, is_mail_address, one_line
 from functions.helpdesk import attachments, reply_mail, tickets
 from functions.helpdesk.tickets import Entry
 from functions.models import MailId, Ticket, TicketAttachment, TicketEvent
@@ -55,7 +55,6 @@ _SERIOUS = (
     MultipartInvariantViolationDefect,
     InvalidMultipartContentTransferEncodingDefect,
 )
-_ADDRESS = re.compile(r"^[^@\s<>\"]{1,64}@[^@\s<>\"]{1,255}$")
 _MESSAGE_ID = re.compile(r"<[^<>\s]{1,900}>")
 _ROBOTS = ("mailer-daemon", "postmaster", "noreply", "no-reply")
 
@@ -155,7 +154,7 @@ def parse(raw: bytes) -> Parsed:
     return Parsed(
         sender=sender,
         sender_name=name,
-        subject=tickets.one_line(str(message.get("Subject") or ""), tickets.MAX_SUBJECT),
+        subject=one_line(str(message.get("Subject") or ""), tickets.MAX_SUBJECT),
         text=text,
         message_id=message_ids[0] if message_ids else None,
         references=(_ids(message.get("In-Reply-To")) + _ids(message.get("References"))[::-1])[:10],
@@ -253,9 +252,9 @@ def _sender(message: EmailMessage) -> tuple[str, str | None]:
         addresses = list(header.addresses) if header is not None else []
     except Exception as error:  # the header parser's errors are many and undocumented
         raise Rejected("malformed", f"unreadable From: {type(error).__name__}") from None
-    if len(addresses) != 1 or not _ADDRESS.match(addresses[0].addr_spec or ""):
+    if len(addresses) != 1 or not is_mail_address(addresses[0].addr_spec or "", in_headers=True):
         raise Rejected("malformed", "no single valid From address")
-    name = tickets.one_line(addresses[0].display_name or "", 100) or None
+    name = one_line(addresses[0].display_name or "", 100) or None
     return addresses[0].addr_spec.lower(), name
 
 
@@ -466,7 +465,7 @@ def _entry(ticket_id: str, parsed: Parsed, marker: str, key: str) -> tuple[list[
             if not attachments.signature_ok(content_type, data[:512]):
                 raise CharlaError("attachment_refused", f"The file's content is not {content_type}.")
         except CharlaError as error:
-            shown = tickets.one_line(raw_name, 150) or f"attachment-{index + 1}"
+            shown = one_line(raw_name, 150) or f"attachment-{index + 1}"
             refused.append({"name": shown, "reason": error.message})
             continue
         attachment_id = attachments.id_from(f"{marker}#{index}")

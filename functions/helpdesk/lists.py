@@ -19,6 +19,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from functions.core import text
 from functions.core.errors import bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms, tickets
@@ -30,7 +31,6 @@ _SLACK = 2  # extra items per index read, so equal timestamps at a page boundary
 _SEARCH_BATCH = 50
 _SEARCH_ROUNDS = 5  # a rare match costs at most this many reads per page; the cursor goes on from there
 _CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z#[0-9A-Z]{10}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 
 Source = Callable[[str | None, int], list[Ticket]]
 
@@ -159,7 +159,7 @@ def _assignee(principal: Principal, value: object) -> str | None:
 def _requester(value: object) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not _EMAIL.match(value.strip()):
+    if not isinstance(value, str) or not text.is_mail_address(value.strip()):
         raise bad_request("`requester` must be an email address.")
     return value.strip().lower()
 

@@ -52,13 +52,13 @@ def validate_config(value: object) -> list[dict[str, Any]]:
         name, label, kind, required = item.get("name"), item.get("label"), item.get("type"), item.get("required")
         if not isinstance(name, str) or not _NAME.match(name):
             raise bad_request("A field's `name` must be 1-32 lowercase letters, digits or _, starting with a letter.")
-        if not isinstance(label, str) or not tickets.one_line(label, MAX_LABEL) or len(label) > MAX_LABEL:
+        if not isinstance(label, str) or not text.one_line(label, MAX_LABEL) or len(label) > MAX_LABEL:
             raise bad_request(f"Field {name}: `label` must be text of 1 to {MAX_LABEL} characters.")
         if kind not in TYPES:
             raise bad_request(f"Field {name}: `type` must be one of {', '.join(TYPES)}.")
         if not isinstance(required, bool):
             raise bad_request(f"Field {name}: `required` must be true or false.")
-        clean.append({"name": name, "label": tickets.one_line(label, MAX_LABEL), "type": kind, "required": required})
+        clean.append({"name": name, "label": text.one_line(label, MAX_LABEL), "type": kind, "required": required})
     if len({f["name"] for f in clean}) != len(clean):
         raise bad_request("Field names must be unique.")
     if sum(f["type"] == "email" for f in clean) > 1:
@@ -130,7 +130,7 @@ def _value(field: dict[str, Any], value: object) -> str:
             raise bad_request(f"{label} is not a valid email address.")
         return value
     if field["type"] == "text":
-        return tickets.one_line(value, limit)  # names and the like may end up in mail headers
+        return text.one_line(value, limit)  # names and the like may end up in mail headers
     return tickets.clean_text(value, label)
 
 
@@ -143,7 +143,7 @@ def _name(answers: list[tuple[dict[str, Any], str]]) -> str | None:
 def _subject(answers: list[tuple[dict[str, Any], str]]) -> str:
     for field, value in answers:
         if field["type"] == "textarea" and value:
-            first = tickets.one_line(value.strip().splitlines()[0], 80)
+            first = text.one_line(value.strip().splitlines()[0], 80)
             if first:
                 return first
     return "Offline message"

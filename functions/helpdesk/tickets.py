@@ -22,7 +22,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
-from functions.core import aws, clock, data
+from functions.core import aws, clock, data, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms
@@ -42,7 +42,6 @@ PAGE_SIZE = 100
 REF_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 REF_LENGTH = 10
 REF = re.compile(rf"^[{REF_ALPHABET}]{{{REF_LENGTH}}}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Each lost race means someone else's entry went in, so a writer among N concurrent ones retries < N times.
 _ATTEMPTS = 25
 
@@ -83,11 +82,6 @@ def ref_from(seed: str) -> str:
     return "".join(REF_ALPHABET[b % len(REF_ALPHABET)] for b in digest[:REF_LENGTH])
 
 
-def one_line(value: str, limit: int) -> str:
-    """Subjects and names: no control characters (they could reach a mail header), one line, trimmed."""
-    return re.sub(r"\s+", " ", re.sub(r"[\x00-\x1f\x7f]", " ", value)).strip()[:limit]
-
-
 def clean_subject(value: object, *, name: str = "title", required: bool = True) -> str:
     """A subject as sent, on one line; too long is refused, never cut. "" when optional and absent or blank."""
     if value is None and not required:
@@ -96,7 +90,7 @@ def clean_subject(value: object, *, name: str = "title", required: bool = True) 
         raise bad_request(f"`{name}` must be text of at most {MAX_SUBJECT} characters.")
     if len(value) > MAX_SUBJECT:
         raise CharlaError("too_long", f"`{name}` is limited to {MAX_SUBJECT} characters.")
-    cleaned = one_line(value, MAX_SUBJECT)
+    cleaned = text.one_line(value, MAX_SUBJECT)
     if not cleaned and required:
         raise bad_request(f"`{name}` must be non-empty text of at most {MAX_SUBJECT} characters.")
     return cleaned
@@ -108,7 +102,7 @@ def clean_text(value: object, name: str = "body") -> str:
     if len(value) > MAX_TEXT:
         raise CharlaError("too_long", f"`{name}` is limited to {MAX_TEXT} characters.")
     # Newlines and tabs stay: a body is multi-line text, stored and shown as text.
-    return _CONTROL.sub("", value)
+    return text.without_controls(value)
 
 
 # --- creating ----------------------------------------------------------------------------------
@@ -128,11 +122,11 @@ def new_ticket(
     now = clock.now_iso()
     return Ticket(
         ticket_id or new_ref(),
-        subject=one_line(subject, MAX_SUBJECT) or "(no subject)",
+        subject=text.one_line(subject, MAX_SUBJECT) or "(no subject)",
         status=status,
         source=source,
         requester_email=requester_email.lower() if requester_email else None,
-        requester_name=(one_line(requester_name, 100) or None) if requester_name else None,
+        requester_name=(text.one_line(requester_name, 100) or None) if requester_name else None,
         visitor_id=visitor_id,
         chat_id=chat_id,
         created_at=now,

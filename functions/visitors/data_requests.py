@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,7 +23,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.chat import chats
-from functions.core import aws, clock
+from functions.core import aws, clock, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, search_terms
@@ -170,13 +169,10 @@ def _erase_ticket(ticket: Ticket) -> None:
     ticket.delete()
 
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
-
-
 def erase_email(admin: Principal, body: dict[str, Any]) -> dict[str, int]:
     """POST /admin/email-erasures: deletes everything stored under one email address."""
     email = body.get("email")
-    if not isinstance(email, str) or len(email) > 320 or not _EMAIL.match(email.strip()) or not _encodable(email):
+    if not isinstance(email, str) or not text.is_mail_address(email.strip()) or not _encodable(email):
         raise bad_request("`email` must be an email address.")
     address = email.strip().lower()
     counts = {"tickets": 0, "mails": 0, "visitors": 0}
