@@ -15,9 +15,7 @@ from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection
-from functions.realtime import broadcast, connections, push, visitor_frames
-from functions.team import agents
-from functions.visitors import greetings, identity
+from functions.realtime import connections, push, visitor_frames
 
 log = logging.getLogger(__name__)
 
@@ -95,12 +93,16 @@ def _hello(call: Call) -> None:
 
 
 def _start_chat(call: Call) -> None:
-    if call.principal.kind == "visitor":
-        identity.record_context(call.principal.id, call.frame.get("context"), call.connection)
-    # functions/visitors/greetings.py: answering a greeting opens the chat with it, and with its agent.
-    opener = greetings.opener(call.principal, call.frame.get("greeting_id"), call.frame.get("greeting_rule"))
-    chat, created = chats.start(
-        call.principal, call.frame.get("name"), call.frame.get("email"), opener, address=call.source_ip
+    frame = call.frame
+    chat, created = chats.start_with_context(
+        call.principal,
+        frame.get("name"),
+        frame.get("email"),
+        context=frame.get("context"),
+        greeting_id=frame.get("greeting_id"),
+        greeting_rule=frame.get("greeting_rule"),
+        connection=call.connection,
+        address=call.source_ip,
     )
     if not created:
         call.reply({"type": "chat", "chat": chats.view(chat)})
@@ -173,13 +175,7 @@ def _transcript(call: Call) -> None:
 
 
 def _set_status(call: Call) -> None:
-    if not call.principal.is_agent:
-        raise CharlaError("forbidden", "Only agents have a status.")
-    agent = agents.set_accepting(call.principal.id, call.field("accepting", bool))
-    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
-    broadcast.to_connections(connections.connection_ids(call.principal), frame)
-    if agent.accepting:
-        chats.drain_queue()
+    chats.set_accepting(call.principal, call.field("accepting", bool))
 
 
 ACTIONS: dict[str, Callable[[Call], None]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
@@ -14,14 +14,12 @@ from functions.chat import access, messages, routing
 from functions.core import clock, data, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Settings, Visitor
+from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
 from functions.realtime import broadcast, connections
 from functions.reports import stats
 from functions.team import agents
-from functions.visitors import identity, limits, privacy, verified
-
-if TYPE_CHECKING:
-    from functions.visitors.greetings import Opener
+from functions.visitors import greetings, identity, limits, privacy, verified
+from functions.visitors.greetings import Opener
 
 MAX_NAME = 100
 # A rough per-chat wait: the estimate does not yet come from measured handling times.
@@ -67,6 +65,26 @@ def clean_email(email: object) -> str | None:
     if not isinstance(email, str) or not text.is_email(email):
         raise bad_request("`email` is not a valid email address.")
     return email
+
+
+def start_with_context(
+    principal: Principal,
+    name: object,
+    email: object,
+    *,
+    context: object,
+    greeting_id: object,
+    greeting_rule: object,
+    connection: Connection,
+    address: str | None,
+) -> tuple[Chat, bool]:
+    """A visitor's `start_chat`: keeps what the widget reports about their page, then starts the chat (or
+    returns their open one), opened by the greeting they answered if it is one they were really sent.
+    """
+    if principal.kind == "visitor":
+        identity.record_context(principal.id, context, connection)
+    opener = greetings.opener(principal, greeting_id, greeting_rule)
+    return start(principal, name, email, opener, address=address)
 
 
 def start(
@@ -180,6 +198,20 @@ def queue_moved() -> None:
     if not claimed:
         return  # the head heard moments ago; the sweep catches up the rest
     send_queue_positions(QUEUE_NOTICE_HEAD)
+
+
+def set_accepting(principal: Principal, accepting: bool) -> Agent:
+    """An agent starts or stops taking chats: each of their consoles hears it, and one with free slots
+    takes the oldest waiting chats.
+    """
+    if not principal.is_agent:
+        raise CharlaError("forbidden", "Only agents have a status.")
+    agent = agents.set_accepting(principal.id, accepting)
+    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
+    broadcast.to_connections(connections.connection_ids(principal), frame)
+    if agent.accepting:
+        drain_queue()
+    return agent
 
 
 def drain_queue(limit: int = 20) -> list[Chat]:
