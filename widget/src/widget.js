@@ -31,44 +31,49 @@ function createWidget({ host, root, btn, base, lang }) {
 
   let t = translator(pickLang([lang, ...(navigator.languages || [navigator.language])]));
   const EMAIL_OK = (v) => typeof v === 'string' && EMAIL.test(v);
-  let settings = null;
-  let settingsAt = 0;
+  // Everything the widget knows about the conversation, in one place; protocol.js reads and
+  // changes it for the server's frames, and sync() renders it. (ui, tr, sock: the DOM, the
+  // transcript and the socket, not state.)
+  const state = {
+    settings: null, // GET /widget/settings: look, pre-chat, who is online
+    settingsAt: 0, // when settings were fetched (ms)
+    chat: null, // the chat shown: open, or closed during this page view
+    wantStart: null, // a start_chat frame waiting for the connection
+    away: false, // start_chat answered `offline` (or `queue_full`)
+    full: false, // start_chat answered `queue_full`: others at this address already wait
+    offer: false, // `offer_offline`: the queued visitor may leave a message instead
+    connected: false, // the socket is open
+    resuming: false, // a `resume` awaits its `messages`
+    queue: null, // the last `queue` frame: {position, eta_s}
+    isOpen: false, // the panel is open
+    unread: 0, // messages from agents since the panel was last open
+    email: '', // given at pre-chat: the chat starts with it, and its transcript can go only there
+    after: null, // the end-of-chat view: {rating picked, busy (a frame awaits its answer), sent}
+    opener: null, // {greeting_id} or {greeting_rule}: the greeting the next start_chat answers
+    bubble: null, // the greeting on screen: {el, g}
+    ident: null, // Charla.setIdentity's name, email and signature
+  };
   let ui, tr, sock, ready;
-  let chat = null; // the chat shown: open, or closed during this page view
-  let wantStart = null; // a start_chat frame waiting for the connection
-  let away = false; // start_chat answered `offline` (or `queue_full`)
-  let full = false; // start_chat answered `queue_full`: others at this address already wait
-  let offer = false; // `offer_offline`: the queued visitor may leave a message instead
-  let connected = false;
-  let resuming = false;
-  let queue = null;
-  let isOpen = false;
-  let unread = 0;
   let typingTimer, saveTimer;
   let wsUrl = '';
-  let email = ''; // given at pre-chat: the chat starts with it, and its transcript can go only there
-  let after = null; // the end-of-chat view: {rating picked, busy (a frame awaits its answer), sent}
-  let opener = null; // {greeting_id} or {greeting_rule}: the greeting the next start_chat answers
-  let bubble = null; // the greeting on screen: {el, g}
-  let ident = null; // Charla.setIdentity's name, email and signature
   const prefs = () => [lang, ...(navigator.languages || [navigator.language])];
 
   const typing = typingNotifier((on, draft) => {
     if (!live()) return;
-    const f = { action: 'typing', chat_id: chat.chat_id, typing: on };
+    const f = { action: 'typing', chat_id: state.chat.chat_id, typing: on };
     // Drafts leave the browser only when the visitor has been told agents can see them.
-    if (on && settings && settings.sneak_peek) f.draft = draft.slice(0, 4000);
+    if (on && state.settings && state.settings.sneak_peek) f.draft = draft.slice(0, 4000);
     sock.send(f);
   });
 
-  const live = () => !!chat && chat.status !== 'closed';
+  const live = () => !!state.chat && state.chat.status !== 'closed';
 
   // -- setup --------------------------------------------------------------------------------
 
   function loadSettings() {
     return api.settings().then((s) => {
-      settings = s;
-      settingsAt = Date.now();
+      state.settings = s;
+      state.settingsAt = Date.now();
       applyLook();
       // The loader skips page views for the session once tracking was off; say when it is back.
       if (s.tracking) session.del('charla.nt');
@@ -87,7 +92,7 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function build() {
     if (ui) return;
-    if (settings) t = translator(pickLang([...prefs(), settings.language]));
+    if (state.settings) t = translator(pickLang([...prefs(), state.settings.language]));
     ui = buildPanel(t, {
       close, start, send: onSend, input: onInput, key: onKey, panelKey,
       end: endChat, pick, rate, transcript, restart,
@@ -102,9 +107,9 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function applyLook() {
-    if (settings.position === 'left') host.setAttribute('data-pos', 'left');
+    if (state.settings.position === 'left') host.setAttribute('data-pos', 'left');
     else host.removeAttribute('data-pos');
-    const c = settings.color;
+    const c = state.settings.color;
     if (typeof c === 'string' && window.CSS && CSS.supports('color', c)) {
       host.style.setProperty('--charla-accent', c);
       host.style.setProperty('--charla-on-accent', onAccent(c));
@@ -115,15 +120,15 @@ function createWidget({ host, root, btn, base, lang }) {
 
   async function open(byUser = true) {
     try { await init(); } catch (e) { return; }
-    isOpen = true;
-    unread = 0;
+    state.isOpen = true;
+    state.unread = 0;
     show(ui.panel, true);
-    if (bubble) show(bubble.el, false);
+    if (state.bubble) show(state.bubble.el, false);
     session.set(OPEN_KEY, 1);
     label();
     // Availability changes; an old "online" must not hide the away notice (or the other way).
-    if (!live() && (!settings || Date.now() - settingsAt > 30e3)) {
-      await loadSettings().then(() => { away = false; }, () => !settings && fail('network'));
+    if (!live() && (!state.settings || Date.now() - state.settingsAt > 30e3)) {
+      await loadSettings().then(() => { state.away = false; }, () => !state.settings && fail('network'));
     }
     connect();
     sync();
@@ -133,10 +138,10 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function close() {
-    if (!isOpen) return;
-    isOpen = false;
+    if (!state.isOpen) return;
+    state.isOpen = false;
     show(ui.panel, false);
-    if (bubble) show(bubble.el, true);
+    if (state.bubble) show(state.bubble.el, true);
     session.del(OPEN_KEY);
     label();
     if (ui.panel.contains(root.activeElement)) btn.focus();
@@ -149,53 +154,53 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function label() {
-    btn.setAttribute('aria-expanded', String(isOpen));
-    btn.setAttribute('aria-label', t(isOpen ? 'close' : 'open') + (unread ? ' (' + t('unread', { n: unread }) + ')' : ''));
-    ui.badge.textContent = unread;
-    show(ui.badge, unread > 0);
+    btn.setAttribute('aria-expanded', String(state.isOpen));
+    btn.setAttribute('aria-label', t(state.isOpen ? 'close' : 'open') + (state.unread ? ' (' + t('unread', { n: state.unread }) + ')' : ''));
+    ui.badge.textContent = state.unread;
+    show(ui.badge, state.unread > 0);
   }
 
   // -- what the panel shows -----------------------------------------------------------------
 
   function sync() {
     if (!ui) return;
-    const anon = !settings || settings.prechat !== 'name_email';
-    const mode = live() ? 'chat' : chat ? 'after' : away || (settings && !settings.online) ? 'away' : 'pre';
+    const anon = !state.settings || state.settings.prechat !== 'name_email';
+    const mode = live() ? 'chat' : state.chat ? 'after' : state.away || (state.settings && !state.settings.online) ? 'away' : 'pre';
     ui.panel.setAttribute('data-mode', mode);
-    const greet = settings && settings.welcome;
+    const greet = state.settings && state.settings.welcome;
     ui.greet.textContent = greet || '';
     show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
-    const offerNow = offer && live() && chat.status === 'queued';
+    const offerNow = state.offer && live() && state.chat.status === 'queued';
     show(ui.away, mode === 'away' || offerNow);
     if (mode === 'away' || offerNow) {
-      ui.awayText.textContent = t(offerNow ? 'offerOffline' : full ? 'queue_full' : 'away');
+      ui.awayText.textContent = t(offerNow ? 'offerOffline' : state.full ? 'queue_full' : 'away');
       mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? ui.input.value
-        : f.type === 'email' ? ui.email.value || email || (ident && ident.email)
-          : f.name === 'name' ? ui.name.value || (ident && ident.name) : ''));
+        : f.type === 'email' ? ui.email.value || state.email || (state.ident && state.ident.email)
+          : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''));
     }
     show(ui.pre, mode === 'pre');
     show(ui.end, mode === 'chat');
     syncAfter(mode === 'after');
     show(ui.nameRow, !anon);
     show(ui.emailRow, !anon);
-    ui.start.disabled = !!wantStart;
+    ui.start.disabled = !!state.wantStart;
     const composer = mode === 'chat' || (mode === 'pre' && anon);
     show(ui.composer, composer);
-    if (composer && settings && settings.sneak_peek) ui.composer.before(ui.peek);
+    if (composer && state.settings && state.settings.sneak_peek) ui.composer.before(ui.peek);
     else ui.peek.remove();
 
-    const names = live() && chat.status === 'active' && (chat.agents || []).map((a) => a.name || t('agent')).join(', ');
+    const names = live() && state.chat.status === 'active' && (state.chat.agents || []).map((a) => a.name || t('agent')).join(', ');
     ui.sub.textContent = names ? t('joined', { name: names }) : '';
     show(ui.sub, !!names);
 
     let status = '';
-    if ((live() || wantStart) && !connected) status = t('connecting');
-    else if (wantStart) status = t('waiting');
-    else if (live() && chat.status === 'queued') {
-      status = queue
-        ? t('queue', { position: queue.position, eta: queue.eta_s < 60 ? t('soon') : t('minutes', { n: Math.ceil(queue.eta_s / 60) }) })
+    if ((live() || state.wantStart) && !state.connected) status = t('connecting');
+    else if (state.wantStart) status = t('waiting');
+    else if (live() && state.chat.status === 'queued') {
+      status = state.queue
+        ? t('queue', { position: state.queue.position, eta: state.queue.eta_s < 60 ? t('soon') : t('minutes', { n: Math.ceil(state.queue.eta_s / 60) }) })
         : t('waiting');
-    } else if (chat && !live()) status = t('ended');
+    } else if (state.chat && !live()) status = t('ended');
     ui.status.textContent = status;
     show(ui.status, !!status);
   }
@@ -223,8 +228,8 @@ function createWidget({ host, root, btn, base, lang }) {
   // -- the connection -------------------------------------------------------------------------
 
   function connect() {
-    if (sock || !settings) return;
-    if (!settings.online && !api.hasIdentity()) return; // nothing to resume and nobody to talk to
+    if (sock || !state.settings) return;
+    if (!state.settings.online && !api.hasIdentity()) return; // nothing to resume and nobody to talk to
     sock = createSocket({
       url: () => wsUrl,
       ticket: async () => {
@@ -233,7 +238,7 @@ function createWidget({ host, root, btn, base, lang }) {
       },
       onFrame,
       onState(s) {
-        connected = s === 'open';
+        state.connected = s === 'open';
         sync();
       },
     });
@@ -241,12 +246,12 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function onFrame(f) {
-    const mine = chat && f.chat_id === chat.chat_id;
+    const mine = state.chat && f.chat_id === state.chat.chat_id;
     switch (f.type) {
       case 'welcome': return welcome(f);
       case 'chat': return onChat(f.chat);
       case 'queue':
-        if (mine) { queue = f; sync(); }
+        if (mine) { state.queue = f; sync(); }
         return;
       case 'message':
         if (mine) addMsg(f.message, true);
@@ -256,7 +261,7 @@ function createWidget({ host, root, btn, base, lang }) {
         (f.messages || []).forEach((m) => addMsg(m, false));
         if (f.next_after != null) resume(f.next_after);
         else {
-          resuming = false;
+          state.resuming = false;
           if (tr.gap && f.messages && f.messages.length) resume();
         }
         return;
@@ -267,14 +272,14 @@ function createWidget({ host, root, btn, base, lang }) {
         if (mine && f.from === 'agent') agentTyping(f.typing, f.name);
         return;
       case 'transcript_sent':
-        if (mine && after) {
-          after.sent = f.email || true;
-          after.busy = false;
+        if (mine && state.after) {
+          state.after.sent = f.email || true;
+          state.after.busy = false;
           sync();
         }
         return;
       case 'offer_offline':
-        if (mine) { offer = true; sync(); }
+        if (mine) { state.offer = true; sync(); }
         return;
       case 'greeting': return greet(f);
       case 'error': return onError(f);
@@ -283,7 +288,7 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function welcome(f) {
     sendIdentity(); // the visitor has an identity now
-    resuming = false;
+    state.resuming = false;
     const open = (f.chats || []).filter((c) => c && c.status !== 'closed');
     const known = local.get(CHAT_KEY);
     const c = open.find((x) => x.chat_id === known) || open[open.length - 1];
@@ -294,11 +299,11 @@ function createWidget({ host, root, btn, base, lang }) {
     } else {
       if (known) forget(known);
       if (live()) {
-        chat = { ...chat, status: 'closed' }; // it ended while we were disconnected
+        state.chat = { ...state.chat, status: 'closed' }; // it ended while we were disconnected
         ended();
-        emit('chat_ended', chat);
+        emit('chat_ended', state.chat);
       }
-      if (wantStart) sock.send(wantStart);
+      if (state.wantStart) sock.send(state.wantStart);
       else greet(f.greeting); // one posted while this socket was still connecting
     }
     sync();
@@ -306,11 +311,11 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function setChat(c) {
     let fresh = false;
-    if (!chat || chat.chat_id !== c.chat_id) {
+    if (!state.chat || state.chat.chat_id !== c.chat_id) {
       // A new chat: clear the old transcript but keep messages typed before it existed.
       const keep = tr.pending();
       tr.clear();
-      queue = null;
+      state.queue = null;
       const cache = local.get(cacheKey(c.chat_id));
       if (cache && cache.seq <= c.last_seq) {
         tr.lastSeq = cache.seq;
@@ -321,27 +326,27 @@ function createWidget({ host, root, btn, base, lang }) {
       local.set(CHAT_KEY, c.chat_id);
       scrollDown(true);
       fresh = true;
-      after = null;
-      offer = false;
-      opener = null;
+      state.after = null;
+      state.offer = false;
+      state.opener = null;
       hideGreeting();
     }
-    chat = c;
-    wantStart = null;
-    away = false;
+    state.chat = c;
+    state.wantStart = null;
+    state.away = false;
     return fresh;
   }
 
   function onChat(c) {
     if (!c || !c.chat_id) return;
     if (c.status === 'closed') {
-      if (!chat || c.chat_id !== chat.chat_id) return;
+      if (!state.chat || c.chat_id !== state.chat.chat_id) return;
       const was = live();
-      chat = c;
+      state.chat = c;
       forget(c.chat_id);
       agentTyping(false);
       typing.stop();
-      if (after) after.busy = false; // the answer to `rate`
+      if (state.after) state.after.busy = false; // the answer to `rate`
       if (was) {
         ended();
         emit('chat_ended', c);
@@ -352,21 +357,21 @@ function createWidget({ host, root, btn, base, lang }) {
         flush();
         emit('chat_started', c);
       }
-      if (c.status === 'active') queue = null;
+      if (c.status === 'active') state.queue = null;
     }
     sync();
     emit('chat', c);
   }
 
-  function resume(after) {
+  function resume(from) {
     if (!live()) return;
-    resuming = true;
-    sock.send({ action: 'resume', chat_id: chat.chat_id, after_seq: after != null ? after : tr.lastSeq });
+    state.resuming = true;
+    sock.send({ action: 'resume', chat_id: state.chat.chat_id, after_seq: from != null ? from : tr.lastSeq });
   }
 
   // Unacknowledged messages go again after every (re)connect; client_msg_id makes that safe.
   function flush() {
-    if (live()) tr.pending().forEach((p) => sock.send({ action: 'send', chat_id: chat.chat_id, client_msg_id: p.id, text: p.text }));
+    if (live()) tr.pending().forEach((p) => sock.send({ action: 'send', chat_id: state.chat.chat_id, client_msg_id: p.id, text: p.text }));
   }
 
   function addMsg(m, fresh) {
@@ -375,10 +380,10 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!tr.add(m)) return;
     if (m.sender === 'agent') agentTyping(false);
     if (fresh && m.sender !== 'visitor') {
-      if (!isOpen) { unread++; label(); }
+      if (!state.isOpen) { state.unread++; label(); }
       emit('message', m);
     }
-    if (fresh && tr.gap && !resuming) resume();
+    if (fresh && tr.gap && !state.resuming) resume();
     if (near) scrollDown(true);
     save();
   }
@@ -392,9 +397,9 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function onError(f) {
-    if ((f.action === 'rate' || f.action === 'transcript') && after) {
+    if ((f.action === 'rate' || f.action === 'transcript') && state.after) {
       // The visitor asked for these and sees the button again: they can simply retry.
-      after.busy = false;
+      state.after.busy = false;
       sync();
       return fail(f.retriable ? 'generic' : f.code, f.message);
     }
@@ -402,17 +407,17 @@ function createWidget({ host, root, btn, base, lang }) {
       let frame = null;
       if (f.client_msg_id) {
         const p = tr.pending().find((x) => x.id === f.client_msg_id);
-        if (p && live()) frame = { action: 'send', chat_id: chat.chat_id, client_msg_id: p.id, text: p.text };
-      } else if (f.action === 'start_chat') frame = wantStart;
-      else if (f.action === 'resume' && live()) frame = { action: 'resume', chat_id: chat.chat_id, after_seq: tr.lastSeq };
+        if (p && live()) frame = { action: 'send', chat_id: state.chat.chat_id, client_msg_id: p.id, text: p.text };
+      } else if (f.action === 'start_chat') frame = state.wantStart;
+      else if (f.action === 'resume' && live()) frame = { action: 'resume', chat_id: state.chat.chat_id, after_seq: tr.lastSeq };
       if (frame) sock.retry(f.client_msg_id || f.action, frame);
       return;
     }
     if (f.code === 'offline' || f.code === 'queue_full') {
       // Give the visitor back what they typed; it can go into the offline form.
-      wantStart = null;
-      away = true;
-      full = f.code === 'queue_full';
+      state.wantStart = null;
+      state.away = true;
+      state.full = f.code === 'queue_full';
       const typed = tr.pending().map((p) => (tr.drop(p.id), p.text)).join('\n');
       if (typed && !ui.input.value) ui.input.value = typed;
       sync();
@@ -428,11 +433,11 @@ function createWidget({ host, root, btn, base, lang }) {
       if (el) el.append(h('span', { class: 'failed', text: t('failed') }));
       save();
     } else if (f.action === 'start_chat') {
-      wantStart = null;
+      state.wantStart = null;
       sync();
-    } else if (f.action === 'resume' && f.code === 'not_found' && chat) {
-      forget(chat.chat_id);
-      chat = { ...chat, status: 'closed' };
+    } else if (f.action === 'resume' && f.code === 'not_found' && state.chat) {
+      forget(state.chat.chat_id);
+      state.chat = { ...state.chat, status: 'closed' };
       sync();
     }
     fail(f.code, f.message);
@@ -441,7 +446,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function save() {
     clearTimeout(saveTimer);
     if (!live()) return;
-    const id = chat.chat_id;
+    const id = state.chat.chat_id;
     saveTimer = setTimeout(() => {
       const msgs = tr.messages().slice(-KEEP).map(({ seq, kind, sender, sender_name, text, ts, client_msg_id }) =>
         ({ seq, kind, sender, sender_name, text, ts, client_msg_id }));
@@ -461,21 +466,21 @@ function createWidget({ host, root, btn, base, lang }) {
     if (e) e.preventDefault();
     clearError();
     const f = { action: 'start_chat' };
-    if (settings && settings.prechat === 'name_email') {
+    if (state.settings && state.settings.prechat === 'name_email') {
       const name = ui.name.value.trim();
-      email = ui.email.value.trim();
+      state.email = ui.email.value.trim();
       ui.name.setAttribute('aria-invalid', String(!name));
-      ui.email.setAttribute('aria-invalid', String(!EMAIL.test(email)));
+      ui.email.setAttribute('aria-invalid', String(!EMAIL.test(state.email)));
       if (!name) return fail('needName'), ui.name.focus();
-      if (!EMAIL.test(email)) return fail('needEmail'), ui.email.focus();
+      if (!EMAIL.test(state.email)) return fail('needEmail'), ui.email.focus();
       f.name = name;
-      f.email = email;
-    } else if (ident) {
+      f.email = state.email;
+    } else if (state.ident) {
       // Anonymous pre-chat, but the site said who this is (Charla.setIdentity).
-      if (ident.name && ident.name.length <= 100) f.name = ident.name;
-      if (EMAIL_OK(ident.email)) f.email = email = ident.email;
+      if (state.ident.name && state.ident.name.length <= 100) f.name = state.ident.name;
+      if (EMAIL_OK(state.ident.email)) f.email = state.email = state.ident.email;
     }
-    if (opener) Object.assign(f, opener);
+    if (state.opener) Object.assign(f, state.opener);
     // Shown in the agent's visitor panel; cut to the server's limits, which refuse longer text.
     f.context = {
       url: location.href.slice(0, 2000),
@@ -484,11 +489,11 @@ function createWidget({ host, root, btn, base, lang }) {
       language: navigator.language,
       timezone: timeZone(),
     };
-    wantStart = f;
+    state.wantStart = f;
     connect();
     // Only after `welcome` (else `welcome` sends it): frames on one socket are handled in parallel, and
     // a `welcome` computed before this chat existed must not arrive after it and end it in the panel.
-    if (sock && connected) sock.send(f);
+    if (sock && state.connected) sock.send(f);
     sync();
     if (visible(ui.input)) ui.input.focus();
   }
@@ -505,9 +510,9 @@ function createWidget({ host, root, btn, base, lang }) {
     tr.pend(id, { sender: 'visitor', text });
     scrollDown(true);
     if (live()) {
-      sock.send({ action: 'send', chat_id: chat.chat_id, client_msg_id: id, text });
+      sock.send({ action: 'send', chat_id: state.chat.chat_id, client_msg_id: id, text });
       save();
-    } else if (!wantStart) {
+    } else if (!state.wantStart) {
       start(); // anonymous pre-chat: the first message starts the chat
     }
   }
@@ -539,7 +544,7 @@ function createWidget({ host, root, btn, base, lang }) {
     const a = root.activeElement;
     sync();
     scrollDown(true); // the rating is below the transcript
-    if (isOpen && a && ui.panel.contains(a) && !visible(a)) {
+    if (state.isOpen && a && ui.panel.contains(a) && !visible(a)) {
       const next = [ui.good, ui.trSend, ui.newChat].find(visible);
       if (next) next.focus();
     }
@@ -548,68 +553,68 @@ function createWidget({ host, root, btn, base, lang }) {
   function syncAfter(on) {
     show(ui.after, on);
     if (!on) return;
-    if (!after) {
-      after = { rating: null, busy: false, sent: null };
+    if (!state.after) {
+      state.after = { rating: null, busy: false, sent: null };
       ui.comment.value = '';
     }
-    const to = (chat.visitor && chat.visitor.email) || '';
+    const to = (state.chat.visitor && state.chat.visitor.email) || '';
     ui.trTo.textContent = to;
     // Rating is about an agent's help: a chat nobody joined has nothing to rate.
-    const rated = !!chat.rating;
-    const rateable = !!(chat.agents && chat.agents.length);
+    const rated = !!state.chat.rating;
+    const rateable = !!(state.chat.agents && state.chat.agents.length);
     show(ui.rate, rateable && !rated);
     show(ui.rated, rated);
-    ['good', 'bad'].forEach((r) => ui[r].setAttribute('aria-pressed', String(after.rating === r)));
-    ui.rateSubmit.disabled = !after.rating || after.busy;
-    show(ui.tr, !!to && !after.sent && !(settings && settings.transcript_email === false)); // SES can't mail it
-    ui.trSend.disabled = after.busy;
-    show(ui.trSent, !!after.sent);
-    ui.trSent.textContent = after.sent ? t('transcriptSent', { email: after.sent === true ? '' : after.sent }) : '';
+    ['good', 'bad'].forEach((r) => ui[r].setAttribute('aria-pressed', String(state.after.rating === r)));
+    ui.rateSubmit.disabled = !state.after.rating || state.after.busy;
+    show(ui.tr, !!to && !state.after.sent && !(state.settings && state.settings.transcript_email === false)); // SES can't mail it
+    ui.trSend.disabled = state.after.busy;
+    show(ui.trSent, !!state.after.sent);
+    ui.trSent.textContent = state.after.sent ? t('transcriptSent', { email: state.after.sent === true ? '' : state.after.sent }) : '';
   }
 
   function pick(r) {
-    after.rating = r;
+    state.after.rating = r;
     sync();
   }
 
   function rate(e) {
     e.preventDefault();
-    if (!after || !after.rating || after.busy) return;
+    if (!state.after || !state.after.rating || state.after.busy) return;
     clearError();
     const comment = ui.comment.value.trim().slice(0, 1000);
-    const f = { action: 'rate', chat_id: chat.chat_id, rating: after.rating };
+    const f = { action: 'rate', chat_id: state.chat.chat_id, rating: state.after.rating };
     if (comment) f.comment = comment;
     if (!(sock && sock.send(f))) return fail('network');
-    after.busy = true;
+    state.after.busy = true;
     sync();
   }
 
   function transcript(e) {
     e.preventDefault();
-    if (!after || after.busy) return;
+    if (!state.after || state.after.busy) return;
     clearError();
-    if (!(sock && sock.send({ action: 'transcript', chat_id: chat.chat_id }))) return fail('network');
-    after.busy = true;
+    if (!(sock && sock.send({ action: 'transcript', chat_id: state.chat.chat_id }))) return fail('network');
+    state.after.busy = true;
     sync();
   }
 
   function endChat() {
     if (!live()) return;
     clearError();
-    if (!(sock && sock.send({ action: 'close', chat_id: chat.chat_id }))) fail('network');
+    if (!(sock && sock.send({ action: 'close', chat_id: state.chat.chat_id }))) fail('network');
   }
 
   // Back to the start: the old transcript goes, the pre-chat form (or the away notice) returns.
   function restart() {
-    chat = null;
-    after = null;
-    queue = null;
-    away = false;
+    state.chat = null;
+    state.after = null;
+    state.queue = null;
+    state.away = false;
     tr.clear();
     clearError();
     sync();
     focusFirst();
-    if (Date.now() - settingsAt > 30e3) loadSettings().then(sync, () => {});
+    if (Date.now() - state.settingsAt > 30e3) loadSettings().then(sync, () => {});
   }
 
   function grow() {
@@ -635,21 +640,21 @@ function createWidget({ host, root, btn, base, lang }) {
       answer: (text) => answer(text, g.opener),
       dismiss: () => { hideGreeting(); btn.focus(); },
     });
-    bubble = { el, g };
-    show(el, !isOpen);
+    state.bubble = { el, g };
+    show(el, !state.isOpen);
     root.append(el);
     emit('greeting', { text: g.text, from: g.from || null });
   }
 
   function hideGreeting() {
-    if (bubble) bubble.el.remove();
-    bubble = null;
+    if (state.bubble) state.bubble.el.remove();
+    state.bubble = null;
   }
 
   // Replying to the bubble is the first message of a chat that answers the greeting.
   async function answer(text, op) {
     hideGreeting();
-    opener = op || null;
+    state.opener = op || null;
     await open(true);
     if (!ui) return;
     ui.input.value = text;
@@ -657,7 +662,7 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function onRule(r) {
-    if (live() || isOpen || bubble || C._h) return; // never over a conversation or a hidden widget
+    if (live() || state.isOpen || state.bubble || C._h) return; // never over a conversation or a hidden widget
     const capped = local.get(CAPPED_KEY) || [];
     if (capped.includes(r.id)) return;
     api.shown(r.id).then((a) => {
@@ -672,20 +677,20 @@ function createWidget({ host, root, btn, base, lang }) {
     const body = {};
     for (const k of ['name', 'email', 'signature']) if (who && typeof who[k] === 'string' && who[k]) body[k] = who[k];
     if (!body.name && !body.email) return Promise.resolve(null);
-    ident = body;
+    state.ident = body;
     prefill();
     return sendIdentity();
   }
 
   // Sent once per visitor and identity; a visitor without an identity yet gets it after `welcome`.
   function sendIdentity() {
-    if (!ident) return Promise.resolve(null);
+    if (!state.ident) return Promise.resolve(null);
     return api.loaderDone().then(() => {
       if (!api.hasIdentity()) return null;
-      const key = JSON.stringify([api.visitorId(), ident]);
+      const key = JSON.stringify([api.visitorId(), state.ident]);
       const done = local.get(IDENT_KEY);
       if (done && done.k === key) return { verified: done.v };
-      return api.identify(ident).then((r) => {
+      return api.identify(state.ident).then((r) => {
         local.set(IDENT_KEY, { k: key, v: !!(r && r.verified) });
         return r;
       });
@@ -693,16 +698,16 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function prefill() {
-    if (!ui || !ident) return;
-    if (ident.name && !ui.name.value) ui.name.value = ident.name;
-    if (EMAIL_OK(ident.email) && !ui.email.value) ui.email.value = ident.email;
+    if (!ui || !state.ident) return;
+    if (state.ident.name && !ui.name.value) ui.name.value = state.ident.name;
+    if (EMAIL_OK(state.ident.email) && !ui.email.value) ui.email.value = state.ident.email;
   }
 
   function setLanguage(code) {
     if (typeof code !== 'string') return;
     lang = code;
-    t = translator(pickLang([...prefs(), settings && settings.language]));
-    if (bubble) showGreeting(bubble.g);
+    t = translator(pickLang([...prefs(), state.settings && state.settings.language]));
+    if (state.bubble) showGreeting(state.bubble.g);
     if (!ui) return;
     // The panel's words are set when it is built: build it again around the same transcript.
     const keep = { msgs: tr.messages(), pending: tr.pending(), last: tr.lastSeq, draft: ui.input.value };
@@ -713,7 +718,7 @@ function createWidget({ host, root, btn, base, lang }) {
     tr.lastSeq = keep.last;
     keep.pending.forEach((p) => tr.pend(p.id, { sender: 'visitor', text: p.text }));
     ui.input.value = keep.draft;
-    show(ui.panel, isOpen);
+    show(ui.panel, state.isOpen);
     label();
     sync();
   }
@@ -727,15 +732,15 @@ function createWidget({ host, root, btn, base, lang }) {
   else init().catch(quiet);
   // Tracked visitors keep a socket while an agent is online, so a greeting reaches them at once.
   init().then(() => api.loaderDone()).then(() => {
-    if (!settings || !settings.tracking) return;
+    if (!state.settings || !state.settings.tracking) return;
     keepAlive(C);
-    if (api.hasIdentity() && settings.online) connect(); // nobody online greets: no idle socket then
+    if (api.hasIdentity() && state.settings.online) connect(); // nobody online greets: no idle socket then
     greet(C._g);
-    watchRules(settings.greetings, C._t || Date.now(), onRule);
+    watchRules(state.settings.greetings, C._t || Date.now(), onRule);
   }, quiet);
 
   const widget = {
-    open: () => open(true), close, toggle: () => (isOpen ? close() : open(true)),
+    open: () => open(true), close, toggle: () => (state.isOpen ? close() : open(true)),
     setLanguage, setIdentity, greet,
   };
   // Calls the page made before this script arrived, in their order.
