@@ -10,6 +10,7 @@ import { buildPanel } from './panel.js';
 import { greetingBubble } from './greeting.js';
 import { keepAlive, watchRules } from './tracker.js';
 import { mountOffline } from './offline.js';
+import * as P from './protocol.js';
 
 const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$/; // the server's rule
 const CHAT_KEY = 'charla.chat'; // the open chat's id; loader.js also reads it
@@ -66,7 +67,7 @@ function createWidget({ host, root, btn, base, lang }) {
     sock.send(f);
   });
 
-  const live = () => !!state.chat && state.chat.status !== 'closed';
+  const live = () => P.live(state);
 
   // -- setup --------------------------------------------------------------------------------
 
@@ -165,7 +166,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function sync() {
     if (!ui) return;
     const anon = !state.settings || state.settings.prechat !== 'name_email';
-    const mode = live() ? 'chat' : state.chat ? 'after' : state.away || (state.settings && !state.settings.online) ? 'away' : 'pre';
+    const mode = P.mode(state);
     ui.panel.setAttribute('data-mode', mode);
     const greet = state.settings && state.settings.welcome;
     ui.greet.textContent = greet || '';
@@ -193,14 +194,11 @@ function createWidget({ host, root, btn, base, lang }) {
     ui.sub.textContent = names ? t('joined', { name: names }) : '';
     show(ui.sub, !!names);
 
-    let status = '';
-    if ((live() || state.wantStart) && !state.connected) status = t('connecting');
-    else if (state.wantStart) status = t('waiting');
-    else if (live() && state.chat.status === 'queued') {
-      status = state.queue
-        ? t('queue', { position: state.queue.position, eta: state.queue.eta_s < 60 ? t('soon') : t('minutes', { n: Math.ceil(state.queue.eta_s / 60) }) })
-        : t('waiting');
-    } else if (state.chat && !live()) status = t('ended');
+    const st = P.status(state);
+    const q = st && st[1];
+    const status = !st ? '' : q
+      ? t('queue', { position: q.position, eta: q.eta_s < 60 ? t('soon') : t('minutes', { n: Math.ceil(q.eta_s / 60) }) })
+      : t(st[0]);
     ui.status.textContent = status;
     show(ui.status, !!status);
   }
@@ -246,13 +244,11 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function onFrame(f) {
-    const mine = state.chat && f.chat_id === state.chat.chat_id;
+    if (P.update(state, f)) return sync();
+    const mine = P.mine(state, f);
     switch (f.type) {
       case 'welcome': return welcome(f);
       case 'chat': return onChat(f.chat);
-      case 'queue':
-        if (mine) { state.queue = f; sync(); }
-        return;
       case 'message':
         if (mine) addMsg(f.message, true);
         return;
@@ -271,16 +267,6 @@ function createWidget({ host, root, btn, base, lang }) {
       case 'typing':
         if (mine && f.from === 'agent') agentTyping(f.typing, f.name);
         return;
-      case 'transcript_sent':
-        if (mine && state.after) {
-          state.after.sent = f.email || true;
-          state.after.busy = false;
-          sync();
-        }
-        return;
-      case 'offer_offline':
-        if (mine) { state.offer = true; sync(); }
-        return;
       case 'greeting': return greet(f);
       case 'error': return onError(f);
     }
@@ -289,9 +275,8 @@ function createWidget({ host, root, btn, base, lang }) {
   function welcome(f) {
     sendIdentity(); // the visitor has an identity now
     state.resuming = false;
-    const open = (f.chats || []).filter((c) => c && c.status !== 'closed');
     const known = local.get(CHAT_KEY);
-    const c = open.find((x) => x.chat_id === known) || open[open.length - 1];
+    const c = P.pickChat(f, known);
     if (c) {
       setChat(c);
       resume();
@@ -366,12 +351,12 @@ function createWidget({ host, root, btn, base, lang }) {
   function resume(from) {
     if (!live()) return;
     state.resuming = true;
-    sock.send({ action: 'resume', chat_id: state.chat.chat_id, after_seq: from != null ? from : tr.lastSeq });
+    sock.send(P.resumeFrame(state, tr.lastSeq, from));
   }
 
   // Unacknowledged messages go again after every (re)connect; client_msg_id makes that safe.
   function flush() {
-    if (live()) tr.pending().forEach((p) => sock.send({ action: 'send', chat_id: state.chat.chat_id, client_msg_id: p.id, text: p.text }));
+    if (live()) tr.pending().forEach((p) => sock.send(P.sendFrame(state, p)));
   }
 
   function addMsg(m, fresh) {
@@ -404,20 +389,12 @@ function createWidget({ host, root, btn, base, lang }) {
       return fail(f.retriable ? 'generic' : f.code, f.message);
     }
     if (f.retriable) {
-      let frame = null;
-      if (f.client_msg_id) {
-        const p = tr.pending().find((x) => x.id === f.client_msg_id);
-        if (p && live()) frame = { action: 'send', chat_id: state.chat.chat_id, client_msg_id: p.id, text: p.text };
-      } else if (f.action === 'start_chat') frame = state.wantStart;
-      else if (f.action === 'resume' && live()) frame = { action: 'resume', chat_id: state.chat.chat_id, after_seq: tr.lastSeq };
+      const frame = P.retryFrame(state, f, tr.pending(), tr.lastSeq);
       if (frame) sock.retry(f.client_msg_id || f.action, frame);
       return;
     }
-    if (f.code === 'offline' || f.code === 'queue_full') {
+    if (P.refused(state, f)) {
       // Give the visitor back what they typed; it can go into the offline form.
-      state.wantStart = null;
-      state.away = true;
-      state.full = f.code === 'queue_full';
       const typed = tr.pending().map((p) => (tr.drop(p.id), p.text)).join('\n');
       if (typed && !ui.input.value) ui.input.value = typed;
       sync();
@@ -510,7 +487,7 @@ function createWidget({ host, root, btn, base, lang }) {
     tr.pend(id, { sender: 'visitor', text });
     scrollDown(true);
     if (live()) {
-      sock.send({ action: 'send', chat_id: state.chat.chat_id, client_msg_id: id, text });
+      sock.send(P.sendFrame(state, { id, text }));
       save();
     } else if (!state.wantStart) {
       start(); // anonymous pre-chat: the first message starts the chat

@@ -1,0 +1,88 @@
+// widget/src/protocol.js: what the server's frames do to the widget's state, and what it sends back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as P from '../../widget/src/protocol.js';
+
+const fresh = (over = {}) => ({
+  settings: { online: true }, chat: null, wantStart: null, away: false, full: false, offer: false,
+  connected: true, resuming: false, queue: null, after: null, ...over,
+});
+const queued = () => fresh({ chat: { chat_id: 'c1', status: 'queued' } });
+
+test('welcome carries on with the chat this browser had open, else the newest open one', () => {
+  const chats = [{ chat_id: 'a', status: 'active' }, { chat_id: 'b', status: 'queued' }, { chat_id: 'c', status: 'closed' }];
+  assert.equal(P.pickChat({ chats }, 'a').chat_id, 'a');
+  assert.equal(P.pickChat({ chats }, 'gone').chat_id, 'b');
+  assert.equal(P.pickChat({ chats }, 'c').chat_id, 'b', 'a closed chat is never resumed');
+  assert.equal(P.pickChat({ chats: [chats[2]] }, 'c'), null);
+  assert.equal(P.pickChat({}, null), null);
+});
+
+test('queue position and the offline offer apply only to the chat on screen', () => {
+  const s = queued();
+  assert.equal(P.update(s, { type: 'queue', chat_id: 'other', position: 1, eta_s: 5 }), false);
+  assert.equal(s.queue, null);
+  assert.equal(P.update(s, { type: 'queue', chat_id: 'c1', position: 3, eta_s: 90 }), true);
+  assert.deepEqual(P.status(s), ['queue', s.queue]);
+  assert.equal(s.queue.position, 3);
+  assert.equal(P.update(s, { type: 'offer_offline', chat_id: 'other' }), false);
+  assert.equal(s.offer, false);
+  assert.equal(P.update(s, { type: 'offer_offline', chat_id: 'c1' }), true);
+  assert.equal(s.offer, true);
+});
+
+test('transcript_sent ends the busy state of the end-of-chat view with the address it went to', () => {
+  const s = fresh({ chat: { chat_id: 'c1', status: 'closed' } });
+  assert.equal(P.update(s, { type: 'transcript_sent', chat_id: 'c1', email: 'a@example.com' }), false, 'no view, nothing to show');
+  s.after = { rating: null, busy: true, sent: null };
+  assert.equal(P.update(s, { type: 'transcript_sent', chat_id: 'c1', email: 'a@example.com' }), true);
+  assert.deepEqual(s.after, { rating: null, busy: false, sent: 'a@example.com' });
+  s.after.sent = null;
+  P.update(s, { type: 'transcript_sent', chat_id: 'c1' });
+  assert.equal(s.after.sent, true);
+});
+
+test('the panel mode and status line follow the state', () => {
+  assert.equal(P.mode(fresh()), 'pre');
+  assert.equal(P.mode(fresh({ settings: { online: false } })), 'away');
+  assert.equal(P.mode(fresh({ away: true })), 'away');
+  assert.equal(P.mode(queued()), 'chat');
+  assert.equal(P.mode(fresh({ chat: { chat_id: 'c1', status: 'closed' } })), 'after');
+  assert.equal(P.status(fresh()), null);
+  assert.deepEqual(P.status(fresh({ wantStart: { action: 'start_chat' }, connected: false })), ['connecting']);
+  assert.deepEqual(P.status(fresh({ wantStart: { action: 'start_chat' } })), ['waiting']);
+  assert.deepEqual(P.status(queued()), ['waiting']);
+  assert.deepEqual(P.status(fresh({ chat: { chat_id: 'c1', status: 'closed' } })), ['ended']);
+});
+
+test('resume asks for what follows the last message held, or a given sequence number', () => {
+  const s = queued();
+  assert.deepEqual(P.resumeFrame(s, 7), { action: 'resume', chat_id: 'c1', after_seq: 7 });
+  assert.deepEqual(P.resumeFrame(s, 7, 0), { action: 'resume', chat_id: 'c1', after_seq: 0 });
+});
+
+test('a retriable error resends the same frame, with the same client_msg_id', () => {
+  const s = queued();
+  const pending = [{ id: 'm1', text: 'hi' }];
+  assert.deepEqual(P.retryFrame(s, { client_msg_id: 'm1' }, pending, 4),
+    { action: 'send', chat_id: 'c1', client_msg_id: 'm1', text: 'hi' });
+  assert.equal(P.retryFrame(s, { client_msg_id: 'acked' }, pending, 4), null, 'nothing left to resend');
+  assert.deepEqual(P.retryFrame(s, { action: 'resume' }, pending, 4), { action: 'resume', chat_id: 'c1', after_seq: 4 });
+  const start = { action: 'start_chat', name: 'Ann' };
+  assert.equal(P.retryFrame(fresh({ wantStart: start }), { action: 'start_chat' }, [], 0), start);
+  const closed = fresh({ chat: { chat_id: 'c1', status: 'closed' } });
+  assert.equal(P.retryFrame(closed, { client_msg_id: 'm1' }, pending, 4), null, 'never into a closed chat');
+  assert.equal(P.retryFrame(closed, { action: 'resume' }, pending, 4), null);
+});
+
+test('offline or queue_full answers to start_chat show the away notice; other errors do not', () => {
+  const s = fresh({ wantStart: { action: 'start_chat' } });
+  assert.equal(P.refused(s, { code: 'rate_limited' }), false);
+  assert.equal(s.away, false);
+  assert.equal(P.refused(s, { code: 'queue_full', action: 'start_chat' }), true);
+  assert.deepEqual([s.wantStart, s.away, s.full], [null, true, true]);
+  assert.equal(P.mode(s), 'away');
+  const o = fresh({ wantStart: { action: 'start_chat' } });
+  P.refused(o, { code: 'offline' });
+  assert.deepEqual([o.wantStart, o.away, o.full], [null, true, false]);
+});

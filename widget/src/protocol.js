@@ -1,0 +1,65 @@
+// What the server's frames do to the widget's state, and which frames to send back: no DOM
+// here, so node can test it (tests/js/protocol.test.mjs). The frames are in docs/protocol.md.
+
+// An open chat: the composer shows and frames for it may go out.
+export const live = (s) => !!s.chat && s.chat.status !== 'closed';
+
+// The frame is about the chat on screen (frames for other chats of this visitor are ignored).
+export const mine = (s, f) => !!s.chat && f.chat_id === s.chat.chat_id;
+
+// The panel's mode: the conversation, the end-of-chat view, the away notice or the pre-chat form.
+export const mode = (s) => (live(s) ? 'chat' : s.chat ? 'after' : s.away || (s.settings && !s.settings.online) ? 'away' : 'pre');
+
+// The status line as [message key, params], or null for none.
+export function status(s) {
+  if ((live(s) || s.wantStart) && !s.connected) return ['connecting'];
+  if (s.wantStart) return ['waiting'];
+  if (live(s) && s.chat.status === 'queued') return s.queue ? ['queue', s.queue] : ['waiting'];
+  if (s.chat && !live(s)) return ['ended'];
+  return null;
+}
+
+// Frames that only change state. Returns true when the panel should render again.
+export function update(s, f) {
+  if (!mine(s, f)) return false;
+  if (f.type === 'queue') s.queue = f;
+  else if (f.type === 'offer_offline') s.offer = true;
+  else if (f.type === 'transcript_sent' && s.after) {
+    s.after.sent = f.email || true;
+    s.after.busy = false;
+  } else return false;
+  return true;
+}
+
+// `welcome` lists the visitor's chats: carry on with the one this browser had open (known),
+// else the newest open one; null when none is open.
+export function pickChat(f, known) {
+  const open = (f.chats || []).filter((c) => c && c.status !== 'closed');
+  return open.find((x) => x.chat_id === known) || open[open.length - 1] || null;
+}
+
+// Ask for the messages after `from` (default: the last one held), after a gap or a reconnect.
+export const resumeFrame = (s, lastSeq, from) =>
+  ({ action: 'resume', chat_id: s.chat.chat_id, after_seq: from != null ? from : lastSeq });
+
+export const sendFrame = (s, p) => ({ action: 'send', chat_id: s.chat.chat_id, client_msg_id: p.id, text: p.text });
+
+// A retriable `error`: the frame to send again (same client_msg_id, so the server can dedupe), or null.
+export function retryFrame(s, f, pending, lastSeq) {
+  if (f.client_msg_id) {
+    const p = pending.find((x) => x.id === f.client_msg_id);
+    return p && live(s) ? sendFrame(s, p) : null;
+  }
+  if (f.action === 'start_chat') return s.wantStart;
+  if (f.action === 'resume' && live(s)) return resumeFrame(s, lastSeq);
+  return null;
+}
+
+// start_chat answered `offline` or `queue_full`: the away notice (with the offline form) instead.
+export function refused(s, f) {
+  if (f.code !== 'offline' && f.code !== 'queue_full') return false;
+  s.wantStart = null;
+  s.away = true;
+  s.full = f.code === 'queue_full';
+  return true;
+}
