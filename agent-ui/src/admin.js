@@ -1,6 +1,7 @@
 // The Admin section (admins only: Team, Settings, Bans, Webhooks), the Account section (everyone),
 // and the "Ban visitor" dialog of the More menu. console.js mounts these through one hook:
-// createAdminSections() -> { tabs, els, show(section), ban(chat), destroy() }.
+// createAdminSections() -> { sections: {admin?, account}, ban(chat), destroy() }, each section
+// {el, show(on), destroy()?} as console.js's section table expects.
 import { h, show } from '../../ui-common/dom.js';
 import { T, L, onLang } from './i18n.js';
 import { createTeam } from './admin_team.js';
@@ -10,12 +11,10 @@ import { createWebhooks } from './admin_webhooks.js';
 import { createAccount } from './account.js';
 import { createBanDialog } from './ban.js';
 
-export function createAdminSections({ auth, me, isAdmin, flash, tab, renamed, showVisitors }) {
+export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVisitors }) {
   const request = auth.request;
   const account = createAccount({ auth, me, renamed });
   const banDialog = createBanDialog({ request, flash });
-  const tabs = { account: tab('account', 'account') };
-  const els = [account.el];
   let admin = null;
 
   if (isAdmin) {
@@ -52,6 +51,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, tab, renamed, sh
       subs.webhooks.render();
     });
     admin = {
+      el: view,
       show(on) {
         const was = !view.hidden;
         show(view, on);
@@ -59,22 +59,11 @@ export function createAdminSections({ auth, me, isAdmin, flash, tab, renamed, sh
       },
       destroy: off,
     };
-    tabs.admin = tab('admin', 'admin');
-    els.unshift(view);
   }
 
   return {
-    tabs: [tabs.admin, tabs.account].filter(Boolean),
-    tabMap: tabs,
-    els,
-    show(section) {
-      if (admin) admin.show(section === 'admin');
-      account.show(section === 'account');
-    },
+    sections: admin ? { admin, account } : { account },
     ban: (cs) => banDialog.open(cs),
-    destroy() {
-      if (admin) admin.destroy();
-      banDialog.destroy();
-    },
+    destroy: () => banDialog.destroy(),
   };
 }

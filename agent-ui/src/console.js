@@ -12,8 +12,7 @@ import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
 import { createVisitorsView } from './visitors.js';
-import { createAdminSections } from './admin.js'; // [admin/account] Admin + Account sections, Ban visitor
-// helpdesk: tickets and reports
+import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
 import { createReportsView } from './reports.js';
 
@@ -52,19 +51,6 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
   const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
   const canned = createCanned({ request: auth.request, isAdmin: () => me.role === 'admin' });
-  // Chats or Visitors (who is on the site now: visitors.js).
-  const tab = (key, section) => h('button', {
-    type: 'button', class: 'tab', 'data-testid': key + '-tab', 'aria-pressed': String(section === 'chats'), ...T(key),
-    onclick: () => showSection(section),
-  });
-  const tabs = { chats: tab('chats', 'chats'), visitors: tab('visitors', 'visitors') };
-  // helpdesk: Tickets and Reports sections
-  tabs.tickets = tab('tickets', 'tickets');
-  tabs.reports = tab('reports', 'reports');
-  const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, tabs.chats, tabs.visitors, tabs.tickets, tabs.reports),
-    h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
-
   // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
   const redAfterMs = () => {
     const s = me.settings && Number(me.settings.wait_threshold_s);
@@ -78,26 +64,42 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     transfer,
     invite,
     close: closeChat,
-    ban: (cs) => extra.ban(cs), // [admin/account]
-    createTicket, // helpdesk
+    ban: (cs) => extra.ban(cs),
+    createTicket,
   });
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
   const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
   const visitors = createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
-  // helpdesk: the Tickets and Reports sections
   const tickets = createTicketsView({ request: auth.request, me: () => me, flash });
   const reports = createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash });
-  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, notice, layout, visitors.el, tickets.el, reports.el);
-  // -- [admin/account] the Admin section (admins only) and Account (everyone): admin.js ---------
+  // The Admin section (admins only), Account (everyone) and the Ban visitor dialog: admin.js.
   const extra = createAdminSections({
-    auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text), tab,
+    auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text),
     renamed(name) { me.name = name; renderMe(); }, showVisitors: () => showSection('visitors'),
   });
-  Object.assign(tabs, extra.tabMap);
-  tabs.chats.parentNode.append(...extra.tabs);
-  app.append(...extra.els);
-  // -- [/admin/account] --------------------------------------------------------------------------
+
+  // The sections, in menu order: name -> {el, show(on), destroy()?}. The header tabs (`<name>-tab`,
+  // with the name's label), the page, showSection() and destroy() all follow this one table.
+  const sections = {
+    chats: { el: layout, show: (on) => show(layout, on) },
+    visitors, // who is on the site now
+    tickets,
+    reports,
+    ...extra.sections, // admin (admins only), account
+  };
+  const tabs = {};
+  for (const key of Object.keys(sections)) {
+    tabs[key] = h('button', {
+      type: 'button', class: 'tab', 'data-testid': key + '-tab', 'aria-pressed': String(key === 'chats'), ...T(key),
+      onclick: () => showSection(key),
+    });
+  }
+  const header = h('header', { class: 'top' },
+    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs)),
+    h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' },
+    header, notice, ...Object.values(sections).map((s) => s.el));
   root.replaceChildren(app);
 
   const sock = createSocket({
@@ -158,7 +160,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         visitors.chat(f.chat);
         return upsert(f.chat, true);
       case 'visitor': return visitors.frame(f.visitor);
-      case 'ticket': return tickets.frame(f); // helpdesk
+      case 'ticket': return tickets.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
@@ -476,15 +478,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   function showSection(section) {
     app.setAttribute('data-section', section);
-    for (const [key, btn] of Object.entries(tabs)) btn.setAttribute('aria-pressed', String(key === section));
-    show(layout, section === 'chats');
-    visitors.show(section === 'visitors');
-    extra.show(section); // [admin/account]
-    tickets.show(section === 'tickets'); // helpdesk
-    reports.show(section === 'reports');
+    for (const [key, s] of Object.entries(sections)) {
+      tabs[key].setAttribute('aria-pressed', String(key === section));
+      s.show(key === section);
+    }
   }
 
-  // helpdesk: More → Create ticket (a chat has at most one; asking again returns it).
+  // More → Create ticket (a chat has at most one; asking again returns it).
   async function createTicket(cs) {
     try {
       const tk = await auth.request('POST', '/agent/chats/' + encodeURIComponent(cs.id) + '/ticket', {});
@@ -551,10 +551,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     menu.hide(false);
     panel.destroy();
     canned.destroy();
-    visitors.destroy();
-    extra.destroy(); // [admin/account]
-    tickets.destroy(); // helpdesk
-    reports.destroy();
+    for (const s of Object.values(sections)) if (s.destroy) s.destroy();
+    extra.destroy();
   }
 
   return { destroy };
