@@ -86,3 +86,55 @@ test('offline or queue_full answers to start_chat show the away notice; other er
   P.refused(o, { code: 'offline' });
   assert.deepEqual([o.wantStart, o.away, o.full], [null, true, false]);
 });
+
+test('messages pages: follow next_after, stop resuming on the last page, re-ask while a gap is left', () => {
+  const s = queued();
+  assert.deepEqual(P.paged(s, { messages: [{ seq: 1 }], next_after: 1 }, 1, false),
+    { action: 'resume', chat_id: 'c1', after_seq: 1 });
+  assert.equal(s.resuming, true);
+  assert.equal(P.paged(s, { messages: [{ seq: 2 }] }, 2, false), null);
+  assert.equal(s.resuming, false, 'the last page ends the resume');
+  assert.deepEqual(P.paged(s, { messages: [{ seq: 5 }] }, 2, true), { action: 'resume', chat_id: 'c1', after_seq: 2 });
+  assert.equal(s.resuming, true);
+  assert.equal(P.paged(s, { messages: [] }, 2, true), null, 'an empty page cannot fill the gap: no loop');
+  const closed = fresh({ chat: { chat_id: 'c1', status: 'closed' } });
+  assert.equal(P.resume(closed, 3), null, 'a closed chat is never resumed');
+  assert.equal(closed.resuming, false);
+});
+
+test('a new chat replaces the old one and what belonged to it; the same chat keeps it', () => {
+  const s = fresh({
+    chat: { chat_id: 'old', status: 'closed' }, queue: { position: 1 }, after: { rating: 'good' }, offer: true,
+    opener: { greeting_id: 'g' }, wantStart: { action: 'start_chat' }, away: true,
+  });
+  assert.equal(P.adopt(s, { chat_id: 'c1', status: 'queued' }), true);
+  assert.deepEqual([s.chat.chat_id, s.queue, s.after, s.offer, s.opener, s.wantStart, s.away],
+    ['c1', null, null, false, null, null, false]);
+  s.queue = { position: 2 };
+  assert.equal(P.adopt(s, { chat_id: 'c1', status: 'active' }), false);
+  assert.equal(s.chat.status, 'active');
+  assert.deepEqual(s.queue, { position: 2 }, 'the caller clears the queue once the chat is active');
+});
+
+test('a chat frame closing the chat shown ends it once; other chats are ignored', () => {
+  const s = fresh({ chat: { chat_id: 'c1', status: 'active' } });
+  assert.equal(P.closed(s, { chat_id: 'other', status: 'closed' }), null);
+  assert.equal(s.chat.status, 'active');
+  assert.equal(P.closed(s, { chat_id: 'c1', status: 'closed' }), true);
+  assert.equal(P.mode(s), 'after');
+  s.after = { rating: 'good', busy: true, sent: null };
+  assert.equal(P.closed(s, { chat_id: 'c1', status: 'closed', rating: 'good' }), false, 'already ended: no second chat_ended');
+  assert.equal(s.after.busy, false, 'the answer to rate');
+  assert.equal(s.chat.rating, 'good');
+});
+
+test('a chat lost while disconnected ends; restart goes back to the pre-chat form', () => {
+  const s = fresh({ chat: { chat_id: 'c1', status: 'active' }, queue: { position: 1 }, away: true });
+  assert.equal(P.lost(s), true);
+  assert.equal(s.chat.status, 'closed');
+  assert.equal(P.lost(s), false);
+  P.restart(s);
+  assert.deepEqual([s.chat, s.after, s.queue, s.away], [null, null, null, false]);
+  assert.equal(P.mode(s), 'pre');
+  assert.equal(P.lost(s), false);
+});

@@ -63,3 +63,58 @@ export function refused(s, f) {
   s.full = f.code === 'queue_full';
   return true;
 }
+
+// Ask for what this browser lacks of the open chat; none for a closed one.
+export function resume(s, lastSeq, from) {
+  if (!live(s)) return null;
+  s.resuming = true;
+  return resumeFrame(s, lastSeq, from);
+}
+
+// A `messages` page was added: the next `resume` (the next page, or a gap still open), or null.
+export function paged(s, f, lastSeq, gap) {
+  if (f.next_after != null) return resume(s, lastSeq, f.next_after);
+  s.resuming = false;
+  return gap && f.messages && f.messages.length ? resume(s, lastSeq) : null;
+}
+
+// An open chat from `chat` or `welcome` becomes the one shown. True when it replaces another: the
+// queue position, end-of-chat view, offline offer and greeting answer belonged to that one.
+export function adopt(s, c) {
+  const fresh = !s.chat || s.chat.chat_id !== c.chat_id;
+  if (fresh) {
+    s.queue = null;
+    s.after = null;
+    s.offer = false;
+    s.opener = null;
+  }
+  s.chat = c;
+  s.wantStart = null;
+  s.away = false;
+  return fresh;
+}
+
+// A `chat` frame closing a chat: null when it is not the one shown, else whether it was open until now.
+export function closed(s, c) {
+  if (!mine(s, c)) return null;
+  const was = live(s);
+  s.chat = c;
+  if (s.after) s.after.busy = false; // the answer to `rate`
+  return was;
+}
+
+// The chat shown is gone on the server (absent from `welcome`, or `resume` found nothing): it ended.
+// Returns whether it was open until now.
+export function lost(s) {
+  const was = live(s);
+  if (s.chat) s.chat = { ...s.chat, status: 'closed' };
+  return was;
+}
+
+// "New chat" after the end-of-chat view: back to the pre-chat form (or the away notice).
+export function restart(s) {
+  s.chat = null;
+  s.after = null;
+  s.queue = null;
+  s.away = false;
+}

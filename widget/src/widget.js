@@ -255,12 +255,7 @@ function createWidget({ host, root, btn, base, lang }) {
       case 'messages':
         if (!mine) return;
         (f.messages || []).forEach((m) => addMsg(m, false));
-        if (f.next_after != null) resume(f.next_after);
-        else {
-          state.resuming = false;
-          if (tr.gap && f.messages && f.messages.length) resume();
-        }
-        return;
+        return out(P.paged(state, f, tr.lastSeq, tr.gap));
       case 'ack':
         if (tr.ack(f.client_msg_id, f.seq, f.ts)) save();
         return;
@@ -283,8 +278,7 @@ function createWidget({ host, root, btn, base, lang }) {
       flush();
     } else {
       if (known) forget(known);
-      if (live()) {
-        state.chat = { ...state.chat, status: 'closed' }; // it ended while we were disconnected
+      if (P.lost(state)) { // it ended while we were disconnected
         ended();
         emit('chat_ended', state.chat);
       }
@@ -295,12 +289,11 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function setChat(c) {
-    let fresh = false;
-    if (!state.chat || state.chat.chat_id !== c.chat_id) {
+    const fresh = P.adopt(state, c);
+    if (fresh) {
       // A new chat: clear the old transcript but keep messages typed before it existed.
       const keep = tr.pending();
       tr.clear();
-      state.queue = null;
       const cache = local.get(cacheKey(c.chat_id));
       if (cache && cache.seq <= c.last_seq) {
         tr.lastSeq = cache.seq;
@@ -310,28 +303,19 @@ function createWidget({ host, root, btn, base, lang }) {
       keep.forEach((p) => tr.pend(p.id, { sender: 'visitor', text: p.text }));
       local.set(CHAT_KEY, c.chat_id);
       scrollDown(true);
-      fresh = true;
-      state.after = null;
-      state.offer = false;
-      state.opener = null;
       hideGreeting();
     }
-    state.chat = c;
-    state.wantStart = null;
-    state.away = false;
     return fresh;
   }
 
   function onChat(c) {
     if (!c || !c.chat_id) return;
     if (c.status === 'closed') {
-      if (!state.chat || c.chat_id !== state.chat.chat_id) return;
-      const was = live();
-      state.chat = c;
+      const was = P.closed(state, c);
+      if (was == null) return;
       forget(c.chat_id);
       agentTyping(false);
       typing.stop();
-      if (state.after) state.after.busy = false; // the answer to `rate`
       if (was) {
         ended();
         emit('chat_ended', c);
@@ -348,11 +332,8 @@ function createWidget({ host, root, btn, base, lang }) {
     emit('chat', c);
   }
 
-  function resume(from) {
-    if (!live()) return;
-    state.resuming = true;
-    sock.send(P.resumeFrame(state, tr.lastSeq, from));
-  }
+  const resume = () => out(P.resume(state, tr.lastSeq));
+  const out = (f) => f && sock.send(f);
 
   // Unacknowledged messages go again after every (re)connect; client_msg_id makes that safe.
   function flush() {
@@ -414,7 +395,7 @@ function createWidget({ host, root, btn, base, lang }) {
       sync();
     } else if (f.action === 'resume' && f.code === 'not_found' && state.chat) {
       forget(state.chat.chat_id);
-      state.chat = { ...state.chat, status: 'closed' };
+      P.lost(state);
       sync();
     }
     fail(f.code, f.message);
@@ -583,10 +564,7 @@ function createWidget({ host, root, btn, base, lang }) {
 
   // Back to the start: the old transcript goes, the pre-chat form (or the away notice) returns.
   function restart() {
-    state.chat = null;
-    state.after = null;
-    state.queue = null;
-    state.away = false;
+    P.restart(state);
     tr.clear();
     clearError();
     sync();
