@@ -20,6 +20,7 @@ test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck js
 check: $(VENV_STAMP) lint typecheck js unit
 
 lint: $(VENV_STAMP)
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 typecheck: $(VENV_STAMP)

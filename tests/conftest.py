@@ -106,8 +106,15 @@ def clear_frames(connection_id: str) -> None:
     backend.connections[quote(connection_id, safe="")].data = b""
 
 
-def ws_event(route: str, connection_id: str, *, body: str | None = None, ticket: str | None = None,
-             origin: str | None = "http://127.0.0.1:8000", source_ip: str = "203.0.113.9") -> dict:
+def ws_event(
+    route: str,
+    connection_id: str,
+    *,
+    body: str | None = None,
+    ticket: str | None = None,
+    origin: str | None = "http://127.0.0.1:8000",
+    source_ip: str = "203.0.113.9",
+) -> dict:
     """The event API Gateway sends a WebSocket Lambda integration, trimmed of unused fields."""
     event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
     event: dict = {

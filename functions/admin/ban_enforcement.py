@@ -41,9 +41,7 @@ def ban_from_chat(principal: Principal, chat_id: str, body: dict[str, Any]) -> d
     """An agent in the chat (or any admin) bans the chat's visitor."""
     if not principal.is_agent:
         raise CharlaError("forbidden", "Only agents ban visitors.")
-    chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(
-        principal, chat_id
-    )
+    chat = access.chat_for_read(principal, chat_id) if principal.is_admin else access.chat_for_write(principal, chat_id)
     reason, hours = bans.parse_reason(body.get("reason")), bans.parse_hours(body.get("hours"))
     record = bans.add(principal, "visitor", chat.visitor_id, reason, hours, chat_id=chat.chat_id)
     enforce(record, principal)

@@ -141,9 +141,7 @@ def ban_id(kind: str, target: str) -> str:
     return f"{kind}#{target}"
 
 
-def add(
-    by: Principal, kind: str, target: str, reason: str, hours: float | None, chat_id: str | None = None
-) -> Ban:
+def add(by: Principal, kind: str, target: str, reason: str, hours: float | None, chat_id: str | None = None) -> Ban:
     """Creates or replaces the ban of one visitor or network (banning twice updates reason and expiry)."""
     ban = Ban(
         BAN,

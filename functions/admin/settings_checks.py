@@ -154,9 +154,7 @@ def _url_params(key: str, value: object) -> list[str]:
         raise bad_request(f"`{key}` must be a list of at most {MAX_URL_PARAMS} query parameter names.")
     for item in value:
         if not isinstance(item, str) or not URL_PARAM.match(item):
-            raise bad_request(
-                f"`{key}`: {str(item)[:80]!r} is not a parameter name (1-64 letters, digits, _ . - [ ])."
-            )
+            raise bad_request(f"`{key}`: {str(item)[:80]!r} is not a parameter name (1-64 letters, digits, _ . - [ ]).")
     return list(dict.fromkeys(value))
 
 

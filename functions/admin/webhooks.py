@@ -119,9 +119,7 @@ def deliveries(webhook_id: str, before: str | None) -> dict[str, Any]:
     if before is not None and (not isinstance(before, str) or len(before) > 200):
         raise bad_request("`before` must be the `next` value of the previous page.")
     condition = WebhookDelivery.sort_key < before if before else None
-    rows = list(
-        WebhookDelivery.query(webhook_id, condition, scan_index_forward=False, limit=PAGE)
-    )
+    rows = list(WebhookDelivery.query(webhook_id, condition, scan_index_forward=False, limit=PAGE))
     return {
         "deliveries": [
             {

@@ -387,7 +387,7 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only the visitor rates a chat.")
     if rating not in RATINGS:
-        raise bad_request("`rating` must be \"good\" or \"bad\".")
+        raise bad_request('`rating` must be "good" or "bad".')
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise bad_request(f"`comment` must be text of at most {MAX_COMMENT} characters.")
     chat = access.chat_for_write(principal, chat_id)

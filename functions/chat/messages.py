@@ -197,9 +197,7 @@ def page(principal: Principal, chat_id: str, after: object) -> dict[str, object]
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
         raise bad_request("`after_seq` must be an integer of 0 or more.")
     access.chat_for_read(principal, chat_id)
-    items = list(
-        Message.query(chat_id, Message.seq > after, limit=PAGE_SIZE + 1, consistent_read=True)
-    )
+    items = list(Message.query(chat_id, Message.seq > after, limit=PAGE_SIZE + 1, consistent_read=True))
     views: list[dict[str, object]] = []
     size = 0
     for message in items[:PAGE_SIZE]:

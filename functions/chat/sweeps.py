@@ -86,10 +86,7 @@ def idle_chats() -> int:
 def stale_connections() -> int:
     """Forgets connections silent for longer than API Gateway would keep them open."""
     cutoff = clock.iso_ago(STALE_AFTER_S)
-    stale = [
-        row.connection_id
-        for row in Connection.live_index.query(LIVE, Connection.last_seen < cutoff, limit=PAGE)
-    ]
+    stale = [row.connection_id for row in Connection.live_index.query(LIVE, Connection.last_seen < cutoff, limit=PAGE)]
     broadcast.forget(stale)
     return len(stale)
 

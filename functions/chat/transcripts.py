@@ -100,8 +100,10 @@ def _visitor_update(visitor: Visitor, today: str) -> tuple[list[Action], Conditi
             (Visitor.transcript_day == today) & (Visitor.transcripts_today < PER_VISITOR_DAY),
         )
     # The first of the day starts the count afresh, on the condition that no tab just did.
-    seen = Visitor.transcript_day.does_not_exist() if visitor.transcript_day is None else (
-        Visitor.transcript_day == visitor.transcript_day
+    seen = (
+        Visitor.transcript_day.does_not_exist()
+        if visitor.transcript_day is None
+        else (Visitor.transcript_day == visitor.transcript_day)
     )
     return [Visitor.transcript_day.set(today), Visitor.transcripts_today.set(1)], seen
 

@@ -30,9 +30,7 @@ def client(service: str, endpoint_url: str | None = None) -> Any:
         # Buckets created after 24 June 2020 accept only Signature Version 4, yet boto3 still signs presigned
         # POSTs with version 2 unless told (https://docs.aws.amazon.com/AmazonS3/latest/API/Appendix-Sigv2.html).
         config = config.merge(Config(signature_version="s3v4"))
-    return boto3.session.Session().client(
-        service, region_name=region(), endpoint_url=endpoint_url, config=config
-    )
+    return boto3.session.Session().client(service, region_name=region(), endpoint_url=endpoint_url, config=config)
 
 
 @cache

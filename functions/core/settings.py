@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "retention_days": 30,
 }
 
+
 def _load() -> dict[str, Any]:
     try:
         stored = Settings.get(_ITEM).values.as_dict()

@@ -123,9 +123,7 @@ def normal_type(content_type: object) -> str:
 def check(name: str, content_type: str, size: int) -> None:
     """Raises a clear error for a refused type, a name that doesn't match it, or a size over the limit."""
     if content_type not in TYPES:
-        raise CharlaError(
-            "attachment_refused", f"Files of type {content_type or 'unknown'!s:.80} can't be attached."
-        )
+        raise CharlaError("attachment_refused", f"Files of type {content_type or 'unknown'!s:.80} can't be attached.")
     extension = name.rpartition(".")[2].lower() if "." in name else ""
     if extension not in TYPES[content_type]:
         allowed = ", ".join("." + e for e in TYPES[content_type])
@@ -225,9 +223,7 @@ def complete(ticket: Ticket, attachment_id: str) -> dict[str, Any]:
 
 def store_bytes(ticket_id: str, attachment_id: str, name: str, content_type: str, data: bytes) -> TicketAttachment:
     """Stores an attachment of an inbound mail (the caller checked it) and its record."""
-    aws.client("s3").put_object(
-        Bucket=bucket(), Key=key(ticket_id, attachment_id), Body=data, ContentType=content_type
-    )
+    aws.client("s3").put_object(Bucket=bucket(), Key=key(ticket_id, attachment_id), Body=data, ContentType=content_type)
     attachment = TicketAttachment(
         ticket_id,
         attachment_id,
@@ -286,8 +282,10 @@ def download(ticket: Ticket, attachment_id: str, *, for_visitor: bool = False) -
     if attachment.state != "stored" or (for_visitor and (attachment.seq is None or attachment.internal)):
         raise CharlaError("not_found", "No such attachment.")
     # A file that came by mail reaches the visitor only once they proved the address is theirs.
-    if for_visitor and attachment.source == "email" and not identity.email_proven(
-        ticket.visitor_id, ticket.requester_email
+    if (
+        for_visitor
+        and attachment.source == "email"
+        and not identity.email_proven(ticket.visitor_id, ticket.requester_email)
     ):
         raise CharlaError("not_found", "No such attachment.")
     content_type = attachment.content_type if attachment.content_type in TYPES else "application/octet-stream"

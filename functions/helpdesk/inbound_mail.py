@@ -158,9 +158,13 @@ def parse(raw: bytes) -> Parsed:
         text=text,
         message_id=message_ids[0] if message_ids else None,
         references=(_ids(message.get("In-Reply-To")) + _ids(message.get("References"))[::-1])[:10],
-        recipients=[a.lower() for _, a in getaddresses(
-            [str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(h) or []]
-        ) if a],
+        recipients=[
+            a.lower()
+            for _, a in getaddresses(
+                [str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(h) or []]
+            )
+            if a
+        ],
         files=files,
         spam=str(message.get("X-SES-Spam-Verdict", "")).strip().upper() == "FAIL",
         verified=sender_verified(message, sender),
@@ -363,7 +367,7 @@ def _refs(parsed: Parsed) -> list[str]:
     for address in parsed.recipients:
         box, _, host = address.partition("@")
         if host == domain and box.startswith(local + "+"):
-            refs.append(box[len(local) + 1:].upper())
+            refs.append(box[len(local) + 1 :].upper())
     return list(dict.fromkeys(r for r in refs if tickets.REF.match(r)))
 
 

@@ -103,9 +103,7 @@ def _search(
     position = cursor
     for _ in range(_SEARCH_ROUNDS):
         key_condition = TicketTerm.sort_key < position if position else None
-        postings = list(
-            TicketTerm.query(driver, key_condition, scan_index_forward=False, limit=_SEARCH_BATCH)
-        )
+        postings = list(TicketTerm.query(driver, key_condition, scan_index_forward=False, limit=_SEARCH_BATCH))
         found = {t.ticket_id: t for t in Ticket.batch_get({p.ticket_id for p in postings})} if postings else {}
         for posting in postings:
             position = posting.sort_key

@@ -304,8 +304,7 @@ def timeline(ticket: Ticket, after: int, *, for_visitor: bool = False) -> dict[s
     shown: dict[str, Any] = {
         "ticket": view(ticket, for_visitor=for_visitor),
         "events": [
-            event_view(e, for_visitor=for_visitor, withhold=for_visitor and not proven and mail_borne(e))
-            for e in items
+            event_view(e, for_visitor=for_visitor, withhold=for_visitor and not proven and mail_borne(e)) for e in items
         ],
         "next_after": int(items[-1].seq) if more else None,
     }
@@ -363,8 +362,15 @@ def event_view(event: TicketEvent, *, for_visitor: bool = False, withhold: bool 
     if for_visitor and data is not None:
         data = {k: v for k, v in data.items() if k in _VISITOR_DATA}
     if withhold:
-        return {"seq": int(event.seq), "kind": event.kind, "author": event.author, "author_name": None,
-                "body": None, "data": {"withheld": WITHHELD}, "ts": event.ts}
+        return {
+            "seq": int(event.seq),
+            "kind": event.kind,
+            "author": event.author,
+            "author_name": None,
+            "body": None,
+            "data": {"withheld": WITHHELD},
+            "ts": event.ts,
+        }
     shown: dict[str, Any] = {
         "seq": int(event.seq),
         "kind": event.kind,

@@ -94,9 +94,7 @@ def remove(connection_id: str, *, unless_opening: bool = False) -> Connection | 
     if unless_opening:
         condition &= Connection.connected_at < clock.iso_ago(OPENING_GRACE_S)
     try:
-        response = data.table(Connection).delete_item(
-            connection_id, condition=condition, return_values="ALL_OLD"
-        )
+        response = data.table(Connection).delete_item(connection_id, condition=condition, return_values="ALL_OLD")
     except DeleteError as error:
         if error.cause_response_code == data.CONDITION_FAILED:
             return None

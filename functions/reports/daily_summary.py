@@ -26,8 +26,10 @@ def suggestions(mine: dict[str, Any], team: dict[str, Any], target_s: int) -> li
     if median is not None and median > target_s:
         tips.append(f"Your median first response was {median} s, above the team's {target_s} s target.")
     if mine["missed"]:
-        tips.append(f"{mine['missed']} chat(s) got no answer: accept chats only while you can reply, "
-                    "or ask an admin to lower your concurrent chat limit.")
+        tips.append(
+            f"{mine['missed']} chat(s) got no answer: accept chats only while you can reply, "
+            "or ask an admin to lower your concurrent chat limit."
+        )
     if mine["bad"] > mine["good"] and mine["bad"]:
         tips.append("More bad ratings than good: read those transcripts again.")
     if team["offline_messages"]:
@@ -39,21 +41,23 @@ def render(name: str, day: str, numbers: dict[str, Any], tips: list[str]) -> str
     def show(value: Any, unit: str = "") -> str:
         return "–" if value is None else f"{value}{unit}"
 
-    return "\n".join([
-        f"Hello {name},",
-        "",
-        f"Here is {day}:",
-        f"  Chats handled:          {numbers['chats']}",
-        f"  Missed chats:           {numbers['missed']}",
-        f"  Offline messages:       {numbers['offline_messages']}",
-        f"  Median first response:  {show(numbers['median_first_response_s'], ' s')}",
-        f"  Average chat duration:  {show(numbers['avg_duration_s'], ' s')}",
-        f"  Ratings:                {numbers['good']} good, {numbers['bad']} bad",
-        "",
-        "Suggestions:",
-        *[f"  - {tip}" for tip in tips],
-        "",
-    ])
+    return "\n".join(
+        [
+            f"Hello {name},",
+            "",
+            f"Here is {day}:",
+            f"  Chats handled:          {numbers['chats']}",
+            f"  Missed chats:           {numbers['missed']}",
+            f"  Offline messages:       {numbers['offline_messages']}",
+            f"  Median first response:  {show(numbers['median_first_response_s'], ' s')}",
+            f"  Average chat duration:  {show(numbers['avg_duration_s'], ' s')}",
+            f"  Ratings:                {numbers['good']} good, {numbers['bad']} bad",
+            "",
+            "Suggestions:",
+            *[f"  - {tip}" for tip in tips],
+            "",
+        ]
+    )
 
 
 def _claim(day: str) -> bool:

@@ -99,8 +99,17 @@ def report(principal: Principal, start: object, end: object, agent: object = Non
     }
 
 
-CSV_COLUMNS = ("day", "chats", "missed", "offline_messages", "median_first_response_s", "avg_duration_s",
-               "good", "bad", "csat")
+CSV_COLUMNS = (
+    "day",
+    "chats",
+    "missed",
+    "offline_messages",
+    "median_first_response_s",
+    "avg_duration_s",
+    "good",
+    "bad",
+    "csat",
+)
 
 
 def to_csv(data: dict[str, Any]) -> str:

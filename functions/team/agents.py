@@ -15,9 +15,7 @@ def load_key(active_count: int, last_assigned_at: str) -> str:
     return f"{max(active_count, 0):04d}#{last_assigned_at}"
 
 
-def ensure_profile(
-    agent_id: str, email: str, name: str, role: str = "agent", accepting: bool = False
-) -> Agent:
+def ensure_profile(agent_id: str, email: str, name: str, role: str = "agent", accepting: bool = False) -> Agent:
     try:
         agent = Agent.get(agent_id)
     except DoesNotExist:
@@ -131,4 +129,3 @@ def sync_routable(agent: Agent) -> Agent:
     elif not routable and agent.routable_pk is not None:
         data.write(lambda: agent.update(actions=[Agent.routable_pk.remove(), Agent.load_key.remove()]))
     return agent
-

@@ -103,13 +103,15 @@ def confirm(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     except cognito.exceptions.AliasExistsException:
         _forget(agent)
         raise CharlaError("conflict", "Another account uses this email address.") from None
-    agent.update(actions=[
-        Agent.email.set(new),
-        Agent.pending_email.remove(),
-        Agent.email_code_hash.remove(),
-        Agent.email_code_expires.remove(),
-        Agent.email_code_tries.remove(),
-    ])
+    agent.update(
+        actions=[
+            Agent.email.set(new),
+            Agent.pending_email.remove(),
+            Agent.email_code_hash.remove(),
+            Agent.email_code_expires.remove(),
+            Agent.email_code_tries.remove(),
+        ]
+    )
     mail.send(
         old,
         "Your Charla sign-in address was changed",
@@ -120,9 +122,11 @@ def confirm(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _forget(agent: Agent) -> None:
-    agent.update(actions=[
-        Agent.pending_email.remove(),
-        Agent.email_code_hash.remove(),
-        Agent.email_code_expires.remove(),
-        Agent.email_code_tries.remove(),
-    ])
+    agent.update(
+        actions=[
+            Agent.pending_email.remove(),
+            Agent.email_code_hash.remove(),
+            Agent.email_code_expires.remove(),
+            Agent.email_code_tries.remove(),
+        ]
+    )

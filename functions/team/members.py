@@ -65,7 +65,7 @@ def clean_name(value: object) -> str:
 
 def _role(value: object) -> str:
     if value not in ROLES:
-        raise bad_request("`role` must be \"admin\" or \"agent\".")
+        raise bad_request('`role` must be "admin" or "agent".')
     return str(value)
 
 
@@ -357,4 +357,3 @@ def unverified_claim(token: str, name: str) -> str | None:
 
 def sign_out_everywhere(principal: Principal) -> None:
     revocation.revoke_agent(principal.id)
-

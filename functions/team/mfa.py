@@ -84,9 +84,7 @@ def verify(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
         raise bad_request("Start the set-up again: no authenticator is waiting for a code.") from None
     if answer.get("Status") != "SUCCESS":
         raise bad_request("`code` is wrong or has expired; enter the code the app shows now.")
-    cognito.set_user_mfa_preference(
-        AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
-    )
+    cognito.set_user_mfa_preference(AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True})
     record(principal.id, True)
     return status(agents.get(principal.id))
 
@@ -105,4 +103,3 @@ def disable(principal: Principal, body: dict[str, Any]) -> dict[str, bool]:
         raise CharlaError("unauthorized", "This sign-in has ended; sign in again.") from None
     record(principal.id, False)
     return status(agents.get(principal.id))
-

@@ -126,8 +126,9 @@ def claim_epoch(value: object) -> int | None:
     if len(parts) == 6 and parts[1] in _MONTHS and parts[4] == "UTC":
         try:
             hour, minute, second = (int(p) for p in parts[3].split(":"))
-            moment = datetime(int(parts[5]), _MONTHS.index(parts[1]) + 1, int(parts[2]), hour, minute, second,
-                              tzinfo=UTC)
+            moment = datetime(
+                int(parts[5]), _MONTHS.index(parts[1]) + 1, int(parts[2]), hour, minute, second, tzinfo=UTC
+            )
         except ValueError:
             return None
         return int(moment.timestamp())

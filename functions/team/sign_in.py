@@ -109,7 +109,7 @@ def answer_challenge(body: dict[str, Any]) -> dict[str, Any]:
     """
     challenge = body.get("challenge", "NEW_PASSWORD_REQUIRED")
     if challenge not in ("NEW_PASSWORD_REQUIRED", "SOFTWARE_TOKEN_MFA"):
-        raise bad_request("`challenge` must be \"NEW_PASSWORD_REQUIRED\" or \"SOFTWARE_TOKEN_MFA\".")
+        raise bad_request('`challenge` must be "NEW_PASSWORD_REQUIRED" or "SOFTWARE_TOKEN_MFA".')
     email, session = _text(body, "email"), _text(body, "session", limit=8192)
     if len(session) < 20:  # Cognito's own minimum; anything shorter never came from /auth/login
         raise bad_request("`session` must be the `session` that /auth/login returned.")

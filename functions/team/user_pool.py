@@ -14,4 +14,3 @@ def client() -> Any:
 
 def pool_id() -> str:
     return os.environ["COGNITO_USER_POOL_ID"]
-

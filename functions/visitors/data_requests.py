@@ -141,8 +141,9 @@ def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
         counts["tickets"] += 1
     visitor.delete()
     # The Visitors list in every console drops the row at once.
-    broadcast.to_connections(connections.agent_connection_ids(), {"type": "visitor", "visitor": {"id": visitor_id,
-                                                                                         "online": False}})
+    broadcast.to_connections(
+        connections.agent_connection_ids(), {"type": "visitor", "visitor": {"id": visitor_id, "online": False}}
+    )
     log.info("visitor %s erased by %s: %s", visitor_id, admin.id, counts)
     return counts
 

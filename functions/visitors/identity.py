@@ -41,6 +41,7 @@ def new_identity(address: str | None) -> dict[str, str]:
     limits.hit("identity", address)
     return create_identity()
 
+
 def email_proven(visitor_id: str | None, email: str | None) -> bool:
     """Has this visitor proved they receive mail at `email`: a site-signed identity, or a mailed code?
 
@@ -66,7 +67,7 @@ def authenticate(header: str | None) -> Principal:
     unauthorized = CharlaError("unauthorized", "Missing or invalid visitor credentials.")
     if not header or not header.startswith(SCHEME) or ":" not in header:
         raise unauthorized
-    visitor_id, _, secret = header[len(SCHEME):].strip().partition(":")
+    visitor_id, _, secret = header[len(SCHEME) :].strip().partition(":")
     if not visitor_id or not secret or len(visitor_id) > 64 or len(secret) > 128:
         raise unauthorized
     try:
@@ -99,8 +100,11 @@ def record_context(visitor_id: str, context: object, row: Connection) -> None:
         Visitor.current_url.set(values["url"]) if "url" in values else Visitor.current_url.remove(),
         Visitor.current_title.set(values["title"]) if "title" in values else Visitor.current_title.remove(),
     ]
-    for key, attribute in (("referrer", Visitor.referrer), ("language", Visitor.language),
-                           ("timezone", Visitor.timezone)):
+    for key, attribute in (
+        ("referrer", Visitor.referrer),
+        ("language", Visitor.language),
+        ("timezone", Visitor.timezone),
+    ):
         if key in values:
             actions.append(attribute.set(values[key]))
     if row.user_agent:

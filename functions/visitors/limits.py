@@ -121,9 +121,7 @@ def hold_queue_place(address: str | None, chat_id: str) -> None:
                 raise
         if attempt or not _release_finished(counter):
             break
-    raise CharlaError(
-        "queue_full", "Several chats from your network are already waiting; leave us a message instead."
-    )
+    raise CharlaError("queue_full", "Several chats from your network are already waiting; leave us a message instead.")
 
 
 def _release_finished(counter: RateCounter) -> bool:

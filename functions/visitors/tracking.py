@@ -42,8 +42,13 @@ EVENTS = ("view", "beat", "leave")
 _PAGE_VIEW_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _LIMITS = identity._CONTEXT_LIMITS  # the same bounds as the page context a chat starts with
 # What the browser reports -> where the visitor item keeps it.
-_PAGE = {"url": "current_url", "title": "current_title", "referrer": "referrer", "language": "language",
-         "timezone": "timezone"}
+_PAGE = {
+    "url": "current_url",
+    "title": "current_title",
+    "referrer": "referrer",
+    "language": "language",
+    "timezone": "timezone",
+}
 CHAT_STATES = {"queued": "queued", "active": "chatting"}  # anything else: browsing
 
 
@@ -82,8 +87,9 @@ def _credentials(body: dict[str, Any]) -> Visitor | None:
     return visitor if identity.secret_matches(visitor, secret) and not privacy.expired(visitor) else None
 
 
-def page_view(body: dict[str, Any], *, user_agent: str | None, country: str | None,
-              ip: str | None) -> dict[str, Any] | None:
+def page_view(
+    body: dict[str, Any], *, user_agent: str | None, country: str | None, ip: str | None
+) -> dict[str, Any] | None:
     """One event from the loader or widget. None: tracking is off and nothing was written."""
     if not privacy.tracking_on():
         return None

@@ -177,6 +177,7 @@ def confirm_email(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         raise invalid from None
     if visitor_id != principal.id or not isinstance(expires, int) or expires < clock.epoch():
         raise invalid
-    Visitor(principal.id).update(actions=[Visitor.confirmed_emails.add({str(email)})],
-                                 condition=Visitor.visitor_id.exists())
+    Visitor(principal.id).update(
+        actions=[Visitor.confirmed_emails.add({str(email)})], condition=Visitor.visitor_id.exists()
+    )
     return {"email": email, "email_confirmed": True}

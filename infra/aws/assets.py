@@ -107,8 +107,7 @@ def plan(dist: Path, site: Site, runtime: dict[str, str]) -> list[Asset]:
 
     others = [name for name in files if name not in site.entries]
     patterns = {name: _reference(name) for name in others}
-    refs = {name: {o for o in others if o != name and patterns[o].search(body)}
-            for name, body in files.items()}
+    refs = {name: {o for o in others if o != name and patterns[o].search(body)} for name, body in files.items()}
     # Hash what an entry loads, directly or through another hashed file. Anything else is loaded
     # some way this cannot see (built at run time, a font in CSS): renaming it would break that.
     reachable: set[str] = set()

@@ -66,14 +66,15 @@ def lint(package: template.Package, progress: Progress) -> None:
 
 
 def _describe(package: template.Package, progress: Progress) -> None:
-    progress.detail(f"{package.zip_path.stat().st_size // 1024} KB zip, "
-                    f"{len(package.template['Resources'])} resources")
+    progress.detail(f"{package.zip_path.stat().st_size // 1024} KB zip, {len(package.template['Resources'])} resources")
     for detailed in (False, True):
         alarms, metrics = template.alarm_metrics(package.template, detailed=detailed)
         which = f"{template.DETAILED_ALARMS_PARAMETER}=true" if detailed else "by default"
-        progress.detail(f"alarms {which}: {alarms} on {metrics} metrics, "
-                        f"${template.monthly_cost(metrics):.2f} a month within CloudWatch's "
-                        f"{template.FREE_ALARM_METRICS} free, ${template.monthly_cost(metrics, free=0):.2f} past them")
+        progress.detail(
+            f"alarms {which}: {alarms} on {metrics} metrics, "
+            f"${template.monthly_cost(metrics):.2f} a month within CloudWatch's "
+            f"{template.FREE_ALARM_METRICS} free, ${template.monthly_cost(metrics, free=0):.2f} past them"
+        )
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -117,22 +118,32 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     if stack.describe(cfn, name) is None:
         _refuse_orphaned_tables(session.client("dynamodb"), package.template)
     outcome = stack.deploy(
-        cfn, name, stack.template_url(bucket, template_key, region), _params(args.param),
-        sorted(package.template.get("Parameters", {})), template.retained(package.template), progress,
+        cfn,
+        name,
+        stack.template_url(bucket, template_key, region),
+        _params(args.param),
+        sorted(package.template.get("Parameters", {})),
+        template.retained(package.template),
+        progress,
     )
     progress.detail(outcome)
     outputs = stack.outputs(cfn, name)
 
     report = steps.after_stack(
-        s3=s3, cloudfront=session.client("cloudfront"), idp=session.client("cognito-idp"), outputs=outputs,
-        widget_dist=Path(args.widget_dist), console_dist=Path(args.console_dist), progress=progress,
-        admin_email=args.admin_email, admin_name=args.admin_name,
+        s3=s3,
+        cloudfront=session.client("cloudfront"),
+        idp=session.client("cognito-idp"),
+        outputs=outputs,
+        widget_dist=Path(args.widget_dist),
+        console_dist=Path(args.console_dist),
+        progress=progress,
+        admin_email=args.admin_email,
+        admin_name=args.admin_name,
     )
     progress.step("Ready")
     _print_endpoints(outputs)
     if report.admin and report.admin.temporary_password:
-        print(f"\nSign in as {report.admin.email} with the temporary password above;"
-              " the console asks for a new one.")
+        print(f"\nSign in as {report.admin.email} with the temporary password above; the console asks for a new one.")
     return 0
 
 
@@ -142,8 +153,7 @@ def template_json(located: dict[str, Any]) -> bytes:
 
 def _refuse_orphaned_tables(dynamodb: Any, built: dict[str, Any]) -> None:
     """Tables kept by an earlier destroy would make the create fail halfway: say so up front."""
-    names = [r["Properties"]["TableName"] for r in built["Resources"].values()
-             if r["Type"] == "AWS::DynamoDB::Table"]
+    names = [r["Properties"]["TableName"] for r in built["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     existing = []
     for table_name in names:
         try:
@@ -152,8 +162,11 @@ def _refuse_orphaned_tables(dynamodb: Any, built: dict[str, Any]) -> None:
         except dynamodb.exceptions.ResourceNotFoundException:
             pass
     if existing:
-        raise SystemExit("These tables already exist, kept by an earlier destroy: " + ", ".join(existing)
-                         + "\nImport them (docs/operations.md, 'Destroy') or delete them first.")
+        raise SystemExit(
+            "These tables already exist, kept by an earlier destroy: "
+            + ", ".join(existing)
+            + "\nImport them (docs/operations.md, 'Destroy') or delete them first."
+        )
 
 
 def _print_endpoints(outputs: dict[str, str]) -> None:
@@ -172,8 +185,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if described is None:
         print(f"{name}: not deployed")
         return 1
-    print(f"{name}: {described['StackStatus']} (last change "
-          f"{described.get('LastUpdatedTime', described['CreationTime']):%Y-%m-%d %H:%M} UTC)")
+    print(
+        f"{name}: {described['StackStatus']} (last change "
+        f"{described.get('LastUpdatedTime', described['CreationTime']):%Y-%m-%d %H:%M} UTC)"
+    )
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     if "PublicURL" in outputs:
         _print_endpoints(outputs)
@@ -203,9 +218,13 @@ def cmd_destroy(args: argparse.Namespace) -> int:
         return 2
     session = _session(args.region)
     stack.destroy(
-        name, cfn=session.client("cloudformation"), s3=session.client("s3"),
-        dynamodb=session.client("dynamodb"), idp=session.client("cognito-idp"),
-        delete=args.delete_data, progress=Progress(4),
+        name,
+        cfn=session.client("cloudformation"),
+        s3=session.client("s3"),
+        dynamodb=session.client("dynamodb"),
+        idp=session.client("cognito-idp"),
+        delete=args.delete_data,
+        progress=Progress(4),
     )
     return 0
 
@@ -234,10 +253,15 @@ def parser() -> argparse.ArgumentParser:
     deploy = command("deploy", "Build, create or update the stack, upload the sites, make the first admin.")
     deploy.add_argument("--admin-email", help="the first admin (asked for nothing if one exists)")
     deploy.add_argument("--admin-name", default="Admin")
-    deploy.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                        help="a stack parameter: AlarmEmail, DetailedAlarms, MailDomain, DomainName, "
-                             "CertificateArn, LogRetentionDays, PriceClass (kept from the last deploy "
-                             "when not given)")
+    deploy.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a stack parameter: AlarmEmail, DetailedAlarms, MailDomain, DomainName, "
+        "CertificateArn, LogRetentionDays, PriceClass (kept from the last deploy "
+        "when not given)",
+    )
     deploy.add_argument("--widget-dist", default=str(WIDGET_DIST))
     deploy.add_argument("--console-dist", default=str(CONSOLE_DIST))
     deploy.set_defaults(run=cmd_deploy)
@@ -254,8 +278,9 @@ def parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="Admin")
     admin.set_defaults(run=cmd_create_admin)
 
-    command("template", "Build the merged template into build/aws-<stage>/ and lint it; no AWS needed.") \
-        .set_defaults(run=cmd_template)
+    command("template", "Build the merged template into build/aws-<stage>/ and lint it; no AWS needed.").set_defaults(
+        run=cmd_template
+    )
     return root
 
 

@@ -32,8 +32,10 @@ _STAGE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,14}[a-z0-9])?$")
 
 def stack_name(stage: str) -> str:
     if not _STAGE.match(stage):
-        raise ValueError(f"stage {stage!r}: use 1 to 16 lower-case letters, digits or inner hyphens "
-                         "(it names the stack's S3 buckets)")
+        raise ValueError(
+            f"stage {stage!r}: use 1 to 16 lower-case letters, digits or inner hyphens "
+            "(it names the stack's S3 buckets)"
+        )
     return f"charla-{stage}"
 
 
@@ -56,8 +58,7 @@ def artifacts_bucket(s3: Any, account: str, region: str) -> str:
     block = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
     s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=dict.fromkeys(block, True))
     # Only the latest deploys' artifacts matter (rollbacks use the previous one).
-    rule = {"ID": "ForgetOldArtifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
-            "Expiration": {"Days": 30}}
+    rule = {"ID": "ForgetOldArtifacts", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 30}}
     s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [rule]})
     return name
 
@@ -105,8 +106,9 @@ def outputs(cfn: Any, name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def parameters(given: dict[str, str], known: list[str], updating: bool,
-               previous: Collection[str] | None = None) -> list[dict[str, Any]]:
+def parameters(
+    given: dict[str, str], known: list[str], updating: bool, previous: Collection[str] | None = None
+) -> list[dict[str, Any]]:
     """Given values win; on an update, anything not given keeps its previous value, not the default.
 
     A parameter new in this version (not in `previous`, the stack's own) has no previous value:
@@ -141,8 +143,9 @@ def _wait_change_set(cfn: Any, name: str, change_set: str, poll: float) -> dict[
         if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
             changes = list(described.get("Changes", []))
             while described.get("NextToken"):
-                described = dict(cfn.describe_change_set(StackName=name, ChangeSetName=change_set,
-                                                         NextToken=described["NextToken"]))
+                described = dict(
+                    cfn.describe_change_set(StackName=name, ChangeSetName=change_set, NextToken=described["NextToken"])
+                )
                 changes += described.get("Changes", [])
             described["Changes"] = changes
             return described
@@ -192,8 +195,16 @@ def wait(cfn: Any, name: str, progress: Progress, after: str | None, poll: float
         time.sleep(poll)
 
 
-def deploy(cfn: Any, name: str, url: str, given: dict[str, str], known: list[str], data: list[str],
-           progress: Progress, poll: float = 5) -> str:
+def deploy(
+    cfn: Any,
+    name: str,
+    url: str,
+    given: dict[str, str],
+    known: list[str],
+    data: list[str],
+    progress: Progress,
+    poll: float = 5,
+) -> str:
     """Creates or updates the stack through a change set. Returns created, updated or unchanged."""
     stack = describe(cfn, name)
     status = stack["StackStatus"] if stack else None
@@ -205,7 +216,10 @@ def deploy(cfn: Any, name: str, url: str, given: dict[str, str], known: list[str
     previous = {p["ParameterKey"] for p in stack.get("Parameters", [])} if stack else set()
     change_set = f"charla-{int(time.time())}"
     cfn.create_change_set(
-        StackName=name, ChangeSetName=change_set, TemplateURL=url, Capabilities=CAPABILITIES,
+        StackName=name,
+        ChangeSetName=change_set,
+        TemplateURL=url,
+        Capabilities=CAPABILITIES,
         ChangeSetType="UPDATE" if updating else "CREATE",
         Parameters=parameters(given, known, updating, previous),
         Tags=[{"Key": "app", "Value": "charla"}],
@@ -220,8 +234,11 @@ def deploy(cfn: Any, name: str, url: str, given: dict[str, str], known: list[str
     danger = risky(described["Changes"], data)
     if danger:
         cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
-        raise RuntimeError("refusing a change that would replace or remove data:\n  " + "\n  ".join(danger)
-                           + "\nSee docs/operations.md, 'Upgrading'.")
+        raise RuntimeError(
+            "refusing a change that would replace or remove data:\n  "
+            + "\n  ".join(danger)
+            + "\nSee docs/operations.md, 'Upgrading'."
+        )
     for change in described["Changes"]:
         rc = change.get("ResourceChange", {})
         replace = "  (replaced)" if rc.get("Replacement") == "True" else ""
@@ -243,10 +260,14 @@ def confirm_delete_data(name: str, *, yes: bool, interactive: bool, ask: Callabl
     if yes:
         return True
     if not interactive:
-        raise PermissionError("--delete-data deletes every chat, ticket, attachment and agent account: "
-                              "run it at a terminal to confirm, or add --yes")
-    typed = ask(f"This deletes every chat, ticket, attachment, mail and agent account of {name}.\n"
-                f"Type the stack name ({name}) to confirm: ")
+        raise PermissionError(
+            "--delete-data deletes every chat, ticket, attachment and agent account: "
+            "run it at a terminal to confirm, or add --yes"
+        )
+    typed = ask(
+        f"This deletes every chat, ticket, attachment, mail and agent account of {name}.\n"
+        f"Type the stack name ({name}) to confirm: "
+    )
     return typed.strip() == name
 
 
@@ -270,16 +291,17 @@ def empty_bucket(s3: Any, bucket: str) -> int:
     """Deletes every object version and delete marker; returns how many went."""
     deleted = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-        items = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        items = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
         for start in range(0, len(items), 1000):
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": items[start:start + 1000], "Quiet": True})
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": items[start : start + 1000], "Quiet": True})
         deleted += len(items)
     return deleted
 
 
-def delete_data(resources: list[tuple[str, str, str]], *, s3: Any, dynamodb: Any, idp: Any,
-                progress: Progress) -> None:
+def delete_data(resources: list[tuple[str, str, str]], *, s3: Any, dynamodb: Any, idp: Any, progress: Progress) -> None:
     for logical, kind, physical in resources:
         if kind == "AWS::DynamoDB::Table":
             dynamodb.update_table(TableName=physical, DeletionProtectionEnabled=False)
@@ -295,8 +317,9 @@ def delete_data(resources: list[tuple[str, str, str]], *, s3: Any, dynamodb: Any
         progress.detail(f"deleted {logical}: {physical}")
 
 
-def destroy(name: str, *, cfn: Any, s3: Any, dynamodb: Any, idp: Any, delete: bool, progress: Progress,
-            poll: float = 5) -> list[tuple[str, str, str]]:
+def destroy(
+    name: str, *, cfn: Any, s3: Any, dynamodb: Any, idp: Any, delete: bool, progress: Progress, poll: float = 5
+) -> list[tuple[str, str, str]]:
     """Deletes the stack; deletes the retained data too if `delete`. Returns what was retained."""
     progress.step(f"Reading {name}")
     if describe(cfn, name) is None:

@@ -59,8 +59,13 @@ def upload(s3: Any, bucket: str, planned: Iterable[Asset]) -> list[Uploaded]:
         if same:
             results.append(Uploaded(asset, UNCHANGED))
             continue
-        s3.put_object(Bucket=bucket, Key=asset.key, Body=asset.body,
-                      ContentType=asset.content_type, CacheControl=asset.cache_control)
+        s3.put_object(
+            Bucket=bucket,
+            Key=asset.key,
+            Body=asset.body,
+            ContentType=asset.content_type,
+            CacheControl=asset.cache_control,
+        )
         results.append(Uploaded(asset, UPDATED if head is not None else UPLOADED))
     return results
 
@@ -102,8 +107,11 @@ def temporary_password(length: int = 20) -> str:
     alphabet = string.ascii_letters + string.digits
     while True:
         password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
-                and any(c.isdigit() for c in password)):
+        if (
+            any(c.islower() for c in password)
+            and any(c.isupper() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
             return password
 
 
@@ -173,9 +181,18 @@ def summary(results: list[Uploaded]) -> str:
     return ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n) or "nothing to upload"
 
 
-def after_stack(*, s3: Any, cloudfront: Any, idp: Any, outputs: dict[str, str], widget_dist: Path,
-                console_dist: Path, progress: Progress, admin_email: str | None = None,
-                admin_name: str = "Admin") -> Report:
+def after_stack(
+    *,
+    s3: Any,
+    cloudfront: Any,
+    idp: Any,
+    outputs: dict[str, str],
+    widget_dist: Path,
+    console_dist: Path,
+    progress: Progress,
+    admin_email: str | None = None,
+    admin_name: str = "Admin",
+) -> Report:
     """Uploads both sites with their runtime config, invalidates what changed, makes the first admin."""
     runtime = assets.runtime_config(outputs["PublicURL"], outputs["WebsocketURL"])
     uploads: list[Uploaded] = []
@@ -195,8 +212,7 @@ def after_stack(*, s3: Any, cloudfront: Any, idp: Any, outputs: dict[str, str], 
     # A deploy that dies between upload and invalidation leaves nothing "changed" for the rerun;
     # the edge then refreshes within the objects' own max-age (5 minutes at most).
     invalidation, paths = invalidate(cloudfront, outputs["DistributionId"], uploads)
-    progress.detail(f"{invalidation}: {', '.join(paths)}" if invalidation
-                    else "nothing changed at a stable URL")
+    progress.detail(f"{invalidation}: {', '.join(paths)}" if invalidation else "nothing changed at a stable URL")
 
     progress.step("Checking the first admin")
     admin = None
@@ -205,8 +221,7 @@ def after_stack(*, s3: Any, cloudfront: Any, idp: Any, outputs: dict[str, str], 
         admin = create_admin(idp, outputs["UserPoolId"], admin_email, admin_name)
         progress.detail(f"{admin.email}: {admin.outcome}")
         if admin.temporary_password:
-            progress.detail("temporary password (shown once; changed at first sign-in): "
-                            f"{admin.temporary_password}")
+            progress.detail(f"temporary password (shown once; changed at first sign-in): {admin.temporary_password}")
     elif existing:
         progress.detail(f"admins: {', '.join(existing)}")
     else:

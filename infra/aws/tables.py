@@ -23,7 +23,7 @@ def suffix(model: type[Model]) -> str:
     name = model.Meta.table_name
     if not name.startswith(prefix):
         raise ValueError(f"{name} does not start with {prefix}: CHARLA_TABLE_PREFIX changed after import")
-    return name[len(prefix):]
+    return name[len(prefix) :]
 
 
 def logical_id(model: type[Model]) -> str:

@@ -136,8 +136,9 @@ def _chalice() -> str:
     return found
 
 
-def chalice_package(stage: str, out_dir: Path, merge_template: Path | None = None,
-                    region: str = "us-east-1") -> Package:
+def chalice_package(
+    stage: str, out_dir: Path, merge_template: Path | None = None, region: str = "us-east-1"
+) -> Package:
     out_dir.mkdir(parents=True, exist_ok=True)
     command = [_chalice(), "package", "--stage", stage]
     if merge_template is not None:
@@ -180,8 +181,7 @@ def websocket_stage(template: dict[str, Any]) -> str:
 def table_prefix(template: dict[str, Any]) -> str:
     """The CHARLA_TABLE_PREFIX the functions get from .chalice/config.json: the tables must match."""
     prefixes = {
-        template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
-        .get("CHARLA_TABLE_PREFIX")
+        template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {}).get("CHARLA_TABLE_PREFIX")
         for name in functions_of(template)
     }
     if len(prefixes) != 1 or None in prefixes:
@@ -214,8 +214,9 @@ def environment(ws_stage: str) -> dict[str, Any]:
     }
 
 
-def _alarm(logical: str, suffix: str, description: str, metric: dict[str, Any],
-           condition: str = DETAILED) -> dict[str, Any]:
+def _alarm(
+    logical: str, suffix: str, description: str, metric: dict[str, Any], condition: str = DETAILED
+) -> dict[str, Any]:
     return {
         "Type": "AWS::CloudWatch::Alarm",
         "Condition": condition,
@@ -249,8 +250,7 @@ def function_resources(name: str, ws_stage: str) -> dict[str, dict[str, Any]]:
         # Merged into Chalice's function: Environment.Variables joins the stage's own variables.
         name: {
             "DependsOn": [log_group],
-            "Properties": {"FunctionName": function_name(name),
-                           "Environment": {"Variables": environment(ws_stage)}},
+            "Properties": {"FunctionName": function_name(name), "Environment": {"Variables": environment(ws_stage)}},
         },
         log_group: {
             "Type": "AWS::Logs::LogGroup",
@@ -262,11 +262,15 @@ def function_resources(name: str, ws_stage: str) -> dict[str, dict[str, Any]]:
             },
         },
         f"{name}ErrorsAlarm": _alarm(
-            name, "errors", f"{name} raised or timed out (handled errors are responses, not these).",
+            name,
+            "errors",
+            f"{name} raised or timed out (handled errors are responses, not these).",
             _lambda_metric(name, "Errors"),
         ),
         f"{name}ThrottlesAlarm": _alarm(
-            name, "throttles", f"{name} was throttled: the account's concurrency limit was reached.",
+            name,
+            "throttles",
+            f"{name} was throttled: the account's concurrency limit was reached.",
             _lambda_metric(name, "Throttles"),
         ),
     }
@@ -298,10 +302,13 @@ def table_alarm(logical: str, table: dict[str, Any]) -> dict[str, Any]:
         _throttle_metric("writes", "WriteThrottleEvents", logical),
     ]
     indexes = [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]
-    metrics += [_throttle_metric(f"gsi{n}", "WriteThrottleEvents", logical, index)
-                for n, index in enumerate(indexes)]
-    return _alarm(logical, "throttles", f"DynamoDB throttled requests on {logical} or its indexes.",
-                  _sum_of(metrics, "Throttled requests"))
+    metrics += [_throttle_metric(f"gsi{n}", "WriteThrottleEvents", logical, index) for n, index in enumerate(indexes)]
+    return _alarm(
+        logical,
+        "throttles",
+        f"DynamoDB throttled requests on {logical} or its indexes.",
+        _sum_of(metrics, "Throttled requests"),
+    )
 
 
 def _sum_of(metrics: list[dict[str, Any]], label: str) -> dict[str, Any]:
@@ -324,35 +331,50 @@ def summary_alarms(generated_tables: dict[str, Any]) -> dict[str, dict[str, Any]
     """
     metrics = []
     for n, (table, index) in enumerate(HOT_WRITES):
-        found = [i["IndexName"] for i in generated_tables.get(table, {}).get("Properties", {})
-                 .get("GlobalSecondaryIndexes", [])]
+        found = [
+            i["IndexName"]
+            for i in generated_tables.get(table, {}).get("Properties", {}).get("GlobalSecondaryIndexes", [])
+        ]
         if table not in generated_tables or (index and index not in found):
             raise ValueError(f"HOT_WRITES names {table} {index or ''}, which the models no longer have")
         metrics.append(_throttle_metric(f"w{n}", "WriteThrottleEvents", table, index))
     return {
         "LambdaErrorsAlarm": _alarm(
-            "lambda", "errors", "A function raised or timed out (any function of the account in this region).",
-            _region_lambda_metric("Errors"), SUMMARY),
+            "lambda",
+            "errors",
+            "A function raised or timed out (any function of the account in this region).",
+            _region_lambda_metric("Errors"),
+            SUMMARY,
+        ),
         "LambdaThrottlesAlarm": _alarm(
-            "lambda", "throttles", "A function was throttled: the account's concurrency limit was reached.",
-            _region_lambda_metric("Throttles"), SUMMARY),
+            "lambda",
+            "throttles",
+            "A function was throttled: the account's concurrency limit was reached.",
+            _region_lambda_metric("Throttles"),
+            SUMMARY,
+        ),
         "DynamoDBThrottlesAlarm": _alarm(
-            "dynamodb", "throttles",
+            "dynamodb",
+            "throttles",
             "DynamoDB throttled writes to the chats, connections or visitors table or their busiest indexes.",
-            _sum_of(metrics, "Throttled writes"), SUMMARY),
+            _sum_of(metrics, "Throttled writes"),
+            SUMMARY,
+        ),
     }
 
 
 def alarm_parameters() -> dict[str, Any]:
     return {
-        "Parameters": {DETAILED_ALARMS_PARAMETER: {
-            "Type": "String",
-            "Default": "false",
-            "AllowedValues": ["false", "true"],
-            "Description": "true: errors and throttles per function and throttles per table and index "
-                           "(about 70 alarm metrics at $0.10 a month each); false: four broad alarms "
-                           "within CloudWatch's 10 free alarm metrics.",
-        }},
+        "Parameters": {
+            DETAILED_ALARMS_PARAMETER: {
+                "Type": "String",
+                "Default": "false",
+                "AllowedValues": ["false", "true"],
+                "Description": "true: errors and throttles per function and throttles per table and index "
+                "(about 70 alarm metrics at $0.10 a month each); false: four broad alarms "
+                "within CloudWatch's 10 free alarm metrics.",
+            }
+        },
         "Conditions": {
             DETAILED: {"Fn::Equals": [{"Ref": DETAILED_ALARMS_PARAMETER}, "true"]},
             SUMMARY: {"Fn::Not": [{"Condition": DETAILED}]},
@@ -362,8 +384,10 @@ def alarm_parameters() -> dict[str, Any]:
 
 def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> list[dict[str, Any]]:
     log_groups = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}"
-                    f":log-group:/aws/lambda/${{AWS::StackName}}-{name}:*"}
+        {
+            "Fn::Sub": f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}"
+            f":log-group:/aws/lambda/${{AWS::StackName}}-{name}:*"
+        }
         for name in functions
     ]
     table_arns: list[Any] = []
@@ -371,40 +395,85 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
         table_arns += [{"Fn::GetAtt": [logical, "Arn"]}, {"Fn::Sub": f"${{{logical}.Arn}}/index/*"}]
     statements: list[Any] = [
         # The log groups are the stack's (with retention), so no logs:CreateLogGroup.
-        {"Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": log_groups},
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": log_groups,
+        },
         {"Sid": "Tables", "Effect": "Allow", "Action": DYNAMODB_ACTIONS, "Resource": table_arns},
-        {"Sid": "PushToConnections", "Effect": "Allow", "Action": "execute-api:ManageConnections",
-         "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}"
-                                 f":${{WebsocketAPI}}/{ws_stage}/*/@connections/*"}},
+        {
+            "Sid": "PushToConnections",
+            "Effect": "Allow",
+            "Action": "execute-api:ManageConnections",
+            "Resource": {
+                "Fn::Sub": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}"
+                f":${{WebsocketAPI}}/{ws_stage}/*/@connections/*"
+            },
+        },
         # s3:GetObject also allows HeadObject; presigned POSTs and GETs act with these rights.
-        {"Sid": "Attachments", "Effect": "Allow",
-         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-         "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME, f"/{ATTACHMENT_PREFIX}*")},
+        {
+            "Sid": "Attachments",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME, f"/{ATTACHMENT_PREFIX}*"),
+        },
         # Without it, HeadObject of a file not uploaded yet answers 403 instead of the 404 that
         # attachments.complete() turns into "upload it first".
-        {"Sid": "AttachmentsNotFound", "Effect": "Allow", "Action": "s3:ListBucket",
-         "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME)},
+        {
+            "Sid": "AttachmentsNotFound",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME),
+        },
         # DeleteObject: erasure by email or visitor removes the raw mail (functions/visitors/data_requests.py); the
         # bucket's lifecycle expires the noncurrent version a delete leaves behind.
-        {"Sid": "InboundMail", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"],
-         "Resource": s3_arn(MAIL_BUCKET_NAME, f"/{INBOUND_MAIL_PREFIX}*")},
+        {
+            "Sid": "InboundMail",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"],
+            "Resource": s3_arn(MAIL_BUCKET_NAME, f"/{INBOUND_MAIL_PREFIX}*"),
+        },
         # SendMessage also allows SendMessageBatch (webhooks.emit) and the delivery's requeue.
-        {"Sid": "WebhookEmit", "Effect": "Allow", "Action": "sqs:SendMessage",
-         "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}},
+        {
+            "Sid": "WebhookEmit",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]},
+        },
         # The role is given to SAM, so SAM adds nothing for the SQS event source: these are what
         # Lambda's poller needs (AWSLambdaSQSQueueExecutionRole) plus visibility changes.
-        {"Sid": "WebhookConsume", "Effect": "Allow",
-         "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                    "sqs:ReceiveMessage"],
-         "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}},
-        {"Sid": "ManageAgents", "Effect": "Allow", "Action": COGNITO_ADMIN_ACTIONS,
-         "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]}},
-        {"Fn::If": ["HasMailDomain",
-                    {"Sid": "SendMail", "Effect": "Allow", "Action": ["ses:SendEmail", "ses:SendRawEmail"],
-                     "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}"
-                                             ":identity/${MailDomain}"}},
-                    {"Ref": "AWS::NoValue"}]},
+        {
+            "Sid": "WebhookConsume",
+            "Effect": "Allow",
+            "Action": [
+                "sqs:ChangeMessageVisibility",
+                "sqs:DeleteMessage",
+                "sqs:GetQueueAttributes",
+                "sqs:ReceiveMessage",
+            ],
+            "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]},
+        },
+        {
+            "Sid": "ManageAgents",
+            "Effect": "Allow",
+            "Action": COGNITO_ADMIN_ACTIONS,
+            "Resource": {"Fn::GetAtt": ["UserPool", "Arn"]},
+        },
+        {
+            "Fn::If": [
+                "HasMailDomain",
+                {
+                    "Sid": "SendMail",
+                    "Effect": "Allow",
+                    "Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                    "Resource": {
+                        "Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailDomain}"
+                    },
+                },
+                {"Ref": "AWS::NoValue"},
+            ]
+        },
         # Whether SES is still in the sandbox (the widget offers no transcript it can't mail). GetSendQuota is
         # account-level, with no resource type, so IAM takes only "*" for it
         # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonses.html).
@@ -444,8 +513,11 @@ def webhook_event_source(base: dict[str, Any]) -> dict[str, Any]:
     (function, event), source = found.popitem()
     if "Fn::Sub" not in source["Properties"]["Queue"]:
         raise ValueError(f"unexpected SQS queue in {function}.{event}: {source['Properties']['Queue']}")
-    return {function: {"Properties": {"Events": {event: {"Properties": {
-        "Queue": {"Fn::Sub": f"${{{WEBHOOK_QUEUE}.Arn}}"}}}}}}}
+    return {
+        function: {
+            "Properties": {"Events": {event: {"Properties": {"Queue": {"Fn::Sub": f"${{{WEBHOOK_QUEUE}.Arn}}"}}}}}
+        }
+    }
 
 
 # What API Gateway answers by itself, before or instead of the app: the Cognito authorizer's 401,
@@ -465,10 +537,14 @@ GATEWAY_RESPONSES: dict[str, Any] = {
         "ResponseTemplates": {"application/json": '{"Code": "unauthorized", "Message": "Unauthorized"}'},
     },
     # API Gateway's own body, spelled out so that customising the headers keeps it.
-    "DEFAULT_4XX": {"ResponseParameters": {"Headers": CORS_HEADERS},
-                    "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'}},
-    "DEFAULT_5XX": {"ResponseParameters": {"Headers": CORS_HEADERS},
-                    "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'}},
+    "DEFAULT_4XX": {
+        "ResponseParameters": {"Headers": CORS_HEADERS},
+        "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'},
+    },
+    "DEFAULT_5XX": {
+        "ResponseParameters": {"Headers": CORS_HEADERS},
+        "ResponseTemplates": {"application/json": '{"message":$context.error.messageString}'},
+    },
 }
 
 
@@ -487,8 +563,10 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
     functions = functions_of(base)
     stage = websocket_stage(base)
     if INBOUND_MAIL_FUNCTION not in functions:
-        raise ValueError(f"resources.yaml wires the mail bucket to {INBOUND_MAIL_FUNCTION}, which Chalice no "
-                         f"longer generates (found {functions})")
+        raise ValueError(
+            f"resources.yaml wires the mail bucket to {INBOUND_MAIL_FUNCTION}, which Chalice no "
+            f"longer generates (found {functions})"
+        )
 
     generated_tables = tables.resources(table_prefix(base))
     resources.update(generated_tables)
@@ -508,12 +586,14 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         resources[role] = {"Properties": {"Policies": policies}}
 
     if "RestAPI" in base["Resources"]:
-        resources["RestAPI"] = {"Properties": {
-            # CloudFront sits in front (/api/*), so an edge-optimised API would add a second CDN hop.
-            "EndpointConfiguration": "REGIONAL",
-            "DefinitionBody": authorizer_override(base),
-            "GatewayResponses": GATEWAY_RESPONSES,
-        }}
+        resources["RestAPI"] = {
+            "Properties": {
+                # CloudFront sits in front (/api/*), so an edge-optimised API would add a second CDN hop.
+                "EndpointConfiguration": "REGIONAL",
+                "DefinitionBody": authorizer_override(base),
+                "GatewayResponses": GATEWAY_RESPONSES,
+            }
+        }
 
     doc["Outputs"]["WebsocketURL"] = {
         "Description": "The URL the widget and console open (runtime.json's `ws`).",
@@ -525,8 +605,11 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
 def alarm_metrics(template: dict[str, Any], detailed: bool = False) -> tuple[int, int]:
     """(alarms, metrics they watch) with DetailedAlarms false or true: CloudWatch bills each metric."""
     skipped = SUMMARY if detailed else DETAILED
-    alarms = [r["Properties"] for r in template["Resources"].values()
-              if r["Type"] == "AWS::CloudWatch::Alarm" and r.get("Condition") != skipped]
+    alarms = [
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r.get("Condition") != skipped
+    ]
     metrics = sum(sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms)
     return len(alarms), metrics
 

@@ -97,7 +97,12 @@ class Faults:
         return cls(parse(spec), seed=seed)
 
     def once(
-        self, kind: str, *, operation: str | None = None, table: str | None = None, item: int | None = None,
+        self,
+        kind: str,
+        *,
+        operation: str | None = None,
+        table: str | None = None,
+        item: int | None = None,
         times: int = 1,
     ) -> None:
         """Injects `kind` on the next `times` matching requests, whatever the rates (deterministic tests).
@@ -144,10 +149,16 @@ class Faults:
                 return _cancelled(request, len(items), culprit, "TransactionConflict", _CONFLICT_MESSAGE)
             if kind == "ddb_throttle":
                 if item is not None or self._random.random() < 0.5:
-                    return _cancelled(request, len(items), culprit, "ThrottlingError",
-                                      "Throughput exceeds the current capacity of your table or index.")
-                return _dynamodb_error(request, "ThrottlingException",
-                                       "Throughput exceeds the current capacity of your table or index.")
+                    return _cancelled(
+                        request,
+                        len(items),
+                        culprit,
+                        "ThrottlingError",
+                        "Throughput exceeds the current capacity of your table or index.",
+                    )
+                return _dynamodb_error(
+                    request, "ThrottlingException", "Throughput exceeds the current capacity of your table or index."
+                )
             return None
         table = str(body.get("TableName", ""))
         kinds: tuple[str, ...] = ("ddb_conflict", "ddb_throttle") if operation in _SINGLE_WRITES else ("ddb_throttle",)

@@ -31,9 +31,7 @@ class LambdaInvoker:
             max_runtime_ms=_MAX_RUNTIME_MS,
         )
 
-    async def invoke(
-        self, handler: Callable[[Any, Any], Any], event: dict[str, Any], function_name: str
-    ) -> Any:
+    async def invoke(self, handler: Callable[[Any, Any], Any], event: dict[str, Any], function_name: str) -> Any:
         loop = asyncio.get_running_loop()
         context = self.context(function_name)
         return await loop.run_in_executor(self._pool, handler, event, context)

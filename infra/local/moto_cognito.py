@@ -164,8 +164,9 @@ def _checked_challenge(original: Any) -> Any:
         if challenge_name == "SOFTWARE_TOKEN_MFA" and session in self.sessions:
             username, pool = self.sessions[session]
             user = self.admin_get_user(pool.id, username)
-            if not _code_fits(getattr(user, "charla_totp_secret", None),
-                              (challenge_responses or {}).get("SOFTWARE_TOKEN_MFA_CODE")):
+            if not _code_fits(
+                getattr(user, "charla_totp_secret", None), (challenge_responses or {}).get("SOFTWARE_TOKEN_MFA_CODE")
+            ):
                 raise CodeMismatchException("Invalid code received for user")
         return original(self, session, client_id, challenge_name, challenge_responses)
 

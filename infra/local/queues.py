@@ -90,8 +90,7 @@ class SqsPoller:
         self.batches = 0
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"sqs-{self._queue_arn.rsplit(':', 1)[-1]}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"sqs-{self._queue_arn.rsplit(':', 1)[-1]}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:

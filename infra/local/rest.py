@@ -253,8 +253,9 @@ class RestGateway:
     object, which on AWS serves one request per process: here it is kept per thread instead.
     """
 
-    def __init__(self, app: Chalice, verifier: CognitoJwtVerifier, domain_name: str,
-                 concurrency: int | None = None) -> None:
+    def __init__(
+        self, app: Chalice, verifier: CognitoJwtVerifier, domain_name: str, concurrency: int | None = None
+    ) -> None:
         _per_thread_request(app)
         self._gateway = _Gateway(app, verifier, domain_name)
         size = concurrency or int(os.environ.get("CHARLA_REST_CONCURRENCY", "10"))

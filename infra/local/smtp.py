@@ -51,8 +51,11 @@ def ses_headers(raw: bytes, mail_from: str, verdicts: dict[str, str], client_ip:
     domain = mail_from.rpartition("@")[2].lower() or "unknown"
     from_domain = _from_domain(raw) or domain
     spf = verdicts["spf"]
-    spf_note = (f"(spfCheck: domain of {domain} designates {client_ip} as permitted sender)" if spf == "pass"
-                else f"(spfCheck: domain of {domain} does not designate {client_ip} as permitted sender)")
+    spf_note = (
+        f"(spfCheck: domain of {domain} designates {client_ip} as permitted sender)"
+        if spf == "pass"
+        else f"(spfCheck: domain of {domain} does not designate {client_ip} as permitted sender)"
+    )
     lines = [
         f"X-SES-Spam-Verdict: {verdicts['spam']}",
         f"X-SES-Virus-Verdict: {verdicts['virus']}",

@@ -421,17 +421,13 @@ class LocalStack:
 
     # --- helpers for tests and the console -------------------------------------------------------
 
-    def create_agent(
-        self, email: str, password: str, name: str, role: str = "agent", accepting: bool = True
-    ) -> str:
+    def create_agent(self, email: str, password: str, name: str, role: str = "agent", accepting: bool = True) -> str:
         """A Cognito user in group `role` with an agent profile; returns the agent id (sub)."""
         pool = self._user_pool()
         agent_id = cognito.create_user(
             cognito.client(REGION), pool, email=email, password=password, name=name, group=role
         )
-        self._app_data.ensure_profile(
-            agent_id=agent_id, email=email, name=name, role=role, accepting=accepting
-        )
+        self._app_data.ensure_profile(agent_id=agent_id, email=email, name=name, role=role, accepting=accepting)
         return agent_id
 
     def sign_in(self, email: str, password: str) -> dict[str, Any]:

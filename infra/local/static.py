@@ -67,8 +67,9 @@ class StaticSite:
     AWS, where the widget and API sit behind CloudFront and the customer's site is elsewhere.
     """
 
-    def __init__(self, root: Path, base_url: str, ws_url: str, storage_origin: str | None = None,
-                 demo_url: str | None = None) -> None:
+    def __init__(
+        self, root: Path, base_url: str, ws_url: str, storage_origin: str | None = None, demo_url: str | None = None
+    ) -> None:
         self._demo_url = demo_url
         self._console_csp = console_csp(storage_origin)
         self._widget = root / "widget" / "dist"

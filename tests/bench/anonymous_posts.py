@@ -41,17 +41,44 @@ def _seed(prefix: str, size: int) -> None:
         for kind in ("queued", "browsing"):
             visitor_id = f"{prefix}-{kind}-{n}"
             conn = f"{visitor_id}-conn="
-            connections.append(Connection(conn, principal_id="v:" + visitor_id, kind="visitor",
-                                          subject_id=visitor_id, connected_at=stamp, last_seen=stamp,
-                                          expires_at=now + CONNECTION_TTL))
-            visitor = Visitor(visitor_id, secret_hash="x" * 64, created_at=stamp, last_seen=stamp,
-                              online_pk=ONLINE, online_until=clock.epoch() + 300, current_url="https://shop.example/")
+            connections.append(
+                Connection(
+                    conn,
+                    principal_id="v:" + visitor_id,
+                    kind="visitor",
+                    subject_id=visitor_id,
+                    connected_at=stamp,
+                    last_seen=stamp,
+                    expires_at=now + CONNECTION_TTL,
+                )
+            )
+            visitor = Visitor(
+                visitor_id,
+                secret_hash="x" * 64,
+                created_at=stamp,
+                last_seen=stamp,
+                online_pk=ONLINE,
+                online_until=clock.epoch() + 300,
+                current_url="https://shop.example/",
+            )
             if kind == "queued":
                 chat_id = f"{prefix}-chat-{n}"
                 visitor.open_chat_id = chat_id
-                chats.append(Chat(chat_id, status="queued", visitor_id=visitor_id, visitor_conns={conn},
-                                  agent_names={}, created_at=stamp, last_activity_at=stamp, queue_pk=QUEUE,
-                                  queued_at=stamp, offer_pk=OFFER, open_pk=OPEN))
+                chats.append(
+                    Chat(
+                        chat_id,
+                        status="queued",
+                        visitor_id=visitor_id,
+                        visitor_conns={conn},
+                        agent_names={},
+                        created_at=stamp,
+                        last_activity_at=stamp,
+                        queue_pk=QUEUE,
+                        queued_at=stamp,
+                        offer_pk=OFFER,
+                        open_pk=OPEN,
+                    )
+                )
             visitors.append(visitor)
     for model, rows in ((Connection, connections), (Visitor, visitors), (Chat, chats)):
         batch_put(model.Meta.table_name, [row.serialize() for row in rows])
@@ -87,17 +114,29 @@ def _measure(size: int) -> dict[str, int]:
         steps: list[tuple[str, Any]] = [
             ("hello (queued)", lambda: late.send({"action": "hello"})),
             ("start_chat (queued)", lambda: start_chat(Socket(new_visitor("New")))),
-            ("send (queued)", lambda: late.send({"action": "send", "chat_id": late_chat["chat_id"],
-                                                 "client_msg_id": "m1", "text": "still there?"})),
+            (
+                "send (queued)",
+                lambda: late.send(
+                    {"action": "send", "chat_id": late_chat["chat_id"], "client_msg_id": "m1", "text": "still there?"}
+                ),
+            ),
             ("typing", lambda: late.send({"action": "typing", "chat_id": late_chat["chat_id"], "typing": True})),
             ("close (queued)", lambda: late.send({"action": "close", "chat_id": late_chat["chat_id"]})),
             ("close (active)", lambda: served[0].send({"action": "close", "chat_id": active[0]})),
             ("rate", lambda: served[0].send({"action": "rate", "chat_id": active[0], "rating": "good"})),
             ("page view (first)", lambda: tracking.page_view({"pv": "p1"}, user_agent=None, country=None, ip=None)),
-            ("page view", lambda: tracking.page_view({**creds, "pv": "p2", "url": "https://shop.example/2"},
-                                                     user_agent=None, country=None, ip=None)),
-            ("beat", lambda: tracking.page_view({**creds, "pv": "p2", "event": "beat"},
-                                                user_agent=None, country=None, ip=None)),
+            (
+                "page view",
+                lambda: tracking.page_view(
+                    {**creds, "pv": "p2", "url": "https://shop.example/2"}, user_agent=None, country=None, ip=None
+                ),
+            ),
+            (
+                "beat",
+                lambda: tracking.page_view(
+                    {**creds, "pv": "p2", "event": "beat"}, user_agent=None, country=None, ip=None
+                ),
+            ),
             ("identify", lambda: verified.identify(Principal("visitor", creds["visitor_id"]), {"name": "Ida"})),
         ]
         for step, (name, request) in enumerate(steps, start=1):

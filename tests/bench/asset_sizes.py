@@ -25,8 +25,11 @@ def gz_size(path: Path) -> int:
 def widget() -> Figure:
     missing = [name for name in WIDGET_FILES if not (WIDGET / name).is_file()]
     if missing:
-        return null("widget_gz_bytes", {"loader": None, "total": None},
-                    f"widget/dist lacks {', '.join(missing)}: run npm run build (make bench does)")
+        return null(
+            "widget_gz_bytes",
+            {"loader": None, "total": None},
+            f"widget/dist lacks {', '.join(missing)}: run npm run build (make bench does)",
+        )
     sizes = {name: gz_size(WIDGET / name) for name in WIDGET_FILES}
     loader, total = sizes["loader.js"], sum(sizes.values())
     return Figure(

@@ -36,7 +36,11 @@ def _env() -> dict[str, str]:
 def import_ms(folder: Path) -> float:
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, str(folder)],
-        cwd=folder, env=_env(), capture_output=True, text=True, timeout=60,
+        cwd=folder,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if result.returncode != 0:
         raise RuntimeError(f"importing {folder.name}/app.py failed:\n{result.stderr[-2000:]}")

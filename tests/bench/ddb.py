@@ -94,9 +94,7 @@ class DynamoCounter:
             events.register("after-call.dynamodb", self._after, unique_id=_AFTER_ID)
             self.clients += 1
         elif service == "apigatewaymanagementapi":
-            events.register(
-                "before-call.apigatewaymanagementapi.PostToConnection", self._post, unique_id=_BEFORE_ID
-            )
+            events.register("before-call.apigatewaymanagementapi.PostToConnection", self._post, unique_id=_BEFORE_ID)
 
     @contextmanager
     def window(self) -> Iterator[Window]:

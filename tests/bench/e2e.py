@@ -52,8 +52,12 @@ class StackProcess:
     def __init__(self) -> None:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.e2e_stack"], cwd=ROOT, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.log, text=True,
+            [sys.executable, "-m", "tests.bench.e2e_stack"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
         )
         line: list[str] = []
         stdout = self.process.stdout
@@ -141,8 +145,12 @@ class Visitor:
         for n in range(SECONDS):
             await asyncio.sleep(max(0.0, start + offset + n - loop.time()))
             client_msg_id = f"v{self.number}-{n}"
-            frame = {"action": "send", "chat_id": self.chat_id, "client_msg_id": client_msg_id,
-                     "text": f"Message {n} from visitor {self.number}"}
+            frame = {
+                "action": "send",
+                "chat_id": self.chat_id,
+                "client_msg_id": client_msg_id,
+                "text": f"Message {n} from visitor {self.number}",
+            }
             self.pending[client_msg_id] = frame
             self.ledger.sent[client_msg_id] = time.perf_counter()
             await self.ws.send_str(json.dumps(frame))
@@ -200,8 +208,10 @@ async def scenario(info: dict[str, Any]) -> tuple[Ledger, int]:
 
         # Each visitor comes from an address of its own, as real ones do: Charla limits anonymous
         # callers per address (docs/protocol.md). All of 127.0.0.0/8 is loopback on Linux.
-        own = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
-               for n in range(CHATS)]
+        own = [
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
+            for n in range(CHATS)
+        ]
 
         async def arrive(number: int) -> Visitor:
             async with gate:

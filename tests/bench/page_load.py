@@ -25,7 +25,10 @@ DEMO = ROOT / "infra" / "local" / "demo"
 WIDGET = ROOT / "widget" / "dist"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright's own download doesn't work here
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
     "--disable-sync",
 ]
 RUNS = 15

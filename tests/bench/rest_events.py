@@ -10,9 +10,16 @@ import json
 from typing import Any
 
 
-def rest(path: str, method: str = "GET", *, params: dict[str, str] | None = None,
-         headers: dict[str, str] | None = None, claims: dict[str, str] | None = None,
-         body: Any = None, query: dict[str, str] | None = None) -> Any:
+def rest(
+    path: str,
+    method: str = "GET",
+    *,
+    params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, str] | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+) -> Any:
     """An API Gateway proxy event for `path` (a route pattern), run through the Chalice app."""
     import app as charla
 
@@ -46,5 +53,9 @@ def rest(path: str, method: str = "GET", *, params: dict[str, str] | None = None
 
 def claims(principal: Any) -> dict[str, str]:
     """Claims as API Gateway's Cognito authorizer hands them over (every value a string)."""
-    return {"sub": principal.id, "email": f"{principal.id}@example.com", "name": principal.name,
-            "cognito:groups": principal.role or "agent"}
+    return {
+        "sub": principal.id,
+        "email": f"{principal.id}@example.com",
+        "name": principal.name,
+        "cognito:groups": principal.role or "agent",
+    }

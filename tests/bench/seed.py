@@ -35,8 +35,16 @@ def open_chats(prefix: str, count: int, into: Background) -> None:
         ids = [f"{prefix}-chat-{i}" for i in range(start, min(start + CHATS_PER_AGENT, count))]
         agent_conn = f"{agent_id}-conn="
         agents.append(
-            Agent(agent_id, email=f"{agent_id}@example.com", name=agent_id, accepting=False, online_conns=1,
-                  active_count=len(ids), chat_ids=set(ids), last_assigned_at=stamp)
+            Agent(
+                agent_id,
+                email=f"{agent_id}@example.com",
+                name=agent_id,
+                accepting=False,
+                online_conns=1,
+                active_count=len(ids),
+                chat_ids=set(ids),
+                last_assigned_at=stamp,
+            )
         )
         connections.append(_connection(agent_conn, "agent", agent_id, stamp, now))
         for chat_id in ids:
@@ -46,10 +54,21 @@ def open_chats(prefix: str, count: int, into: Background) -> None:
             visitors.append(Visitor(visitor_id, secret_hash="x" * 64, created_at=stamp, open_chat_id=chat_id))
             connections.append(_connection(visitor_conn, "visitor", visitor_id, stamp, now))
             chats.append(
-                Chat(chat_id, status="active", visitor_id=visitor_id, agent_ids={agent_id},
-                     agent_names={agent_id: agent_id}, assignee_id=agent_id, visitor_conns={visitor_conn},
-                     agent_conns={agent_conn}, last_seq=4, created_at=stamp, last_activity_at=stamp,
-                     open_pk=OPEN, assigned_at=stamp)
+                Chat(
+                    chat_id,
+                    status="active",
+                    visitor_id=visitor_id,
+                    agent_ids={agent_id},
+                    agent_names={agent_id: agent_id},
+                    assignee_id=agent_id,
+                    visitor_conns={visitor_conn},
+                    agent_conns={agent_conn},
+                    last_seq=4,
+                    created_at=stamp,
+                    last_activity_at=stamp,
+                    open_pk=OPEN,
+                    assigned_at=stamp,
+                )
             )
     for model, rows in ((Agent, agents), (Connection, connections), (Visitor, visitors), (Chat, chats)):
         batch_put(model.Meta.table_name, [row.serialize() for row in rows])
@@ -73,9 +92,7 @@ def stale_connections(prefix: str, count: int, silent_for: timedelta) -> None:
     """Visitor connections whose $disconnect never arrived: due for the stale-connection sweep."""
     then = clock.now() - silent_for
     stamp = clock.iso(then)
-    rows = [
-        _connection(f"{prefix}-{i}=", "visitor", f"{prefix}-visitor-{i}", stamp, then) for i in range(count)
-    ]
+    rows = [_connection(f"{prefix}-{i}=", "visitor", f"{prefix}-visitor-{i}", stamp, then) for i in range(count)]
     batch_put(Connection.Meta.table_name, [row.serialize() for row in rows])
 
 
@@ -87,9 +104,19 @@ def queued_chats(prefix: str, count: int, waited: timedelta) -> None:
     for i in range(count):
         chat_id, visitor_id, conn = f"{prefix}-chat-{i}", f"{prefix}-visitor-{i}", f"{prefix}-conn-{i}="
         chats.append(
-            Chat(chat_id, status="queued", visitor_id=visitor_id, visitor_conns={conn}, agent_names={},
-                 created_at=since, last_activity_at=since, queue_pk=QUEUE, queued_at=since, offer_pk=OFFER,
-                 open_pk=OPEN)
+            Chat(
+                chat_id,
+                status="queued",
+                visitor_id=visitor_id,
+                visitor_conns={conn},
+                agent_names={},
+                created_at=since,
+                last_activity_at=since,
+                queue_pk=QUEUE,
+                queued_at=since,
+                offer_pk=OFFER,
+                open_pk=OPEN,
+            )
         )
         visitors.append(Visitor(visitor_id, secret_hash="x" * 64, created_at=since, open_chat_id=chat_id))
         connections.append(_connection(conn, "visitor", visitor_id, clock.iso(now), now))
@@ -101,19 +128,32 @@ def history(count: int) -> None:
     """`count` closed chats from last year, as `chats.close` leaves them, with one message each."""
     closed = clock.iso(clock.now() - timedelta(days=365))
     chat = Chat(
-        "old-chat", status="closed", visitor_id="old-visitor", agent_ids={"old-agent"},
-        agent_names={"old-agent": "Old"}, assignee_id="old-agent", last_seq=1, created_at=closed,
-        last_activity_at=closed, closed_at=closed, closed_by="v:old", assigned_at=closed,
+        "old-chat",
+        status="closed",
+        visitor_id="old-visitor",
+        agent_ids={"old-agent"},
+        agent_names={"old-agent": "Old"},
+        assignee_id="old-agent",
+        last_seq=1,
+        created_at=closed,
+        last_activity_at=closed,
+        closed_at=closed,
+        closed_by="v:old",
+        assigned_at=closed,
         first_response_at=closed,
     ).serialize()
     message = Message(
-        "old-chat", 1, client_msg_id="m1", sender="visitor", sender_id="old-visitor",
-        text="Hello, do you ship to Norway?", ts=closed,
+        "old-chat",
+        1,
+        client_msg_id="m1",
+        sender="visitor",
+        sender_id="old-visitor",
+        text="Hello, do you ship to Norway?",
+        ts=closed,
     ).serialize()
     # One serialized prototype per table with its keys swapped: PynamoDB's serialize() per item
     # would add seconds to a part of the run that is already the slowest.
-    chats = [{**chat, "chat_id": {"S": f"old-chat-{i}"}, "visitor_id": {"S": f"old-visitor-{i}"}}
-             for i in range(count)]
+    chats = [{**chat, "chat_id": {"S": f"old-chat-{i}"}, "visitor_id": {"S": f"old-visitor-{i}"}} for i in range(count)]
     messages = [{**message, "chat_id": {"S": f"old-chat-{i}"}} for i in range(count)]
     batch_put(Chat.Meta.table_name, chats)
     batch_put(Message.Meta.table_name, messages)

@@ -145,11 +145,13 @@ def _script(day: Day) -> list[str]:
         day.send("vic", {"action": "ping"})
         day.send("vic", {"action": "resume", "chat_id": day.chats["first"], "after_seq": 0})
         day.send("ana", {"action": "resume", "chat_id": day.chats["first"], "after_seq": 2})
-        rest("/visitor/chats/{chat_id}/messages", params={"chat_id": day.chats["first"]},
-             headers=day.people["vic_auth"])
+        rest(
+            "/visitor/chats/{chat_id}/messages", params={"chat_id": day.chats["first"]}, headers=day.people["vic_auth"]
+        )
         rest("/agent/chats", claims=claims(day.people["ana"]))
-        rest("/agent/chats/{chat_id}/messages", params={"chat_id": day.chats["first"]},
-             claims=claims(day.people["ana"]))
+        rest(
+            "/agent/chats/{chat_id}/messages", params={"chat_id": day.chats["first"]}, claims=claims(day.people["ana"])
+        )
 
     def queue_and_accept() -> None:
         # Ana is full and Ben isn't taking chats: the next chats queue. Quinn has waited 10 min
@@ -165,8 +167,11 @@ def _script(day: Day) -> list[str]:
         day.chats["second"] = val["chat_id"]
         day.send("val", {"action": "hello"})
         day.send("ben", {"action": "hello"})
-        accepted = [f["chat"] for f in day.send("ben", {"action": "accept", "chat_id": day.chats["second"]})
-                    if f["type"] == "chat"]
+        accepted = [
+            f["chat"]
+            for f in day.send("ben", {"action": "accept", "chat_id": day.chats["second"]})
+            if f["type"] == "chat"
+        ]
         expect(any(c["status"] == "active" for c in accepted), "Ben's accept didn't activate the chat")
         day.say("val", "second", "q0", "Hello?")
 
@@ -210,13 +215,23 @@ def _script(day: Day) -> list[str]:
 
     def ticket() -> None:
         ben = claims(day.people["ben"])
-        made = rest("/agent/chats/{chat_id}/ticket", "POST", params={"chat_id": day.chats["first"]},
-                    claims=ben, body={"email": "vic@example.com"})
+        made = rest(
+            "/agent/chats/{chat_id}/ticket",
+            "POST",
+            params={"chat_id": day.chats["first"]},
+            claims=ben,
+            body={"email": "vic@example.com"},
+        )
         ticket_id = {"ticket_id": made["ticket_id"]}
         rest("/agent/tickets", claims=ben)
         rest("/agent/tickets/{ticket_id}", params=ticket_id, claims=ben)
-        rest("/agent/tickets/{ticket_id}/replies", "POST", params=ticket_id, claims=ben,
-             body={"body": "Here is what we found."})
+        rest(
+            "/agent/tickets/{ticket_id}/replies",
+            "POST",
+            params=ticket_id,
+            claims=ben,
+            body={"body": "Here is what we found."},
+        )
         rest("/agent/tickets/{ticket_id}/notes", "POST", params=ticket_id, claims=ben, body={"body": "Call back."})
         rest("/visitor/tickets", headers=day.people["vic_auth"])
 
@@ -291,8 +306,9 @@ def _script(day: Day) -> list[str]:
     backstops = {"queue_assigned", "address_bans"}
     idle = {p: n for p, n in day.sweeps.items() if n == 0 and p not in backstops}
     expect(not idle, f"scheduled work that never had anything to do: {idle} (all: {day.sweeps})")
-    day.covered.append("every scheduled function with due work (each sweep part too, backstops run idle): "
-                       + ", ".join(names))
+    day.covered.append(
+        "every scheduled function with due work (each sweep part too, backstops run idle): " + ", ".join(names)
+    )
     return names
 
 

@@ -114,7 +114,8 @@ def _rest(stack: LocalStack, path: str, body: Any, auth: str | None) -> Any:
     headers = {"Content-Type": "application/json", "Origin": stack.demo_url}
     if auth:
         headers["Authorization"] = auth
-    request = urllib.request.Request(stack.api_url + path, data=json.dumps(body).encode(), method="POST",
-                                     headers=headers)
+    request = urllib.request.Request(
+        stack.api_url + path, data=json.dumps(body).encode(), method="POST", headers=headers
+    )
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read())

@@ -131,8 +131,9 @@ def test_after_a_forced_disconnect_the_widget_gets_every_missed_message_in_order
     replies = site.locator("[data-testid=charla-message][data-sender=agent]")
     expect(replies).to_have_count(3, timeout=20_000)
     expect(replies).to_have_text([re.compile(r"Reply 1$"), re.compile(r"Reply 2$"), re.compile(r"Reply 3$")])
-    seqs = [int(s) for s in site.locator("[data-testid=charla-message]").evaluate_all(
-        "els => els.map(e => e.dataset.seq)")]
+    seqs = [
+        int(s) for s in site.locator("[data-testid=charla-message]").evaluate_all("els => els.map(e => e.dataset.seq)")
+    ]
     assert seqs == sorted(set(seqs))
 
 
@@ -174,9 +175,11 @@ def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(st
         expect(site.get_by_test_id("charla-offline-form")).to_be_visible()
         # What they typed is not lost: it is the offline message's text.
         expect(site.locator("[data-testid=charla-offline-field][data-name=message]")).to_have_value(
-            "I need help with my order")
+            "I need help with my order"
+        )
     finally:
         ws_client.close_all()
+
 
 def test_after_a_chat_the_transcript_is_offered_to_the_chats_own_address_only(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")

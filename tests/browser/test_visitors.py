@@ -103,7 +103,8 @@ def test_a_greeting_answered_starts_a_chat_with_the_agent_who_sent_it(stack, bro
 
     expect(site.get_by_test_id("charla-panel")).to_be_visible()
     expect(site.locator("[data-testid=charla-message][data-sender=visitor]")).to_have_attribute(
-        "data-seq", re.compile(r"^\d+$"))
+        "data-seq", re.compile(r"^\d+$")
+    )
     console.get_by_test_id("chats-tab").click()
     console.get_by_test_id("chat-item").first.click()
     expect(console.get_by_test_id("message").filter(has_text="Yes, a cargo bike please")).to_be_visible()

@@ -203,10 +203,21 @@ def test_the_detector_sees_a_payload_that_runs_once_csp_is_bypassed(stack, brows
 
 
 def page_view(stack: LocalStack, title: str, url: str, source: str | None = None) -> dict[str, str]:
-    body = {"event": "view", "pv": secrets.token_hex(8), "url": url, "title": title, "referrer": HOSTILE_REF,
-            "language": "en", "timezone": "Europe/Madrid"}
-    request = urllib.request.Request(stack.api_url + "/visitor/pageview", data=json.dumps(body).encode(),
-                                     method="POST", headers={"Content-Type": "text/plain", "Origin": stack.base_url})
+    body = {
+        "event": "view",
+        "pv": secrets.token_hex(8),
+        "url": url,
+        "title": title,
+        "referrer": HOSTILE_REF,
+        "language": "en",
+        "timezone": "Europe/Madrid",
+    }
+    request = urllib.request.Request(
+        stack.api_url + "/visitor/pageview",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain", "Origin": stack.base_url},
+    )
     opener = urllib.request.build_opener(*([ws_client.FromAddress(source)] if source else []))
     with opener.open(request, timeout=10) as response:
         return dict(json.loads(response.read()))
@@ -237,8 +248,13 @@ def test_hostile_names_titles_urls_and_referrers_stay_text_in_the_console(stack,
             if p not in NAMES:
                 continue
             client = visitor_socket(stack, identity, source)
-            client.send({"action": "start_chat", "name": p,
-                         "context": {"url": HOSTILE_REF, "title": p, "referrer": HOSTILE_REF, "language": p[:35]}})
+            client.send(
+                {
+                    "action": "start_chat",
+                    "name": p,
+                    "context": {"url": HOSTILE_REF, "title": p, "referrer": HOSTILE_REF, "language": p[:35]},
+                }
+            )
             chats.append((client, client.wait_for("chat")["chat"]["chat_id"]))
         lists = "[data-testid=chat-item], [data-testid=queue-item]"
         wait_shown(ana.page, lists, NAMES)
@@ -310,7 +326,8 @@ def test_messages_canned_responses_and_greetings_stay_text_in_the_widget_and_the
         site.page.get_by_test_id("charla-launcher").hover()
         site.page.wait_for_function("() => window.Charla && window.Charla._w && window.Charla._p")
         vid = site.page.evaluate(
-            "() => Charla._p.then(() => JSON.parse(localStorage.getItem('charla.visitor')).visitor_id)")
+            "() => Charla._p.then(() => JSON.parse(localStorage.getItem('charla.visitor')).visitor_id)"
+        )
 
         # Greetings from the Visitors list (REST), each replacing the last in the widget's bubble.
         for text in pack(PAYLOADS, 500):
@@ -371,8 +388,9 @@ def test_messages_canned_responses_and_greetings_stay_text_in_the_widget_and_the
 def test_an_automatic_greeting_with_payloads_stays_text_in_the_bubble(stack, browser):
     agent(stack, "Cleo")
     texts_ = pack(PAYLOADS, 500)
-    rules = [{"url_contains": f"p=auto{i}", "after_seconds": 0, "message": t, "max_times": 1}
-             for i, t in enumerate(texts_)]
+    rules = [
+        {"url_contains": f"p=auto{i}", "after_seconds": 0, "message": t, "max_times": 1} for i, t in enumerate(texts_)
+    ]
     settings.save_settings({"greetings": rules})
     site = Watched(browser)
     for i, text in enumerate(texts_):
@@ -419,7 +437,8 @@ def test_mailed_subjects_bodies_senders_and_attachment_names_stay_text_in_the_ti
     # Uploaded from the console (a text/plain file must be named .txt): the pending chips, then the links.
     for group in batches([p + ".txt" for p in FILE_NAMES], 10):
         desk.page.get_by_test_id("ticket-attach").set_input_files(
-            files=[{"name": n, "mimeType": "text/plain", "buffer": b"x\n"} for n in group])
+            files=[{"name": n, "mimeType": "text/plain", "buffer": b"x\n"} for n in group]
+        )
         wait_shown(desk.page, "[data-testid=ticket-pending-attachment]", group)
         desk.assert_clean()
         desk.page.get_by_test_id("ticket-note").fill("Files attached.")

@@ -51,14 +51,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long visitors send (default 60)")
     parser.add_argument("--chats", type=int, default=100, help="concurrent visitor chats (default 100)")
     parser.add_argument("--agents", type=int, default=10, help="agents sharing the chats (default 10)")
-    parser.add_argument("--rate", type=float, default=1 / 3,
-                        help="messages per second per visitor (default 1/3: ~33 msg/s over 100 chats)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1 / 3,
+        help="messages per second per visitor (default 1/3: ~33 msg/s over 100 chats)",
+    )
     parser.add_argument("--drop-share", type=float, default=0.05, help="share of live sockets cut per round")
     parser.add_argument("--drop-every", type=float, default=5.0, help="mean seconds between rounds of drops")
     parser.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable schedule")
-    parser.add_argument("--faults", default=None,
-                        help='fault mode rates, e.g. "ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05" '
-                             "(infra/local/faults.py); default: none")
+    parser.add_argument(
+        "--faults",
+        default=None,
+        help='fault mode rates, e.g. "ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05" '
+        "(infra/local/faults.py); default: none",
+    )
     return parser.parse_args(argv)
 
 
@@ -140,6 +147,8 @@ def stored_twice(chat_ids: list[str]) -> dict[str, int]:
 def visitor_address(number: int) -> str:
     """A loopback source address of visitor `number`'s own (127.0.1.1, 127.0.1.2, ...)."""
     return f"127.0.{1 + number // 250}.{1 + number % 250}"
+
+
 def left_over(chat_ids: list[str], agent_ids: list[str]) -> dict[str, int]:
     """Chats not closed, and agents still routable (or counted online), read directly."""
     from functions.models import Agent, Chat
@@ -206,8 +215,10 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
 
         # Each visitor comes from a loopback address of its own, as real visitors come from theirs:
         # Charla limits anonymous callers per address (docs/protocol.md).
-        own = [aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
-               for n in range(args.chats)]
+        own = [
+            aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
+            for n in range(args.chats)
+        ]
 
         async def arrive(number: int) -> Visitor:
             async with gate:
@@ -218,8 +229,11 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
         visitors = list(await asyncio.gather(*(arrive(n) for n in range(args.chats))))
         hand_accepted = await activate(visitors, agents)
         setup_s = time.perf_counter() - began
-        print(f"setup: {args.agents} agents, {args.chats} chats active in {setup_s:.0f} s "
-              f"({hand_accepted} accepted by hand from the queue)", flush=True)
+        print(
+            f"setup: {args.agents} agents, {args.chats} chats active in {setup_s:.0f} s "
+            f"({hand_accepted} accepted by hand from the queue)",
+            flush=True,
+        )
 
         stop, drops = asyncio.Event(), [0]
         chaos_task = asyncio.create_task(chaos(stack, args, stop, drops))
@@ -262,9 +276,18 @@ async def scenario(stack: Any, agents_info: list[dict[str, str]], args: argparse
             if not leftovers["routable_without_socket"]:
                 break
             await asyncio.sleep(0.25)
-    return {"ledger": ledger, "transcripts": transcripts, "stored": stored, "drops": drops[0], "gaps": gaps,
-            "quiet_s": quiet_s, "setup_s": setup_s, "visitors": visitors, "missing_live": missing_live,
-            **leftovers}
+    return {
+        "ledger": ledger,
+        "transcripts": transcripts,
+        "stored": stored,
+        "drops": drops[0],
+        "gaps": gaps,
+        "quiet_s": quiet_s,
+        "setup_s": setup_s,
+        "visitors": visitors,
+        "missing_live": missing_live,
+        **leftovers,
+    }
 
 
 def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> dict[str, Any]:
@@ -276,7 +299,7 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
         keys = Counter(m["client_msg_id"] for m in messages if m.get("client_msg_id"))
         acked = [k for k, c in ledger.chat_of.items() if c == chat_id and k in ledger.acked]
         lost = sum(1 for k in acked if k not in keys)
-        dup = (sum(n - 1 for n in seqs.values()) + sum(n - 1 for n in keys.values()) + run["stored"][chat_id])
+        dup = sum(n - 1 for n in seqs.values()) + sum(n - 1 for n in keys.values()) + run["stored"][chat_id]
         sent = sum(1 for c in ledger.chat_of.values() if c == chat_id)
         live = sum(1 for k in acked if k in ledger.live)
         recovered = sum(1 for k in acked if k in ledger.recovered)
@@ -284,16 +307,25 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
         totals.update(lost=lost, duplicated=dup)
     latencies = [(at - ledger.sent[k]) * 1000 for k, at in ledger.live.items() if k in ledger.sent]
     result = {
-        "chats": len(run["transcripts"]), "agents": args.agents, "seconds": args.seconds,
-        "sent": len(ledger.sent), "acked": len(ledger.acked),
+        "chats": len(run["transcripts"]),
+        "agents": args.agents,
+        "seconds": args.seconds,
+        "sent": len(ledger.sent),
+        "acked": len(ledger.acked),
         "delivered_live": sum(1 for k in ledger.sent if k in ledger.live),
         "recovered_by_resume": sum(1 for k in ledger.sent if k in ledger.recovered and k not in ledger.live),
-        "lost": totals["lost"], "duplicated": totals["duplicated"], "drops": run["drops"],
-        "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
+        "lost": totals["lost"],
+        "duplicated": totals["duplicated"],
+        "drops": run["drops"],
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99),
-        "tabs_missing_live": run["missing_live"], "stuck_open": run["stuck_open"],
-        "routable_without_socket": run["routable_without_socket"], "slots_held": run["slots_held"],
-        "faults": args.faults, "injected": dict(run.get("injected") or {}),
+        "tabs_missing_live": run["missing_live"],
+        "stuck_open": run["stuck_open"],
+        "routable_without_socket": run["routable_without_socket"],
+        "slots_held": run["slots_held"],
+        "faults": args.faults,
+        "injected": dict(run.get("injected") or {}),
     }
     worst = sorted(rows, key=lambda r: (-r[5], -r[6], -r[4]))[:10]
     print(f"\n{'chat':<38} {'sent':>5} {'acked':>5} {'live':>5} {'resume':>6} {'lost':>5} {'dup':>4}")
@@ -303,10 +335,15 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
     width = 36
     lines = [
         ("chats / agents", f"{result['chats']} / {args.agents}"),
-        ("sending", f"{args.seconds:.0f} s at {args.rate:.3g} msg/s per visitor "
-                    f"(~{args.rate * args.chats:.0f} msg/s in all)"),
-        ("sockets dropped", f"{run['drops']} (reconnects: {ledger.reconnects['visitor']} visitor, "
-                            f"{ledger.reconnects['agent']} agent; {ledger.failed_reconnects} failed attempts)"),
+        (
+            "sending",
+            f"{args.seconds:.0f} s at {args.rate:.3g} msg/s per visitor (~{args.rate * args.chats:.0f} msg/s in all)",
+        ),
+        (
+            "sockets dropped",
+            f"{run['drops']} (reconnects: {ledger.reconnects['visitor']} visitor, "
+            f"{ledger.reconnects['agent']} agent; {ledger.failed_reconnects} failed attempts)",
+        ),
         ("sent / acked", f"{result['sent']} / {result['acked']}"),
         ("delivered live / by resume", f"{result['delivered_live']} / {result['recovered_by_resume']}"),
         ("resent (drop or retry)", f"{ledger.resent} ({ledger.duplicate_acks} acked as duplicate)"),
@@ -317,10 +354,15 @@ def report(args: argparse.Namespace, run: dict[str, Any], runtime_s: float) -> d
         ("chats stuck open / slots held", f"{run['stuck_open']} / {run['slots_held']}"),
         ("agents routable with no socket", str(run["routable_without_socket"])),
         ("faults injected", f"{dict(run.get('injected') or {})} ({args.faults or 'fault mode off'})"),
-        ("latency p50 / p95 / p99", f"{result['p50_ms']} / {result['p95_ms']} / {result['p99_ms']} ms "
-                                     f"(max {max(latencies, default=0):.0f} ms)"),
-        ("'unknown connection' on open sockets", f"{ledger.unknown_connection} (each answered by a reconnect)"
-                                                + "".join(f"; {d}" for d in ledger.unknown_details[:5])),
+        (
+            "latency p50 / p95 / p99",
+            f"{result['p50_ms']} / {result['p95_ms']} / {result['p99_ms']} ms (max {max(latencies, default=0):.0f} ms)",
+        ),
+        (
+            "'unknown connection' on open sockets",
+            f"{ledger.unknown_connection} (each answered by a reconnect)"
+            + "".join(f"; {d}" for d in ledger.unknown_details[:5]),
+        ),
         ("other errors", f"{len(ledger.errors)}" + (f", first: {ledger.errors[0]}" if ledger.errors else "")),
         ("setup / quiescence / runtime", f"{run['setup_s']:.0f} s / {run['quiet_s']:.1f} s / {runtime_s:.0f} s"),
     ]

@@ -94,8 +94,9 @@ class Client:
 
     async def _connect(self, first: bool) -> None:
         ticket = await self.ticket()
-        ws = await self.session.ws_connect(f"{self.info['ws_url']}?ticket={ticket}", headers=self.origin,
-                                           heartbeat=None)
+        ws = await self.session.ws_connect(
+            f"{self.info['ws_url']}?ticket={ticket}", headers=self.origin, heartbeat=None
+        )
         self.ws = ws
         self.welcome.clear()
         self._reader = asyncio.create_task(self._read(ws))
@@ -220,8 +221,9 @@ class Client:
 class Agent(Client):
     kind = "agent"
 
-    def __init__(self, session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger,
-                 credentials: dict[str, str]) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger, credentials: dict[str, str]
+    ) -> None:
         super().__init__(session, info, ledger)
         self.credentials = credentials
         self.token: str | None = None
@@ -233,8 +235,9 @@ class Agent(Client):
             if self.token is None or attempt:
                 self.token = (await post(self.session, self.api + "/auth/login", json=self.credentials))["id_token"]
             try:
-                answer = await post(self.session, self.api + "/agent/ws-ticket", json={},
-                                    headers={"Authorization": self.token})
+                answer = await post(
+                    self.session, self.api + "/agent/ws-ticket", json={}, headers={"Authorization": self.token}
+                )
                 return answer["ticket"]
             except RuntimeError:
                 if attempt:
@@ -242,8 +245,9 @@ class Agent(Client):
         raise AssertionError("unreachable")
 
     def _note_chat(self, chat: dict[str, Any]) -> None:
-        mine = chat.get("assignee_id") == self.me["id"] or any(a.get("id") == self.me["id"]
-                                                                for a in chat.get("agents") or [])
+        mine = chat.get("assignee_id") == self.me["id"] or any(
+            a.get("id") == self.me["id"] for a in chat.get("agents") or []
+        )
         if mine:
             self.chats.add(chat["chat_id"])
 
@@ -295,8 +299,15 @@ class Agent(Client):
 class Visitor(Client):
     kind = "visitor"
 
-    def __init__(self, session: aiohttp.ClientSession, info: dict[str, Any], ledger: Ledger, number: int,
-                 *, tab_of: Visitor | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        info: dict[str, Any],
+        ledger: Ledger,
+        number: int,
+        *,
+        tab_of: Visitor | None = None,
+    ) -> None:
         super().__init__(session, info, ledger)
         self.number = number
         self.tab_of = tab_of  # a second tab of this visitor: it listens, and starts nothing
@@ -376,8 +387,12 @@ class Visitor(Client):
         assert self.chat_id is not None
         key = f"soak-v{self.number}-{self.count}"
         self.count += 1
-        frame = {"action": "send", "chat_id": self.chat_id, "client_msg_id": key,
-                 "text": f"Soak message {self.count} from visitor {self.number}"}
+        frame = {
+            "action": "send",
+            "chat_id": self.chat_id,
+            "client_msg_id": key,
+            "text": f"Soak message {self.count} from visitor {self.number}",
+        }
         self.pending[key] = frame
         self.ledger.sent[key] = time.perf_counter()
         self.ledger.chat_of[key] = self.chat_id

@@ -38,8 +38,14 @@ def admin(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
 
 
-def http(stack: LocalStack, method: str, path: str, token: str | None = None, payload: Any = None,
-         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def http(
+    stack: LocalStack,
+    method: str,
+    path: str,
+    token: str | None = None,
+    payload: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     if token:
         all_headers["Authorization"] = token
@@ -94,16 +100,26 @@ def _invite_and_sign_in(stack: LocalStack, admin: str, email: str, name: str) ->
 
     outbox = ses_backends["123456789012"]["us-east-1"].sent_messages
     before = len(outbox)
-    code, invited = http(stack, "POST", "/admin/agents", admin, {"email": email, "name": name, "role": "agent"},
-                         {"Origin": stack.base_url})
+    code, invited = http(
+        stack,
+        "POST",
+        "/admin/agents",
+        admin,
+        {"email": email, "name": name, "role": "agent"},
+        {"Origin": stack.base_url},
+    )
     assert code == 201, invited
     mail = wait_for(lambda: outbox[before:])[-1]
     assert mail.destinations["ToAddresses"] == [email] and f"{stack.base_url}/agent/" in mail.body
     temporary = re.search(r"temporary password: (\S+)", mail.body).group(1)  # type: ignore[union-attr]
     code, first = http(stack, "POST", "/auth/login", payload={"email": email, "password": temporary})
     assert code == 200 and first["challenge"] == "NEW_PASSWORD_REQUIRED"
-    code, tokens = http(stack, "POST", "/auth/challenge",
-                        payload={"email": email, "session": first["session"], "new_password": NEW_PASSWORD})
+    code, tokens = http(
+        stack,
+        "POST",
+        "/auth/challenge",
+        payload={"email": email, "session": first["session"], "new_password": NEW_PASSWORD},
+    )
     assert code == 200, tokens
     return {"id": invited["id"], **tokens}
 
@@ -149,8 +165,14 @@ def test_a_banned_visitor_is_closed_and_cannot_reconnect(stack: LocalStack, admi
 def test_a_webhook_cannot_point_at_the_metadata_service_however_it_is_written(stack: LocalStack, admin: str) -> None:
     # The local stack allows receivers on loopback (that is how the test below gets its deliveries);
     # every other internal address stays refused, as in AWS.
-    for url in ("https://169.254.169.254/latest/meta-data/", "https://2852039166/", "https://0xa9.0xfe.0xa9.0xfe/",
-                "https://[::ffff:169.254.169.254]/", "https://[fd00:ec2::254]/", "http://10.0.0.1:8080/"):
+    for url in (
+        "https://169.254.169.254/latest/meta-data/",
+        "https://2852039166/",
+        "https://0xa9.0xfe.0xa9.0xfe/",
+        "https://[::ffff:169.254.169.254]/",
+        "https://[fd00:ec2::254]/",
+        "http://10.0.0.1:8080/",
+    ):
         code, answer = http(stack, "POST", "/admin/webhooks", admin, {"url": url, "events": ["chat.ended"]})
         assert (code, answer["Code"]) == (400, "url_not_allowed"), (url, answer)
 
@@ -169,7 +191,9 @@ def test_a_webhook_is_delivered_signed_and_retried_after_a_failure(stack: LocalS
 
         deliveries = wait_for(logged)
     assert [(d["attempt"], d["status_code"], d["outcome"]) for d in reversed(deliveries)] == [
-        (1, 500, "retrying"), (2, 200, "delivered")]
+        (1, 500, "retrying"),
+        (2, 200, "delivered"),
+    ]
     for headers, data in receiver.requests:
         assert signature_ok(hook["secret"], headers, data)
         assert json.loads(data)["data"] == {"chat_id": "c_stack"}

@@ -85,8 +85,16 @@ def visitor(method: str, path: str, a: Expect, b: Expect, body: Any = None) -> R
     return Row(method, path, expect, body)
 
 
-def agent(method: str, path: str, out: Expect, in_: Expect | None = None, admin: Expect | None = None,
-          body: Any = None, query: str = "", after: str = "") -> Row:
+def agent(
+    method: str,
+    path: str,
+    out: Expect,
+    in_: Expect | None = None,
+    admin: Expect | None = None,
+    body: Any = None,
+    query: str = "",
+    after: str = "",
+) -> Row:
     expect: dict[str, Expect] = dict.fromkeys(REST_CALLERS, 401)  # the authorizer, or the revocation check
     expect.update(agent_out=out, agent_in=out if in_ is None else in_, admin=out if admin is None else admin)
     expect.update(demoted=out)  # an agent outside A's chat, whatever its token's groups say
@@ -224,8 +232,9 @@ class Action:
         return frame
 
 
-def action(name: str, frame: dict[str, Any], success: str | None, *, a: str, b: str, out: str,
-           in_: str, admin: str) -> Action:
+def action(
+    name: str, frame: dict[str, Any], success: str | None, *, a: str, b: str, out: str, in_: str, admin: str
+) -> Action:
     expect: dict[str, Expect] = dict.fromkeys(WS_CALLERS, 401)
     expect.update(visitor_A=a, visitor_B=b, agent_out=out, agent_in=in_, admin=admin, demoted=out)
     return Action(name, frame, expect, success)
@@ -236,37 +245,102 @@ WS_TABLE: list[Action] = [
     action("ping", {}, "pong", a="pong", b="pong", out="pong", in_="pong", admin="pong"),
     action("hello", {}, "welcome", a="welcome", b="welcome", out="welcome", in_="welcome", admin="welcome"),
     # `context` is checked first for visitors: a bad one proves they got past the authorization.
-    action("start_chat", {"context": 5}, "chat", a="bad_request", b="bad_request", out="forbidden",
-           in_="forbidden", admin="forbidden"),
-    action("send", {**CHAT, "text": "a matrix message"}, "ack", a="ack", b="not_found", out="not_found",
-           in_="ack", admin="not_found"),
-    action("resume", {**CHAT, "after_seq": 0}, "messages", a="messages", b="not_found", out="messages",
-           in_="messages", admin="messages"),
-    action("typing", {**CHAT, "typing": False}, None, a="(silent)", b="not_found", out="not_found",
-           in_="(silent)", admin="not_found"),
-    action("accept", CHAT, None, a="forbidden", b="forbidden", out="already_taken", in_="already_taken",
-           admin="already_taken"),
+    action(
+        "start_chat",
+        {"context": 5},
+        "chat",
+        a="bad_request",
+        b="bad_request",
+        out="forbidden",
+        in_="forbidden",
+        admin="forbidden",
+    ),
+    action(
+        "send",
+        {**CHAT, "text": "a matrix message"},
+        "ack",
+        a="ack",
+        b="not_found",
+        out="not_found",
+        in_="ack",
+        admin="not_found",
+    ),
+    action(
+        "resume",
+        {**CHAT, "after_seq": 0},
+        "messages",
+        a="messages",
+        b="not_found",
+        out="messages",
+        in_="messages",
+        admin="messages",
+    ),
+    action(
+        "typing",
+        {**CHAT, "typing": False},
+        None,
+        a="(silent)",
+        b="not_found",
+        out="not_found",
+        in_="(silent)",
+        admin="not_found",
+    ),
+    action(
+        "accept",
+        CHAT,
+        None,
+        a="forbidden",
+        b="forbidden",
+        out="already_taken",
+        in_="already_taken",
+        admin="already_taken",
+    ),
     # Closing by A, the agent in the chat and the admin really closes: test_ws_close_by_participants.
     action("close", CHAT, None, a="(silent)", b="not_found", out="not_found", in_="(silent)", admin="(silent)"),
     action("set_status", {}, "status", a="forbidden", b="forbidden", out="status", in_="status", admin="status"),
-    action("transfer", CHAT, None, a="forbidden", b="forbidden", out="not_found", in_="bad_request",
-           admin="not_found"),
-    action("invite", CHAT, None, a="forbidden", b="forbidden", out="not_found", in_="bad_request",
-           admin="not_found"),
-    action("invite_reply", {**CHAT, "accept": False}, None, a="forbidden", b="forbidden", out="conflict",
-           in_="conflict", admin="conflict"),
-    action("rate", {**CHAT, "rating": "good"}, "chat", a="chat", b="not_found", out="forbidden",
-           in_="forbidden", admin="forbidden"),
-    action("transcript", CHAT, "transcript_sent", a="transcript_sent", b="not_found", out="forbidden",
-           in_="forbidden", admin="forbidden"),
+    action("transfer", CHAT, None, a="forbidden", b="forbidden", out="not_found", in_="bad_request", admin="not_found"),
+    action("invite", CHAT, None, a="forbidden", b="forbidden", out="not_found", in_="bad_request", admin="not_found"),
+    action(
+        "invite_reply",
+        {**CHAT, "accept": False},
+        None,
+        a="forbidden",
+        b="forbidden",
+        out="conflict",
+        in_="conflict",
+        admin="conflict",
+    ),
+    action(
+        "rate",
+        {**CHAT, "rating": "good"},
+        "chat",
+        a="chat",
+        b="not_found",
+        out="forbidden",
+        in_="forbidden",
+        admin="forbidden",
+    ),
+    action(
+        "transcript",
+        CHAT,
+        "transcript_sent",
+        a="transcript_sent",
+        b="not_found",
+        out="forbidden",
+        in_="forbidden",
+        admin="forbidden",
+    ),
 ]
 CLOSERS = ("visitor_A", "agent_in", "admin")  # their `close` cells end the chat, so they run last
 
 # The same capability over REST and WebSocket must get the same answer class from each caller.
 SAME_ANSWER = [
     # reading a transcript: visitors' and agents' REST routes vs `resume`
-    ({"visitor": ("GET", "/visitor/chats/{chat_id}/messages"), "agent": ("GET", "/agent/chats/{chat_id}/messages")},
-     "resume", WS_CALLERS[:-1]),
+    (
+        {"visitor": ("GET", "/visitor/chats/{chat_id}/messages"), "agent": ("GET", "/agent/chats/{chat_id}/messages")},
+        "resume",
+        WS_CALLERS[:-1],
+    ),
     # writing a chat, as its agent: filing its ticket or banning over REST vs closing it over WebSocket
     ({"agent": ("POST", "/agent/chats/{chat_id}/ticket")}, "close", AGENTS),
     ({"agent": ("POST", "/agent/chats/{chat_id}/ban")}, "close", AGENTS),
@@ -296,13 +370,18 @@ def world() -> Iterator[World]:
         w = World(stack)
         w.emails["admin"] = stack.demo_email
         w.agent_ids["admin"] = stack.demo_agent_id
-        for caller, accepting, role in (("agent_in", True, "agent"), ("agent_out", False, "agent"),
-                                        ("disabled", False, "agent"), ("expired", False, "agent"),
-                                        ("demoted", False, "admin")):
+        for caller, accepting, role in (
+            ("agent_in", True, "agent"),
+            ("agent_out", False, "agent"),
+            ("disabled", False, "agent"),
+            ("expired", False, "agent"),
+            ("demoted", False, "admin"),
+        ):
             email = f"{caller.replace('_', '.')}@example.com"
             w.emails[caller] = email
-            w.agent_ids[caller] = stack.create_agent(email, PASSWORD, caller.replace("_", " ").title(),
-                                                     role=role, accepting=accepting)
+            w.agent_ids[caller] = stack.create_agent(
+                email, PASSWORD, caller.replace("_", " ").title(), role=role, accepting=accepting
+            )
         w.tokens["admin"] = stack.id_token(stack.demo_email, stack.demo_password)
         for caller in ("agent_in", "agent_out", "disabled", "expired"):
             w.sign_in_again(caller)
@@ -323,8 +402,12 @@ def world() -> Iterator[World]:
             w.visitors[caller] = (identity["visitor_id"], identity["secret"])
         start_chat_of_a(w)
         a = w.presence[-1]
-        assert outcome(a, {"action": "send", "chat_id": w.chat_id, "client_msg_id": unique(),
-                           "text": SECRET_TEXT}, "ack")["type"] == "ack"
+        assert (
+            outcome(a, {"action": "send", "chat_id": w.chat_id, "client_msg_id": unique(), "text": SECRET_TEXT}, "ack")[
+                "type"
+            ]
+            == "ack"
+        )
         code, raw = w.call("agent_in", "POST", f"/agent/chats/{w.chat_id}/ticket", {"subject": "Alice's order"})
         assert code == 201, raw
         w.ticket_id = json.loads(raw)["ticket_id"]
@@ -382,8 +465,18 @@ def fill(w: World, template: str, ids: tuple[tuple[str, str], ...] = ()) -> str:
 
 def secrets_of_a(w: World, requested: str) -> list[str]:
     """What a denied caller must not see; ids it named itself may be echoed back."""
-    values = [SECRET_TEXT, A_NAME, A_EMAIL, w.emails["agent_in"], w.agent_ids["agent_in"], "Alice's order",
-              w.visitors["visitor_A"][0], w.visitors["visitor_A"][1], w.ticket_id, w.chat_id]
+    values = [
+        SECRET_TEXT,
+        A_NAME,
+        A_EMAIL,
+        w.emails["agent_in"],
+        w.agent_ids["agent_in"],
+        "Alice's order",
+        w.visitors["visitor_A"][0],
+        w.visitors["visitor_A"][1],
+        w.ticket_id,
+        w.chat_id,
+    ]
     return [v for v in values if v not in requested]
 
 
@@ -418,10 +511,14 @@ def test_rest(world: World, row: Row, caller: str) -> None:
             world.presence.append(ws_client.agent(world.stack, world.emails["agent_in"], PASSWORD))
 
 
-@pytest.mark.parametrize(("probe", "caller"), [
-    pytest.param(probe, caller, id=f"{caller}-{probe.method} {probe.path.split('?')[0]}")
-    for probe in ADMIN_REACH for caller in REACH_CALLERS
-])
+@pytest.mark.parametrize(
+    ("probe", "caller"),
+    [
+        pytest.param(probe, caller, id=f"{caller}-{probe.method} {probe.path.split('?')[0]}")
+        for probe in ADMIN_REACH
+        for caller in REACH_CALLERS
+    ],
+)
 def test_admin_reach(world: World, probe: Probe, caller: str) -> None:
     """Only a current admin gets past the admin-only part of an agent route; a demoted admin's token doesn't."""
     path = probe.path.replace("{agent_in}", world.agent_ids["agent_in"])

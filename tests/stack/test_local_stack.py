@@ -237,9 +237,7 @@ def test_the_demo_site_has_an_origin_of_its_own_and_the_main_port_leads_there(st
     assert status == 404  # the console stays on the API's origin
 
 
-def test_built_assets_are_served_and_missing_ones_say_how_to_build(
-    stack: LocalStack, site_root: Path
-) -> None:
+def test_built_assets_are_served_and_missing_ones_say_how_to_build(stack: LocalStack, site_root: Path) -> None:
     status, headers, body = http("GET", stack.base_url + "/widget/loader.js")
     assert status == 200 and b"loader" in body
     assert headers["Content-Type"].startswith("text/javascript")
@@ -346,9 +344,7 @@ def _claims(stack: LocalStack, **changes: Any) -> dict[str, Any]:
 
 
 def _forge(claims: dict[str, Any], key: Any = None, alg: str = "RS256") -> str:
-    return jwt.encode(
-        claims, key if key is not None else _moto_signing_key(), algorithm=alg, headers={"kid": "dummy"}
-    )
+    return jwt.encode(claims, key if key is not None else _moto_signing_key(), algorithm=alg, headers={"kid": "dummy"})
 
 
 def test_bad_tokens_get_401_without_invoking_the_app(stack: LocalStack) -> None:
@@ -359,9 +355,7 @@ def test_bad_tokens_get_401_without_invoking_the_app(stack: LocalStack) -> None:
     good = stack.id_token(stack.demo_email, stack.demo_password)
     head, payload, signature = good.split(".")
     tampered_payload = jwt.utils.base64url_encode(
-        json.dumps(
-            {**jwt.decode(good, options={"verify_signature": False}), "cognito:groups": ["x"]}
-        ).encode()
+        json.dumps({**jwt.decode(good, options={"verify_signature": False}), "cognito:groups": ["x"]}).encode()
     ).decode()
     bad_tokens = {
         "forged signature": _forge(_claims(stack), key=other_key),
@@ -462,9 +456,7 @@ def test_messages_reach_default_and_the_app_can_post_back(stack: LocalStack) -> 
             await ws.send_str(json.dumps({"action": "echo", "text": "héllo"}))
             reply = await ws.receive(timeout=5)
             assert json.loads(reply.data) == {"echo": "héllo"}
-            event = [
-                e for e in calls(stack, "message") if e["requestContext"]["connectionId"] == connection_id
-            ][-1]
+            event = [e for e in calls(stack, "message") if e["requestContext"]["connectionId"] == connection_id][-1]
             assert event["requestContext"]["routeKey"] == "$default"
             assert event["requestContext"]["eventType"] == "MESSAGE"
             assert event["requestContext"]["messageId"]
@@ -500,18 +492,14 @@ def test_management_api_delivers_to_live_sockets_and_answers_gone_otherwise(stac
             known = set(stack.connection_ids())
             ws = await _open(stack, session)
             connection_id = await _connection_id(stack, known)
-            await asyncio.to_thread(
-                client.post_to_connection, ConnectionId=connection_id, Data=b'{"type":"pong"}'
-            )
+            await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b'{"type":"pong"}')
             assert json.loads((await ws.receive(timeout=5)).data) == {"type": "pong"}
             info = await asyncio.to_thread(client.get_connection, ConnectionId=connection_id)
             assert info["Identity"]["SourceIp"] == "127.0.0.1"
             assert info["ConnectedAt"] <= info["LastActiveAt"]
 
             with pytest.raises(client.exceptions.PayloadTooLargeException):
-                await asyncio.to_thread(
-                    client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 140_000
-                )
+                await asyncio.to_thread(client.post_to_connection, ConnectionId=connection_id, Data=b"x" * 140_000)
 
             await asyncio.to_thread(client.delete_connection, ConnectionId=connection_id)
             closed = await ws.receive(timeout=5)
@@ -675,9 +663,7 @@ def test_stop_restores_the_environment(site_root: Path) -> None:
     ]
     agent_id = started.create_agent("ana@example.com", "Passw0rd!x", "Ana")
     assert data.profiles[-1]["agent_id"] == agent_id and data.profiles[-1]["role"] == "agent"
-    claims = jwt.decode(
-        started.id_token("ana@example.com", "Passw0rd!x"), options={"verify_signature": False}
-    )
+    claims = jwt.decode(started.id_token("ana@example.com", "Passw0rd!x"), options={"verify_signature": False})
     assert claims["cognito:groups"] == ["agent"] and claims["sub"] == agent_id
     started.stop()
     assert dict(os.environ) == before
@@ -703,9 +689,7 @@ def test_the_real_app_runs_through_the_stack() -> None:
 
         async def scenario() -> None:
             async with aiohttp.ClientSession() as session:
-                ws = await session.ws_connect(
-                    f"{real.ws_url}?ticket={ticket}", headers={"Origin": real.base_url}
-                )
+                ws = await session.ws_connect(f"{real.ws_url}?ticket={ticket}", headers={"Origin": real.base_url})
                 await ws.send_str(json.dumps({"action": "ping"}))
                 assert json.loads((await ws.receive(timeout=10)).data)["type"] == "pong"
                 await ws.close()
@@ -744,10 +728,23 @@ def test_moto_in_its_own_process_serves_the_app_and_the_outbox_and_stops_with_th
 def test_local_tools_answer_loopback_names_only(stack: LocalStack) -> None:
     """A page that points its own name at 127.0.0.1 (DNS rebinding) can't read the stack's tools."""
     port = stack.port
-    tools = [("GET", "/_local/outbox.json"), ("GET", "/_local/outbox"), ("GET", "/_local/connections"),
-             ("POST", "/_local/schedules/tick"), ("POST", "/_local/connections/nobody=/drop")]
-    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.nip.io:{port}", f"localhost.evil.example:{port}",
-                 f"10.0.0.5:{port}", f"[::2]:{port}", "localhost:80@evil.example", ""):
+    tools = [
+        ("GET", "/_local/outbox.json"),
+        ("GET", "/_local/outbox"),
+        ("GET", "/_local/connections"),
+        ("POST", "/_local/schedules/tick"),
+        ("POST", "/_local/connections/nobody=/drop"),
+    ]
+    for host in (
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1.nip.io:{port}",
+        f"localhost.evil.example:{port}",
+        f"10.0.0.5:{port}",
+        f"[::2]:{port}",
+        "localhost:80@evil.example",
+        "",
+    ):
         for method, path in tools:
             status, _, body = http(method, stack.base_url + path, headers={"Host": host})
             assert status == 403, (host, path, status)

@@ -181,7 +181,8 @@ def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_b
         # The console comes back and gets the visitor's message; nothing was lost on the dead socket.
         console = ws_client.agent(second, second.demo_email, password)
         visitor.send({"action": "send", "chat_id": chat["chat_id"], "client_msg_id": "m1", "text": "hello?"})
-        assert console.wait_for("message", lambda f: f["message"]["text"] == "hello?")["message"]["chat_id"] == chat[
-            "chat_id"
-        ]
+        assert (
+            console.wait_for("message", lambda f: f["message"]["text"] == "hello?")["message"]["chat_id"]
+            == chat["chat_id"]
+        )
         ws_client.close_all()

@@ -186,8 +186,11 @@ def test_the_hostile_routes_were_found():
 @pytest.mark.parametrize(("method", "path"), BODY_ROUTES)
 def test_json_nested_3000_deep_is_a_400_on_every_route_that_reads_a_body(stack, credentials, method, path, shape):
     response = requests.request(
-        method, stack.api_url + _fill(path, "x1"), data=NESTED[shape],
-        headers={**credentials(path), "Content-Type": "application/json"}, timeout=30,
+        method,
+        stack.api_url + _fill(path, "x1"),
+        data=NESTED[shape],
+        headers={**credentials(path), "Content-Type": "application/json"},
+        timeout=30,
     )
     assert response.status_code == 400, (method, path, response.status_code, response.text[:200])
     assert _json(response)["Code"] == "bad_json"
@@ -198,8 +201,11 @@ def test_a_lone_surrogate_in_any_field_is_a_400_naming_the_field(stack, credenti
     op = next(o for m, p, o in OPERATIONS if (m, p) == (method, path))
     for field in _fields(op):
         response = requests.request(
-            method, stack.api_url + _fill(path, "x1"), data=f'{{"{field}": "a\\ud800b"}}',
-            headers={**credentials(path), "Content-Type": "application/json"}, timeout=30,
+            method,
+            stack.api_url + _fill(path, "x1"),
+            data=f'{{"{field}": "a\\ud800b"}}',
+            headers={**credentials(path), "Content-Type": "application/json"},
+            timeout=30,
         )
         assert response.status_code == 400, (method, path, field, response.status_code, response.text[:200])
         assert _json(response)["Code"] == "bad_request" and f"`{field}`" in _json(response)["Message"], response.text
@@ -210,8 +216,11 @@ def test_an_id_longer_than_any_key_is_a_404_not_a_500(stack, credentials, method
     # 2,100 characters: over DynamoDB's 2,048-byte partition key (and 1,024-byte sort key) limit,
     # which the local stack enforces on reads as DynamoDB does.
     response = requests.request(
-        method, stack.api_url + _fill(path, "v" * 2100), json={},
-        headers=credentials(path), timeout=30,
+        method,
+        stack.api_url + _fill(path, "v" * 2100),
+        json={},
+        headers=credentials(path),
+        timeout=30,
     )
     assert response.status_code == 404, (method, path, response.status_code, response.text[:200])
     assert _json(response)["Code"] == "not_found"

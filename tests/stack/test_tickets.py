@@ -103,9 +103,11 @@ def test_a_chat_becomes_a_ticket_with_its_transcript(stack: LocalStack, token: s
                 frame = json.loads((await socket.receive(timeout=10)).data)
                 if frame.get("type") == "chat":
                     chat_id = frame["chat"]["chat_id"]
-            await socket.send_str(json.dumps(
-                {"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "The app crashes on login"}
-            ))
+            await socket.send_str(
+                json.dumps(
+                    {"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "The app crashes on login"}
+                )
+            )
             while True:
                 frame = json.loads((await socket.receive(timeout=10)).data)
                 if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
@@ -117,8 +119,12 @@ def test_a_chat_becomes_a_ticket_with_its_transcript(stack: LocalStack, token: s
     chat_id = asyncio.run(chat())
     # Type errors and over-long text are refused, naming the field, and leave no ticket behind: the
     # valid request after them is the one that creates it (201).
-    for body, code in (({"subject": 12345}, "bad_request"), ({"subject": "x" * 201}, "too_long"),
-                       ({"subject": ["Login"]}, "bad_request"), ({"email": 7}, "bad_request")):
+    for body, code in (
+        ({"subject": 12345}, "bad_request"),
+        ({"subject": "x" * 201}, "too_long"),
+        ({"subject": ["Login"]}, "bad_request"),
+        ({"email": 7}, "bad_request"),
+    ):
         status, refused = call(stack, "POST", f"/agent/chats/{chat_id}/ticket", body, auth)
         field = next(iter(body))
         assert (status, refused["Code"]) == (400, code) and f"`{field}`" in refused["Message"], (body, refused)
@@ -188,13 +194,19 @@ def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStac
     assert got.headers["Content-Disposition"] == (
         "attachment; filename=\"Facture _t_.pdf\"; filename*=UTF-8''Facture%20%C3%A9t%C3%A9.pdf"
     )
-    status, replied = call(stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Attached", "attachment_ids": [
-        attachment_id]}, auth)
+    status, replied = call(
+        stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Attached", "attachment_ids": [attachment_id]}, auth
+    )
     assert status == 201 and replied["event"]["data"]["delivery"] == "sent"
     [sent] = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
     assert sent["attachments"] == [{"name": "Facture été.pdf", "content_type": "application/pdf", "size": len(PDF)}]
-    status, refused = call(stack, "POST", f"/agent/tickets/{ref}/attachments",
-                           {"name": "x.svg", "content_type": "image/svg+xml", "size": 10}, auth)
+    status, refused = call(
+        stack,
+        "POST",
+        f"/agent/tickets/{ref}/attachments",
+        {"name": "x.svg", "content_type": "image/svg+xml", "size": 10},
+        auth,
+    )
     assert status == 400 and refused["Code"] == "attachment_refused"
 
 

@@ -36,11 +36,14 @@ def admin(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
 
 
-def call(stack: LocalStack, method: str, path: str, payload: Any = None,
-         headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], Any]:
+def call(
+    stack: LocalStack, method: str, path: str, payload: Any = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
     data = json.dumps(payload).encode() if payload is not None else None
     request = urllib.request.Request(
-        stack.api_url + path, data=data, method=method,
+        stack.api_url + path,
+        data=data,
+        method=method,
         headers={"Content-Type": "application/json", **(headers or {})},
     )
     try:
@@ -64,7 +67,10 @@ def test_spoofed_forwarding_headers_change_neither_the_address_nor_the_country(s
     _settings(stack, admin, {"ip_mode": "full"})
     try:
         status, _, body = call(
-            stack, "POST", "/visitor/pageview", {"event": "view", "pv": "pv-spoof", "url": "https://x.example/"},
+            stack,
+            "POST",
+            "/visitor/pageview",
+            {"event": "view", "pv": "pv-spoof", "url": "https://x.example/"},
             {"Origin": stack.base_url, **SPOOFED},
         )
         assert status == 200, body
@@ -91,9 +97,13 @@ def test_an_address_ban_holds_whatever_the_client_claims_to_forward(stack: Local
 
 def test_preflight_success_and_error_answers_all_carry_cors(stack: LocalStack) -> None:
     preflight = urllib.request.Request(
-        stack.api_url + "/visitor/identity", method="OPTIONS",
-        headers={"Origin": SHOP, "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type"},
+        stack.api_url + "/visitor/identity",
+        method="OPTIONS",
+        headers={
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
     )
     with urllib.request.urlopen(preflight, timeout=15) as response:
         assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -127,8 +137,9 @@ def test_requests_are_served_at_the_same_time(stack: LocalStack, monkeypatch: py
 
     monkeypatch.setattr(identity, "create_identity", meet_then_create)
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda _: call(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url}),
-                                range(2)))
+        answers = list(
+            pool.map(lambda _: call(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url}), range(2))
+        )
     assert [status for status, _, _ in answers] == [201, 201]
     assert answers[0][2]["visitor_id"] != answers[1][2]["visitor_id"]
 

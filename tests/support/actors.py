@@ -19,8 +19,9 @@ _ids = itertools.count(1)
 class Socket:
     """One WebSocket connection, as API Gateway would drive it."""
 
-    def __init__(self, principal: Principal, origin: str | None = "http://127.0.0.1:8000",
-                 ip: str = "203.0.113.9") -> None:
+    def __init__(
+        self, principal: Principal, origin: str | None = "http://127.0.0.1:8000", ip: str = "203.0.113.9"
+    ) -> None:
         self.principal = principal
         self.ip = ip  # the address API Gateway reports for every event of this connection
         self.connection_id = f"conn{next(_ids)}="

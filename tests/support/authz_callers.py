@@ -32,8 +32,18 @@ from tests.support import ws_client
 
 PASSWORD = "Authz-matrix-2026!"
 
-REST_CALLERS = ("anonymous", "visitor_A", "visitor_B", "agent_out", "agent_in", "admin", "demoted",
-                "disabled", "expired", "forged")
+REST_CALLERS = (
+    "anonymous",
+    "visitor_A",
+    "visitor_B",
+    "agent_out",
+    "agent_in",
+    "admin",
+    "demoted",
+    "disabled",
+    "expired",
+    "forged",
+)
 WS_CALLERS = (*REST_CALLERS, "reused_ticket")
 AGENTS = ("agent_out", "agent_in", "admin", "demoted")
 VISITORS = ("visitor_A", "visitor_B")
@@ -44,8 +54,7 @@ A_NAME = "Alice Matrix"
 A_EMAIL = "alice.matrix@example.com"
 
 
-def http(stack: LocalStack, method: str, path: str, headers: dict[str, str],
-         body: Any = None) -> tuple[int, bytes]:
+def http(stack: LocalStack, method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, bytes]:
     data = json.dumps(body).encode() if body is not None else None
     all_headers = dict(headers)
     if data is not None:
@@ -121,8 +130,9 @@ class World:
 
     def sign_in_again(self, caller: str) -> None:
         """After `signout-all`: a sign-in after the revocation is accepted again."""
-        self.tokens[caller] = self.stack.id_token(self.emails[caller], PASSWORD if caller != "admin"
-                                                  else self.stack.demo_password)
+        self.tokens[caller] = self.stack.id_token(
+            self.emails[caller], PASSWORD if caller != "admin" else self.stack.demo_password
+        )
 
     # --- WebSocket -----------------------------------------------------------------------------
 

@@ -15,12 +15,14 @@ from typing import Any
 import aiohttp
 
 
-def rest(method: str, url: str, body: dict | None = None, headers: dict | None = None,
-         source: str | None = None) -> dict[str, Any]:
+def rest(
+    method: str, url: str, body: dict | None = None, headers: dict | None = None, source: str | None = None
+) -> dict[str, Any]:
     """One REST call; `source`: the local address to call from (see `FromAddress`)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     opener = urllib.request.build_opener(*([FromAddress(source)] if source else []))
     with opener.open(request, timeout=10) as response:
         return json.loads(response.read() or b"{}")
@@ -76,8 +78,9 @@ class Client:
     def send(self, frame: dict[str, Any]) -> None:
         self._run(self._socket.send_str(json.dumps(frame)))
 
-    def wait_for(self, kind: str, where: Callable[[dict[str, Any]], bool] | None = None,
-                 timeout: float = 10) -> dict[str, Any]:
+    def wait_for(
+        self, kind: str, where: Callable[[dict[str, Any]], bool] | None = None, timeout: float = 10
+    ) -> dict[str, Any]:
         """The next frame of this type that `where` accepts; other frames are skipped."""
         while True:
             frame = self.frames.get(timeout=timeout)

@@ -26,7 +26,7 @@ PAYLOADS: list[str] = [
     "<img src=x onerror=window.__xss=1>",
     "<IMG SRC=x OnErRoR=alert(1)>",
     "<img src=x onerror=window.__xss=1 ",
-    '<img src=x onerror="window[\'__x\'+\'ss\']=1">',
+    "<img src=x onerror=\"window['__x'+'ss']=1\">",
     "<img src=x onerror=eval(atob('d2luZG93Ll9feHNzPTE='))>",
     "<img src=x onerror=eval('\\x77indow.__xss=1')>",
     "<img src=x onerror=\\u0061lert(1)>",
@@ -43,7 +43,7 @@ PAYLOADS: list[str] = [
     "<input autofocus onfocus=window.__xss=1>",
     "<marquee onstart=window.__xss=1>m</marquee>",
     "<div onmouseover=window.__xss=1 style=position:fixed;inset:0>hover</div>",
-    '<isindex type=image src=1 onerror=window.__xss=1>',
+    "<isindex type=image src=1 onerror=window.__xss=1>",
     # javascript: URLs, plain, cased and encoded.
     "javascript:window.__xss=1",
     '<a href="javascript:window.__xss=1">link</a>',
@@ -84,4 +84,4 @@ FILE_NAMES = [p for p in PAYLOADS if "/" not in p and "\\" not in p and len(p) <
 
 
 def batches(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

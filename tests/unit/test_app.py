@@ -30,9 +30,7 @@ def cognito(aws, monkeypatch):
         UserAttributes=[{"Name": "email", "Value": "boss@example.com"}, {"Name": "name", "Value": "Boss"}],
         MessageAction="SUPPRESS",
     )
-    idp.admin_set_user_password(
-        UserPoolId=pool, Username="boss@example.com", Password=PASSWORD, Permanent=True
-    )
+    idp.admin_set_user_password(UserPoolId=pool, Username="boss@example.com", Password=PASSWORD, Permanent=True)
     idp.admin_add_user_to_group(UserPoolId=pool, Username="boss@example.com", GroupName="admin")
     return idp
 
@@ -171,22 +169,34 @@ del new_visitor
 def _gateway_event(method, resource, path_params=None, query=None, headers=None):
     """An API Gateway REST event as Lambda decodes it: its JSON may carry `\\ud800` escapes anywhere."""
     return {
-        "resource": resource, "path": resource, "httpMethod": method,
+        "resource": resource,
+        "path": resource,
+        "httpMethod": method,
         "headers": {"origin": "http://127.0.0.1:8000", **(headers or {})},
         "multiValueHeaders": {},
         "queryStringParameters": {k: v[-1] for k, v in (query or {}).items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": path_params, "stageVariables": None, "body": None, "isBase64Encoded": False,
-        "requestContext": {"resourcePath": resource, "httpMethod": method, "stage": "api",
-                           "identity": {"sourceIp": "203.0.113.9"}},
+        "pathParameters": path_params,
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "stage": "api",
+            "identity": {"sourceIp": "203.0.113.9"},
+        },
     }
 
 
-@pytest.mark.parametrize(("resource", "path_params", "query", "named"), [
-    ("/visitor/chats/{chat_id}/messages", {"chat_id": "c_\ud800"}, None, "chat_id"),
-    ("/visitor/chats/{chat_id}/messages", {"chat_id": "c_x"}, {"after": ["1\udfff"]}, "after"),
-    ("/visitor/tickets/{ticket_id}", {"ticket_id": "T1"}, {"after": ["0"], "x": ["\ud800", "ok"]}, "x"),
-])
+@pytest.mark.parametrize(
+    ("resource", "path_params", "query", "named"),
+    [
+        ("/visitor/chats/{chat_id}/messages", {"chat_id": "c_\ud800"}, None, "chat_id"),
+        ("/visitor/chats/{chat_id}/messages", {"chat_id": "c_x"}, {"after": ["1\udfff"]}, "after"),
+        ("/visitor/tickets/{ticket_id}", {"ticket_id": "T1"}, {"after": ["0"], "x": ["\ud800", "ok"]}, "x"),
+    ],
+)
 def test_a_lone_surrogate_in_a_path_or_query_parameter_is_a_400_naming_it(api, resource, path_params, query, named):
     identity = _json(_post(api, "/visitor/identity"))
     event = _gateway_event("GET", resource, path_params, query, _visitor_headers(identity))
@@ -198,7 +208,8 @@ def test_a_lone_surrogate_in_a_path_or_query_parameter_is_a_400_naming_it(api, r
 
 def test_a_path_id_longer_than_any_key_is_a_404_before_the_handler(api):
     identity = _json(_post(api, "/visitor/identity"))
-    event = _gateway_event("GET", "/visitor/tickets/{ticket_id}", {"ticket_id": "T" * 2100}, None,
-                           _visitor_headers(identity))
+    event = _gateway_event(
+        "GET", "/visitor/tickets/{ticket_id}", {"ticket_id": "T" * 2100}, None, _visitor_headers(identity)
+    )
     response = charla.app(event, None)
     assert (response["statusCode"], json.loads(response["body"])["Code"]) == (404, "not_found")

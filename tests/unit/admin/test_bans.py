@@ -197,8 +197,15 @@ def test_a_visitor_ban_is_seen_at_once_by_every_instance(aws):
     visitor = new_visitor()
     assert bans.refusal(visitor.id, "203.0.113.9") is None  # this instance now caches an empty list
     # Another Lambda (the admin's REST call) bans: this instance's cache knows nothing of it.
-    Ban("ban", f"visitor#{visitor.id}", kind="visitor", target=visitor.id, reason="x", created_by="a",
-        created_at="2024-01-01T00:00:00.000Z").save()
+    Ban(
+        "ban",
+        f"visitor#{visitor.id}",
+        kind="visitor",
+        target=visitor.id,
+        reason="x",
+        created_by="a",
+        created_at="2024-01-01T00:00:00.000Z",
+    ).save()
     assert bans.refusal(visitor.id, "203.0.113.9") is not None
     assert _connect(visitor, "c=") == 403
 
@@ -208,8 +215,15 @@ def test_the_sweep_closes_sockets_opened_from_a_range_before_every_instance_knew
     inside = new_visitor()
     assert _connect(inside, "in=", ip="203.0.113.77") == 200
     assert _connect(new_visitor(), "out=", ip="198.51.100.1") == 200
-    Ban("ban", "ip#203.0.113.0/24", kind="ip", target="203.0.113.0/24", reason="x", created_by="a",
-        created_at="2024-01-01T00:00:00.000Z").save()  # written by another instance, not enforced here
+    Ban(
+        "ban",
+        "ip#203.0.113.0/24",
+        kind="ip",
+        target="203.0.113.0/24",
+        reason="x",
+        created_by="a",
+        created_at="2024-01-01T00:00:00.000Z",
+    ).save()  # written by another instance, not enforced here
     bans.forget()
     assert ban_enforcement.sweep_address_bans() == 1
     assert closed == ["in="]

@@ -59,7 +59,8 @@ def network(monkeypatch) -> Network:
         addresses = answers.pop(0) if len(answers) > 1 else answers[0]
         number = int(port or 0)
         return [
-            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, number, 0, 0)) if ":" in a
+            (socket.AF_INET6, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, number, 0, 0))
+            if ":" in a
             else (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (a, number))
             for a in addresses
         ]
@@ -129,8 +130,9 @@ def drain(queue_url: str) -> list[str]:
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
     if not messages:
         return []
-    outcomes = charla.deliver_webhooks(queues.sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"),
-                                       None)
+    outcomes = charla.deliver_webhooks(
+        queues.sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), None
+    )
     entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
     sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
     return list(outcomes)
@@ -250,7 +252,11 @@ def test_a_delivery_is_signed_and_logged(api, boss, queue, local):
     assert headers["content-type"].startswith("application/json")
     [logged] = body(call(api, "GET", f"/admin/webhooks/{hook['id']}/deliveries", boss))["deliveries"]
     assert (logged["status_code"], logged["outcome"], logged["attempt"], logged["event"]) == (
-        200, "delivered", 1, "chat.ended")
+        200,
+        "delivered",
+        1,
+        "chat.ended",
+    )
     assert logged["delivery_id"] == headers["x-charla-delivery"]
 
 
@@ -267,8 +273,10 @@ def test_a_failure_is_retried_through_the_queue_after_a_delay(api, boss, queue, 
     assert first[0]["x-charla-delivery"] == second[0]["x-charla-delivery"]
     assert (first[0]["x-charla-attempt"], second[0]["x-charla-attempt"]) == ("1", "2")
     log = body(call(api, "GET", f"/admin/webhooks/{hook['id']}/deliveries", boss))["deliveries"]
-    assert [(d["attempt"], d["status_code"], d["outcome"]) for d in log] == [(2, 200, "delivered"),
-                                                                            (1, 500, "retrying")]
+    assert [(d["attempt"], d["status_code"], d["outcome"]) for d in log] == [
+        (2, 200, "delivered"),
+        (1, 500, "retrying"),
+    ]
 
 
 def test_the_backoff_grows_and_only_tests_shorten_it(monkeypatch):
@@ -337,24 +345,55 @@ def test_the_delivery_log_comes_newest_first_in_pages(queue, monkeypatch, local)
 
 INTERNAL_URLS = [
     "https://169.254.169.254/latest/meta-data/iam/security-credentials/",  # the instance metadata service
-    "https://10.0.0.1/", "https://172.16.5.4/", "https://192.168.1.1/", "https://100.64.0.1/",
-    "https://127.0.0.1/", "https://127.0.0.1./", "https://0.0.0.0/",
-    "https://224.0.0.1/", "https://240.0.0.1/", "https://255.255.255.255/", "https://192.0.2.1/",
-    "https://[::1]/", "https://[fd00::1]/", "https://[fe80::1]/", "https://[fe80::1%25eth0]/", "https://[ff02::1]/",
-    "https://[::]/", "https://[fec0::1]/",
+    "https://10.0.0.1/",
+    "https://172.16.5.4/",
+    "https://192.168.1.1/",
+    "https://100.64.0.1/",
+    "https://127.0.0.1/",
+    "https://127.0.0.1./",
+    "https://0.0.0.0/",
+    "https://224.0.0.1/",
+    "https://240.0.0.1/",
+    "https://255.255.255.255/",
+    "https://192.0.2.1/",
+    "https://[::1]/",
+    "https://[fd00::1]/",
+    "https://[fe80::1]/",
+    "https://[fe80::1%25eth0]/",
+    "https://[ff02::1]/",
+    "https://[::]/",
+    "https://[fec0::1]/",
     # IPv4 inside IPv6: mapped (two spellings), NAT64, 6to4
-    "https://[::ffff:127.0.0.1]/", "https://[::ffff:a9fe:a9fe]/", "https://[::ffff:8.8.8.8]/",
-    "https://[64:ff9b::a9fe:a9fe]/", "https://[2002:a9fe:a9fe::]/",
+    "https://[::ffff:127.0.0.1]/",
+    "https://[::ffff:a9fe:a9fe]/",
+    "https://[::ffff:8.8.8.8]/",
+    "https://[64:ff9b::a9fe:a9fe]/",
+    "https://[2002:a9fe:a9fe::]/",
     # 169.254.169.254 and 127.0.0.1 as resolvers also read them: decimal, hex, octal, short forms
-    "https://2852039166/", "https://0xa9fea9fe/", "https://0251.0376.0251.0376/", "https://169.254.43518/",
-    "https://0xA9.0xFE.0xA9.0xFE/", "https://0x7f.1/", "https://127.1/", "https://017700000001/",
+    "https://2852039166/",
+    "https://0xa9fea9fe/",
+    "https://0251.0376.0251.0376/",
+    "https://169.254.43518/",
+    "https://0xA9.0xFE.0xA9.0xFE/",
+    "https://0x7f.1/",
+    "https://127.1/",
+    "https://017700000001/",
     "https://１２７.０.０.１/",  # full-width digits: IDNA maps them to 127.0.0.1
     "https://0x08080808/",  # public (8.8.8.8), but only dotted decimal is accepted
-    "https://localhost/", "https://LOCALHOST:443/", "https://hooks.localhost/",
+    "https://localhost/",
+    "https://LOCALHOST:443/",
+    "https://hooks.localhost/",
     # plain http, credentials, ports
-    "http://hooks.example/x", "http://127.0.0.1:8080/hook", "http://localhost/hook", "http://[::1]:9000/",
-    "https://user:pass@hooks.example/x", "https://user@hooks.example/x",
-    "https://hooks.example:8080/x", "https://hooks.example:22/", "https://8.8.8.8:25/", "ftp://hooks.example/x",
+    "http://hooks.example/x",
+    "http://127.0.0.1:8080/hook",
+    "http://localhost/hook",
+    "http://[::1]:9000/",
+    "https://user:pass@hooks.example/x",
+    "https://user@hooks.example/x",
+    "https://hooks.example:8080/x",
+    "https://hooks.example:22/",
+    "https://8.8.8.8:25/",
+    "ftp://hooks.example/x",
 ]
 
 
@@ -367,11 +406,24 @@ def test_an_admin_cannot_register_an_internal_or_plain_url(api, boss, aws_deploy
 
 
 def test_public_https_urls_are_registered_and_malformed_hosts_are_bad_requests(api, boss, aws_deployment):
-    for url in ("https://hooks.example/x?a=1", "https://hooks.example:8443/x", "https://8.8.8.8/x",
-                "https://[2606:4700:4700::1111]/x", "https://bücher.example/x", "HTTPS://Hooks.Example/x"):
+    for url in (
+        "https://hooks.example/x?a=1",
+        "https://hooks.example:8443/x",
+        "https://8.8.8.8/x",
+        "https://[2606:4700:4700::1111]/x",
+        "https://bücher.example/x",
+        "HTTPS://Hooks.Example/x",
+    ):
         assert status(api, "POST", "/admin/webhooks", boss, {"url": url, "events": ["chat.ended"]}) == 201, url
-    for url in ("https://1.2.3.999/", "https://0x7g.1/", "https://1.2.3.4.5/", "https://%31%32%37.0.0.1/",
-                "https://hooks..example/", "https://hooks.example:0/", "https://hooks.example/ä"):
+    for url in (
+        "https://1.2.3.999/",
+        "https://0x7g.1/",
+        "https://1.2.3.4.5/",
+        "https://%31%32%37.0.0.1/",
+        "https://hooks..example/",
+        "https://hooks.example:0/",
+        "https://hooks.example/ä",
+    ):
         response = call(api, "POST", "/admin/webhooks", boss, {"url": url, "events": ["chat.ended"]})
         assert (response.status_code, body(response)["Code"]) == (400, "bad_request"), url
     assert not [row for row in body(call(api, "GET", "/admin/webhooks", boss))["webhooks"] if "1.2.3" in row["url"]]
@@ -467,10 +519,19 @@ def test_the_delivery_log_gives_a_category_never_the_error_text(network, queue, 
 
 
 def test_a_webhook_stored_before_the_rule_is_refused_at_delivery(network, queue, aws_deployment):
-    for n, url in enumerate(("https://169.254.169.254/latest/meta-data/", "http://10.0.0.1:8080/",
-                             "https://0x7f000001:8443/")):
-        Webhook(WEBHOOK, f"wh_old{n}", url=url, events={"message.created"}, secret="whsec_x", created_at="2020-01-01",
-                created_by="boss", active=True).save()
+    for n, url in enumerate(
+        ("https://169.254.169.254/latest/meta-data/", "http://10.0.0.1:8080/", "https://0x7f000001:8443/")
+    ):
+        Webhook(
+            WEBHOOK,
+            f"wh_old{n}",
+            url=url,
+            events={"message.created"},
+            secret="whsec_x",
+            created_at="2020-01-01",
+            created_by="boss",
+            active=True,
+        ).save()
         webhooks.forget()
         logged = _delivered_to(f"wh_old{n}", queue)
         assert (logged["status_code"], logged["error"]) == (None, "refused_address"), url
@@ -481,8 +542,17 @@ def test_a_webhook_stored_before_the_rule_is_refused_at_delivery(network, queue,
 def test_log_rows_with_raw_error_text_read_as_categories(queue, local):
     hook = _hook("https://hooks.example/x")
     for n, (code, error) in enumerate([(None, "[Errno 111] Connection refused"), (503, "HTTP 503")]):
-        WebhookDelivery(hook["id"], f"2020-01-01T00:00:0{n}Z#dlv#1#ab", delivery_id="dlv", event="message.created",
-                        attempt=1, status_code=code, outcome="retrying", error=error, ts=f"2020-01-01T00:00:0{n}Z",
-                        expires_at=timedelta(days=1)).save()
+        WebhookDelivery(
+            hook["id"],
+            f"2020-01-01T00:00:0{n}Z#dlv#1#ab",
+            delivery_id="dlv",
+            event="message.created",
+            attempt=1,
+            status_code=code,
+            outcome="retrying",
+            error=error,
+            ts=f"2020-01-01T00:00:0{n}Z",
+            expires_at=timedelta(days=1),
+        ).save()
     log = webhooks.deliveries(hook["id"], None)["deliveries"]
     assert [d["error"] for d in log] == ["http_status", "connect_failed"]

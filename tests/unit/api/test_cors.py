@@ -25,9 +25,7 @@ def api(aws):
 
 
 def _post(api, path, body, headers=None):
-    return api.post(
-        path, body=body, headers={"content-type": "application/json", "origin": SITE, **(headers or {})}
-    )
+    return api.post(path, body=body, headers={"content-type": "application/json", "origin": SITE, **(headers or {})})
 
 
 def _assert_cors(response):

@@ -31,20 +31,64 @@ from tests.conftest import ws_event
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 ACTIONS = [
-    "ping", "hello", "start_chat", "send", "resume", "typing", "accept", "close", "set_status",
-    "transfer", "invite", "invite_reply", "rate", "transcript",
+    "ping",
+    "hello",
+    "start_chat",
+    "send",
+    "resume",
+    "typing",
+    "accept",
+    "close",
+    "set_status",
+    "transfer",
+    "invite",
+    "invite_reply",
+    "rate",
+    "transcript",
 ]
 FIELDS = [
-    "chat_id", "client_msg_id", "text", "after_seq", "typing", "draft", "accepting", "to_agent_id",
-    "agent_id", "accept", "rating", "comment", "email", "name", "context",
+    "chat_id",
+    "client_msg_id",
+    "text",
+    "after_seq",
+    "typing",
+    "draft",
+    "accepting",
+    "to_agent_id",
+    "agent_id",
+    "accept",
+    "rating",
+    "comment",
+    "email",
+    "name",
+    "context",
 ]
 SERVER_TYPES = {
-    "pong", "welcome", "chat", "message", "ack", "messages", "typing", "queue", "status",
-    "invitation", "transcript_sent", "error",
+    "pong",
+    "welcome",
+    "chat",
+    "message",
+    "ack",
+    "messages",
+    "typing",
+    "queue",
+    "status",
+    "invitation",
+    "transcript_sent",
+    "error",
 }
 ERROR_CODES = {
-    "bad_json", "unknown_action", "bad_request", "too_long", "not_found", "forbidden", "already_taken",
-    "conflict", "offline", "rate_limited", "retry",
+    "bad_json",
+    "unknown_action",
+    "bad_request",
+    "too_long",
+    "not_found",
+    "forbidden",
+    "already_taken",
+    "conflict",
+    "offline",
+    "rate_limited",
+    "retry",
 }
 
 # --- strategies -------------------------------------------------------------------------------
@@ -107,8 +151,16 @@ class World:
     def chat_state(self) -> tuple:
         # A stored message moves `last_seq` in the same transaction, so it stands for the transcript.
         chat = Chat.get(self.chat_id, consistent_read=True)
-        return (chat.status, int(chat.last_seq), chat.assignee_id, chat.agent_ids, chat.invited_ids, chat.rating,
-                chat.visitor_name, chat.visitor_email)
+        return (
+            chat.status,
+            int(chat.last_seq),
+            chat.assignee_id,
+            chat.agent_ids,
+            chat.invited_ids,
+            chat.rating,
+            chat.visitor_name,
+            chat.visitor_email,
+        )
 
     def snapshot(self) -> tuple:
         """What a frame answered with an error must leave as it was (test code may scan)."""
@@ -146,7 +198,8 @@ def plausible(world: World) -> dict[str, st.SearchStrategy[Any]]:
         "name": text | st.sampled_from(["<img src=x onerror=alert(1)>", "Eve\r\nBcc: all@example.com"]),
         "context": st.fixed_dictionaries(
             {}, optional={k: text | json_values for k in ("url", "title", "referrer", "language", "timezone")}
-        ) | json_values,
+        )
+        | json_values,
     }
 
 
@@ -163,7 +216,8 @@ def frames(world: World) -> st.SearchStrategy[str]:
     # Nested past the 32 levels allowed, up to where Python's parser gives up (RecursionError).
     deep = st.builds(
         lambda action, depth: f'{{"action": {json.dumps(action)}, "text": {"[" * depth}{"]" * depth}}}',
-        st.sampled_from(ACTIONS), st.sampled_from([32, 33, 999, 1000, 3000]),
+        st.sampled_from(ACTIONS),
+        st.sampled_from([32, 33, 999, 1000, 3000]),
     )
     not_json = not_json | deep
     # Weighted by hand: most frames name a real action, so they reach the checks behind the dispatch.
@@ -326,8 +380,14 @@ STRING_FIELDS = {
 
 @pytest.mark.parametrize(("action", "field"), [(a, f) for a, fields in STRING_FIELDS.items() for f in fields])
 def test_a_lone_surrogate_in_any_frame_field_is_a_bad_request_naming_it(world, action, field):
-    frame: dict[str, Any] = {"action": action, "chat_id": world.chat_id, "client_msg_id": "s1", "text": "hi",
-                             "typing": True, "rating": "good"}
+    frame: dict[str, Any] = {
+        "action": action,
+        "chat_id": world.chat_id,
+        "client_msg_id": "s1",
+        "text": "hi",
+        "typing": True,
+        "rating": "good",
+    }
     if "." in field:
         outer, inner = field.split(".")
         frame[outer] = {inner: "a\ud800"}

@@ -35,11 +35,14 @@ def _page_view(api, headers):
 
 
 def test_the_address_is_cloudfronts_viewer_address_not_the_first_forwarded_entry(api):
-    visitor = _page_view(api, {
-        "x-forwarded-for": "6.6.6.6, 198.51.100.10",
-        "cloudfront-viewer-address": "198.51.100.10:46532",
-        "cloudfront-viewer-country": "nl",
-    })
+    visitor = _page_view(
+        api,
+        {
+            "x-forwarded-for": "6.6.6.6, 198.51.100.10",
+            "cloudfront-viewer-address": "198.51.100.10:46532",
+            "cloudfront-viewer-country": "nl",
+        },
+    )
     assert (visitor.ip, visitor.country) == ("198.51.100.10", "NL")
 
 

@@ -31,8 +31,14 @@ def test_only_admins_manage_shared_responses(aws):
 
 @pytest.mark.parametrize(
     ("shortcut", "body"),
-    [("Hello", {"text": "x"}), ("has space", {"text": "x"}), ("ok", {"text": ""}), ("ok", {"text": "x" * 2001}),
-     ("ok", {"text": "x", "shared": "yes"}), ("x" * 33, {"text": "x"})],
+    [
+        ("Hello", {"text": "x"}),
+        ("has space", {"text": "x"}),
+        ("ok", {"text": ""}),
+        ("ok", {"text": "x" * 2001}),
+        ("ok", {"text": "x", "shared": "yes"}),
+        ("x" * 33, {"text": "x"}),
+    ],
 )
 def test_bad_responses_are_refused_with_a_reason(aws, shortcut, body):
     with pytest.raises(CharlaError) as refused:

@@ -49,13 +49,22 @@ def test_starting_twice_joins_the_same_chat(agent):
 
 def test_the_page_and_browser_the_visitor_reports_reach_the_agents_info_panel(agent):
     visitor = Socket(new_visitor())
-    context = {"url": "https://shop.example/cart", "title": "Cart", "referrer": "https://search.example/",
-               "language": "es-ES", "timezone": "Europe/Madrid"}
+    context = {
+        "url": "https://shop.example/cart",
+        "title": "Cart",
+        "referrer": "https://search.example/",
+        "language": "es-ES",
+        "timezone": "Europe/Madrid",
+    }
     chat = start_chat(visitor, context=context)
     profile = chats.visitor_profile(chat["visitor"]["id"])
     shown = profile["visitor"]
     assert (shown["current_url"], shown["current_title"], shown["language"], shown["timezone"]) == (
-        "https://shop.example/cart", "Cart", "es-ES", "Europe/Madrid")
+        "https://shop.example/cart",
+        "Cart",
+        "es-ES",
+        "Europe/Madrid",
+    )
     assert shown["user_agent"] == "pytest"
     assert [c["chat_id"] for c in profile["chats"]] == [chat["chat_id"]]
 
@@ -171,7 +180,7 @@ def test_a_chat_has_its_transcript_mailed_a_few_times_at_most(agent, closed):
         visitor.send({"action": "close", "chat_id": chat_id})
     answers = [visitor.send({"action": "transcript", "chat_id": chat_id})[-1] for _ in range(25)]
     assert [a["type"] for a in answers[: transcripts.PER_CHAT]] == ["transcript_sent"] * transcripts.PER_CHAT
-    refused = answers[transcripts.PER_CHAT:]
+    refused = answers[transcripts.PER_CHAT :]
     assert {(a.get("code"), a.get("retriable")) for a in refused} == {("limit_reached", False)}
     assert len(_recipients()) == transcripts.PER_CHAT
 

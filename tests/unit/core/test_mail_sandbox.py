@@ -119,9 +119,18 @@ def test_iam_refusing_the_recipients_identity_in_the_sandbox_is_the_same_clear_a
 
     def denied(**request):
         recipient = request["Destination"]["ToAddresses"][0]
-        raise ClientError({"Error": {"Code": "AccessDenied", "Message": (
-            "User `arn:aws:sts::123456789012:assumed-role/charla/fn' is not authorized to perform "
-            f"`ses:SendEmail' on resource `arn:aws:ses:us-east-1:123456789012:identity/{recipient}'")}}, "SendEmail")
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "AccessDenied",
+                    "Message": (
+                        "User `arn:aws:sts::123456789012:assumed-role/charla/fn' is not authorized to perform "
+                        f"`ses:SendEmail' on resource `arn:aws:ses:us-east-1:123456789012:identity/{recipient}'"
+                    ),
+                }
+            },
+            "SendEmail",
+        )
 
     monkeypatch.setattr(ses, "send_email", denied)
     response = call(api, "POST", "/admin/agents", boss, {"email": "ana@gmail.test", "name": "Ana", "role": "agent"})

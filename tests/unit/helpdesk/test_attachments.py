@@ -102,8 +102,12 @@ def test_complete_checks_what_really_arrived_and_deletes_what_is_refused(ticket,
         monkeypatch.setattr(attachments, "MAX_BYTES", 100 if name == "big.pdf" else 10 * 1024 * 1024)
         attachment_id = upload(ticket, name, content_type, data[:99] if name != "big.pdf" else data[:90])
         if sent_type or name == "big.pdf":  # a writer that isn't held to the POST policy's type and size
-            s3.put_object(Bucket=desk.ATTACHMENTS_BUCKET, Key=attachments.key(ticket.ticket_id, attachment_id),
-                          Body=data, ContentType=sent_type or content_type)
+            s3.put_object(
+                Bucket=desk.ATTACHMENTS_BUCKET,
+                Key=attachments.key(ticket.ticket_id, attachment_id),
+                Body=data,
+                ContentType=sent_type or content_type,
+            )
         with pytest.raises(CharlaError) as refused:
             attachments.complete(ticket, attachment_id)
         assert reason in refused.value.message, (name, refused.value.message)

@@ -77,7 +77,11 @@ def test_a_mail_to_the_support_address_becomes_an_open_ticket(helpdesk):
     assert outcome["result"] == "created"
     ticket = tickets.load(outcome["ticket_id"])
     assert (ticket.source, ticket.status, ticket.subject, ticket.requester_email, ticket.requester_name) == (
-        "email", "open", "Printer on fire", "rex@example.com", "Rex",
+        "email",
+        "open",
+        "Printer on fire",
+        "rex@example.com",
+        "Rex",
     )
     [entry] = events(ticket.ticket_id)
     assert (entry.kind, entry.author, entry.body) == ("message", "requester", "It smokes.")
@@ -257,19 +261,28 @@ def test_the_senders_own_authentication_results_count_for_nothing(helpdesk):
     outcome = deliver(forged, verdicts="spf=fail,dkim=none,dmarc=fail")
     assert outcome["ticket_id"] != ticket_id and tickets.load(outcome["ticket_id"]).sender_verified is False
     # With no SES header at all (not through SES), the sender's header is the topmost: still not SES's word.
-    unstamped = deliver(mail(subject=f"Re: [#{ticket_id}]", body="Me again", Authentication_Results="x.example; "
-                             "dmarc=pass header.from=example.com"), stamp=False)
+    unstamped = deliver(
+        mail(
+            subject=f"Re: [#{ticket_id}]",
+            body="Me again",
+            Authentication_Results="x.example; dmarc=pass header.from=example.com",
+        ),
+        stamp=False,
+    )
     assert unstamped["ticket_id"] != ticket_id
 
 
-@pytest.mark.parametrize(("verdicts", "threads"), [
-    ("spf=fail,dkim=fail,dmarc=pass", True),  # DMARC pass is enough
-    ("spf=pass,dkim=none,dmarc=none", True),  # no DMARC record: an aligned SPF pass
-    ("spf=fail,dkim=pass,dmarc=none", True),  # no DMARC record: an aligned DKIM pass
-    ("spf=pass,dkim=pass,dmarc=fail", False),  # DMARC fail decides
-    ("spf=softfail,dkim=none,dmarc=none", False),
-    ("spf=pass,dkim=none,dmarc=none,envelope=bounce@attacker.example", False),  # SPF pass, but not aligned
-])
+@pytest.mark.parametrize(
+    ("verdicts", "threads"),
+    [
+        ("spf=fail,dkim=fail,dmarc=pass", True),  # DMARC pass is enough
+        ("spf=pass,dkim=none,dmarc=none", True),  # no DMARC record: an aligned SPF pass
+        ("spf=fail,dkim=pass,dmarc=none", True),  # no DMARC record: an aligned DKIM pass
+        ("spf=pass,dkim=pass,dmarc=fail", False),  # DMARC fail decides
+        ("spf=softfail,dkim=none,dmarc=none", False),
+        ("spf=pass,dkim=none,dmarc=none,envelope=bounce@attacker.example", False),  # SPF pass, but not aligned
+    ],
+)
 def test_threading_follows_the_alignment_rule(helpdesk, verdicts, threads):
     ticket_id = deliver(mail())["ticket_id"]
     answer = mail(subject=f"Re: [#{ticket_id}]", body=f"Answer {verdicts}")
@@ -375,7 +388,8 @@ def test_a_confirmed_or_signed_address_shows_the_mail_and_its_files(helpdesk, ap
     identity = rest.call("POST", "/visitor/identity")[1]
     signed = desk.visitor_headers(identity)
     ref2 = rest.call("POST", "/visitor/offline", {"fields": {**fields, "email": "sam@example.com"}}, signed)[1][
-        "ticket_id"]
+        "ticket_id"
+    ]
     deliver(mail(subject=f"Re: [#{ref2}]", sender="sam@example.com", body="Sam's answer"))
     assert _withheld(rest.call("GET", f"/visitor/tickets/{ref2}", headers=signed)[1])
     proof = {"email": "sam@example.com", "signature": identity_module.sign("sam@example.com")}

@@ -58,7 +58,10 @@ def test_the_offline_form_makes_an_open_ticket_the_visitor_can_read(helpdesk):
     visitor = new_visitor()
     ticket = offline(visitor)
     assert (ticket.status, ticket.source, ticket.requester_email, ticket.requester_name) == (
-        "open", "offline_form", "vera@example.com", "Vera",
+        "open",
+        "offline_form",
+        "vera@example.com",
+        "Vera",
     )
     assert ticket.subject == "My order never came."
     [entry] = events(ticket.ticket_id)
@@ -225,7 +228,10 @@ def test_title_assignee_and_status_change_together_and_each_is_on_the_timeline(h
         ana, ticket.ticket_id, {"version": 1, "title": "New\r\ntitle", "assignee_id": "me", "status": "solved"}
     )
     assert (edited.subject, edited.assignee_id, edited.status, edited.assignee_status) == (
-        "New title", "ana", "solved", "ana#solved",
+        "New title",
+        "ana",
+        "solved",
+        "ana#solved",
     )
     fields = [(e.data.as_dict().get("field"), e.kind) for e in events(ticket.ticket_id)[1:]]
     assert fields == [("title", "update"), (None, "status"), ("assignee", "update")]
@@ -304,10 +310,12 @@ def test_an_internal_note_is_never_emailed_nor_shown_to_the_requester(helpdesk):
 def test_cr_lf_in_a_subject_or_name_never_reaches_an_outgoing_header(helpdesk):
     ticket = email_ticket(subject="Hi\r\nBcc: victim@example.com", name="Eve\r\nX-Injected: yes")
     # Even a value that slipped past cleaning on the way in is made safe on the way out.
-    ticket.update(actions=[
-        Ticket.subject.set("Hi\r\nBcc: victim@example.com"),
-        Ticket.requester_name.set("Eve\nX-Injected: yes"),
-    ])
+    ticket.update(
+        actions=[
+            Ticket.subject.set("Hi\r\nBcc: victim@example.com"),
+            Ticket.requester_name.set("Eve\nX-Injected: yes"),
+        ]
+    )
     agent_actions.reply(desk.agent_principal("ana", "Ana\r\nX-Agent: 1"), ticket.ticket_id, {"body": "Hello"})
     [raw] = desk.raw_sent()
     headers = raw.split("\r\n\r\n", 1)[0] if "\r\n\r\n" in raw else raw.split("\n\n", 1)[0]
@@ -402,7 +410,12 @@ def test_search_pages_with_a_cursor_too(helpdesk, no_scan):
 
 
 BAD_PARAMS = [
-    {"status": "closed"}, {"cursor": "bm9wZQ"}, {"limit": "0"}, {"limit": "x"}, {"requester": "nope"}, {"q": "!"},
+    {"status": "closed"},
+    {"cursor": "bm9wZQ"},
+    {"limit": "0"},
+    {"limit": "x"},
+    {"requester": "nope"},
+    {"q": "!"},
 ]
 
 

@@ -19,10 +19,12 @@ from infra.aws.progress import Progress
 
 REGION = "us-east-1"
 WS_URL = "wss://abc123.execute-api.us-east-1.amazonaws.com/api"
-LOADER_JS = (b'(function(){var b=new URL(".",document.currentScript.src).href;'
-             b'load(b+"widget.js");css(b+"widget.css")})();')
-INDEX_HTML = (b'<!doctype html><link rel="stylesheet" href="app.css">'
-              b'<script defer src="app.js"></script><div id="app"></div>')
+LOADER_JS = (
+    b'(function(){var b=new URL(".",document.currentScript.src).href;load(b+"widget.js");css(b+"widget.css")})();'
+)
+INDEX_HTML = (
+    b'<!doctype html><link rel="stylesheet" href="app.css"><script defer src="app.js"></script><div id="app"></div>'
+)
 
 
 @pytest.fixture
@@ -49,16 +51,32 @@ def account() -> Any:
         idp = boto3.client("cognito-idp", region_name=REGION)
         for bucket in ("charla-prod-widget", "charla-prod-console"):
             s3.create_bucket(Bucket=bucket)
-        distribution = cloudfront.create_distribution(DistributionConfig={
-            "CallerReference": "charla-prod", "Comment": "", "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "console", "DomainName": "c.s3.amazonaws.com",
-                                                   "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "console", "ViewerProtocolPolicy": "redirect-to-https",
-                                     "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
-        })["Distribution"]
+        distribution = cloudfront.create_distribution(
+            DistributionConfig={
+                "CallerReference": "charla-prod",
+                "Comment": "",
+                "Enabled": True,
+                "Origins": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "Id": "console",
+                            "DomainName": "c.s3.amazonaws.com",
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        }
+                    ],
+                },
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "console",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+                },
+            }
+        )["Distribution"]
         pool = idp.create_user_pool(PoolName="charla-prod-agents", UsernameAttributes=["email"])["UserPool"]
         client = idp.create_user_pool_client(
-            UserPoolId=pool["Id"], ClientName="charla-console",
+            UserPoolId=pool["Id"],
+            ClientName="charla-console",
             ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]
         for group in ("admin", "agent"):
@@ -81,8 +99,14 @@ class _Account:
     def deploy(self, dists: tuple[Path, Path], admin: str | None = "owner@example.com") -> tuple[steps.Report, str]:
         out = io.StringIO()
         report = steps.after_stack(
-            s3=self.s3, cloudfront=self.cloudfront, idp=self.idp, outputs=self.outputs,
-            widget_dist=dists[0], console_dist=dists[1], progress=Progress(4, out), admin_email=admin,
+            s3=self.s3,
+            cloudfront=self.cloudfront,
+            idp=self.idp,
+            outputs=self.outputs,
+            widget_dist=dists[0],
+            console_dist=dists[1],
+            progress=Progress(4, out),
+            admin_email=admin,
         )
         return report, out.getvalue()
 
@@ -106,8 +130,12 @@ def test_assets_land_with_their_content_types_and_cache_headers(account, dists):
     assert set(widget) == {"widget/loader.js", "widget/runtime.json"} | {k for k in widget if HASHED.match(k)}
     assert len([k for k in widget if HASHED.match(k)]) == 2  # widget.<hash>.js and widget.<hash>.css
     for key, obj in {**widget, **console}.items():
-        expected_type = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-                         ".html": "text/html; charset=utf-8", ".json": "application/json"}[Path(key).suffix]
+        expected_type = {
+            ".js": "text/javascript; charset=utf-8",
+            ".css": "text/css; charset=utf-8",
+            ".html": "text/html; charset=utf-8",
+            ".json": "application/json",
+        }[Path(key).suffix]
         assert obj["ContentType"] == expected_type, key
         if HASHED.match(key):
             assert obj["CacheControl"] == "public, max-age=31536000, immutable", key
@@ -123,8 +151,10 @@ def test_entries_point_at_the_hashed_files_that_were_uploaded(account, dists):
     console = account.objects("charla-prod-console")
     loader = widget["widget/loader.js"]["Body"].read().decode()
     index = console["agent/index.html"]["Body"].read().decode()
-    for text, objects, prefix, names in ((loader, widget, "widget/", ("widget.js", "widget.css")),
-                                         (index, console, "agent/", ("app.js", "app.css"))):
+    for text, objects, prefix, names in (
+        (loader, widget, "widget/", ("widget.js", "widget.css")),
+        (index, console, "agent/", ("app.js", "app.css")),
+    ):
         referenced = re.findall(r'"([a-z]+\.[0-9a-f]{10}\.(?:js|css))"', text)
         assert len(referenced) == 2
         assert {prefix + name for name in referenced} <= set(objects)
@@ -154,7 +184,8 @@ def test_the_first_admin_is_in_the_pool_in_group_admin_and_can_sign_in(account, 
     # The printed password is the one that works, and Cognito asks for a new one.
     assert report.admin.temporary_password in printed
     answer = account.idp.initiate_auth(
-        ClientId=account.client_id, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=account.client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": "owner@example.com", "PASSWORD": report.admin.temporary_password},
     )
     assert answer["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
@@ -162,8 +193,12 @@ def test_the_first_admin_is_in_the_pool_in_group_admin_and_can_sign_in(account, 
 
 def test_the_first_deploy_invalidates_the_stable_urls_only(account, dists):
     report, _ = account.deploy(dists)
-    assert report.invalidated == ["/agent/index.html", "/agent/runtime.json",
-                                  "/widget/loader.js", "/widget/runtime.json"]
+    assert report.invalidated == [
+        "/agent/index.html",
+        "/agent/runtime.json",
+        "/widget/loader.js",
+        "/widget/runtime.json",
+    ]
     assert len(account.invalidations()) == 1
 
 
@@ -200,8 +235,12 @@ def test_a_changed_widget_gets_a_new_name_and_only_the_loader_is_invalidated(acc
 
 def test_same_bytes_with_wrong_headers_are_fixed(account, dists):
     account.deploy(dists)
-    account.s3.put_object(Bucket="charla-prod-widget", Key="widget/loader.js", Body=LOADER_JS.replace(
-        b'"widget.js"', b'"x"'), ContentType="text/plain")
+    account.s3.put_object(
+        Bucket="charla-prod-widget",
+        Key="widget/loader.js",
+        Body=LOADER_JS.replace(b'"widget.js"', b'"x"'),
+        ContentType="text/plain",
+    )
     report, _ = account.deploy(dists)
     assert {u.asset.key: u.outcome for u in report.uploads if u.changed} == {"widget/loader.js": "updated"}
     head = account.s3.head_object(Bucket="charla-prod-widget", Key="widget/loader.js")
@@ -211,8 +250,12 @@ def test_same_bytes_with_wrong_headers_are_fixed(account, dists):
 def test_progress_is_shown_step_by_step(account, dists):
     _, printed = account.deploy(dists)
     steps_shown = [line for line in printed.splitlines() if line.startswith("[")]
-    assert steps_shown == ["[1/4] Uploading the widget", "[2/4] Uploading the console",
-                           "[3/4] Invalidating CloudFront", "[4/4] Checking the first admin"]
+    assert steps_shown == [
+        "[1/4] Uploading the widget",
+        "[2/4] Uploading the console",
+        "[3/4] Invalidating CloudFront",
+        "[4/4] Checking the first admin",
+    ]
 
 
 def test_without_an_admin_email_the_deploy_says_how_to_make_one(account, dists):
@@ -248,8 +291,12 @@ def test_functions_get_the_uploaded_zip_and_unchanged_artifacts_are_not_uploaded
         modified = s3.head_object(Bucket=bucket, Key=key)["LastModified"]
         assert stack.put_artifact(s3, bucket, "charla-prod", b"zip bytes", ".zip") == key
         assert s3.head_object(Bucket=bucket, Key=key)["LastModified"] == modified
-    template = {"Resources": {"F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./x.zip"}},
-                              "T": {"Type": "AWS::DynamoDB::Table", "Properties": {}}}}
+    template = {
+        "Resources": {
+            "F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "./x.zip"}},
+            "T": {"Type": "AWS::DynamoDB::Table", "Properties": {}},
+        }
+    }
     located = stack.with_code_in_s3(template, bucket, key)
     assert located["Resources"]["F"]["Properties"]["CodeUri"] == {"Bucket": bucket, "Key": key}
     assert template["Resources"]["F"]["Properties"]["CodeUri"] == "./x.zip"
@@ -265,8 +312,10 @@ def test_an_update_keeps_parameters_that_are_not_given():
 
 def test_a_stack_of_an_older_version_updates_to_one_with_a_new_parameter():
     """CloudFormation refuses UsePreviousValue for a parameter the deployed stack does not have."""
-    older: dict[str, Any] = {"Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
-                             "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    older: dict[str, Any] = {
+        "Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+    }
     newer = json.loads(json.dumps(older))
     newer["Parameters"]["DetailedAlarms"] = {"Type": "String", "Default": "false"}
     newer["Resources"]["DeadLetters"] = {"Type": "AWS::SQS::Queue"}
@@ -277,12 +326,23 @@ def test_a_stack_of_an_older_version_updates_to_one_with_a_new_parameter():
         outcomes = []
         for template in (older, newer):
             key = stack.put_artifact(s3, bucket, "charla-prod", json.dumps(template).encode(), ".json")
-            outcomes.append(stack.deploy(cfn, "charla-prod", stack.template_url(bucket, key, REGION),
-                                         {"AlarmEmail": "ops@example.com"} if template is older else {},
-                                         sorted(template["Parameters"]), [], Progress(1, io.StringIO()), poll=0))
+            outcomes.append(
+                stack.deploy(
+                    cfn,
+                    "charla-prod",
+                    stack.template_url(bucket, key, REGION),
+                    {"AlarmEmail": "ops@example.com"} if template is older else {},
+                    sorted(template["Parameters"]),
+                    [],
+                    Progress(1, io.StringIO()),
+                    poll=0,
+                )
+            )
         assert outcomes == ["created", "updated"]
-        given = {p["ParameterKey"]: p["ParameterValue"] for p in cfn.describe_stacks(StackName="charla-prod")[
-            "Stacks"][0]["Parameters"]}
+        given = {
+            p["ParameterKey"]: p["ParameterValue"]
+            for p in cfn.describe_stacks(StackName="charla-prod")["Stacks"][0]["Parameters"]
+        }
         assert given == {"AlarmEmail": "ops@example.com", "DetailedAlarms": "false"}
 
 
@@ -299,8 +359,10 @@ def test_a_change_that_would_replace_or_remove_data_is_refused():
 
 def test_the_stack_is_created_then_updated_through_change_sets():
     """The thin CloudFormation layer, on a plain template (moto cannot run the SAM transform)."""
-    plain: dict[str, Any] = {"Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
-                             "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}}}
+    plain: dict[str, Any] = {
+        "Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+    }
     with mock_aws():
         s3 = boto3.client("s3", region_name=REGION)
         cfn = boto3.client("cloudformation", region_name=REGION)
@@ -309,8 +371,16 @@ def test_the_stack_is_created_then_updated_through_change_sets():
         def deploy(template: dict[str, Any]) -> tuple[str, str]:
             key = stack.put_artifact(s3, bucket, "charla-prod", json.dumps(template).encode(), ".json")
             out = io.StringIO()
-            outcome = stack.deploy(cfn, "charla-prod", stack.template_url(bucket, key, REGION), {},
-                                   ["AlarmEmail"], [], Progress(1, out), poll=0)
+            outcome = stack.deploy(
+                cfn,
+                "charla-prod",
+                stack.template_url(bucket, key, REGION),
+                {},
+                ["AlarmEmail"],
+                [],
+                Progress(1, out),
+                poll=0,
+            )
             return outcome, out.getvalue()
 
         outcome, printed = deploy(plain)
@@ -349,14 +419,22 @@ def test_the_destroy_command_refuses_delete_data_without_a_terminal(monkeypatch,
 STACK = {
     "Resources": {
         "ChatsTable": {
-            "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
-            "Properties": {"TableName": "charla-prod-chats", "BillingMode": "PAY_PER_REQUEST",
-                           "DeletionProtectionEnabled": True,
-                           "AttributeDefinitions": [{"AttributeName": "chat_id", "AttributeType": "S"}],
-                           "KeySchema": [{"AttributeName": "chat_id", "KeyType": "HASH"}]},
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "TableName": "charla-prod-chats",
+                "BillingMode": "PAY_PER_REQUEST",
+                "DeletionProtectionEnabled": True,
+                "AttributeDefinitions": [{"AttributeName": "chat_id", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "chat_id", "KeyType": "HASH"}],
+            },
         },
-        "MailBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain",
-                       "Properties": {"VersioningConfiguration": {"Status": "Enabled"}}},
+        "MailBucket": {
+            "Type": "AWS::S3::Bucket",
+            "DeletionPolicy": "Retain",
+            "Properties": {"VersioningConfiguration": {"Status": "Enabled"}},
+        },
         "WidgetBucket": {"Type": "AWS::S3::Bucket"},
     },
 }
@@ -407,8 +485,13 @@ def test_delete_data_removes_the_user_pool():
     with mock_aws():
         idp = boto3.client("cognito-idp", region_name=REGION)
         pool = idp.create_user_pool(PoolName="charla-prod-agents")["UserPool"]["Id"]
-        stack.delete_data([("UserPool", "AWS::Cognito::UserPool", pool)], s3=None, dynamodb=None, idp=idp,
-                          progress=Progress(1, io.StringIO()))
+        stack.delete_data(
+            [("UserPool", "AWS::Cognito::UserPool", pool)],
+            s3=None,
+            dynamodb=None,
+            idp=idp,
+            progress=Progress(1, io.StringIO()),
+        )
         assert idp.list_user_pools(MaxResults=10)["UserPools"] == []
 
 

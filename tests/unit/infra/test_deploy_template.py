@@ -23,12 +23,38 @@ from infra.aws import sam, tables, template
 
 ROOT = Path(__file__).resolve().parents[3]
 PREFIX = "charla-prod"
-DOCUMENTED_TABLES = {"chats", "messages", "message-keys", "connections", "connect-tickets", "agents",
-                     "visitors", "tickets", "ticket-events", "settings"}
-CHALICE_FUNCTIONS = {"APIHandler", "WebsocketConnect", "WebsocketMessage", "WebsocketDisconnect", "Sweep",
-                     "InboundMail", "DeliverWebhooks"}
-APP_ENV = ("CHARLA_TABLE_PREFIX", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_USER_POOL_ARN",
-           "WS_MANAGEMENT_URL", "ATTACHMENTS_BUCKET", "MAIL_BUCKET", "WEBHOOK_QUEUE_URL", "WEBHOOK_QUEUE_NAME")
+DOCUMENTED_TABLES = {
+    "chats",
+    "messages",
+    "message-keys",
+    "connections",
+    "connect-tickets",
+    "agents",
+    "visitors",
+    "tickets",
+    "ticket-events",
+    "settings",
+}
+CHALICE_FUNCTIONS = {
+    "APIHandler",
+    "WebsocketConnect",
+    "WebsocketMessage",
+    "WebsocketDisconnect",
+    "Sweep",
+    "InboundMail",
+    "DeliverWebhooks",
+}
+APP_ENV = (
+    "CHARLA_TABLE_PREFIX",
+    "COGNITO_USER_POOL_ID",
+    "COGNITO_CLIENT_ID",
+    "COGNITO_USER_POOL_ARN",
+    "WS_MANAGEMENT_URL",
+    "ATTACHMENTS_BUCKET",
+    "MAIL_BUCKET",
+    "WEBHOOK_QUEUE_URL",
+    "WEBHOOK_QUEUE_NAME",
+)
 FUNCTIONS_DIR = ROOT / "functions"
 
 
@@ -232,8 +258,9 @@ def test_no_policy_allows_every_resource_and_the_role_cannot_scan(resources):
 
 @pytest.mark.slow
 def test_the_role_reaches_only_this_stacks_tables_and_websocket_api(resources):
-    statements = {s.get("Sid"): s for s in _statements(
-        resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"])}
+    statements = {
+        s.get("Sid"): s for s in _statements(resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+    }
     table_ids = set(_of_type(resources, "AWS::DynamoDB::Table"))
     granted = {t["Fn::GetAtt"][0] for t in statements["Tables"]["Resource"] if "Fn::GetAtt" in t}
     assert granted == table_ids
@@ -243,8 +270,7 @@ def test_the_role_reaches_only_this_stacks_tables_and_websocket_api(resources):
 @pytest.mark.slow
 def test_data_outlives_the_stack_and_the_rest_does_not(built, resources):
     kept = set(template.retained(built.template))
-    assert kept == set(_of_type(resources, "AWS::DynamoDB::Table")) | {"AttachmentsBucket", "MailBucket",
-                                                                      "UserPool"}
+    assert kept == set(_of_type(resources, "AWS::DynamoDB::Table")) | {"AttachmentsBucket", "MailBucket", "UserPool"}
     for name in kept:
         assert resources[name]["UpdateReplacePolicy"] == "Retain"
     assert resources["WidgetBucket"]["DeletionPolicy"] == "Delete"
@@ -273,6 +299,7 @@ def test_alarms_cover_lambda_dynamodb_and_the_dead_letter_queue(resources):
 
 def _holds(doc: dict[str, Any], condition: str, params: dict[str, str]) -> bool:
     """A template condition, evaluated as CloudFormation does for the given parameter values."""
+
     def value(expr: Any) -> Any:
         if not isinstance(expr, dict):
             return expr
@@ -290,28 +317,41 @@ def _holds(doc: dict[str, Any], condition: str, params: dict[str, str]) -> bool:
         if fn == "Fn::Or":
             return any(value(a) for a in arg)
         raise AssertionError(f"unexpected {fn} in a condition")
+
     return bool(value(doc["Conditions"][condition]))
 
 
 def _deployed_alarms(doc: dict[str, Any], **params: str) -> dict[str, dict[str, Any]]:
-    return {name: r["Properties"] for name, r in doc["Resources"].items()
-            if r["Type"] == "AWS::CloudWatch::Alarm" and ("Condition" not in r or _holds(doc, r["Condition"], params))}
+    return {
+        name: r["Properties"]
+        for name, r in doc["Resources"].items()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and ("Condition" not in r or _holds(doc, r["Condition"], params))
+    }
 
 
 def _watched(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(namespace, metric, dimensions) of every metric an alarm reads: what CloudWatch bills."""
     if "Metrics" not in alarm:
         return [(alarm["Namespace"], alarm["MetricName"], {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])})]
-    return [(m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"],
-             {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"].get("Dimensions", [])})
-            for m in alarm["Metrics"] if "MetricStat" in m]
+    return [
+        (
+            m["MetricStat"]["Metric"]["Namespace"],
+            m["MetricStat"]["Metric"]["MetricName"],
+            {d["Name"]: d["Value"] for d in m["MetricStat"]["Metric"].get("Dimensions", [])},
+        )
+        for m in alarm["Metrics"]
+        if "MetricStat" in m
+    ]
 
 
 def _lambda_watch(alarms: dict[str, dict[str, Any]], metric: str, function: str) -> bool:
     # No FunctionName dimension is Lambda's total over every function of the region.
     mine = {"Ref": function}
-    return any(ns == "AWS/Lambda" and name == metric and dims.get("FunctionName", mine) == mine
-               for alarm in alarms.values() for ns, name, dims in _watched(alarm))
+    return any(
+        ns == "AWS/Lambda" and name == metric and dims.get("FunctionName", mine) == mine
+        for alarm in alarms.values()
+        for ns, name, dims in _watched(alarm)
+    )
 
 
 @pytest.mark.slow
@@ -331,19 +371,29 @@ def test_the_default_alarms_still_page_on_errors_throttles_and_dead_letters(buil
     for function in _of_type(resources, "AWS::Serverless::Function"):
         assert _lambda_watch(alarms, "Errors", function), function
         assert _lambda_watch(alarms, "Throttles", function), function
-    throttles = {(dims["TableName"]["Ref"], dims.get("GlobalSecondaryIndexName"))
-                 for a in alarms.values() for ns, name, dims in _watched(a)
-                 if (ns, name) == ("AWS/DynamoDB", "WriteThrottleEvents")}
+    throttles = {
+        (dims["TableName"]["Ref"], dims.get("GlobalSecondaryIndexName"))
+        for a in alarms.values()
+        for ns, name, dims in _watched(a)
+        if (ns, name) == ("AWS/DynamoDB", "WriteThrottleEvents")
+    }
     # The partitions "Scaling on paper" (docs/operations.md) says fill first: every message moves
     # open_index, every ping live_index, every page view online_index.
-    assert {("ChatsTable", None), ("ChatsTable", "open_index"), ("ConnectionsTable", "live_index"),
-            ("VisitorsTable", "online_index")} <= throttles
+    assert {
+        ("ChatsTable", None),
+        ("ChatsTable", "open_index"),
+        ("ConnectionsTable", "live_index"),
+        ("VisitorsTable", "online_index"),
+    } <= throttles
     tables_ = _of_type(resources, "AWS::DynamoDB::Table")
     for table, index in throttles:
         indexes = {i["IndexName"] for i in tables_[table]["Properties"].get("GlobalSecondaryIndexes", [])}
         assert index is None or index in indexes
-    assert any(ns == "AWS/SQS" and dims == {"QueueName": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]}}
-               for a in alarms.values() for ns, _, dims in _watched(a))
+    assert any(
+        ns == "AWS/SQS" and dims == {"QueueName": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]}}
+        for a in alarms.values()
+        for ns, _, dims in _watched(a)
+    )
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
         assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
@@ -353,8 +403,12 @@ def test_the_default_alarms_still_page_on_errors_throttles_and_dead_letters(buil
 def test_detailed_alarms_restore_an_alarm_per_function_and_per_table(built, resources):
     alarms = _deployed_alarms(built.template, DetailedAlarms="true")
     functions = _of_type(resources, "AWS::Serverless::Function")
-    per_function = {(dims["FunctionName"]["Ref"], name) for a in alarms.values() for ns, name, dims in _watched(a)
-                    if ns == "AWS/Lambda" and "FunctionName" in dims}
+    per_function = {
+        (dims["FunctionName"]["Ref"], name)
+        for a in alarms.values()
+        for ns, name, dims in _watched(a)
+        if ns == "AWS/Lambda" and "FunctionName" in dims
+    }
     assert per_function == {(f, m) for f in functions for m in ("Errors", "Throttles")}
     # Lambda's regional totals are off then: in a shared account they would page for others' functions.
     assert all("FunctionName" in dims for a in alarms.values() for ns, _, dims in _watched(a) if ns == "AWS/Lambda")
@@ -362,10 +416,16 @@ def test_detailed_alarms_restore_an_alarm_per_function_and_per_table(built, reso
     expected = 2 * len(functions) + 1
     for table, props in tables_.items():
         indexes = {i["IndexName"] for i in props["Properties"].get("GlobalSecondaryIndexes", [])}
-        watched = {(name, dims.get("GlobalSecondaryIndexName")) for a in alarms.values()
-                   for ns, name, dims in _watched(a) if ns == "AWS/DynamoDB" and dims["TableName"] == {"Ref": table}}
-        assert watched == ({("ReadThrottleEvents", None), ("WriteThrottleEvents", None)}
-                           | {("WriteThrottleEvents", i) for i in indexes}), table
+        watched = {
+            (name, dims.get("GlobalSecondaryIndexName"))
+            for a in alarms.values()
+            for ns, name, dims in _watched(a)
+            if ns == "AWS/DynamoDB" and dims["TableName"] == {"Ref": table}
+        }
+        assert watched == (
+            {("ReadThrottleEvents", None), ("WriteThrottleEvents", None)}
+            | {("WriteThrottleEvents", i) for i in indexes}
+        ), table
         expected += 2 + len(indexes)
     metrics = sum(len(_watched(a)) for a in alarms.values())
     assert metrics == expected
@@ -397,8 +457,11 @@ def test_the_expanded_template_is_plain_cloudformation_with_the_placeholder_code
     types = {r["Type"] for r in expanded["Resources"].values()}
     assert not {t for t in types if t.startswith("AWS::Serverless::")}
     assert "Transform" not in expanded
-    codes = {json.dumps(r["Properties"]["Code"], sort_keys=True) for r in expanded["Resources"].values()
-             if r["Type"] == "AWS::Lambda::Function"}
+    codes = {
+        json.dumps(r["Properties"]["Code"], sort_keys=True)
+        for r in expanded["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
     assert codes == {json.dumps({"S3Bucket": sam.PLACEHOLDER_BUCKET, "S3Key": sam.PLACEHOLDER_KEY}, sort_keys=True)}
 
 
@@ -412,7 +475,9 @@ def test_the_gateways_own_answers_are_deployed_with_the_api_and_readable_cross_o
     unauthorized = responses["UNAUTHORIZED"]
     assert unauthorized["statusCode"] == "401"
     assert json.loads(unauthorized["responseTemplates"]["application/json"]) == {
-        "Code": "unauthorized", "Message": "Unauthorized"}
+        "Code": "unauthorized",
+        "Message": "Unauthorized",
+    }
     # The widget runs on other origins: without this header the browser hides the status from it.
     for kind in ("UNAUTHORIZED", "DEFAULT_4XX", "DEFAULT_5XX"):
         assert responses[kind]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
@@ -437,9 +502,9 @@ def test_changing_a_gateway_response_redeploys_the_rest_api(built, expanded):
 def test_the_template_names_no_path_of_the_machine_it_was_built_on(built):
     text = built.template_path.read_text()
     assert str(ROOT) not in text and str(built.directory) not in text
-    assert {r["Properties"]["CodeUri"] for r in _of_type(built.template["Resources"],
-                                                         "AWS::Serverless::Function").values()} == {
-        "./deployment.zip"}
+    assert {
+        r["Properties"]["CodeUri"] for r in _of_type(built.template["Resources"], "AWS::Serverless::Function").values()
+    } == {"./deployment.zip"}
 
 
 # --- what the code calls, against what the role allows (fast: no packaging) --------------------
@@ -452,10 +517,15 @@ IAM_ACTION = {
     ("apigatewaymanagementapi", "DeleteConnection"): "execute-api:ManageConnections",
 }
 # Called with the agent's own password or tokens, never the role's credentials.
-NO_IAM = {("cognito-idp", "InitiateAuth"), ("cognito-idp", "RespondToAuthChallenge"),
-          ("cognito-idp", "ChangePassword"), ("cognito-idp", "RevokeToken"),
-          ("cognito-idp", "AssociateSoftwareToken"), ("cognito-idp", "VerifySoftwareToken"),
-          ("cognito-idp", "SetUserMFAPreference")}
+NO_IAM = {
+    ("cognito-idp", "InitiateAuth"),
+    ("cognito-idp", "RespondToAuthChallenge"),
+    ("cognito-idp", "ChangePassword"),
+    ("cognito-idp", "RevokeToken"),
+    ("cognito-idp", "AssociateSoftwareToken"),
+    ("cognito-idp", "VerifySoftwareToken"),
+    ("cognito-idp", "SetUserMFAPreference"),
+}
 # Granted though no line of functions/ calls them, each for a stated reason.
 NOT_CALLED_BUT_NEEDED = {
     "s3:ListBucket": "HeadObject of a missing attachment answers 404, not 403",
@@ -507,9 +577,15 @@ def _as_list(value: Any) -> list[Any]:
 def test_the_scan_finds_the_calls_of_every_feature():
     calls = client_calls()
     # Spot checks that the scan itself works: one call of each service and feature.
-    assert {("cognito-idp", "AdminCreateUser"), ("cognito-idp", "AdminUserGlobalSignOut"),
-            ("s3", "PutObjectTagging"), ("s3", "HeadObject"), ("sqs", "SendMessageBatch"),
-            ("ses", "SendRawEmail"), ("apigatewaymanagementapi", "PostToConnection")} <= calls
+    assert {
+        ("cognito-idp", "AdminCreateUser"),
+        ("cognito-idp", "AdminUserGlobalSignOut"),
+        ("s3", "PutObjectTagging"),
+        ("s3", "HeadObject"),
+        ("sqs", "SendMessageBatch"),
+        ("ses", "SendRawEmail"),
+        ("apigatewaymanagementapi", "PostToConnection"),
+    } <= calls
     assert {service for service, _ in calls} == {"cognito-idp", "s3", "sqs", "ses", "apigatewaymanagementapi"}
 
 
@@ -536,10 +612,12 @@ def test_each_aws_permission_is_on_this_stacks_resource_only():
     for sid in ("WebhookEmit", "WebhookConsume"):
         assert statements[sid]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
     assert statements["ManageAgents"]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
-    assert all(a.startswith("cognito-idp:Admin") or a == "cognito-idp:ListUsers"
-               for a in statements["ManageAgents"]["Action"])
-    send_mail = next(s["Fn::If"] for s in template.role_policy([], [], "api")[0]["PolicyDocument"]["Statement"]
-                     if "Fn::If" in s)
+    assert all(
+        a.startswith("cognito-idp:Admin") or a == "cognito-idp:ListUsers" for a in statements["ManageAgents"]["Action"]
+    )
+    send_mail = next(
+        s["Fn::If"] for s in template.role_policy([], [], "api")[0]["PolicyDocument"]["Statement"] if "Fn::If" in s
+    )
     assert send_mail[0] == "HasMailDomain" and send_mail[2] == {"Ref": "AWS::NoValue"}
     assert set(send_mail[1]["Action"]) == {"ses:SendEmail", "ses:SendRawEmail"}
     assert send_mail[1]["Resource"]["Fn::Sub"].endswith(":identity/${MailDomain}")
@@ -553,8 +631,7 @@ def test_the_attachment_key_prefix_is_the_one_the_role_allows():
 
 def test_the_data_buckets_are_named_as_the_template_module_names_them():
     resources = template.load_resources()["Resources"]
-    assert resources["AttachmentsBucket"]["Properties"]["BucketName"] == {
-        "Fn::Sub": template.ATTACHMENTS_BUCKET_NAME}
+    assert resources["AttachmentsBucket"]["Properties"]["BucketName"] == {"Fn::Sub": template.ATTACHMENTS_BUCKET_NAME}
     assert resources["MailBucket"]["Properties"]["BucketName"] == {"Fn::Sub": template.MAIL_BUCKET_NAME}
     rule = resources["MailReceiptRule"]["Properties"]["Rule"]
     assert rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"] == template.INBOUND_MAIL_PREFIX
@@ -571,11 +648,13 @@ def test_resources_yaml_is_plain_yaml():
 def test_the_mail_bucket_invokes_inbound_mail_without_a_dependency_cycle(resources):
     bucket = resources["MailBucket"]
     notifications = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
-    assert notifications == [{
-        "Event": "s3:ObjectCreated:*",
-        "Function": {"Fn::GetAtt": ["InboundMail", "Arn"]},
-        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "inbound/"}]}},
-    }]
+    assert notifications == [
+        {
+            "Event": "s3:ObjectCreated:*",
+            "Function": {"Fn::GetAtt": ["InboundMail", "Arn"]},
+            "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "inbound/"}]}},
+        }
+    ]
     assert bucket["DependsOn"] == "InboundMailS3Permission"
     permission = resources["InboundMailS3Permission"]["Properties"]
     assert permission["Principal"] == "s3.amazonaws.com"
@@ -600,22 +679,29 @@ def test_ses_receives_mail_for_the_mail_domain_into_the_bucket(resources):
     assert props["RuleSetName"] == {"Ref": "MailReceiptRuleSet"}
     assert props["Rule"]["Recipients"] == [{"Ref": "MailDomain"}]
     assert props["Rule"]["Enabled"] is True and props["Rule"]["ScanEnabled"] is True
-    assert props["Rule"]["Actions"] == [{"S3Action": {"BucketName": {"Ref": "MailBucket"},
-                                                      "ObjectKeyPrefix": "inbound/"}}]
+    assert props["Rule"]["Actions"] == [
+        {"S3Action": {"BucketName": {"Ref": "MailBucket"}, "ObjectKeyPrefix": "inbound/"}}
+    ]
     statements = resources["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     ses = next(s for s in statements if s.get("Principal") == {"Service": "ses.amazonaws.com"})
     assert ses["Action"] == "s3:PutObject"
     assert ses["Resource"] == {"Fn::Sub": "${MailBucket.Arn}/inbound/*"}
     assert ses["Condition"]["StringEquals"] == {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}
     rule_set_name = rule_set["Properties"]["RuleSetName"]["Fn::Sub"]
-    assert f":receipt-rule-set/{rule_set_name}:receipt-rule/*" in ses["Condition"]["StringLike"]["AWS:SourceArn"][
-        "Fn::Sub"]
+    assert (
+        f":receipt-rule-set/{rule_set_name}:receipt-rule/*"
+        in ses["Condition"]["StringLike"]["AWS:SourceArn"]["Fn::Sub"]
+    )
 
 
 @pytest.mark.slow
 def test_webhook_deliveries_are_fed_by_the_stacks_own_queue(resources):
-    sources = [(name, event) for name, r in _of_type(resources, "AWS::Serverless::Function").items()
-               for event in r["Properties"].get("Events", {}).values() if event["Type"] == "SQS"]
+    sources = [
+        (name, event)
+        for name, r in _of_type(resources, "AWS::Serverless::Function").items()
+        for event in r["Properties"].get("Events", {}).values()
+        if event["Type"] == "SQS"
+    ]
     assert len(sources) == 1
     name, event = sources[0]
     assert name == "DeliverWebhooks"
@@ -648,7 +734,8 @@ def test_an_optional_waf_rule_limits_the_rest_stage_per_viewer_and_costs_nothing
     for name in waf:  # nothing of it exists (or is billed) unless the parameter is set
         assert resources[name]["Condition"] == "HasEdgeRateLimit"
     assert built.template["Conditions"]["HasEdgeRateLimit"] == {
-        "Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeRateLimit"}, "0"]}]}
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "EdgeRateLimit"}, "0"]}]
+    }
 
     association = resources["ApiFirewallAssociation"]["Properties"]
     assert association["WebACLArn"] == {"Fn::GetAtt": ["ApiFirewall", "Arn"]}
@@ -671,11 +758,15 @@ def test_an_optional_waf_rule_limits_the_rest_stage_per_viewer_and_costs_nothing
     assert rules["direct"]["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     code = resources["ApiViewerAddress"]["Properties"]["FunctionCode"]["Fn::Sub"][0]
     assert "request.headers['x-charla-viewer-ip'] = { value: event.viewer.ip }" in code
-    api = next(b for b in resources["Distribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
-               if b["PathPattern"] == "/api/*")
+    api = next(
+        b
+        for b in resources["Distribution"]["Properties"]["DistributionConfig"]["CacheBehaviors"]
+        if b["PathPattern"] == "/api/*"
+    )
     [when_on, when_off] = api["FunctionAssociations"]["Fn::If"][1:]
     assert when_on[0]["FunctionARN"] == {"Fn::GetAtt": ["ApiViewerAddress", "FunctionARN"]}
     assert when_off == {"Ref": "AWS::NoValue"}
+
 
 def test_the_console_client_writes_only_name_and_locale_and_the_pool_offers_totp():
     """The same pool and app client as the local stack's (infra/local/cognito.py), where tests prove them."""

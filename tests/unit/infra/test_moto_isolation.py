@@ -32,22 +32,37 @@ def test_a_failed_transaction_undoes_its_own_writes_and_keeps_everyone_elses(tab
     table.put_item(TableName="t", Item={"pk": {"S": "a"}, "v": {"S": "original"}})
     table.put_item(TableName="t", Item={"pk": {"S": "other"}, "v": {"S": "untouched"}})
     with pytest.raises(ClientError) as cancelled:
-        table.transact_write_items(TransactItems=[
-            {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}, "v": {"S": "x"}}}},
-            {"Update": {"TableName": "t", "Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET v = :v",
-                        "ExpressionAttributeValues": {":v": {"S": "changed"}}}},
-            {"Put": {"TableName": "t", "Item": {"pk": {"S": "other"}, "v": {"S": "y"}},
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        table.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}, "v": {"S": "x"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"pk": {"S": "a"}},
+                        "UpdateExpression": "SET v = :v",
+                        "ExpressionAttributeValues": {":v": {"S": "changed"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"pk": {"S": "other"}, "v": {"S": "y"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     assert _items(table) == {"a": "original", "other": "untouched"}
 
 
 def test_a_successful_transaction_applies_every_write(table):
-    table.transact_write_items(TransactItems=[
-        {"Put": {"TableName": "t", "Item": {"pk": {"S": "x"}, "v": {"S": "1"}}}},
-        {"Put": {"TableName": "t", "Item": {"pk": {"S": "y"}, "v": {"S": "2"}}}},
-    ])
+    table.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "x"}, "v": {"S": "1"}}}},
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "y"}, "v": {"S": "2"}}}},
+        ]
+    )
     assert _items(table) == {"x": "1", "y": "2"}
 
 

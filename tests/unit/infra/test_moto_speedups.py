@@ -15,7 +15,7 @@ from infra.local import moto_speedups
 ITEM = {
     "pk": "a",
     "sk": 1,
-    "text": "héllo \u2028 \"quoted\" </script>",
+    "text": 'héllo \u2028 "quoted" </script>',
     "number": Decimal("12.50"),
     "flag": True,
     "nothing": None,
@@ -43,16 +43,22 @@ def _calls(table: Any) -> dict[str, Any]:
             ExpressionAttributeValues={":one": 1},
             ReturnValues="ALL_NEW",
         )["Attributes"],
-        "query": {k: v for k, v in table.query(
-            KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "a"}, Limit=1
-        ).items() if k != "ResponseMetadata"},
-        "batch": client.batch_get_item(
-            RequestItems={table.name: {"Keys": [{"pk": "a", "sk": 2}]}}
-        )["Responses"],
+        "query": {
+            k: v
+            for k, v in table.query(
+                KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": "a"}, Limit=1
+            ).items()
+            if k != "ResponseMetadata"
+        },
+        "batch": client.batch_get_item(RequestItems={table.name: {"Keys": [{"pk": "a", "sk": 2}]}})["Responses"],
         "delete": table.delete_item(Key={"pk": "a", "sk": 2}, ReturnValues="ALL_OLD")["Attributes"],
-        "transact": {k: v for k, v in client.transact_write_items(
-            TransactItems=[{"Put": {"TableName": table.name, "Item": {"pk": "t", "sk": 1}}}]
-        ).items() if k != "ResponseMetadata"},
+        "transact": {
+            k: v
+            for k, v in client.transact_write_items(
+                TransactItems=[{"Put": {"TableName": table.name, "Item": {"pk": "t", "sk": 1}}}]
+            ).items()
+            if k != "ResponseMetadata"
+        },
     }
 
 
@@ -62,8 +68,10 @@ def _answers() -> dict[str, Any]:
         table = dynamodb.create_table(
             TableName="t",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                  {"AttributeName": "sk", "AttributeType": "N"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
             BillingMode="PAY_PER_REQUEST",
         )
         return _calls(table)

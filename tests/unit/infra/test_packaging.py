@@ -23,8 +23,9 @@ def package(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("package")
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", "dev", str(out)], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(chalice), "package", "--stage", "dev", str(out)], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     return out / "deployment.zip"
 
 
@@ -52,7 +53,9 @@ def test_the_packaged_app_imports_with_only_the_zip_and_the_runtime_sdk(package,
     # -I -S: no user site, no site-packages: only the standard library, the zip, and the SDK.
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", probe, str(unpacked), str(sdk)],
-        capture_output=True, text=True, env={"AWS_REGION": "us-east-1", "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        env={"AWS_REGION": "us-east-1", "PATH": os.environ["PATH"]},
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr

@@ -65,8 +65,9 @@ def test_an_agent_sees_their_own_figures_but_not_a_colleagues(day_of_chats):
     assert ranges.report(admin, "2026-11-20", "2026-11-20", day_of_chats.id)["totals"]["chats"] == 3
 
 
-@pytest.mark.parametrize(("start", "end"), [("2026-13-01", "2026-11-20"), ("2026-11-20", "2026-11-19"),
-                                            ("2026-01-01", "2026-12-31")])
+@pytest.mark.parametrize(
+    ("start", "end"), [("2026-13-01", "2026-11-20"), ("2026-11-20", "2026-11-19"), ("2026-01-01", "2026-12-31")]
+)
 def test_bad_ranges_are_refused_with_a_reason(aws, start, end):
     with pytest.raises(CharlaError) as refused:
         ranges.report(new_agent(), start, end)

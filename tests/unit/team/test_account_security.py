@@ -48,8 +48,13 @@ def _enable_totp(api, tokens) -> str:
     started = call(api, "POST", "/agent/me/mfa/setup", tokens["id_token"], {"access_token": tokens["access_token"]})
     assert started.status_code == 200, started.body
     secret = body(started)["secret"]
-    done = call(api, "POST", "/agent/me/mfa/verify", tokens["id_token"],
-                {"access_token": tokens["access_token"], "code": totp(secret)})
+    done = call(
+        api,
+        "POST",
+        "/agent/me/mfa/verify",
+        tokens["id_token"],
+        {"access_token": tokens["access_token"], "code": totp(secret)},
+    )
     assert done.status_code == 200, done.body
     return secret
 
@@ -67,8 +72,9 @@ def test_logout_revokes_the_refresh_token_of_that_sign_in_only(api, ana):
     assert refresh_status(api, ana["refresh_token"]) == 401
     # Straight against Cognito, as someone who copied the token would try it.
     with pytest.raises(ClientError) as refused:
-        idp().initiate_auth(AuthFlow="REFRESH_TOKEN_AUTH", ClientId=_client_id(),
-                            AuthParameters={"REFRESH_TOKEN": ana["refresh_token"]})
+        idp().initiate_auth(
+            AuthFlow="REFRESH_TOKEN_AUTH", ClientId=_client_id(), AuthParameters={"REFRESH_TOKEN": ana["refresh_token"]}
+        )
     assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
     # The access token issued with it is dead too; another sign-in is untouched.
     with pytest.raises(ClientError):
@@ -86,11 +92,14 @@ def _client_id() -> str:
 # --- attributes ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, value", [
-    ("email", "mallory@evil.example"),
-    ("email_verified", "true"),
-    ("custom:role", "admin"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("email", "mallory@evil.example"),
+        ("email_verified", "true"),
+        ("custom:role", "admin"),
+    ],
+)
 def test_an_agent_can_not_write_their_email_or_other_attributes_with_their_own_token(api, ana, name, value):
     with pytest.raises(ClientError) as refused:
         idp().update_user_attributes(AccessToken=ana["access_token"], UserAttributes=[{"Name": name, "Value": value}])
@@ -165,25 +174,37 @@ def test_an_email_change_to_another_agents_address_is_refused(api, pool, ana):
 
 def test_an_agent_turns_on_totp_and_sign_in_then_asks_for_the_code(api, ana):
     tokens = ana
-    started = body(call(api, "POST", "/agent/me/mfa/setup", tokens["id_token"],
-                        {"access_token": tokens["access_token"]}))
+    started = body(
+        call(api, "POST", "/agent/me/mfa/setup", tokens["id_token"], {"access_token": tokens["access_token"]})
+    )
     secret = started["secret"]
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     assert started["otpauth_uri"] == f"otpauth://totp/Charla:{EMAIL}?secret={secret}&issuer=Charla"
-    refused = call(api, "POST", "/agent/me/mfa/verify", tokens["id_token"],
-                   {"access_token": tokens["access_token"], "code": wrong(totp(secret))})
+    refused = call(
+        api,
+        "POST",
+        "/agent/me/mfa/verify",
+        tokens["id_token"],
+        {"access_token": tokens["access_token"], "code": wrong(totp(secret))},
+    )
     assert refused.status_code == 400
     # A wrong code turned nothing on.
     assert "challenge" not in login(api, EMAIL)
-    done = call(api, "POST", "/agent/me/mfa/verify", tokens["id_token"],
-                {"access_token": tokens["access_token"], "code": totp(secret)})
+    done = call(
+        api,
+        "POST",
+        "/agent/me/mfa/verify",
+        tokens["id_token"],
+        {"access_token": tokens["access_token"], "code": totp(secret)},
+    )
     assert done.status_code == 200 and body(done)["mfa_enabled"] is True
 
     first = login(api, EMAIL)
     assert first["challenge"] == "SOFTWARE_TOKEN_MFA" and "id_token" not in first and "refresh_token" not in first
     # The password alone, straight against Cognito, gets no tokens either.
-    direct = idp().initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=_client_id(),
-                                 AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD})
+    direct = idp().initiate_auth(
+        AuthFlow="USER_PASSWORD_AUTH", ClientId=_client_id(), AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD}
+    )
     assert direct["ChallengeName"] == "SOFTWARE_TOKEN_MFA" and "AuthenticationResult" not in direct
 
     answer = {"challenge": "SOFTWARE_TOKEN_MFA", "email": EMAIL, "session": first["session"]}
@@ -216,8 +237,9 @@ def test_when_an_admin_requires_totp_agents_without_it_can_only_set_it_up(api, a
     assert refused.status_code == 403 and body(refused)["Code"] == "mfa_required"
     assert call(api, "POST", "/agent/ws-ticket", signed_in["id_token"]).status_code == 403
     # Signing in straight against Cognito, around Charla's /auth/login, opens nothing more.
-    direct = idp().initiate_auth(AuthFlow="USER_PASSWORD_AUTH", ClientId=_client_id(),
-                                 AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD})
+    direct = idp().initiate_auth(
+        AuthFlow="USER_PASSWORD_AUTH", ClientId=_client_id(), AuthParameters={"USERNAME": EMAIL, "PASSWORD": PASSWORD}
+    )
     assert call(api, "GET", "/agent/chats", direct["AuthenticationResult"]["IdToken"]).status_code == 403
     # The session that was open before the switch is held to it too.
     assert call(api, "GET", "/agent/me", ana["id_token"]).status_code == 403
@@ -240,14 +262,17 @@ def test_totp_can_be_turned_off_when_nobody_requires_it(api, ana):
     assert "id_token" in login(api, EMAIL)
 
 
-@pytest.mark.parametrize("path, payload, field", [
-    ("/agent/me/email", {"email": "\ud800@example.com"}, "email"),
-    ("/agent/me/email", {"email": 'a"b@example.com'}, "email"),
-    ("/agent/me/email", {"email": ["x@example.com"]}, "email"),
-    ("/agent/me/email", {"email": "x@example.com", "email_verified": True}, "email_verified"),
-    ("/agent/me/email/verify", {"code": "\ud800\ud800\ud800\ud800\ud800\ud800"}, "code"),
-    ("/agent/me/mfa/verify", {"access_token": "x", "code": 123456}, "access_token"),
-])
+@pytest.mark.parametrize(
+    "path, payload, field",
+    [
+        ("/agent/me/email", {"email": "\ud800@example.com"}, "email"),
+        ("/agent/me/email", {"email": 'a"b@example.com'}, "email"),
+        ("/agent/me/email", {"email": ["x@example.com"]}, "email"),
+        ("/agent/me/email", {"email": "x@example.com", "email_verified": True}, "email_verified"),
+        ("/agent/me/email/verify", {"code": "\ud800\ud800\ud800\ud800\ud800\ud800"}, "code"),
+        ("/agent/me/mfa/verify", {"access_token": "x", "code": 123456}, "access_token"),
+    ],
+)
 def test_hostile_account_bodies_get_a_400_naming_the_field(api, ana, path, payload, field):
     response = call(api, "POST", path, ana["id_token"], payload)
     assert response.status_code == 400, response.body

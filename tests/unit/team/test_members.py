@@ -55,12 +55,22 @@ def _temporary_password(mail) -> str:
 
 def test_an_invited_agent_gets_a_mail_and_chooses_a_password_at_first_sign_in(api, pool, boss):
     _, token = boss
-    response = call(api, "POST", "/admin/agents", token, {"email": "Ana@Example.com", "name": "Ana", "role": "agent"},
-                    origin="https://help.example")
+    response = call(
+        api,
+        "POST",
+        "/admin/agents",
+        token,
+        {"email": "Ana@Example.com", "name": "Ana", "role": "agent"},
+        origin="https://help.example",
+    )
     assert response.status_code == 201, response.body
     invited = body(response)
     assert (invited["email"], invited["name"], invited["role"], invited["status"]) == (
-        "ana@example.com", "Ana", "agent", "invited")
+        "ana@example.com",
+        "Ana",
+        "agent",
+        "invited",
+    )
     assert _groups(pool, invited["id"]) == ["agent"]
     mail = sent_mail()[-1]
     assert mail.destinations["ToAddresses"] == ["ana@example.com"] and mail.source == "support@example.com"
@@ -72,11 +82,21 @@ def test_an_invited_agent_gets_a_mail_and_chooses_a_password_at_first_sign_in(ap
 
     first = body(call(api, "POST", "/auth/login", payload={"email": "ana@example.com", "password": temporary}))
     assert first["challenge"] == "NEW_PASSWORD_REQUIRED" and "id_token" not in first
-    weak = call(api, "POST", "/auth/challenge", payload={"email": "ana@example.com", "session": first["session"],
-                                                         "new_password": "short"})
+    weak = call(
+        api,
+        "POST",
+        "/auth/challenge",
+        payload={"email": "ana@example.com", "session": first["session"], "new_password": "short"},
+    )
     assert weak.status_code == 400
-    tokens = body(call(api, "POST", "/auth/challenge", payload={
-        "email": "ana@example.com", "session": first["session"], "new_password": NEW_PASSWORD}))
+    tokens = body(
+        call(
+            api,
+            "POST",
+            "/auth/challenge",
+            payload={"email": "ana@example.com", "session": first["session"], "new_password": NEW_PASSWORD},
+        )
+    )
     assert {"id_token", "access_token", "refresh_token"} <= set(tokens)
     me = body(call(api, "GET", "/agent/me", tokens["id_token"]))
     assert (me["id"], me["role"], me["accepting"]) == (invited["id"], "agent", False)
@@ -86,11 +106,19 @@ def test_an_invited_agent_gets_a_mail_and_chooses_a_password_at_first_sign_in(ap
 
 
 def test_a_stale_challenge_session_is_a_401(api, pool):
-    response = call(api, "POST", "/auth/challenge", payload={
-        "email": "nobody@example.com", "session": "made-up-" * 5, "new_password": NEW_PASSWORD})
+    response = call(
+        api,
+        "POST",
+        "/auth/challenge",
+        payload={"email": "nobody@example.com", "session": "made-up-" * 5, "new_password": NEW_PASSWORD},
+    )
     assert response.status_code == 401
-    short = call(api, "POST", "/auth/challenge", payload={
-        "email": "nobody@example.com", "session": "short", "new_password": NEW_PASSWORD})
+    short = call(
+        api,
+        "POST",
+        "/auth/challenge",
+        payload={"email": "nobody@example.com", "session": "short", "new_password": NEW_PASSWORD},
+    )
     assert short.status_code == 400
 
 

@@ -36,7 +36,10 @@ def keys(files: list[Path]) -> dict[str, set[str]]:
     )
     result = subprocess.run(
         [str(NODE), "-e", script, json.dumps([str(f) for f in files])],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     return {code: set(found) for code, found in json.loads(result.stdout).items()}
 
@@ -88,6 +91,9 @@ def test_the_plugin_really_picks_up_a_new_file(tmp_path: Path) -> None:
     )
     result = subprocess.run(
         [str(NODE), "-e", script, str(ROOT / "widget" / "buildtools.mjs"), str(tmp_path)],
-        capture_output=True, text=True, timeout=30, check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
     )
     assert '"pt-br": l2' in result.stdout and "README" not in result.stdout and "notes" not in result.stdout

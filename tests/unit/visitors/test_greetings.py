@@ -35,8 +35,12 @@ def test_an_agent_greets_a_visitor_and_the_widget_gets_it(aws):
     [frame] = socket.of_type("greeting")
     # The visitor sees the agent's name and an alias, never the agent's id.
     alias = visitor_frames.alias(sent["greeting_id"], ana.id)
-    assert frame == {"type": "greeting", "greeting_id": sent["greeting_id"], "from": {"id": alias, "name": "Ana"},
-                     "text": "Hi! Looking for a city bike?"}
+    assert frame == {
+        "type": "greeting",
+        "greeting_id": sent["greeting_id"],
+        "from": {"id": alias, "name": "Ana"},
+        "text": "Hi! Looking for a city bike?",
+    }
     assert sent["delivered"] is True
 
 
@@ -95,12 +99,15 @@ def test_a_greeting_for_someone_who_left_is_refused(aws, monkeypatch):
     assert refused.value.code == "conflict"
 
 
-@pytest.mark.parametrize(("who", "body", "code"), [
-    ("visitor", {"text": "hi"}, "forbidden"),
-    ("agent", {"text": ""}, "bad_request"),
-    ("agent", {"text": "x" * 501}, "bad_request"),
-    ("agent", {}, "bad_request"),
-])
+@pytest.mark.parametrize(
+    ("who", "body", "code"),
+    [
+        ("visitor", {"text": "hi"}, "forbidden"),
+        ("agent", {"text": ""}, "bad_request"),
+        ("agent", {"text": "x" * 501}, "bad_request"),
+        ("agent", {}, "bad_request"),
+    ],
+)
 def test_bad_greetings_are_refused(aws, who, body, code):
     visitor, _ = browsing()
     sender = visitor if who == "visitor" else new_agent()
@@ -153,8 +160,11 @@ def test_an_unknown_rule_is_not_found_and_answering_a_rule_opens_with_its_messag
         greetings.shown(visitor, "nope")
     assert refused.value.code == "not_found"
     Socket(new_agent())
-    chat = [f for f in socket.send({"action": "start_chat", "greeting_rule": greetings.rule_id(RULE)})
-            if f["type"] == "chat"][-1]["chat"]
+    chat = [
+        f
+        for f in socket.send({"action": "start_chat", "greeting_rule": greetings.rule_id(RULE)})
+        if f["type"] == "chat"
+    ][-1]["chat"]
     first = socket.send({"action": "resume", "chat_id": chat["chat_id"], "after_seq": 0})[-1]["messages"][0]
     assert first["text"] == RULE["message"]
 
@@ -178,6 +188,9 @@ def test_a_greeting_refused_while_the_socket_was_connecting_comes_with_its_welco
     assert socket.of_type("greeting") == []
     gone.discard(socket.connection_id)  # the upgrade completes and the widget says hello
     [welcome] = [f for f in socket.send({"action": "hello"}) if f["type"] == "welcome"]
-    assert welcome["greeting"] == {"type": "greeting", "greeting_id": sent["greeting_id"],
-                                   "from": {"id": visitor_frames.alias(sent["greeting_id"], ana.id), "name": "Ana"},
-                                   "text": "Hi! Looking for a city bike?"}
+    assert welcome["greeting"] == {
+        "type": "greeting",
+        "greeting_id": sent["greeting_id"],
+        "from": {"id": visitor_frames.alias(sent["greeting_id"], ana.id), "name": "Ana"},
+        "text": "Hi! Looking for a city bike?",
+    }

@@ -32,8 +32,15 @@ def real_limits(aws, monkeypatch):
     monkeypatch.setattr(limits, "MAX_QUEUED", REAL_MAX_QUEUED)
 
 
-def rest(ip: str, method: str, path: str, body: Any = None, *, visitor: dict[str, str] | None = None,
-         content_type: str = "application/json") -> tuple[int, Any]:
+def rest(
+    ip: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    visitor: dict[str, str] | None = None,
+    content_type: str = "application/json",
+) -> tuple[int, Any]:
     """One REST call through the Chalice app, as API Gateway's proxy integration delivers it from `ip`."""
     headers = {"Origin": ORIGIN, "Content-Type": content_type}
     if visitor:
@@ -46,8 +53,13 @@ def rest(ip: str, method: str, path: str, body: Any = None, *, visitor: dict[str
         "multiValueQueryStringParameters": None,
         "pathParameters": None,
         "stageVariables": None,
-        "requestContext": {"resourcePath": path, "httpMethod": method, "stage": "api", "apiId": "abc123",
-                           "identity": {"sourceIp": ip, "userAgent": "script/1.0"}},
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "stage": "api",
+            "apiId": "abc123",
+            "identity": {"sourceIp": ip, "userAgent": "script/1.0"},
+        },
         "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
@@ -61,8 +73,7 @@ def mint(ip: str) -> tuple[int, Any]:
 
 
 def first_page_view(ip: str, pv: str = "pv1") -> tuple[int, Any]:
-    return rest(ip, "POST", "/visitor/pageview", {"pv": pv, "url": "https://shop.example/"},
-                content_type="text/plain")
+    return rest(ip, "POST", "/visitor/pageview", {"pv": pv, "url": "https://shop.example/"}, content_type="text/plain")
 
 
 def visitor_at(ip: str) -> Socket:
@@ -93,8 +104,13 @@ def test_new_identities_are_limited_per_address_whether_minted_or_by_page_view(r
     # Another address, and a visitor who already has an identity, are not held back.
     assert mint(CUSTOMER)[0] == 201
     known = answers[0][1]
-    status, _ = rest(SCRIPT, "POST", "/visitor/pageview", {"pv": "pv9", "visitor_id": known["visitor_id"],
-                                                            "secret": known["secret"]}, content_type="text/plain")
+    status, _ = rest(
+        SCRIPT,
+        "POST",
+        "/visitor/pageview",
+        {"pv": "pv9", "visitor_id": known["visitor_id"], "secret": known["secret"]},
+        content_type="text/plain",
+    )
     assert status == 200
 
 
@@ -123,9 +139,13 @@ def test_the_offline_form_is_limited_per_address_across_fresh_identities(real_li
     assert (status, refused["Code"]) == (429, "rate_limited")
 
     customer = mint(CUSTOMER)[1]
-    status, ticket = rest(CUSTOMER, "POST", "/visitor/offline",
-                          {"fields": {"name": "Carla", "email": "carla@example.com", "message": "Where is my order?"}},
-                          visitor=customer)
+    status, ticket = rest(
+        CUSTOMER,
+        "POST",
+        "/visitor/offline",
+        {"fields": {"name": "Carla", "email": "carla@example.com", "message": "Where is my order?"}},
+        visitor=customer,
+    )
     assert status == 201 and ticket["ref"]
 
 

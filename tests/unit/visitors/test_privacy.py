@@ -23,13 +23,16 @@ from tests.support.actors import Socket, new_agent, start_chat
 from tests.support.admin import add_user, api, body, call, closed, login, pool  # noqa: F401 (fixtures)
 
 
-@pytest.mark.parametrize(("mode", "ip", "kept"), [
-    ("truncate", "203.0.113.77", "203.0.113.0"),
-    ("truncate", "2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"),
-    ("none", "203.0.113.77", None),
-    ("full", "203.0.113.77", "203.0.113.77"),
-    ("truncate", "not an address", None),
-])
+@pytest.mark.parametrize(
+    ("mode", "ip", "kept"),
+    [
+        ("truncate", "203.0.113.77", "203.0.113.0"),
+        ("truncate", "2001:db8:85a3:8d3:1319:8a2e:370:7348", "2001:db8:85a3::"),
+        ("none", "203.0.113.77", None),
+        ("full", "203.0.113.77", "203.0.113.77"),
+        ("truncate", "not an address", None),
+    ],
+)
 def test_the_ip_is_kept_as_the_setting_says(aws, mode, ip, kept):
     settings.save_settings({"ip_mode": mode})
     assert privacy.stored_ip(ip) == kept
@@ -47,20 +50,29 @@ def history(aws, monkeypatch):
     desk.prepare(monkeypatch)
     agent = new_agent("Ana")
     agent_socket = Socket(agent)
-    answer = tracking.page_view({"pv": "p1", "url": "https://shop.example/"}, user_agent=None, country=None,
-                                ip="203.0.113.5")
+    answer = tracking.page_view(
+        {"pv": "p1", "url": "https://shop.example/"}, user_agent=None, country=None, ip="203.0.113.5"
+    )
     visitor = Principal("visitor", answer["visitor_id"])
     socket = Socket(visitor)
     first = start_chat(socket)["chat_id"]
     socket.send({"action": "send", "chat_id": first, "client_msg_id": "m1", "text": "My bike squeaks"})
     socket.send({"action": "close", "chat_id": first})
-    ticket = offline_form.submit(visitor, {"fields": {"name": "Vera", "email": "vera@example.com",
-                                                      "message": "Squeaky brakes\nStill."}})
+    ticket = offline_form.submit(
+        visitor, {"fields": {"name": "Vera", "email": "vera@example.com", "message": "Squeaky brakes\nStill."}}
+    )
     second = start_chat(socket)["chat_id"]
     other = Principal("visitor", tracking.page_view({"pv": "p1"}, user_agent=None, country=None, ip=None)["visitor_id"])
     other_chat = start_chat(Socket(other))["chat_id"]
-    return {"agent": agent, "agent_socket": agent_socket, "visitor": visitor, "chats": [first, second],
-            "ticket": ticket, "other": other, "other_chat": other_chat}
+    return {
+        "agent": agent,
+        "agent_socket": agent_socket,
+        "visitor": visitor,
+        "chats": [first, second],
+        "ticket": ticket,
+        "other": other,
+        "other_chat": other_chat,
+    }
 
 
 def test_the_export_holds_everything_about_the_visitor_and_nothing_else(history):
@@ -156,7 +168,9 @@ def test_tracked_urls_lose_query_fragment_and_credentials_but_allowed_parameters
     # The same rule for the page a chat starts from (the widget's `context`).
     chatting = Principal("visitor", _view(api)["visitor_id"])
     Socket(new_agent("Ana"))  # someone accepting chats
-    start_chat(Socket(chatting), context={"url": "https://shop.example/pay?card=4111#x", "referrer": "https://a.example/?q=1"})
+    start_chat(
+        Socket(chatting), context={"url": "https://shop.example/pay?card=4111#x", "referrer": "https://a.example/?q=1"}
+    )
     profile = Visitor.get(chatting.id)
     assert (profile.current_url, profile.referrer) == ("https://shop.example/pay", "https://a.example/")
 
@@ -172,7 +186,9 @@ def test_anonymous_visitors_expire_after_the_retention_period(api, pool, monkeyp
         assert refused.status_code == 400 and "retention_days" in body(refused)["Message"]
     # DynamoDB deletes the item by its TTL attribute; the table declares it.
     assert tables.table(Visitor, "p")["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": "expires_at", "Enabled": True}
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
     idle = _view(api)
     key = {"visitor_id": {"S": idle["visitor_id"]}}
     raw = aws_client("dynamodb").get_item(TableName=Visitor.Meta.table_name, Key=key)
@@ -209,7 +225,8 @@ def _mail_in(sender: str, subject: str, text: str, key: str) -> dict:
     data = ses_headers(message.as_bytes(), sender, verdicts_from(""), "192.0.2.7")
     aws_client("s3").put_object(Bucket=desk.MAIL_BUCKET, Key=key, Body=data)
     [outcome] = charla.inbound_mail_received(
-        s3_object_created_event(desk.MAIL_BUCKET, key, size=len(data), etag="e", region="us-east-1"), None)
+        s3_object_created_event(desk.MAIL_BUCKET, key, size=len(data), etag="e", region="us-east-1"), None
+    )
     return outcome
 
 

@@ -17,8 +17,13 @@ from functions.visitors import tracking, verified
 from tests.support.actors import Socket, new_agent
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-PAGE = {"url": "https://shop.example/bikes?id=7", "title": "Bikes", "referrer": "https://search.example/",
-        "language": "es-ES", "timezone": "Europe/Madrid"}
+PAGE = {
+    "url": "https://shop.example/bikes?id=7",
+    "title": "Bikes",
+    "referrer": "https://search.example/",
+    "language": "es-ES",
+    "timezone": "Europe/Madrid",
+}
 
 
 @pytest.fixture
@@ -33,8 +38,9 @@ def calls(aws):
 
 def view(creds=None, pv="pv1", event="view", **extra):
     body = {**PAGE, "pv": pv, "event": event, **(creds or {}), **extra}
-    return tracking.page_view(body, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0",
-                              country="es", ip="203.0.113.77")
+    return tracking.page_view(
+        body, user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0", country="es", ip="203.0.113.77"
+    )
 
 
 def creds_of(answer):
@@ -56,7 +62,11 @@ def test_a_first_page_view_creates_the_visitor_in_one_write(calls):
     assert [c for c in calls if c in WRITES] == ["UpdateItem", "PutItem"]
     visitor = Visitor.get(answer["visitor_id"])
     assert (visitor.current_url, visitor.current_title, visitor.country, visitor.ip) == (
-        "https://shop.example/bikes", "Bikes", "ES", "203.0.113.0")  # no query: functions/visitors/privacy.py
+        "https://shop.example/bikes",
+        "Bikes",
+        "ES",
+        "203.0.113.0",
+    )  # no query: functions/visitors/privacy.py
     assert tracking.is_online(visitor) and int(visitor.visits) == 1
 
 
@@ -85,7 +95,12 @@ def test_agents_see_each_page_change_live(aws):
     [frame] = agent.of_type("visitor")
     row = frame["visitor"]
     assert (row["id"], row["url"], row["title"], row["chat_state"], row["online"]) == (
-        creds["visitor_id"], "https://shop.example/checkout", "Checkout", "browsing", True)
+        creds["visitor_id"],
+        "https://shop.example/checkout",
+        "Checkout",
+        "browsing",
+        True,
+    )
 
 
 def test_a_flood_of_page_views_reaches_agents_a_couple_of_times_per_window(aws, monkeypatch):
@@ -170,15 +185,18 @@ def test_with_tracking_off_nothing_is_written(calls):
     assert [c for c in calls if c in WRITES] == []
 
 
-@pytest.mark.parametrize(("body", "code"), [
-    ({"pv": "x" * 33}, "bad_request"),
-    ({"pv": "ok", "event": "jump"}, "bad_request"),
-    ({"pv": "ok", "url": 7}, "bad_request"),
-    ({"pv": "ok", "url": "https://shop.example/" + "x" * 2000}, "too_long"),  # refused, not cut
-    ({"pv": "ok", "title": "t" * 301}, "too_long"),
-    ({"pv": "ok", "event": "beat"}, "unauthorized"),
-    ({"pv": "ok", "event": "leave", "visitor_id": "v_nobody", "secret": "s"}, "unauthorized"),
-])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"pv": "x" * 33}, "bad_request"),
+        ({"pv": "ok", "event": "jump"}, "bad_request"),
+        ({"pv": "ok", "url": 7}, "bad_request"),
+        ({"pv": "ok", "url": "https://shop.example/" + "x" * 2000}, "too_long"),  # refused, not cut
+        ({"pv": "ok", "title": "t" * 301}, "too_long"),
+        ({"pv": "ok", "event": "beat"}, "unauthorized"),
+        ({"pv": "ok", "event": "leave", "visitor_id": "v_nobody", "secret": "s"}, "unauthorized"),
+    ],
+)
 def test_bad_page_views_are_refused(aws, body, code):
     from functions.core.errors import CharlaError
 

@@ -34,7 +34,8 @@ def test_the_signature_is_the_sites_hmac_of_the_email(aws):
 def test_a_signed_identity_is_verified(aws):
     visitor = new_visitor()
     assert verified.identify(visitor, {"name": "Ana", "email": EMAIL, "signature": verified.sign(EMAIL)}) == {
-        "verified": True}
+        "verified": True
+    }
     stored = Visitor.get(visitor.id)
     assert (stored.name, stored.email, stored.verified_email) == ("Ana", EMAIL, EMAIL)
 
@@ -90,8 +91,16 @@ def test_the_visitors_list_shows_the_name_and_badge_at_once(aws):
     assert (frame["visitor"]["name"], frame["visitor"]["verified"]) == ("Ana", False)
 
 
-@pytest.mark.parametrize("payload", [{}, {"email": "not-an-email"}, {"name": "x" * 101},
-                                     {"email": EMAIL, "signature": "zz"}, {"email": EMAIL, "signature": 5}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"email": "not-an-email"},
+        {"name": "x" * 101},
+        {"email": EMAIL, "signature": "zz"},
+        {"email": EMAIL, "signature": 5},
+    ],
+)
 def test_bad_identities_are_refused(aws, payload):
     with pytest.raises(CharlaError) as refused:
         verified.identify(new_visitor(), payload)
