@@ -25,6 +25,8 @@ _ENV = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",
     "WS_MANAGEMENT_URL": MANAGEMENT_URL,
+    # The session mails its agents' example.com addresses, which SES's sandbox would refuse.
+    "CHARLA_SES_PRODUCTION_ACCESS": "1",
 }
 SCHEDULED_EVENT = scheduled_event("charla-dev-sweep", "us-east-1")  # as EventBridge sends it
 
