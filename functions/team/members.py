@@ -11,7 +11,6 @@ import base64
 import json
 import logging
 import re
-import secrets
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -76,11 +75,6 @@ def _password(body: dict[str, Any], name: str) -> str:
     return value
 
 
-def temporary_password() -> str:
-    """Meets Cognito's default policy and the stack's (upper, lower, digit, symbol; 12+ characters)."""
-    return f"Tmp-{secrets.token_urlsafe(15)}-9aZ"
-
-
 # --- views -------------------------------------------------------------------------------------
 
 
@@ -131,20 +125,9 @@ def invite(admin: Principal, body: dict[str, Any], console_url: str | None) -> d
     text.reject_unknown_fields(body, {"email", "name", "role"})
     email, name, role = email_field(body), clean_name(body.get("name")), _role(body.get("role", "agent"))
     cognito, pool = user_pool.client(), user_pool.pool_id()
-    password = temporary_password()
+    password = user_pool.temporary_password()
     try:
-        user = cognito.admin_create_user(
-            UserPoolId=pool,
-            Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": name},
-            ],
-            TemporaryPassword=password,
-            # Charla sends its own mail, from the support address, in the organisation's words.
-            MessageAction="SUPPRESS",
-        )["User"]
+        user = user_pool.create_invited_user(cognito, pool, email, name, password)
     except cognito.exceptions.UsernameExistsException:
         raise CharlaError("conflict", "An agent with this email already exists.") from None
     except cognito.exceptions.InvalidParameterException as error:
@@ -176,7 +159,7 @@ def reinvite(admin: Principal, agent_id: str, console_url: str | None) -> dict[s
     user = cognito.admin_get_user(UserPoolId=pool, Username=agent.agent_id)
     if user.get("UserStatus") != "FORCE_CHANGE_PASSWORD":
         raise CharlaError("conflict", f"{agent.name} has already chosen a password.")
-    password = temporary_password()
+    password = user_pool.temporary_password()
     cognito.admin_set_user_password(UserPoolId=pool, Username=agent.agent_id, Password=password, Permanent=False)
     _mail_invitation(agent.email, agent.name, admin.name, agent.role, password, console_url)
     return admin_view(agent, "FORCE_CHANGE_PASSWORD")

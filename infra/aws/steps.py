@@ -8,8 +8,6 @@ second time.
 from __future__ import annotations
 
 import hashlib
-import secrets
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from functions.team import user_pool
 from infra.aws import assets
 from infra.aws.assets import Asset
 from infra.aws.progress import Progress
@@ -102,19 +101,6 @@ class Admin:
     temporary_password: str | None = None
 
 
-def temporary_password(length: int = 20) -> str:
-    """Meets the pool's policy: 12+ characters with lower case, upper case and digits."""
-    alphabet = string.ascii_letters + string.digits
-    while True:
-        password = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (
-            any(c.islower() for c in password)
-            and any(c.isupper() for c in password)
-            and any(c.isdigit() for c in password)
-        ):
-            return password
-
-
 def admins(idp: Any, pool_id: str) -> list[str]:
     users = idp.list_users_in_group(UserPoolId=pool_id, GroupName="admin", Limit=10).get("Users", [])
     return [_email(user.get("Attributes", [])) or user["Username"] for user in users]
@@ -125,26 +111,12 @@ def _email(attributes: list[dict[str, str]]) -> str | None:
 
 
 def create_admin(idp: Any, pool_id: str, email: str, name: str = "Admin") -> Admin:
-    """An admin who signs in with `email` and a temporary password, and must choose a new one.
-
-    Cognito's own invitation mail is suppressed: it needs SES for more than a few mails a day, and
-    the operator running the deploy is the one who hands the password over.
-    """
+    """An admin who signs in with `email` and a temporary password, and must choose a new one."""
     try:
         idp.admin_get_user(UserPoolId=pool_id, Username=email)
     except idp.exceptions.UserNotFoundException:
-        password = temporary_password()
-        idp.admin_create_user(
-            UserPoolId=pool_id,
-            Username=email,
-            UserAttributes=[
-                {"Name": "email", "Value": email},
-                {"Name": "email_verified", "Value": "true"},
-                {"Name": "name", "Value": name},
-            ],
-            TemporaryPassword=password,
-            MessageAction="SUPPRESS",
-        )
+        password = user_pool.temporary_password()
+        user_pool.create_invited_user(idp, pool_id, email, name, password)
         idp.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName="admin")
         return Admin(email, CREATED, password)
     groups = idp.admin_list_groups_for_user(UserPoolId=pool_id, Username=email).get("Groups", [])
