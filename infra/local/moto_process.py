@@ -16,7 +16,6 @@ first closes its WebSockets, whose `$disconnect` handlers still write here, and 
 from __future__ import annotations
 
 import json
-import logging
 import signal
 import sys
 import threading
@@ -28,17 +27,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from infra.local import (
-    collector,
-    moto_cognito,
-    moto_isolation,
-    moto_key_limits,
-    moto_speedups,
-    outbox,
-    s3_post_policy,
-    ses_sandbox,
-    snapshot,
-)
+from infra.local import collector, moto_server, outbox, snapshot
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
@@ -63,13 +52,7 @@ class WithSentMail:
 
 def main() -> None:
     host = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    moto_isolation.install()
-    moto_speedups.install()
-    s3_post_policy.install()
-    moto_cognito.install()
-    moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
-    ses_sandbox.install()
+    moto_server.install_patches()
     data = Path(sys.argv[2]) if len(sys.argv) > 2 else None
     restored = False
     if data is not None:

@@ -60,15 +60,7 @@ class MotoServer:
         if self.own_process:
             self.url = self._start_process()
             return self.url
-        # werkzeug logs every request at INFO; the app's own logs are what a developer reads.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        # Lambda handlers run concurrently here, as on AWS, so moto needs DynamoDB's isolation.
-        moto_isolation.install()
-        moto_speedups.install()
-        s3_post_policy.install()
-        moto_cognito.install()
-        moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
-        ses_sandbox.install()
+        install_patches()
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
@@ -126,3 +118,16 @@ class MotoServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def install_patches() -> None:
+    """Makes the moto served from this process as strict as AWS, and quiet."""
+    # werkzeug logs every request at INFO; the app's own logs are what a developer reads.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Lambda handlers run concurrently here, as on AWS, so moto needs DynamoDB's isolation.
+    moto_isolation.install()
+    moto_speedups.install()
+    s3_post_policy.install()
+    moto_cognito.install()
+    moto_key_limits.install()  # DynamoDB's key limits on every call, not only on writes
+    ses_sandbox.install()
