@@ -12,11 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import smtplib
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import boto3
@@ -24,29 +21,11 @@ import requests
 
 from infra.local import snapshot
 from infra.local.stack import LocalStack
-from tests.support import ws_client
+from tests.support import outbox, ws_client
+from tests.support.stack_http import call
 
 PDF = b"%PDF-1.4\n" + b"7" * 300
 VERA = ("vera@example.com", "Vera-s3cret-Pass!", "Vera")
-
-
-def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json", "Origin": stack.base_url, **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def outbox(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
-        return list(json.loads(response.read())["messages"])
 
 
 def send_mail(stack: LocalStack, subject: str, body: str) -> None:
@@ -149,7 +128,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         assert requests.get(link["url"], timeout=10).content == PDF
         status, widget = call(second, "GET", "/widget/settings")
         assert status == 200 and widget["welcome"] == "Kept across restarts", widget
-        assert any("Line 3 is fixed." in m["body"] for m in outbox(second) if f"[#{ref}]" in m["subject"])
+        assert any("Line 3 is fixed." in m["body"] for m in outbox.of_stack(second) if f"[#{ref}]" in m["subject"])
         # The console reconnects with the token it had, and takes a new visitor's chat.
         assert chat_with_a_message(second, admin) != chat_id
 
@@ -160,7 +139,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         auth = {"Authorization": fresh.id_token(fresh.demo_email, fresh.demo_password)}
         assert call(fresh, "GET", f"/agent/tickets/{ref}", headers=auth)[0] == 404
         assert call(fresh, "GET", "/widget/settings")[1]["welcome"] != "Kept across restarts"
-        assert outbox(fresh) == []
+        assert outbox.of_stack(fresh) == []
 
 
 def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_break_nothing(tmp_path: Path) -> None:

@@ -17,8 +17,7 @@ from functions.core import settings
 from functions.team import agents
 from infra.local.stack import LocalStack
 from tests.support import ws_client
-
-PASSWORD = "Agent-pa55word!"
+from tests.support.accounts import PASSWORD
 
 
 @pytest.fixture

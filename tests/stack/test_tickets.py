@@ -13,13 +13,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
-from typing import Any
 
 import aiohttp
 import pytest
 import requests
 
 from infra.local.stack import LocalStack
+from tests.support import outbox
+from tests.support.stack_http import call
 
 PDF = b"%PDF-1.4\n" + b"2" * 300
 
@@ -33,21 +34,6 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def token(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
-
-
-def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", "Origin": stack.base_url, **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def visitor(stack: LocalStack) -> dict[str, str]:
@@ -64,11 +50,6 @@ def send_mail(stack: LocalStack, subject: str, body: str, sender: str = "rex@exa
     message.set_content(body)
     with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
         smtp.send_message(message)
-
-
-def outbox(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
-        return list(json.loads(response.read())["messages"])
 
 
 def test_the_offline_form_makes_a_ticket_the_agents_see(stack: LocalStack, token: str) -> None:
@@ -152,9 +133,9 @@ def test_mail_makes_a_ticket_a_reply_goes_out_and_the_answer_threads_in_and_reop
     call(stack, "POST", f"/agent/tickets/{ref}/notes", {"body": "INTERNAL: check with billing"}, auth)
     status, replied = call(stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Which line is wrong?"}, auth)
     assert status == 201 and replied["ticket"]["status"] == "pending"
-    [sent] = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
+    [sent] = [m for m in outbox.of_stack(stack) if f"[#{ref}]" in m["subject"]]
     assert sent["to"] == ["Rex <rex@example.com>"] and sent["reply_to"] == [f"support+{ref}@charla.local"]
-    assert "Which line is wrong?" in sent["body"] and "INTERNAL" not in json.dumps(outbox(stack))
+    assert "Which line is wrong?" in sent["body"] and "INTERNAL" not in json.dumps(outbox.of_stack(stack))
 
     send_mail(stack, f"Re: {sent['subject']}", "Line 3.\n\n> ##- Please type your reply above this line -##")
     status, opened = call(stack, "GET", f"/agent/tickets/{ref}", headers=auth)
@@ -198,7 +179,7 @@ def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStac
         stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Attached", "attachment_ids": [attachment_id]}, auth
     )
     assert status == 201 and replied["event"]["data"]["delivery"] == "sent"
-    [sent] = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
+    [sent] = [m for m in outbox.of_stack(stack) if f"[#{ref}]" in m["subject"]]
     assert sent["attachments"] == [{"name": "Facture été.pdf", "content_type": "application/pdf", "size": len(PDF)}]
     status, refused = call(
         stack,
