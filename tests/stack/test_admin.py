@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from infra.local.stack import LocalStack
 from tests.support import outbox
 from tests.support.accounts import NEW_PASSWORD
 from tests.support.admin import Receiver, signature_ok
+from tests.support.polling import wait_for
 from tests.support.stack_http import call
 
 
@@ -35,16 +35,6 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def admin(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
-
-
-def wait_for(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def run(coro: Any) -> Any:

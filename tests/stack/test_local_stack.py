@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.local.scheduler import interval_seconds
 from infra.local.stack import LocalStack
+from tests.support.polling import wait_for
 from tests.support.stack_http import request
 
 FAKE_APP = """
@@ -164,16 +165,6 @@ def stack(site_root: Path) -> Iterator[LocalStack]:
 def calls(stack: LocalStack, kind: str) -> list[Any]:
     app: Any = stack.app
     return [payload for name, payload in list(app.CALLS) if name == kind]
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
 
 
 def management(stack: LocalStack) -> Any:

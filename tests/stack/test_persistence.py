@@ -9,13 +9,8 @@ is what there is, with rows for sockets that died with the process.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import smtplib
-from email.message import EmailMessage
 from pathlib import Path
 
-import aiohttp
 import boto3
 import requests
 
@@ -28,48 +23,8 @@ PDF = b"%PDF-1.4\n" + b"7" * 300
 VERA = ("vera@example.com", "Vera-s3cret-Pass!", "Vera")
 
 
-def send_mail(stack: LocalStack, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = "Rex <rex@example.com>"
-    message["To"] = "support@charla.local"
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
-        smtp.send_message(message)
-
-
-def chat_with_a_message(stack: LocalStack, auth: dict[str, str]) -> str:
-    async def chat() -> str:
-        async with aiohttp.ClientSession() as session:
-            origin = {"Origin": stack.base_url}
-            agent_ticket = call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
-            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
-            identity = call(stack, "POST", "/visitor/identity")[1]
-            visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
-            ticket = call(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
-            socket = await session.ws_connect(f"{stack.ws_url}?ticket={ticket}", headers=origin)
-            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
-            chat_id = ""
-            while not chat_id:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "chat":
-                    chat_id = frame["chat"]["chat_id"]
-            await socket.send_str(
-                json.dumps({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "Still there?"})
-            )
-            while True:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
-                    break
-            await socket.close()
-            await agent.close()
-            return chat_id
-
-    return asyncio.run(chat())
-
-
 def ticket_with_an_attachment_and_a_reply(stack: LocalStack, auth: dict[str, str]) -> tuple[str, str]:
-    send_mail(stack, "Invoice 77", "Please check invoice 77.")
+    outbox.send_mail(stack, "Invoice 77", "Please check invoice 77.")
     status, found = call(stack, "GET", "/agent/tickets?requester=rex@example.com", headers=auth)
     assert status == 200 and len(found["tickets"]) == 1, found
     ref = found["tickets"][0]["ticket_id"]
@@ -95,7 +50,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         first.create_agent(*VERA)
         vera_token = first.id_token(VERA[0], VERA[1])
         refresh = first.sign_in(first.demo_email, first.demo_password)["RefreshToken"]
-        chat_id = chat_with_a_message(first, admin)
+        chat_id = ws_client.chat_with_a_message(first, admin, "Still there?")
         ref, attachment_id = ticket_with_an_attachment_and_a_reply(first, admin)
         status, changed = call(first, "PATCH", "/admin/settings", {"welcome": "Kept across restarts"}, admin)
         assert status == 200, changed
@@ -130,7 +85,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         assert status == 200 and widget["welcome"] == "Kept across restarts", widget
         assert any("Line 3 is fixed." in m["body"] for m in outbox.of_stack(second) if f"[#{ref}]" in m["subject"])
         # The console reconnects with the token it had, and takes a new visitor's chat.
-        assert chat_with_a_message(second, admin) != chat_id
+        assert ws_client.chat_with_a_message(second, admin, "Still there?") != chat_id
 
     with LocalStack(port=0, data=data, fresh=True, ses_production_access=True) as fresh:
         assert not fresh.restored and fresh.demo_password != password

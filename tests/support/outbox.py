@@ -1,8 +1,10 @@
-"""The one reader of sent mail: moto's SES in this process, or a local stack's outbox over HTTP."""
+"""The one reader of sent mail (moto's SES in this process, or a local stack's outbox over HTTP), and
+mail sent in to a local stack's SMTP server, as a customer's mail client would."""
 
 from __future__ import annotations
 
 import json
+import smtplib
 import urllib.request
 from email import policy
 from email.message import EmailMessage
@@ -35,3 +37,14 @@ def of_stack(stack: Any) -> list[dict[str, Any]]:
     """What a local stack's outbox page lists: every mail it sent, as the developer sees it."""
     with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
         return list(json.loads(response.read())["messages"])
+
+
+def send_mail(stack: Any, subject: str, body: str, sender: str = "rex@example.com") -> None:
+    """A plain mail from Rex at `sender` to the stack's support address."""
+    message = EmailMessage()
+    message["From"] = f"Rex <{sender}>"
+    message["To"] = "support@charla.local"
+    message["Subject"] = subject
+    message.set_content(body)
+    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
+        smtp.send_message(message)

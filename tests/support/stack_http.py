@@ -81,17 +81,10 @@ def exchange(
 
 
 def call(
-    stack: Any,
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    *,
-    token: str | None = None,
-    source: str | None = None,
+    stack: Any, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **options: Any
 ) -> tuple[int, Any]:
     """`exchange` without the answer's headers: (status, decoded body or None)."""
-    status, _, decoded = exchange(stack, method, path, body, headers, token=token, source=source)
+    status, _, decoded = exchange(stack, method, path, body, headers, **options)
     return status, decoded
 
 

@@ -98,3 +98,36 @@ def agent(stack: Any, email: str, password: str) -> Client:
     client.send({"action": "hello"})
     client.wait_for("welcome")
     return client
+
+
+def chat_with_a_message(stack: Any, auth: dict[str, str], text: str) -> str:
+    """With the agent of `auth` online, a visitor starts a chat and sends `text`: the chat's id, once
+    the message is acknowledged (so stored)."""
+
+    async def chat() -> str:
+        async with aiohttp.ClientSession() as session:
+            origin = {"Origin": stack.base_url}
+            agent_ticket = stack_http.call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
+            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
+            identity = stack_http.call(stack, "POST", "/visitor/identity")[1]
+            visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
+            ticket = stack_http.call(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
+            socket = await session.ws_connect(f"{stack.ws_url}?ticket={ticket}", headers=origin)
+            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
+            chat_id = ""
+            while not chat_id:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "chat":
+                    chat_id = frame["chat"]["chat_id"]
+            await socket.send_str(
+                json.dumps({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": text})
+            )
+            while True:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
+                    break
+            await socket.close()
+            await agent.close()
+            return chat_id
+
+    return asyncio.run(chat())

@@ -22,7 +22,7 @@ from functions.helpdesk import agent_actions, tickets
 from functions.models import Chat, Connection, Message, TicketEvent
 from functions.realtime import push
 from tests.support import desk, outbox
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support.actors import Socket, a_chat, new_visitor, start_chat
 
 # --- fault injection helpers ------------------------------------------------------------------
 
@@ -94,12 +94,7 @@ def _stored(chat_id: str) -> list[tuple[int, str | None, str]]:
 
 @pytest.fixture
 def chat(aws):
-    agent = Socket(new_agent("Ana"))
-    visitor = Socket(new_visitor("Vera"))
-    chat_id = start_chat(visitor)["chat_id"]
-    agent.clear()
-    visitor.clear()
-    return visitor, agent, chat_id
+    return a_chat()
 
 
 # --- Gone on fan-out --------------------------------------------------------------------------
