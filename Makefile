@@ -14,8 +14,13 @@ STAGE ?= dev
 run: $(VENV_STAMP) assets
 	$(PY) -m infra.local $(if $(FRESH),--fresh)
 
+# pytest-xdist: one worker per core (TEST_WORKERS=0 runs in one process). --dist loadfile keeps each
+# file on one worker, so a module's local stack and browser start once and its tests keep their order.
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile
+
 test: $(VENV_STAMP) assets $(CHROMIUM) lint typecheck js
-	$(VENV)/bin/pytest -q
+	$(PYTEST)
 
 check: $(VENV_STAMP) lint typecheck js unit
 
@@ -32,7 +37,7 @@ js: $(NPM_STAMP)
 
 # The fast tests: no local stack, no browser, no packaging.
 unit: $(VENV_STAMP)
-	$(VENV)/bin/pytest -q -m "not stack and not browser and not slow"
+	$(PYTEST) -m "not stack and not browser and not slow"
 
 assets: $(NPM_STAMP)
 	npm run --silent build

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
@@ -16,9 +13,10 @@ from playwright.sync_api import Page, expect
 from functions.admin import settings_checks
 from functions.core import settings
 from infra.local.stack import LocalStack
+from tests.support import outbox, stack_http
+from tests.support.accounts import PASSWORD
 from tests.support.browser import sign_in
 
-PASSWORD = "Agent-pa55word!"
 CHOSEN = "Chosen-by-me-2024"
 
 
@@ -29,19 +27,10 @@ def admin(stack, browser) -> Page:
     return page
 
 
-def get_json(url: str, token: str | None = None) -> tuple[int, Any]:
-    request = urllib.request.Request(url, headers={"Authorization": token} if token else {})
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
-
-
 def temporary_password(stack: LocalStack, email: str) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        for mail in get_json(stack.base_url + "/_local/outbox.json")[1]["messages"]:
+        for mail in outbox.of_stack(stack):
             found = re.search(r"temporary password: (\S+)", mail["body"] or "")
             if email in mail["to"] and found:
                 return found.group(1)
@@ -94,7 +83,7 @@ def test_a_disabled_agent_is_cut_off_live(stack, browser, admin):
 
     expect(agent.get_by_test_id("login-error")).to_contain_text("Your session has ended", timeout=10_000)
     expect(agent.get_by_test_id("login-email")).to_be_visible()
-    assert get_json(stack.api_url + "/agent/me", token)[0] == 401
+    assert stack_http.call(stack, "GET", "/agent/me", token=token)[0] == 401
     agent.context.close()
 
 

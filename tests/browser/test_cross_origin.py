@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from functions.team import agents
 from infra.local.stack import LocalStack
+from tests.support import stack_http
 
 STALE = {"visitor_id": "v-00000000000000000000000000", "secret": "s" * 32}
 
@@ -92,12 +93,12 @@ def test_the_offline_forms_rate_limit_message_is_shown(stack: LocalStack, browse
         _loaded(page, stack)
         visitor = _visitor(page)
         if visitor is None:  # tracking off: take an identity as the widget would
-            visitor = _rest(stack, "/visitor/identity", {}, None)
+            visitor = stack_http.ok(stack, "POST", "/visitor/identity", {}, {"Origin": stack.demo_url})
             page.evaluate(f"localStorage.setItem('charla.visitor', {json.dumps(json.dumps(visitor))})")
         auth = f"Visitor {visitor['visitor_id']}:{visitor['secret']}"
         form = {"fields": {"name": "Ann", "email": "ann@example.com", "message": "Hello?"}}
         for _ in range(5):  # the hour's allowance, used up from another tab
-            _rest(stack, "/visitor/offline", form, auth)
+            stack_http.ok(stack, "POST", "/visitor/offline", form, {"Origin": stack.demo_url}, token=auth)
         page.get_by_test_id("charla-launcher").click()
         expect(page.get_by_test_id("charla-offline-form")).to_be_visible()
         field = lambda name: page.locator(f"[data-testid=charla-offline-field][data-name={name}]")  # noqa: E731
@@ -108,14 +109,3 @@ def test_the_offline_forms_rate_limit_message_is_shown(stack: LocalStack, browse
         expect(page.get_by_test_id("charla-offline-error")).to_contain_text("several messages")
     finally:
         agents.set_accepting(stack.demo_agent_id, True)
-
-
-def _rest(stack: LocalStack, path: str, body: Any, auth: str | None) -> Any:
-    headers = {"Content-Type": "application/json", "Origin": stack.demo_url}
-    if auth:
-        headers["Authorization"] = auth
-    request = urllib.request.Request(
-        stack.api_url + path, data=json.dumps(body).encode(), method="POST", headers=headers
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:
-        return json.loads(response.read())

@@ -9,9 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from functions.core import settings
+from tests.support.accounts import PASSWORD
 from tests.support.browser import open_widget, sign_in, visitor_says
-
-PASSWORD = "Agent-pa55word!"
 
 
 @pytest.fixture

@@ -13,9 +13,8 @@ from cryptography.hazmat.primitives.twofactor.totp import TOTP
 from playwright.sync_api import Page, expect
 
 from functions.core import settings
+from tests.support.accounts import PASSWORD
 from tests.support.browser import sign_in
-
-PASSWORD = "Agent-pa55word!"
 
 
 def totp(secret: str, at: float | None = None) -> str:

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from functions.team import agents
 from infra.local.stack import LocalStack
+from tests.support import outbox, stack_http
 from tests.support.browser import open_widget, sign_in, visitor_says
 
 
@@ -30,33 +31,18 @@ def console(stack, browser) -> Page:
     return page
 
 
-def outbox(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
-        return list(json.loads(response.read())["messages"])
-
-
 def mail_for(stack: LocalStack, ref: str) -> dict[str, Any]:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        found = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
+        found = [m for m in outbox.of_stack(stack) if f"[#{ref}]" in m["subject"]]
         if found:
             return found[-1]
         time.sleep(0.2)
     raise AssertionError(f"no mail for #{ref}")
 
 
-def rest(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": stack.id_token(stack.demo_email, stack.demo_password),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
+def admin_token(stack: LocalStack) -> str:
+    return stack.id_token(stack.demo_email, stack.demo_password)
 
 
 def event(page: Page, kind: str, text: str):
@@ -105,12 +91,14 @@ def test_an_offline_message_becomes_a_ticket_the_agent_answers(stack, browser, c
     note = event(console, "note", "courier says Tuesday")
     expect(note).to_be_visible()
     expect(note).to_have_class(re.compile(r"\bnote\b"))
-    assert "courier" not in json.dumps(outbox(stack))
+    assert "courier" not in json.dumps(outbox.of_stack(stack))
     expect(console.get_by_test_id("ticket-status")).to_have_value("pending")
 
     # Someone else renames it meanwhile: this tab's edit is refused (409), explained, and reloaded.
-    version = rest(stack, "GET", f"/agent/tickets/{ref}")["ticket"]["version"]
-    rest(stack, "PATCH", f"/agent/tickets/{ref}", {"version": version, "title": "Lost parcel"})
+    version = stack_http.ok(stack, "GET", f"/agent/tickets/{ref}", token=admin_token(stack))["ticket"]["version"]
+    stack_http.ok(
+        stack, "PATCH", f"/agent/tickets/{ref}", {"version": version, "title": "Lost parcel"}, token=admin_token(stack)
+    )
     console.get_by_test_id("ticket-title").fill("Order missing")
     console.get_by_test_id("ticket-title").press("Enter")
     expect(console.get_by_test_id("notice")).to_be_visible()
@@ -213,8 +201,12 @@ def test_an_attachment_goes_up_and_comes_down_through_presigned_urls(stack, brow
     attachment_id = link.get_attribute("data-attachment-id")
     ref = console.get_by_test_id("ticket-view").get_attribute("data-ticket-id") or ""
     if not ref:
-        ref = rest(stack, "GET", "/agent/tickets?q=invoice")["tickets"][0]["ticket_id"]
-    download = rest(stack, "GET", f"/agent/tickets/{ref}/attachments/{attachment_id}")
+        ref = stack_http.ok(stack, "GET", "/agent/tickets?q=invoice", token=admin_token(stack))["tickets"][0][
+            "ticket_id"
+        ]
+    download = stack_http.ok(
+        stack, "GET", f"/agent/tickets/{ref}/attachments/{attachment_id}", token=admin_token(stack)
+    )
     with urllib.request.urlopen(download["url"], timeout=10) as response:
         assert response.read() == b"Invoice 7: 49.00 EUR\n"
         assert response.headers["Content-Disposition"].startswith("attachment")

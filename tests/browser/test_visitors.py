@@ -16,9 +16,8 @@ from functions.models import Visitor
 from functions.team import agents
 from functions.visitors import greetings, verified
 from infra.local.stack import LocalStack
+from tests.support.accounts import PASSWORD
 from tests.support.browser import sign_in
-
-PASSWORD = "Agent-pa55word!"
 
 
 @pytest.fixture(autouse=True)

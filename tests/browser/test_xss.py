@@ -27,11 +27,11 @@ from playwright.sync_api import Page, expect
 from functions.core import settings
 from functions.team import agents
 from infra.local.stack import LocalStack
-from tests.support import ws_client
+from tests.support import stack_http, ws_client
+from tests.support.accounts import PASSWORD
 from tests.support.browser import sign_in, visitor_says
 from tests.support.xss_payloads import FILE_NAMES, NAMES, PAYLOADS, batches
 
-PASSWORD = "Agent-pa55word!"
 HOSTILE_REF = "javascript:window.__xss=1"
 
 
@@ -110,17 +110,6 @@ def wait_shown(page: Page, selector: str, payloads: list[str], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"{len(missing)} payloads not shown as text in {selector}: {missing[:5]}")
         page.wait_for_timeout(150)
-
-
-def rest(stack: LocalStack, method: str, path: str, email: str, password: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json", "Authorization": stack.id_token(email, password)},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read() or b"null")
 
 
 def pack(payloads: list[str], limit: int) -> list[str]:
@@ -212,20 +201,14 @@ def page_view(stack: LocalStack, title: str, url: str, source: str | None = None
         "language": "en",
         "timezone": "Europe/Madrid",
     }
-    request = urllib.request.Request(
-        stack.api_url + "/visitor/pageview",
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "text/plain", "Origin": stack.base_url},
-    )
-    opener = urllib.request.build_opener(*([ws_client.FromAddress(source)] if source else []))
-    with opener.open(request, timeout=10) as response:
-        return dict(json.loads(response.read()))
+    # text/plain, as the widget's beacon sends it
+    sent = json.dumps(body).encode()
+    return dict(stack_http.ok(stack, "POST", "/visitor/pageview", sent, {"Content-Type": "text/plain"}, source=source))
 
 
 def visitor_socket(stack: LocalStack, identity: dict[str, str], source: str | None = None) -> ws_client.Client:
     auth = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}", "Origin": stack.base_url}
-    ticket = ws_client.rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth, source=source)["ticket"]
+    ticket = stack_http.ok(stack, "POST", "/visitor/ws-ticket", headers=auth, source=source)["ticket"]
     client = ws_client.Client(stack.ws_url, ticket, stack.base_url, source)
     client.send({"action": "hello"})
     client.wait_for("welcome")
@@ -301,7 +284,9 @@ def greet(stack: LocalStack, page: Page, vid: str, email: str, text: str) -> Non
     for the next page, and one that arrives while the widget is still starting can be missed."""
     deadline = time.monotonic() + 20
     while True:
-        if rest(stack, "POST", f"/agent/visitors/{vid}/greeting", email, PASSWORD, {"text": text})["delivered"]:
+        if stack_http.ok(
+            stack, "POST", f"/agent/visitors/{vid}/greeting", {"text": text}, token=stack.id_token(email, PASSWORD)
+        )["delivered"]:
             try:
                 wait_shown(page, "[data-testid=charla-greeting]", text.split("\n"), timeout=4)
                 return
@@ -317,7 +302,7 @@ def test_messages_canned_responses_and_greetings_stay_text_in_the_widget_and_the
     bea_id, bea_email = agent(stack, "Bea")
     canned = pack(PAYLOADS, 2000)  # saved before the console loads its canned responses
     for i, text in enumerate(canned):
-        rest(stack, "PUT", f"/agent/canned/xss{i}", bea_email, PASSWORD, {"text": text})
+        stack_http.ok(stack, "PUT", f"/agent/canned/xss{i}", {"text": text}, token=stack.id_token(bea_email, PASSWORD))
     bea = console(browser, stack, bea_email)
     site = Watched(browser)
     try:

@@ -9,9 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +17,11 @@ import pytest
 
 from functions.admin import webhook_delivery, webhooks
 from infra.local.stack import LocalStack
+from tests.support import outbox
+from tests.support.accounts import NEW_PASSWORD
 from tests.support.admin import Receiver, signature_ok
-
-NEW_PASSWORD = "Chosen-by-me-2024"
+from tests.support.polling import wait_for
+from tests.support.stack_http import call
 
 
 @pytest.fixture(scope="module")
@@ -36,38 +35,6 @@ def stack() -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def admin(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
-
-
-def http(
-    stack: LocalStack,
-    method: str,
-    path: str,
-    token: str | None = None,
-    payload: Any = None,
-    headers: dict[str, str] | None = None,
-) -> tuple[int, Any]:
-    all_headers = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        all_headers["Authorization"] = token
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(stack.api_url + path, data=data, method=method, headers=all_headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            raw = response.read()
-            return response.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, json.loads(raw) if raw else None
-
-
-def wait_for(check: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def run(coro: Any) -> Any:
@@ -96,29 +63,23 @@ async def _refused(stack: LocalStack, ticket: str) -> int:
 
 
 def _invite_and_sign_in(stack: LocalStack, admin: str, email: str, name: str) -> dict[str, Any]:
-    from moto.ses.models import ses_backends
-
-    outbox = ses_backends["123456789012"]["us-east-1"].sent_messages
-    before = len(outbox)
-    code, invited = http(
+    before = len(outbox.sent())
+    code, invited = call(
         stack,
         "POST",
         "/admin/agents",
-        admin,
         {"email": email, "name": name, "role": "agent"},
         {"Origin": stack.base_url},
+        token=admin,
     )
     assert code == 201, invited
-    mail = wait_for(lambda: outbox[before:])[-1]
+    mail = wait_for(lambda: outbox.sent()[before:])[-1]
     assert mail.destinations["ToAddresses"] == [email] and f"{stack.base_url}/agent/" in mail.body
     temporary = re.search(r"temporary password: (\S+)", mail.body).group(1)  # type: ignore[union-attr]
-    code, first = http(stack, "POST", "/auth/login", payload={"email": email, "password": temporary})
+    code, first = call(stack, "POST", "/auth/login", {"email": email, "password": temporary})
     assert code == 200 and first["challenge"] == "NEW_PASSWORD_REQUIRED"
-    code, tokens = http(
-        stack,
-        "POST",
-        "/auth/challenge",
-        payload={"email": email, "session": first["session"], "new_password": NEW_PASSWORD},
+    code, tokens = call(
+        stack, "POST", "/auth/challenge", {"email": email, "session": first["session"], "new_password": NEW_PASSWORD}
     )
     assert code == 200, tokens
     return {"id": invited["id"], **tokens}
@@ -126,40 +87,42 @@ def _invite_and_sign_in(stack: LocalStack, admin: str, email: str, name: str) ->
 
 def test_an_invited_agent_signs_in_and_is_cut_off_live_when_disabled(stack: LocalStack, admin: str) -> None:
     agent = _invite_and_sign_in(stack, admin, "ines@example.com", "Inés")
-    code, me = http(stack, "GET", "/agent/me", agent["id_token"])
+    code, me = call(stack, "GET", "/agent/me", token=agent["id_token"])
     assert code == 200 and (me["id"], me["name"]) == (agent["id"], "Inés")
-    code, ticket = http(stack, "POST", "/agent/ws-ticket", agent["id_token"])
+    code, ticket = call(stack, "POST", "/agent/ws-ticket", token=agent["id_token"])
     assert code == 201
 
     def disable() -> None:
-        code, changed = http(stack, "PATCH", f"/admin/agents/{agent['id']}", admin, {"disabled": True})
+        code, changed = call(stack, "PATCH", f"/admin/agents/{agent['id']}", {"disabled": True}, token=admin)
         assert code == 200 and changed["status"] == "disabled"
 
     assert run(_closed_by_server(stack, ticket["ticket"], disable)) == 1000
-    assert http(stack, "GET", "/agent/me", agent["id_token"])[0] == 401  # the ID token has not expired
-    assert http(stack, "POST", "/agent/ws-ticket", agent["id_token"])[0] == 401
-    assert http(stack, "POST", "/auth/login", payload={"email": "ines@example.com", "password": NEW_PASSWORD})[0] == 401
+    assert call(stack, "GET", "/agent/me", token=agent["id_token"])[0] == 401  # the ID token has not expired
+    assert call(stack, "POST", "/agent/ws-ticket", token=agent["id_token"])[0] == 401
+    assert call(stack, "POST", "/auth/login", {"email": "ines@example.com", "password": NEW_PASSWORD})[0] == 401
     assert wait_for(lambda: not stack.connection_ids())
 
 
 def test_a_banned_visitor_is_closed_and_cannot_reconnect(stack: LocalStack, admin: str) -> None:
-    code, identity = http(stack, "POST", "/visitor/identity")
+    code, identity = call(stack, "POST", "/visitor/identity")
     assert code == 201
     visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
-    first = http(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
-    spare = http(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]  # minted before the ban
+    first = call(stack, "POST", "/visitor/ws-ticket", None, visitor)[1]["ticket"]
+    spare = call(stack, "POST", "/visitor/ws-ticket", None, visitor)[1]["ticket"]  # minted before the ban
 
     def ban() -> None:
-        code, made = http(stack, "POST", "/admin/bans", admin, {"visitor_id": identity["visitor_id"], "reason": "spam"})
+        code, made = call(
+            stack, "POST", "/admin/bans", {"visitor_id": identity["visitor_id"], "reason": "spam"}, token=admin
+        )
         assert code == 201, made
 
     assert run(_closed_by_server(stack, first, ban)) == 1000
     assert run(_refused(stack, spare)) == 403
-    assert http(stack, "POST", "/visitor/ws-ticket", headers=visitor)[0] == 403
-    bans = http(stack, "GET", "/admin/bans", admin)[1]["bans"]
+    assert call(stack, "POST", "/visitor/ws-ticket", None, visitor)[0] == 403
+    bans = call(stack, "GET", "/admin/bans", token=admin)[1]["bans"]
     assert [b["target"] for b in bans] == [identity["visitor_id"]]
-    assert http(stack, "DELETE", f"/admin/bans/{bans[0]['id']}", admin)[0] == 204
-    assert http(stack, "POST", "/visitor/ws-ticket", headers=visitor)[0] == 201
+    assert call(stack, "DELETE", f"/admin/bans/{bans[0]['id']}", token=admin)[0] == 204
+    assert call(stack, "POST", "/visitor/ws-ticket", None, visitor)[0] == 201
 
 
 def test_a_webhook_cannot_point_at_the_metadata_service_however_it_is_written(stack: LocalStack, admin: str) -> None:
@@ -173,20 +136,22 @@ def test_a_webhook_cannot_point_at_the_metadata_service_however_it_is_written(st
         "https://[fd00:ec2::254]/",
         "http://10.0.0.1:8080/",
     ):
-        code, answer = http(stack, "POST", "/admin/webhooks", admin, {"url": url, "events": ["chat.ended"]})
+        code, answer = call(stack, "POST", "/admin/webhooks", {"url": url, "events": ["chat.ended"]}, token=admin)
         assert (code, answer["Code"]) == (400, "url_not_allowed"), (url, answer)
 
 
 def test_a_webhook_is_delivered_signed_and_retried_after_a_failure(stack: LocalStack, admin: str) -> None:
     with Receiver(500, 200) as receiver:
-        code, hook = http(stack, "POST", "/admin/webhooks", admin, {"url": receiver.url, "events": ["chat.ended"]})
+        code, hook = call(
+            stack, "POST", "/admin/webhooks", {"url": receiver.url, "events": ["chat.ended"]}, token=admin
+        )
         assert code == 201, hook
         # The app's own emit, in the stack's environment: the queue, the poller and the handler do the rest.
         assert webhooks.emit("chat.ended", {"chat_id": "c_stack"}) == 1
         wait_for(lambda: len(receiver.requests) >= 2)
 
         def logged() -> list[dict[str, Any]]:
-            found = http(stack, "GET", f"/admin/webhooks/{hook['id']}/deliveries", admin)[1]["deliveries"]
+            found = call(stack, "GET", f"/admin/webhooks/{hook['id']}/deliveries", token=admin)[1]["deliveries"]
             return found if len(found) >= 2 else []
 
         deliveries = wait_for(logged)

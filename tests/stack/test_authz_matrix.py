@@ -37,11 +37,11 @@ import pytest
 
 from infra.local.stack import LocalStack
 from tests.support import ws_client
+from tests.support.accounts import PASSWORD
 from tests.support.authz_callers import (
     A_EMAIL,
     A_NAME,
     AGENTS,
-    PASSWORD,
     REST_CALLERS,
     SECRET_TEXT,
     VISITORS,

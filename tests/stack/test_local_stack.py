@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.local.scheduler import interval_seconds
 from infra.local.stack import LocalStack
+from tests.support.polling import wait_for
+from tests.support.stack_http import request
 
 FAKE_APP = """
 import json
@@ -165,33 +167,6 @@ def calls(stack: LocalStack, kind: str) -> list[Any]:
     return [payload for name, payload in list(app.CALLS) if name == kind]
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("timed out waiting")
-
-
-def http(
-    method: str, url: str, headers: dict[str, str] | None = None, body: bytes | None = None
-) -> tuple[int, Any, bytes]:
-    request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    opener = urllib.request.build_opener(_NoRedirect)
-    try:
-        with opener.open(request, timeout=10) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 def management(stack: LocalStack) -> Any:
     return boto3.session.Session().client(
         "apigatewaymanagementapi",
@@ -215,7 +190,7 @@ CSP = (
 
 
 def test_demo_page_embeds_the_one_line_snippet_under_a_csp(stack: LocalStack) -> None:
-    status, headers, body = http("GET", stack.demo_url + "/")
+    status, headers, body = request("GET", stack.demo_url + "/")
     page = body.decode()
     assert status == 200
     snippet = f'<script async src="{stack.base_url}/widget/loader.js"></script>'
@@ -225,28 +200,28 @@ def test_demo_page_embeds_the_one_line_snippet_under_a_csp(stack: LocalStack) ->
     csp = headers["Content-Security-Policy"]
     assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
     assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
-    status, headers, _ = http("GET", stack.demo_url + "/demo/site.css")
+    status, headers, _ = request("GET", stack.demo_url + "/demo/site.css")
     assert status == 200 and headers["Content-Type"].startswith("text/css")
 
 
 def test_the_demo_site_has_an_origin_of_its_own_and_the_main_port_leads_there(stack: LocalStack) -> None:
     assert stack.demo_url != stack.base_url
-    status, headers, _ = http("GET", stack.base_url + "/?p=bikes")
+    status, headers, _ = request("GET", stack.base_url + "/?p=bikes")
     assert status == 302 and headers["Location"] == stack.demo_url + "/?p=bikes"
-    status, _, _ = http("GET", stack.demo_url + "/agent/")
+    status, _, _ = request("GET", stack.demo_url + "/agent/")
     assert status == 404  # the console stays on the API's origin
 
 
 def test_built_assets_are_served_and_missing_ones_say_how_to_build(stack: LocalStack, site_root: Path) -> None:
-    status, headers, body = http("GET", stack.base_url + "/widget/loader.js")
+    status, headers, body = request("GET", stack.base_url + "/widget/loader.js")
     assert status == 200 and b"loader" in body
     assert headers["Content-Type"].startswith("text/javascript")
     assert headers["Access-Control-Allow-Origin"] == "*"  # fetched from customers' sites
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert http("GET", stack.base_url + "/widget/nope.js")[0] == 404
-    assert http("GET", stack.base_url + "/widget/%2e%2e/stack_fake_app.py")[0] == 404
+    assert request("GET", stack.base_url + "/widget/nope.js")[0] == 404
+    assert request("GET", stack.base_url + "/widget/%2e%2e/stack_fake_app.py")[0] == 404
 
-    status, headers, body = http("GET", stack.base_url + "/agent/")
+    status, headers, body = request("GET", stack.base_url + "/agent/")
     assert status == 503 and b"npm run build" in body
     assert str(site_root) not in body.decode()
 
@@ -254,22 +229,22 @@ def test_built_assets_are_served_and_missing_ones_say_how_to_build(stack: LocalS
     agent_dist.mkdir(parents=True)
     (agent_dist / "index.html").write_text("<!doctype html><title>Console</title>")
     (agent_dist / "app.js").write_text("export {};")
-    status, headers, body = http("GET", stack.base_url + "/agent/")
+    status, headers, body = request("GET", stack.base_url + "/agent/")
     assert status == 200 and b"Console" in body
     # The console's policy adds only the local object store, where presigned uploads go (S3 on AWS).
     store = stack.moto_url
     expected = CSP.replace("ws: wss:;", f"ws: wss: {store};").replace("data:;", f"data: {store};")
     assert headers["Content-Security-Policy"] == expected
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert http("GET", stack.base_url + "/agent/chats/42")[2] == body  # client-side routes
-    assert http("GET", stack.base_url + "/agent/app.js")[0] == 200
-    status, headers, _ = http("GET", stack.base_url + "/agent")
+    assert request("GET", stack.base_url + "/agent/chats/42")[2] == body  # client-side routes
+    assert request("GET", stack.base_url + "/agent/app.js")[0] == 200
+    status, headers, _ = request("GET", stack.base_url + "/agent")
     assert status == 301 and headers["Location"] == "/agent/"
 
 
 def test_runtime_json_points_at_this_stack(stack: LocalStack) -> None:
     for path in ("/widget/runtime.json", "/agent/runtime.json"):
-        status, _, body = http("GET", stack.base_url + path)
+        status, _, body = request("GET", stack.base_url + path)
         assert status == 200
         assert json.loads(body) == {"api": stack.base_url + "/api", "ws": stack.ws_url}
 
@@ -278,10 +253,10 @@ def test_runtime_json_points_at_this_stack(stack: LocalStack) -> None:
 
 
 def test_rest_routes_are_served_under_api(stack: LocalStack) -> None:
-    status, headers, body = http("GET", stack.api_url + "/public?x=1")
+    status, headers, body = request("GET", stack.api_url + "/public?x=1")
     assert status == 200 and json.loads(body) == {"ok": True, "query": {"x": "1"}}
     assert headers["Content-Type"] == "application/json"
-    status, _, body = http("GET", stack.api_url + "/nowhere")
+    status, _, body = request("GET", stack.api_url + "/nowhere")
     assert status == 403 and b"Missing Authentication Token" in body
 
 
@@ -303,16 +278,16 @@ def test_a_path_parameter_is_routed_encoded_and_handed_over_decoded(
 ) -> None:
     # API Gateway routes on the path as sent, splitting on its real slashes, and decodes each parameter;
     # the query string is decoded once too (a%2526b is a%26b).
-    status, _, body = http("GET", f"{stack.api_url}/things/{sent}?q=1&q=a%2526b&r=x%3Dy")
+    status, _, body = request("GET", f"{stack.api_url}/things/{sent}?q=1&q=a%2526b&r=x%3Dy")
     assert status == 200, body
     assert json.loads(body) == {"thing_id": received, "query": {"q": ["1", "a%26b"], "r": ["x=y"]}}
-    assert json.loads(http("GET", f"{stack.api_url}/things/{sent}/parts/")[2]) == {"parts_of": received}
+    assert json.loads(request("GET", f"{stack.api_url}/things/{sent}/parts/")[2]) == {"parts_of": received}
 
 
 def test_a_valid_id_token_reaches_the_app_with_api_gateway_claims(stack: LocalStack) -> None:
     token = stack.id_token(stack.demo_email, stack.demo_password)
     for header in (token, f"Bearer {token}"):
-        status, _, body = http("GET", stack.api_url + "/private", {"Authorization": header})
+        status, _, body = request("GET", stack.api_url + "/private", {"Authorization": header})
         assert status == 200, body
         claims = json.loads(body)["claims"]
         assert claims["cognito:groups"] == "admin"
@@ -349,7 +324,7 @@ def _forge(claims: dict[str, Any], key: Any = None, alg: str = "RS256") -> str:
 
 def test_bad_tokens_get_401_without_invoking_the_app(stack: LocalStack) -> None:
     # A control: moto's own key with good claims passes, so each refusal below is for its one flaw.
-    assert http("GET", stack.api_url + "/private", {"Authorization": _forge(_claims(stack))})[0] == 200
+    assert request("GET", stack.api_url + "/private", {"Authorization": _forge(_claims(stack))})[0] == 200
 
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     good = stack.id_token(stack.demo_email, stack.demo_password)
@@ -370,11 +345,11 @@ def test_bad_tokens_get_401_without_invoking_the_app(stack: LocalStack) -> None:
     }
     before = len(calls(stack, "rest"))
     for flaw, token in bad_tokens.items():
-        status, headers, body = http("GET", stack.api_url + "/private", {"Authorization": token})
+        status, headers, body = request("GET", stack.api_url + "/private", {"Authorization": token})
         assert status == 401, flaw
         assert json.loads(body) == {"Code": "unauthorized", "Message": "Unauthorized"}, flaw
         assert headers["x-amzn-ErrorType"] == "UnauthorizedException"
-    status, _, _ = http("GET", stack.api_url + "/private")
+    status, _, _ = request("GET", stack.api_url + "/private")
     assert status == 401
     assert len(calls(stack, "rest")) == before
 
@@ -444,7 +419,7 @@ def test_connect_refusal_propagates_the_status(stack: LocalStack) -> None:
     refused = {event["requestContext"]["connectionId"] for event in calls(stack, "connect")[-2:]}
     time.sleep(0.2)
     assert not refused & {event["requestContext"]["connectionId"] for event in calls(stack, "disconnect")}
-    assert http("GET", stack.base_url + "/ws")[0] == 426
+    assert request("GET", stack.base_url + "/ws")[0] == 426
 
 
 def test_messages_reach_default_and_the_app_can_post_back(stack: LocalStack) -> None:
@@ -568,8 +543,8 @@ def test_a_dropped_connection_fires_disconnect_and_becomes_gone(stack: LocalStac
             known = set(stack.connection_ids())
             ws = await _open(stack, session)
             connection_id = await _connection_id(stack, known)
-            assert connection_id in json.loads(http("GET", stack.base_url + "/_local/connections")[2])
-            assert http("POST", f"{stack.base_url}/_local/connections/{connection_id}/drop")[0] == 204
+            assert connection_id in json.loads(request("GET", stack.base_url + "/_local/connections")[2])
+            assert request("POST", f"{stack.base_url}/_local/connections/{connection_id}/drop")[0] == 204
             message = await ws.receive(timeout=5)
             assert message.type in (
                 aiohttp.WSMsgType.CLOSED,
@@ -628,7 +603,7 @@ def test_rate_schedules_are_found_and_run_with_a_scheduled_event(stack: LocalSta
     event = calls(stack, "tick")[-1]
     assert event["detail-type"] == "Scheduled Event" and event["source"] == "aws.events"
     assert event["resources"][0].endswith(":rule/fakeapp-local-tick")
-    assert http("POST", stack.base_url + "/_local/schedules/tick")[0] == 204
+    assert request("POST", stack.base_url + "/_local/schedules/tick")[0] == 204
 
 
 def test_stop_restores_the_environment(site_root: Path) -> None:
@@ -677,13 +652,13 @@ def test_stop_restores_the_environment(site_root: Path) -> None:
 @pytest.mark.skipif(not (Path(__file__).parents[2] / "app.py").exists(), reason="app.py not written yet")
 def test_the_real_app_runs_through_the_stack() -> None:
     with LocalStack(port=0) as real:
-        status, _, body = http("GET", real.api_url + "/health")
+        status, _, body = request("GET", real.api_url + "/health")
         assert (status, json.loads(body)) == (200, {"ok": True})
         token = real.id_token(real.demo_email, real.demo_password)
-        status, _, body = http("GET", real.api_url + "/agent/me", {"Authorization": token})
+        status, _, body = request("GET", real.api_url + "/agent/me", {"Authorization": token})
         assert status == 200, body
-        assert http("GET", real.api_url + "/agent/me", {"Authorization": token[:-4] + "AAAA"})[0] == 401
-        status, _, body = http("POST", real.api_url + "/agent/ws-ticket", {"Authorization": token})
+        assert request("GET", real.api_url + "/agent/me", {"Authorization": token[:-4] + "AAAA"})[0] == 401
+        status, _, body = request("POST", real.api_url + "/agent/ws-ticket", {"Authorization": token})
         assert status == 201, body
         ticket = json.loads(body)["ticket"]
 
@@ -708,14 +683,14 @@ def test_moto_in_its_own_process_serves_the_app_and_the_outbox_and_stops_with_th
     # As `make run` and the e2e benchmark start it.
     with LocalStack(port=0, moto_process=True, ses_production_access=True) as real:
         token = real.id_token(real.demo_email, real.demo_password)  # Cognito, in moto's process
-        status, _, body = http("GET", real.api_url + "/agent/me", {"Authorization": token})
+        status, _, body = request("GET", real.api_url + "/agent/me", {"Authorization": token})
         assert status == 200 and json.loads(body)["email"] == real.demo_email  # DynamoDB, likewise
         boto3.client("ses", region_name="us-east-1").send_email(
             Source="support@charla.local",
             Destination={"ToAddresses": ["vera@example.com"]},
             Message={"Subject": {"Data": "Sent from the stack"}, "Body": {"Text": {"Data": "hola"}}},
         )
-        status, _, body = http("GET", real.base_url + "/_local/outbox.json")
+        status, _, body = request("GET", real.base_url + "/_local/outbox.json")
         assert status == 200
         assert [(m["subject"], m["to"]) for m in json.loads(body)["messages"]] == [
             ("Sent from the stack", ["vera@example.com"])
@@ -746,12 +721,12 @@ def test_local_tools_answer_loopback_names_only(stack: LocalStack) -> None:
         "",
     ):
         for method, path in tools:
-            status, _, body = http(method, stack.base_url + path, headers={"Host": host})
+            status, _, body = request(method, stack.base_url + path, headers={"Host": host})
             assert status == 403, (host, path, status)
             assert b"localhost only" in body
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", f"[::1]:{port}", "LOCALHOST", "127.0.0.1"):
-        assert http("GET", stack.base_url + "/_local/outbox.json", headers={"Host": host})[0] == 200, host
-        assert http("GET", stack.base_url + "/_local/connections", headers={"Host": host})[0] == 200, host
+        assert request("GET", stack.base_url + "/_local/outbox.json", headers={"Host": host})[0] == 200, host
+        assert request("GET", stack.base_url + "/_local/connections", headers={"Host": host})[0] == 200, host
     # Only the tools are held to loopback names: the check lets every other path through.
-    status, _, body = http("GET", stack.api_url + "/public", headers={"Host": f"evil.example:{port}"})
+    status, _, body = request("GET", stack.api_url + "/public", headers={"Host": f"evil.example:{port}"})
     assert status != 403 and b"localhost only" not in body

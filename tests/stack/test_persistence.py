@@ -9,88 +9,22 @@ is what there is, with rows for sockets that died with the process.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import smtplib
-import urllib.error
-import urllib.request
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import boto3
 import requests
 
 from infra.local import snapshot
 from infra.local.stack import LocalStack
-from tests.support import ws_client
+from tests.support import outbox, ws_client
+from tests.support.stack_http import call
 
 PDF = b"%PDF-1.4\n" + b"7" * 300
 VERA = ("vera@example.com", "Vera-s3cret-Pass!", "Vera")
 
 
-def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=json.dumps(body).encode() if body is not None else None,
-        method=method,
-        headers={"Content-Type": "application/json", "Origin": stack.base_url, **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
-def outbox(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
-        return list(json.loads(response.read())["messages"])
-
-
-def send_mail(stack: LocalStack, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = "Rex <rex@example.com>"
-    message["To"] = "support@charla.local"
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
-        smtp.send_message(message)
-
-
-def chat_with_a_message(stack: LocalStack, auth: dict[str, str]) -> str:
-    async def chat() -> str:
-        async with aiohttp.ClientSession() as session:
-            origin = {"Origin": stack.base_url}
-            agent_ticket = call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
-            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
-            identity = call(stack, "POST", "/visitor/identity")[1]
-            visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
-            ticket = call(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
-            socket = await session.ws_connect(f"{stack.ws_url}?ticket={ticket}", headers=origin)
-            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
-            chat_id = ""
-            while not chat_id:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "chat":
-                    chat_id = frame["chat"]["chat_id"]
-            await socket.send_str(
-                json.dumps({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "Still there?"})
-            )
-            while True:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
-                    break
-            await socket.close()
-            await agent.close()
-            return chat_id
-
-    return asyncio.run(chat())
-
-
 def ticket_with_an_attachment_and_a_reply(stack: LocalStack, auth: dict[str, str]) -> tuple[str, str]:
-    send_mail(stack, "Invoice 77", "Please check invoice 77.")
+    outbox.send_mail(stack, "Invoice 77", "Please check invoice 77.")
     status, found = call(stack, "GET", "/agent/tickets?requester=rex@example.com", headers=auth)
     assert status == 200 and len(found["tickets"]) == 1, found
     ref = found["tickets"][0]["ticket_id"]
@@ -116,7 +50,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         first.create_agent(*VERA)
         vera_token = first.id_token(VERA[0], VERA[1])
         refresh = first.sign_in(first.demo_email, first.demo_password)["RefreshToken"]
-        chat_id = chat_with_a_message(first, admin)
+        chat_id = ws_client.chat_with_a_message(first, admin, "Still there?")
         ref, attachment_id = ticket_with_an_attachment_and_a_reply(first, admin)
         status, changed = call(first, "PATCH", "/admin/settings", {"welcome": "Kept across restarts"}, admin)
         assert status == 200, changed
@@ -149,9 +83,9 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         assert requests.get(link["url"], timeout=10).content == PDF
         status, widget = call(second, "GET", "/widget/settings")
         assert status == 200 and widget["welcome"] == "Kept across restarts", widget
-        assert any("Line 3 is fixed." in m["body"] for m in outbox(second) if f"[#{ref}]" in m["subject"])
+        assert any("Line 3 is fixed." in m["body"] for m in outbox.of_stack(second) if f"[#{ref}]" in m["subject"])
         # The console reconnects with the token it had, and takes a new visitor's chat.
-        assert chat_with_a_message(second, admin) != chat_id
+        assert ws_client.chat_with_a_message(second, admin, "Still there?") != chat_id
 
     with LocalStack(port=0, data=data, fresh=True, ses_production_access=True) as fresh:
         assert not fresh.restored and fresh.demo_password != password
@@ -160,7 +94,7 @@ def test_a_restart_on_the_same_folder_keeps_everything_and_a_fresh_start_keeps_n
         auth = {"Authorization": fresh.id_token(fresh.demo_email, fresh.demo_password)}
         assert call(fresh, "GET", f"/agent/tickets/{ref}", headers=auth)[0] == 404
         assert call(fresh, "GET", "/widget/settings")[1]["welcome"] != "Kept across restarts"
-        assert outbox(fresh) == []
+        assert outbox.of_stack(fresh) == []
 
 
 def test_after_a_crash_the_last_periodic_snapshot_serves_and_its_stale_sockets_break_nothing(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ minutes later.
 from __future__ import annotations
 
 import json
-import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,9 +15,8 @@ import time_machine
 from functions.core import settings
 from functions.team import agents
 from infra.local.stack import LocalStack
-from tests.support import ws_client
-
-PASSWORD = "Agent-pa55word!"
+from tests.support import outbox, ws_client
+from tests.support.accounts import PASSWORD
 
 
 @pytest.fixture
@@ -92,8 +90,5 @@ def test_the_daily_summary_mail_shows_in_the_outbox(stack):
     tomorrow_nine = datetime.now(UTC).replace(hour=9, minute=5) + timedelta(days=1)
     with time_machine.travel(tomorrow_nine):
         assert stack.run_schedule("daily_summary") == {"sent": 2}  # Ana and the demo admin
-    with urllib.request.urlopen(f"{stack.base_url}/_local/outbox.json", timeout=10) as response:
-        outbox = json.loads(response.read())
-    mails = outbox if isinstance(outbox, list) else outbox.get("messages", [])
-    ana_mail = [m for m in mails if "ana@charla.local" in json.dumps(m)]
+    ana_mail = [m for m in outbox.of_stack(stack) if "ana@charla.local" in json.dumps(m)]
     assert ana_mail and "Chats handled:          1" in json.dumps(ana_mail[-1])

@@ -6,28 +6,19 @@ client or the console would send it.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import smtplib
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from email.message import EmailMessage
-from typing import Any
 
-import aiohttp
 import pytest
 import requests
 
 from infra.local.stack import LocalStack
+from tests.support import outbox, ws_client
+from tests.support.stack_http import call
 
 PDF = b"%PDF-1.4\n" + b"2" * 300
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[LocalStack]:
-    with LocalStack(port=0, ses_production_access=True) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +26,10 @@ def token(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
 
 
-def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", "Origin": stack.base_url, **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=20) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
-
-
 def visitor(stack: LocalStack) -> dict[str, str]:
     status, identity = call(stack, "POST", "/visitor/identity")
     assert status == 201
     return {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
-
-
-def send_mail(stack: LocalStack, subject: str, body: str, sender: str = "rex@example.com") -> None:
-    message = EmailMessage()
-    message["From"] = f"Rex <{sender}>"
-    message["To"] = "support@charla.local"
-    message["Subject"] = subject
-    message.set_content(body)
-    with smtplib.SMTP(stack.host, stack.smtp_port, timeout=20) as smtp:
-        smtp.send_message(message)
-
-
-def outbox(stack: LocalStack) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(stack.base_url + "/_local/outbox.json", timeout=10) as response:
-        return list(json.loads(response.read())["messages"])
 
 
 def test_the_offline_form_makes_a_ticket_the_agents_see(stack: LocalStack, token: str) -> None:
@@ -88,35 +49,7 @@ def test_the_offline_form_makes_a_ticket_the_agents_see(stack: LocalStack, token
 
 def test_a_chat_becomes_a_ticket_with_its_transcript(stack: LocalStack, token: str) -> None:
     auth = {"Authorization": token}
-
-    async def chat() -> str:
-        async with aiohttp.ClientSession() as session:
-            agent_ticket = call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
-            origin = {"Origin": stack.base_url}
-            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
-            headers = visitor(stack)
-            visitor_ticket = call(stack, "POST", "/visitor/ws-ticket", headers=headers)[1]["ticket"]
-            socket = await session.ws_connect(f"{stack.ws_url}?ticket={visitor_ticket}", headers=origin)
-            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
-            chat_id = ""
-            while not chat_id:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "chat":
-                    chat_id = frame["chat"]["chat_id"]
-            await socket.send_str(
-                json.dumps(
-                    {"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": "The app crashes on login"}
-                )
-            )
-            while True:
-                frame = json.loads((await socket.receive(timeout=10)).data)
-                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
-                    break
-            await socket.close()
-            await agent.close()
-            return chat_id
-
-    chat_id = asyncio.run(chat())
+    chat_id = ws_client.chat_with_a_message(stack, auth, "The app crashes on login")
     # Type errors and over-long text are refused, naming the field, and leave no ticket behind: the
     # valid request after them is the one that creates it (201).
     for body, code in (
@@ -142,7 +75,7 @@ def test_mail_makes_a_ticket_a_reply_goes_out_and_the_answer_threads_in_and_reop
     stack: LocalStack, token: str
 ) -> None:
     auth = {"Authorization": token}
-    send_mail(stack, "Invoice 42 is wrong", "Please check invoice 42.")
+    outbox.send_mail(stack, "Invoice 42 is wrong", "Please check invoice 42.")
     status, found = call(stack, "GET", "/agent/tickets?q=invoice&requester=rex@example.com", headers=auth)
     assert status == 200 and len(found["tickets"]) == 1, found
     ticket = found["tickets"][0]
@@ -152,11 +85,11 @@ def test_mail_makes_a_ticket_a_reply_goes_out_and_the_answer_threads_in_and_reop
     call(stack, "POST", f"/agent/tickets/{ref}/notes", {"body": "INTERNAL: check with billing"}, auth)
     status, replied = call(stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Which line is wrong?"}, auth)
     assert status == 201 and replied["ticket"]["status"] == "pending"
-    [sent] = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
+    [sent] = [m for m in outbox.of_stack(stack) if f"[#{ref}]" in m["subject"]]
     assert sent["to"] == ["Rex <rex@example.com>"] and sent["reply_to"] == [f"support+{ref}@charla.local"]
-    assert "Which line is wrong?" in sent["body"] and "INTERNAL" not in json.dumps(outbox(stack))
+    assert "Which line is wrong?" in sent["body"] and "INTERNAL" not in json.dumps(outbox.of_stack(stack))
 
-    send_mail(stack, f"Re: {sent['subject']}", "Line 3.\n\n> ##- Please type your reply above this line -##")
+    outbox.send_mail(stack, f"Re: {sent['subject']}", "Line 3.\n\n> ##- Please type your reply above this line -##")
     status, opened = call(stack, "GET", f"/agent/tickets/{ref}", headers=auth)
     assert opened["ticket"]["status"] == "open"
     assert [e["body"] for e in opened["events"] if e["kind"] == "message"][-1] == "Line 3."
@@ -176,7 +109,7 @@ def test_smtp_refuses_other_domains(stack: LocalStack) -> None:
 
 def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStack, token: str) -> None:
     auth = {"Authorization": token}
-    send_mail(stack, "Attachment test", "See below.", sender="ada@example.com")
+    outbox.send_mail(stack, "Attachment test", "See below.", sender="ada@example.com")
     ref = call(stack, "GET", "/agent/tickets?requester=ada@example.com", headers=auth)[1]["tickets"][0]["ticket_id"]
     announce = {"name": "Facture été.pdf", "content_type": "application/pdf", "size": len(PDF)}
     status, started = call(stack, "POST", f"/agent/tickets/{ref}/attachments", announce, auth)
@@ -198,7 +131,7 @@ def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStac
         stack, "POST", f"/agent/tickets/{ref}/replies", {"body": "Attached", "attachment_ids": [attachment_id]}, auth
     )
     assert status == 201 and replied["event"]["data"]["delivery"] == "sent"
-    [sent] = [m for m in outbox(stack) if f"[#{ref}]" in m["subject"]]
+    [sent] = [m for m in outbox.of_stack(stack) if f"[#{ref}]" in m["subject"]]
     assert sent["attachments"] == [{"name": "Facture été.pdf", "content_type": "application/pdf", "size": len(PDF)}]
     status, refused = call(
         stack,
@@ -212,14 +145,14 @@ def test_attachments_go_up_and_come_down_through_presigned_urls(stack: LocalStac
 
 def test_a_forged_mail_through_smtp_starts_an_unverified_ticket(stack: LocalStack, token: str) -> None:
     auth = {"Authorization": token}
-    send_mail(stack, "Delivery 9 is late", "Where is delivery 9?", sender="olive@example.com")
+    outbox.send_mail(stack, "Delivery 9 is late", "Where is delivery 9?", sender="olive@example.com")
     status, found = call(stack, "GET", "/agent/tickets?requester=olive@example.com", headers=auth)
     [genuine] = found["tickets"]
     assert genuine["sender_verified"] is True
     stack.mail_verdicts.update(spf="fail", dkim="fail", dmarc="fail")  # what SES says of a forged From
     try:
         subject = f"Re: Delivery 9 [#{genuine['ticket_id']}]"
-        send_mail(stack, subject, "Wire the refund to me", sender="olive@example.com")
+        outbox.send_mail(stack, subject, "Wire the refund to me", sender="olive@example.com")
     finally:
         stack.mail_verdicts.update(spf="pass", dkim="pass", dmarc="pass")
     status, found = call(stack, "GET", "/agent/tickets?requester=olive@example.com", headers=auth)

@@ -3,7 +3,6 @@ function served by several instances at once, each with its own minute-long cach
 
 from __future__ import annotations
 
-import json
 import threading
 import urllib.error
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 from functions.models import Visitor
 from functions.visitors import identity
 from infra.local.stack import LocalStack
+from tests.support.stack_http import exchange
 
 SHOP = "https://shop.example"
 SPOOFED = {
@@ -36,27 +36,8 @@ def admin(stack: LocalStack) -> str:
     return stack.id_token(stack.demo_email, stack.demo_password)
 
 
-def call(
-    stack: LocalStack, method: str, path: str, payload: Any = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], Any]:
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        stack.api_url + path,
-        data=data,
-        method=method,
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-            return response.status, dict(response.headers), json.loads(raw) if raw else None
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        return error.code, dict(error.headers), json.loads(raw) if raw else None
-
-
 def _settings(stack: LocalStack, admin: str, changes: dict[str, Any]) -> None:
-    status, _, body = call(stack, "PATCH", "/admin/settings", changes, {"Authorization": admin})
+    status, _, body = exchange(stack, "PATCH", "/admin/settings", changes, {"Authorization": admin})
     assert status == 200, body
 
 
@@ -66,7 +47,7 @@ def _settings(stack: LocalStack, admin: str, changes: dict[str, Any]) -> None:
 def test_spoofed_forwarding_headers_change_neither_the_address_nor_the_country(stack: LocalStack, admin: str) -> None:
     _settings(stack, admin, {"ip_mode": "full"})
     try:
-        status, _, body = call(
+        status, _, body = exchange(
             stack,
             "POST",
             "/visitor/pageview",
@@ -82,14 +63,16 @@ def test_spoofed_forwarding_headers_change_neither_the_address_nor_the_country(s
 
 
 def test_an_address_ban_holds_whatever_the_client_claims_to_forward(stack: LocalStack, admin: str) -> None:
-    status, _, ban = call(stack, "POST", "/admin/bans", {"ip": "127.0.0.1", "reason": "test"}, {"Authorization": admin})
+    status, _, ban = exchange(
+        stack, "POST", "/admin/bans", {"ip": "127.0.0.1", "reason": "test"}, {"Authorization": admin}
+    )
     assert status == 201, ban
     try:
-        status, _, body = call(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url, **SPOOFED})
+        status, _, body = exchange(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url, **SPOOFED})
         assert status == 403, body
     finally:
         ban_path = "/admin/bans/" + urllib.request.quote(ban["id"], safe="")
-        call(stack, "DELETE", ban_path, headers={"Authorization": admin})
+        exchange(stack, "DELETE", ban_path, headers={"Authorization": admin})
 
 
 # --- CORS on every answer of a widget route -------------------------------------------------------
@@ -108,19 +91,19 @@ def test_preflight_success_and_error_answers_all_carry_cors(stack: LocalStack) -
     with urllib.request.urlopen(preflight, timeout=15) as response:
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    status, headers, _ = call(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url})
+    status, headers, _ = exchange(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url})
     assert status == 201 and headers["Access-Control-Allow-Origin"] == "*"
-    status, headers, body = call(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})
+    status, headers, body = exchange(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})
     assert status == 403 and body["Code"] == "origin_not_allowed"
     assert headers["Access-Control-Allow-Origin"] == "*"
-    status, headers, _ = call(
+    status, headers, _ = exchange(
         stack, "POST", "/visitor/ws-ticket", {}, {"Origin": stack.base_url, "Authorization": "Visitor v-x:nope"}
     )
     assert status == 401 and headers["Access-Control-Allow-Origin"] == "*"
     # API Gateway's own answers, as the deployed GatewayResponses shape them.
-    status, headers, _ = call(stack, "GET", "/agent/chats", headers={"Authorization": "not-a-token"})
+    status, headers, _ = exchange(stack, "GET", "/agent/chats", headers={"Authorization": "not-a-token"})
     assert status == 401 and headers["Access-Control-Allow-Origin"] == "*"
-    status, headers, _ = call(stack, "GET", "/no/such/route", headers={"Authorization": "x"})
+    status, headers, _ = exchange(stack, "GET", "/no/such/route", headers={"Authorization": "x"})
     assert status == 403 and headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -138,7 +121,7 @@ def test_requests_are_served_at_the_same_time(stack: LocalStack, monkeypatch: py
     monkeypatch.setattr(identity, "create_identity", meet_then_create)
     with ThreadPoolExecutor(2) as pool:
         answers = list(
-            pool.map(lambda _: call(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url}), range(2))
+            pool.map(lambda _: exchange(stack, "POST", "/visitor/identity", {}, {"Origin": stack.base_url}), range(2))
         )
     assert [status for status, _, _ in answers] == [201, 201]
     assert answers[0][2]["visitor_id"] != answers[1][2]["visitor_id"]
@@ -149,13 +132,13 @@ def test_each_instance_keeps_its_settings_for_up_to_a_minute(stack: LocalStack, 
     _settings(stack, admin, {"allowed_origins": [*allowed, SHOP]})
     try:
         # Instance 0 serves this and caches the settings that allow the shop.
-        assert call(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 201
+        assert exchange(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 201
         with stack.busy_rest_instance():
             # Instance 0 is busy: another instance saves the change and sees it at once.
             _settings(stack, admin, {"allowed_origins": allowed})
-            assert call(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 403
+            assert exchange(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 403
         # Instance 0 is free again and still has its copy from before the change, as a warm Lambda
         # instance would for up to a minute.
-        assert call(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 201
+        assert exchange(stack, "POST", "/visitor/identity", {}, {"Origin": SHOP})[0] == 201
     finally:
         _settings(stack, admin, {"allowed_origins": allowed})

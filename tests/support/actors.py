@@ -67,3 +67,14 @@ def start_chat(visitor_socket: Socket, **fields: Any) -> dict[str, Any]:
     chats = [f for f in frames if f["type"] == "chat"]
     assert chats, frames
     return chats[-1]["chat"]
+
+
+def a_chat() -> tuple[Socket, Socket, str]:
+    """Vera chatting with Ana, the one agent online: (visitor, agent, chat id), with the frames of
+    the start cleared from both sockets."""
+    agent = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor("Vera"))
+    chat_id = start_chat(visitor)["chat_id"]
+    agent.clear()
+    visitor.clear()
+    return visitor, agent, chat_id

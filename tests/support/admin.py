@@ -20,9 +20,7 @@ from functions.core import aws as charla_aws
 from functions.realtime import push
 from functions.team import agents
 from infra.local import cognito, moto_cognito
-
-PASSWORD = "Corr3ct-horse-battery"
-REGION = "us-east-1"
+from tests.support.accounts import PASSWORD
 
 
 @pytest.fixture
@@ -71,17 +69,26 @@ def add_user(
     return sub
 
 
+def first_sign_in(api: Any, pool: cognito.UserPool, email: str, name: str, role: str = "agent") -> str:
+    """A new Cognito user in group `role` signs in for the first time (which makes their profile):
+    their ID token."""
+    cognito.create_user(idp(), pool, email=email, password=PASSWORD, name=name, group=role)
+    return str(login(api, email)["id_token"])
+
+
 def body(response: Any) -> Any:
     return json.loads(response.body) if response.body else None
 
 
 def call(api: Any, method: str, path: str, token: str | None = None, payload: Any = None, **headers: str) -> Any:
+    """The one caller of the app in this process (Chalice's test client): the answer as it stands.
+    `payload` goes as JSON, or as it is if it is already a string (a malformed body)."""
     all_headers = {"content-type": "application/json", **headers}
     if token:
         all_headers["authorization"] = token
     kwargs: dict[str, Any] = {"headers": all_headers}
     if payload is not None:
-        kwargs["body"] = json.dumps(payload)
+        kwargs["body"] = payload if isinstance(payload, str) else json.dumps(payload)
     return getattr(api, method.lower())(path, **kwargs)
 
 
@@ -101,12 +108,6 @@ def login(api: Any, email: str, password: str = PASSWORD) -> dict[str, Any]:
     response = call(api, "POST", "/auth/login", payload={"email": email, "password": password})
     assert response.status_code == 200, response.body
     return body(response)
-
-
-def sent_mail() -> list[Any]:
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends["123456789012"][REGION].sent_messages)
 
 
 class Receiver:

@@ -14,8 +14,6 @@ import contextlib
 import json
 import queue
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,9 +26,8 @@ import jwt.api_jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from infra.local.stack import LocalStack
-from tests.support import ws_client
-
-PASSWORD = "Authz-matrix-2026!"
+from tests.support import stack_http, ws_client
+from tests.support.accounts import PASSWORD
 
 REST_CALLERS = (
     "anonymous",
@@ -55,16 +52,11 @@ A_EMAIL = "alice.matrix@example.com"
 
 
 def http(stack: LocalStack, method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, bytes]:
+    """(status, raw answer): a denied answer is searched for leaks as the bytes that went out."""
     data = json.dumps(body).encode() if body is not None else None
-    all_headers = dict(headers)
-    if data is not None:
-        all_headers["Content-Type"] = "application/json"
-    request = urllib.request.Request(stack.api_url + path, data=data, method=method, headers=all_headers)
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+    all_headers = {**headers, **({"Content-Type": "application/json"} if data is not None else {})}
+    status, _, raw = stack_http.request(method, stack.api_url + path, all_headers, data)
+    return status, raw
 
 
 class _Later(datetime):

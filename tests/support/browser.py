@@ -19,6 +19,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 
+# Under `make test` two workers each run a stack and a browser on two cores: a page can take longer
+# than Playwright's default 5 s to show what it will show. A longer wait asserts the same thing.
+expect.set_options(timeout=15_000)
+
 
 @contextmanager
 def chromium() -> Iterator[Browser]:

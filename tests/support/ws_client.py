@@ -3,42 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
-import http.client
 import json
 import queue
 import threading
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
-
-def rest(
-    method: str, url: str, body: dict | None = None, headers: dict | None = None, source: str | None = None
-) -> dict[str, Any]:
-    """One REST call; `source`: the local address to call from (see `FromAddress`)."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    opener = urllib.request.build_opener(*([FromAddress(source)] if source else []))
-    with opener.open(request, timeout=10) as response:
-        return json.loads(response.read() or b"{}")
-
-
-class FromAddress(urllib.request.HTTPHandler):
-    """Plain HTTP from a chosen local address. Charla limits anonymous callers per address, so a test
-    that plays many visitors gives each its own: all of 127.0.0.0/8 is this machine on Linux."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__()
-        self._source = source
-
-    def http_open(self, req: urllib.request.Request) -> Any:
-        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self._source, 0)), req)
-
+from tests.support import stack_http
 
 OPEN: list[Client] = []
 
@@ -53,7 +26,7 @@ class Client:
 
     def __init__(self, ws_url: str, ticket: str, origin: str, source: str | None = None) -> None:
         OPEN.append(self)
-        self._source = source  # the local address to connect from (see FromAddress)
+        self._source = source  # the local address to connect from (see stack_http.FromAddress)
         self.frames: queue.Queue[dict[str, Any]] = queue.Queue()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -109,9 +82,9 @@ class Client:
 
 
 def visitor(stack: Any, source: str | None = None) -> Client:
-    identity = rest("POST", f"{stack.api_url}/visitor/identity", headers={"Origin": stack.base_url}, source=source)
-    auth = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}", "Origin": stack.base_url}
-    ticket = rest("POST", f"{stack.api_url}/visitor/ws-ticket", headers=auth, source=source)["ticket"]
+    identity = stack_http.ok(stack, "POST", "/visitor/identity", source=source)
+    auth = f"Visitor {identity['visitor_id']}:{identity['secret']}"
+    ticket = stack_http.ok(stack, "POST", "/visitor/ws-ticket", token=auth, source=source)["ticket"]
     client = Client(stack.ws_url, ticket, stack.base_url, source)
     client.send({"action": "hello"})
     client.wait_for("welcome")
@@ -120,8 +93,41 @@ def visitor(stack: Any, source: str | None = None) -> Client:
 
 def agent(stack: Any, email: str, password: str) -> Client:
     token = stack.id_token(email, password)
-    ticket = rest("POST", f"{stack.api_url}/agent/ws-ticket", headers={"Authorization": token})["ticket"]
+    ticket = stack_http.ok(stack, "POST", "/agent/ws-ticket", token=token)["ticket"]
     client = Client(stack.ws_url, ticket, stack.base_url)
     client.send({"action": "hello"})
     client.wait_for("welcome")
     return client
+
+
+def chat_with_a_message(stack: Any, auth: dict[str, str], text: str) -> str:
+    """With the agent of `auth` online, a visitor starts a chat and sends `text`: the chat's id, once
+    the message is acknowledged (so stored)."""
+
+    async def chat() -> str:
+        async with aiohttp.ClientSession() as session:
+            origin = {"Origin": stack.base_url}
+            agent_ticket = stack_http.call(stack, "POST", "/agent/ws-ticket", headers=auth)[1]["ticket"]
+            agent = await session.ws_connect(f"{stack.ws_url}?ticket={agent_ticket}", headers=origin)
+            identity = stack_http.call(stack, "POST", "/visitor/identity")[1]
+            visitor = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}"}
+            ticket = stack_http.call(stack, "POST", "/visitor/ws-ticket", headers=visitor)[1]["ticket"]
+            socket = await session.ws_connect(f"{stack.ws_url}?ticket={ticket}", headers=origin)
+            await socket.send_str(json.dumps({"action": "start_chat", "name": "Carl", "email": "carl@example.com"}))
+            chat_id = ""
+            while not chat_id:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "chat":
+                    chat_id = frame["chat"]["chat_id"]
+            await socket.send_str(
+                json.dumps({"action": "send", "chat_id": chat_id, "client_msg_id": "m1", "text": text})
+            )
+            while True:
+                frame = json.loads((await socket.receive(timeout=10)).data)
+                if frame.get("type") == "ack" and frame["client_msg_id"] == "m1":
+                    break
+            await socket.close()
+            await agent.close()
+            return chat_id
+
+    return asyncio.run(chat())

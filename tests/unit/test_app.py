@@ -5,34 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 
 import app as charla
 from functions.core import settings
-from tests.support import desk
+from infra.local import cognito as user_pools
+from tests.support.accounts import PASSWORD
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
-
-PASSWORD = "Corr3ct-horse-battery"
-
-
-@pytest.fixture
-def api(aws):
-    with Client(charla.app) as client:
-        yield client.http
+from tests.support.admin import idp
 
 
 @pytest.fixture
-def cognito(aws, monkeypatch):
-    idp, pool = desk.cognito_pool(monkeypatch)
-    idp.admin_create_user(
-        UserPoolId=pool,
-        Username="boss@example.com",
-        UserAttributes=[{"Name": "email", "Value": "boss@example.com"}, {"Name": "name", "Value": "Boss"}],
-        MessageAction="SUPPRESS",
-    )
-    idp.admin_set_user_password(UserPoolId=pool, Username="boss@example.com", Password=PASSWORD, Permanent=True)
-    idp.admin_add_user_to_group(UserPoolId=pool, Username="boss@example.com", GroupName="admin")
-    return idp
+def cognito(pool):
+    """Boss: an admin in Cognito who has not signed in yet (so has no profile)."""
+    user_pools.create_user(idp(), pool, email="boss@example.com", password=PASSWORD, name="Boss", group="admin")
 
 
 def _json(response):

@@ -9,19 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 
-import app as charla
 from functions.core import settings
 
 SITE = "https://shop.example"
 
 
-@pytest.fixture
-def api(aws):
+@pytest.fixture(autouse=True)
+def site_allowed(aws):
     settings.save_settings({"allowed_origins": [SITE]})
-    with Client(charla.app) as client:
-        yield client.http
 
 
 def _post(api, path, body, headers=None):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 
 import app as charla
 from functions.core import settings
@@ -18,10 +17,9 @@ SITE = "https://shop.example"
 
 
 @pytest.fixture
-def api(aws):
+def site(aws):
+    """The shop's site is allowed and visitors' addresses are kept whole."""
     settings.save_settings({"allowed_origins": [SITE], "ip_mode": "full"})
-    with Client(charla.app) as client:
-        yield client.http
 
 
 def _page_view(api, headers):
@@ -34,7 +32,7 @@ def _page_view(api, headers):
     return Visitor.get(json.loads(response.body)["visitor_id"])
 
 
-def test_the_address_is_cloudfronts_viewer_address_not_the_first_forwarded_entry(api):
+def test_the_address_is_cloudfronts_viewer_address_not_the_first_forwarded_entry(site, api):
     visitor = _page_view(
         api,
         {
@@ -46,12 +44,12 @@ def test_the_address_is_cloudfronts_viewer_address_not_the_first_forwarded_entry
     assert (visitor.ip, visitor.country) == ("198.51.100.10", "NL")
 
 
-def test_an_ipv6_viewer_address_keeps_the_address_without_the_port(api):
+def test_an_ipv6_viewer_address_keeps_the_address_without_the_port(site, api):
     visitor = _page_view(api, {"cloudfront-viewer-address": "2001:db8::7:443"})
     assert visitor.ip == "2001:db8::7"
 
 
-def test_a_country_that_is_not_a_country_code_is_not_recorded(api):
+def test_a_country_that_is_not_a_country_code_is_not_recorded(site, api):
     visitor = _page_view(api, {"cloudfront-viewer-country": "<b>"})
     assert visitor.country is None
 

@@ -12,6 +12,7 @@ import time_machine
 from functions.chat import chats, transcripts
 from functions.core import settings
 from functions.models import Chat, Visitor
+from tests.support import outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 
@@ -133,9 +134,7 @@ def _mail_ready() -> None:
 
 
 def _recipients() -> list[str]:
-    from moto.ses.models import ses_backends
-
-    return [to for m in ses_backends["123456789012"]["us-east-1"].sent_messages for to in m.destinations["ToAddresses"]]
+    return [to for m in outbox.sent() for to in m.destinations["ToAddresses"]]
 
 
 def test_a_transcript_never_goes_to_an_address_typed_into_the_frame(agent):
@@ -205,7 +204,5 @@ def test_a_visitor_has_a_few_transcripts_a_day_over_all_their_chats(agent):
 
 
 def _sent_mail() -> dict:
-    from moto.ses.models import ses_backends
-
-    message = ses_backends["123456789012"]["us-east-1"].sent_messages[-1]
+    message = outbox.sent()[-1]
     return json.loads(json.dumps({"destination": message.destinations, "body": message.body}))

@@ -12,19 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.models import Agent, Chat
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support.actors import Socket, a_chat, new_agent, new_visitor
 
 CHATS = Chat.Meta.table_name
 AGENTS = Agent.Meta.table_name
 
 
 def _chat(faults):
-    agent = Socket(new_agent("Ana"))
-    visitor = Socket(new_visitor("Vera"))
-    chat_id = start_chat(visitor)["chat_id"]
-    agent.clear()
-    visitor.clear()
-    return visitor, agent, chat_id
+    """The chat, in fault mode."""
+    return a_chat()
 
 
 def _errors(frames):

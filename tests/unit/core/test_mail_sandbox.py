@@ -9,9 +9,9 @@ import pytest
 from functions.core import settings
 from functions.models import Ticket
 from infra.local import ses_sandbox
-from tests.support import desk
+from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
-from tests.support.admin import add_user, body, call, login, sent_mail
+from tests.support.admin import add_user, body, call, first_sign_in, login
 
 
 @pytest.fixture
@@ -39,14 +39,14 @@ def test_in_the_sandbox_inviting_an_unverified_address_is_a_422_naming_the_sandb
     assert "sandbox" in answer["Message"] and "ana@gmail.test" in answer["Message"]
     assert "production access" in answer["Message"] and "support email" not in answer["Message"]
     assert _agents(api, boss) == ["boss@example.com"]
-    assert not [m for m in sent_mail() if "ana@gmail.test" in str(m.destinations)]
+    assert not [m for m in outbox.sent() if "ana@gmail.test" in str(m.destinations)]
 
 
 def test_in_the_sandbox_an_invitation_to_a_verified_address_goes_out(api, boss):
     boto3.client("ses", region_name="us-east-1").verify_email_identity(EmailAddress="ana@gmail.test")
     response = call(api, "POST", "/admin/agents", boss, {"email": "ana@gmail.test", "name": "Ana", "role": "agent"})
     assert response.status_code == 201, response.body
-    assert sent_mail()[-1].destinations["ToAddresses"] == ["ana@gmail.test"]
+    assert outbox.sent()[-1].destinations["ToAddresses"] == ["ana@gmail.test"]
     # And inside the verified domain, without verifying the address.
     colleague = {"email": "bob@example.com", "name": "Bob", "role": "agent"}
     assert call(api, "POST", "/admin/agents", boss, colleague).status_code == 201
@@ -80,16 +80,15 @@ def test_in_the_sandbox_a_transcript_to_an_unverified_address_is_an_error_frame_
     errors = [f for f in frames if f["type"] == "error"]
     assert [e["code"] for e in errors] == ["mail_sandbox"], frames
     assert "sandbox" in errors[0]["message"] and not [f for f in frames if f["type"] == "transcript_sent"]
-    assert not [m for m in sent_mail() if "vera@gmail.test" in str(getattr(m, "destinations", ""))]
+    assert not [m for m in outbox.sent() if "vera@gmail.test" in str(getattr(m, "destinations", ""))]
 
 
 def test_in_the_sandbox_a_reply_to_an_unverified_requester_is_stored_and_marked_not_mailed_with_the_reason(
-    sandbox, api, monkeypatch
+    sandbox, api, pool, monkeypatch
 ):
     desk.prepare(monkeypatch)
     rest = desk.Rest(api)
-    idp, pool = desk.cognito_pool(monkeypatch)
-    ana = {"authorization": desk.agent_token(rest, idp, pool, "ana@charla.test", "Ana")}
+    ana = {"authorization": first_sign_in(api, pool, "ana@charla.test", "Ana")}
     identity = rest.call("POST", "/visitor/identity")[1]
     fields = {"name": "Vera", "email": "vera@gmail.test", "message": "Where is my parcel?"}
     status, made = rest.call("POST", "/visitor/offline", {"fields": fields}, desk.visitor_headers(identity))
@@ -101,7 +100,7 @@ def test_in_the_sandbox_a_reply_to_an_unverified_requester_is_stored_and_marked_
     data = replied["event"]["data"]
     assert (data["delivery"], data["error"]) == ("failed", "mail_sandbox")
     assert "sandbox" in data["reason"] and "vera@gmail.test" in data["reason"]
-    assert desk.sent_mail() == []
+    assert outbox.sent_mail() == []
     status, opened = rest.call("GET", f"/agent/tickets/{ref}", headers=ana)
     stored = [e for e in opened["events"] if e["body"] == "On its way"]
     assert stored and stored[0]["data"]["error"] == "mail_sandbox"

@@ -9,7 +9,7 @@ import requests
 from functions.core.errors import CharlaError
 from functions.helpdesk import agent_actions, attachments, offline_form, tickets
 from functions.models import TicketAttachment
-from tests.support import desk
+from tests.support import desk, outbox
 from tests.support.actors import new_visitor
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -127,7 +127,7 @@ def test_reply_attachments_are_emailed_and_the_requester_may_download_them_but_n
     reply = agent_actions.reply(ANA, ticket.ticket_id, {"body": "Your invoice", "attachment_ids": [for_reply]})
     assert [a["name"] for a in reply["event"]["data"]["attachments"]] == ["invoice.pdf"]
     assert [a["name"] for a in note["event"]["data"]["attachments"]] == ["internal.pdf"]
-    [mail] = desk.sent_mail()
+    [mail] = outbox.sent_mail()
     assert [(p.get_filename(), p.get_content()) for p in mail.iter_attachments()] == [("invoice.pdf", PDF)]
     visitor = ticket.visitor
     mine = tickets.for_visitor(visitor, ticket.ticket_id)
@@ -147,4 +147,4 @@ def test_unfinished_or_unknown_attachments_cannot_be_sent(ticket):
         with pytest.raises(CharlaError) as refused:
             agent_actions.reply(ANA, ticket.ticket_id, {"body": "x", "attachment_ids": ids})
         assert refused.value.http_status == status
-    assert desk.sent_mail() == [] and len(list(tickets.timeline(ticket, 0)["events"])) == 1
+    assert outbox.sent_mail() == [] and len(list(tickets.timeline(ticket, 0)["events"])) == 1

@@ -16,7 +16,7 @@ from functions.models import MailId, Ticket, TicketEvent
 from functions.visitors import verified as identity_module
 from infra.local.events import s3_object_created_event
 from infra.local.smtp import ses_headers, verdicts_from
-from tests.support import desk
+from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent
 from tests.support.admin import add_user, api, body, call, login, pool  # noqa: F401 (fixtures)
 
@@ -313,12 +313,8 @@ def test_a_message_id_once_seen_keeps_naming_its_ticket(helpdesk):
 
 def codes_mailed() -> list[tuple[list[str], str]]:
     """(recipients, confirmation code) of every simple mail moto's SES accepted, oldest first."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     found = []
-    for message in sent:
+    for message in outbox.sent():
         if hasattr(message, "body") and "confirmation code" in message.body:
             code = next(line for line in message.body.splitlines() if "." in line and " " not in line)
             found.append((message.destinations["ToAddresses"], code))

@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 from pynamodb.connection.base import Connection
 
-import app as charla
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.helpdesk import agent_actions, from_chat, lists, offline_form, tickets
 from functions.models import Chat, Message, Ticket, TicketEvent
 from functions.team import agents
-from tests.support import desk
+from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support.admin import first_sign_in
 
 
 @pytest.fixture
@@ -269,7 +268,7 @@ def test_a_reply_is_emailed_with_the_reference_and_sets_pending(helpdesk):
     ticket.update(actions=[Ticket.last_inbound_message_id.set("<abc@mail.example.com>")])
     result = agent_actions.reply(desk.agent_principal("ana", "Ana"), ticket.ticket_id, {"body": "Unplug it."})
     assert result["ticket"]["status"] == "pending" and result["event"]["data"]["delivery"] == "sent"
-    [mail] = desk.sent_mail()
+    [mail] = outbox.sent_mail()
     ref = ticket.ticket_id
     assert mail["Subject"] == f"Re: Printer on fire [#{ref}]"
     assert mail["Reply-To"] == f"support+{ref}@charla.test"
@@ -298,8 +297,8 @@ def test_an_internal_note_is_never_emailed_nor_shown_to_the_requester(helpdesk):
     ana = desk.agent_principal("ana", "Ana")
     agent_actions.note(ana, ticket.ticket_id, {"body": "SECRET: customer is a reseller"})
     agent_actions.reply(ana, ticket.ticket_id, {"body": "We are on it."})
-    assert len(desk.sent_mail()) == 1
-    assert all("SECRET" not in raw for raw in desk.raw_sent())
+    assert len(outbox.sent_mail()) == 1
+    assert all("SECRET" not in raw for raw in outbox.raw_sent())
     seen_by_visitor = tickets.timeline(tickets.for_visitor(visitor, ticket.ticket_id), 0, for_visitor=True)
     assert "SECRET" not in repr(seen_by_visitor)
     assert [e["kind"] for e in seen_by_visitor["events"]] == ["message", "message", "status"]
@@ -317,11 +316,11 @@ def test_cr_lf_in_a_subject_or_name_never_reaches_an_outgoing_header(helpdesk):
         ]
     )
     agent_actions.reply(desk.agent_principal("ana", "Ana\r\nX-Agent: 1"), ticket.ticket_id, {"body": "Hello"})
-    [raw] = desk.raw_sent()
+    [raw] = outbox.raw_sent()
     headers = raw.split("\r\n\r\n", 1)[0] if "\r\n\r\n" in raw else raw.split("\n\n", 1)[0]
     names = [line.split(":", 1)[0].lower() for line in headers.splitlines() if line and not line[0].isspace()]
     assert "bcc" not in names and "x-injected" not in names and "x-agent" not in names
-    [mail] = desk.sent_mail()
+    [mail] = outbox.sent_mail()
     assert "\n" not in str(mail["Subject"]) and "\r" not in str(mail["To"])
 
 
@@ -429,62 +428,60 @@ def test_bad_list_parameters_are_400(helpdesk):
 # --- the REST routes ---------------------------------------------------------------------------
 
 
-def test_the_rest_routes_for_agents_and_visitors(helpdesk, monkeypatch):
-    with Client(charla.app) as client:
-        rest = desk.Rest(client.http)
-        idp, pool = desk.cognito_pool(monkeypatch)
-        ana = {"authorization": desk.agent_token(rest, idp, pool, "ana@example.com", "Ana")}
-        bob = {"authorization": desk.agent_token(rest, idp, pool, "bob@example.com", "Bob")}
-        status, form = rest.call("GET", "/widget/offline-form")
-        assert status == 200 and [f["name"] for f in form["fields"]] == ["name", "email", "message"]
-        identity = rest.call("POST", "/visitor/identity")[1]
-        visitor = desk.visitor_headers(identity)
-        fields = {"name": "Vera", "email": "vera@example.com", "message": "Where is my parcel?"}
-        status, made = rest.call("POST", "/visitor/offline", {"fields": fields}, visitor)
-        assert status == 201 and made["status"] == "open" and "requester" not in made
-        ref = made["ticket_id"]
-        assert rest.call("POST", "/visitor/offline", {"fields": {"name": "V"}}, visitor)[0] == 400
-        assert rest.call("POST", "/visitor/offline", {"fields": fields})[0] == 401
+def test_the_rest_routes_for_agents_and_visitors(helpdesk, pool, api):
+    rest = desk.Rest(api)
+    ana = {"authorization": first_sign_in(api, pool, "ana@example.com", "Ana")}
+    bob = {"authorization": first_sign_in(api, pool, "bob@example.com", "Bob")}
+    status, form = rest.call("GET", "/widget/offline-form")
+    assert status == 200 and [f["name"] for f in form["fields"]] == ["name", "email", "message"]
+    identity = rest.call("POST", "/visitor/identity")[1]
+    visitor = desk.visitor_headers(identity)
+    fields = {"name": "Vera", "email": "vera@example.com", "message": "Where is my parcel?"}
+    status, made = rest.call("POST", "/visitor/offline", {"fields": fields}, visitor)
+    assert status == 201 and made["status"] == "open" and "requester" not in made
+    ref = made["ticket_id"]
+    assert rest.call("POST", "/visitor/offline", {"fields": {"name": "V"}}, visitor)[0] == 400
+    assert rest.call("POST", "/visitor/offline", {"fields": fields})[0] == 401
 
-        status, listed = rest.call("GET", "/agent/tickets?status=open", headers=ana)
-        assert status == 200 and [t["ticket_id"] for t in listed["tickets"]] == [ref]
-        assert listed["next_cursor"] is None and listed["tickets"][0]["requester"]["email"] == "vera@example.com"
-        assert rest.call("GET", "/agent/tickets?status=nope", headers=ana)[0] == 400
-        assert rest.call("GET", "/agent/tickets")[0] == 401
-        status, opened = rest.call("GET", f"/agent/tickets/{ref}", headers=ana)
-        assert status == 200 and opened["ticket"]["version"] == 1 and len(opened["events"]) == 1
+    status, listed = rest.call("GET", "/agent/tickets?status=open", headers=ana)
+    assert status == 200 and [t["ticket_id"] for t in listed["tickets"]] == [ref]
+    assert listed["next_cursor"] is None and listed["tickets"][0]["requester"]["email"] == "vera@example.com"
+    assert rest.call("GET", "/agent/tickets?status=nope", headers=ana)[0] == 400
+    assert rest.call("GET", "/agent/tickets")[0] == 401
+    status, opened = rest.call("GET", f"/agent/tickets/{ref}", headers=ana)
+    assert status == 200 and opened["ticket"]["version"] == 1 and len(opened["events"]) == 1
 
-        status, edited = rest.call("PATCH", f"/agent/tickets/{ref}", {"version": 1, "assignee_id": "me"}, ana)
-        assert status == 200 and edited["version"] == 2 and edited["assignee_id"]
-        status, stale = rest.call("PATCH", f"/agent/tickets/{ref}", {"version": 1, "status": "solved"}, bob)
-        assert status == 409 and stale["Code"] == "conflict"
-        status, noted = rest.call("POST", f"/agent/tickets/{ref}/notes", {"body": "VIP"}, bob)
-        assert status == 201 and noted["event"]["kind"] == "note"
-        status, replied = rest.call("POST", f"/agent/tickets/{ref}/replies", {"body": "On its way"}, ana)
-        assert status == 201 and replied["ticket"]["status"] == "pending"
-        announce = {"name": "a.pdf", "content_type": "application/pdf", "size": 9}
-        status, started = rest.call("POST", f"/agent/tickets/{ref}/attachments", announce, ana)
-        assert status == 201 and started["upload"]["url"] and started["attachment"]["state"] == "pending"
-        attachment = started["attachment"]["attachment_id"]
-        status, early = rest.call("POST", f"/agent/tickets/{ref}/attachments/{attachment}/complete", {}, ana)
-        assert status == 409
-        assert rest.call("GET", f"/agent/tickets/{ref}/attachments/{attachment}", headers=ana)[0] == 404
+    status, edited = rest.call("PATCH", f"/agent/tickets/{ref}", {"version": 1, "assignee_id": "me"}, ana)
+    assert status == 200 and edited["version"] == 2 and edited["assignee_id"]
+    status, stale = rest.call("PATCH", f"/agent/tickets/{ref}", {"version": 1, "status": "solved"}, bob)
+    assert status == 409 and stale["Code"] == "conflict"
+    status, noted = rest.call("POST", f"/agent/tickets/{ref}/notes", {"body": "VIP"}, bob)
+    assert status == 201 and noted["event"]["kind"] == "note"
+    status, replied = rest.call("POST", f"/agent/tickets/{ref}/replies", {"body": "On its way"}, ana)
+    assert status == 201 and replied["ticket"]["status"] == "pending"
+    announce = {"name": "a.pdf", "content_type": "application/pdf", "size": 9}
+    status, started = rest.call("POST", f"/agent/tickets/{ref}/attachments", announce, ana)
+    assert status == 201 and started["upload"]["url"] and started["attachment"]["state"] == "pending"
+    attachment = started["attachment"]["attachment_id"]
+    status, early = rest.call("POST", f"/agent/tickets/{ref}/attachments/{attachment}/complete", {}, ana)
+    assert status == 409
+    assert rest.call("GET", f"/agent/tickets/{ref}/attachments/{attachment}", headers=ana)[0] == 404
 
-        status, mine = rest.call("GET", "/visitor/tickets", headers=visitor)
-        assert status == 200 and [t["ticket_id"] for t in mine["tickets"]] == [ref]
-        status, seen = rest.call("GET", f"/visitor/tickets/{ref}", headers=visitor)
-        assert status == 200 and [e["kind"] for e in seen["events"]] == ["message", "message", "status"]
-        assert "VIP" not in json_text(seen) and "author_id" not in seen["events"][0]
-        status, answered = rest.call("POST", f"/visitor/tickets/{ref}/replies", {"body": "Thanks"}, visitor)
-        assert status == 201 and answered["ticket"]["status"] == "open"
-        other = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
-        status, hidden = rest.call("GET", f"/visitor/tickets/{ref}", headers=other)
-        assert status == 404 and hidden["Code"] == "not_found" and "Vera" not in json_text(hidden)
-        assert rest.call("POST", f"/visitor/tickets/{ref}/replies", {"body": "x"}, other)[0] == 404
+    status, mine = rest.call("GET", "/visitor/tickets", headers=visitor)
+    assert status == 200 and [t["ticket_id"] for t in mine["tickets"]] == [ref]
+    status, seen = rest.call("GET", f"/visitor/tickets/{ref}", headers=visitor)
+    assert status == 200 and [e["kind"] for e in seen["events"]] == ["message", "message", "status"]
+    assert "VIP" not in json_text(seen) and "author_id" not in seen["events"][0]
+    status, answered = rest.call("POST", f"/visitor/tickets/{ref}/replies", {"body": "Thanks"}, visitor)
+    assert status == 201 and answered["ticket"]["status"] == "open"
+    other = desk.visitor_headers(rest.call("POST", "/visitor/identity")[1])
+    status, hidden = rest.call("GET", f"/visitor/tickets/{ref}", headers=other)
+    assert status == 404 and hidden["Code"] == "not_found" and "Vera" not in json_text(hidden)
+    assert rest.call("POST", f"/visitor/tickets/{ref}/replies", {"body": "x"}, other)[0] == 404
 
-        status, saved = rest.call("PUT", "/agent/offline-form", {"fields": form["fields"][:2]}, ana)
-        assert status == 403 and saved["Code"] == "forbidden"
-        assert rest.call("GET", "/agent/offline-form", headers=ana)[1] == form
+    status, saved = rest.call("PUT", "/agent/offline-form", {"fields": form["fields"][:2]}, ana)
+    assert status == 403 and saved["Code"] == "forbidden"
+    assert rest.call("GET", "/agent/offline-form", headers=ana)[1] == form
 
 
 def json_text(value: object) -> str:

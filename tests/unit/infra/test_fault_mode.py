@@ -7,7 +7,7 @@ import pytest
 
 from functions.models import Chat, Message
 from infra.local import faults as fault_mode
-from tests.support import admin, desk
+from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 
@@ -40,7 +40,7 @@ def test_a_throttled_transcript_mail_is_retried_by_botocore_and_sent(faults, mon
 
     assert [f["type"] for f in frames] == ["transcript_sent"]
     assert faults.injected["ses_throttle"] == 2
-    assert [m.destinations["ToAddresses"] for m in admin.sent_mail()] == [["vera@example.com"]]
+    assert [m.destinations["ToAddresses"] for m in outbox.sent()] == [["vera@example.com"]]
 
 
 def test_a_throttled_read_and_a_throttled_transaction_are_retried_and_stored_once(faults):

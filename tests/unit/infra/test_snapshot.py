@@ -11,9 +11,10 @@ import pytest
 from moto import mock_aws
 
 from infra.local import snapshot
+from tests.support import outbox
+from tests.support.accounts import PASSWORD
 
 REGION = "us-east-1"
-PASSWORD = "Corr3ct-horse-battery!"
 
 
 def _fill() -> dict[str, str]:
@@ -81,10 +82,7 @@ def test_what_one_moto_saved_the_next_one_serves(tmp_path: Path, monkeypatch: py
         assert signed_in["AuthenticationResult"]["IdToken"]
         body = boto3.client("s3", region_name=REGION).get_object(Bucket="kept-bucket", Key="k")["Body"].read()
         assert body == b"attachment bytes"
-        from moto.ses.models import ses_backends
-
-        sent = ses_backends["123456789012"][REGION].sent_messages
-        assert [m.subject for m in sent] == ["Sent before"]
+        assert [m.subject for m in outbox.sent()] == ["Sent before"]
         sqs = boto3.client("sqs", region_name=REGION)
         queue_url = sqs.get_queue_url(QueueName="q")["QueueUrl"]
         received = sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1)["Messages"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from chalice.test import Client
 
 import app as charla
 from functions.core.principals import Principal
@@ -15,11 +14,9 @@ from tests.conftest import ws_event
 from tests.support.actors import Socket, new_agent, new_visitor
 
 
-@pytest.fixture
-def api(aws, monkeypatch):
+@pytest.fixture(autouse=True)
+def three_tabs(aws, monkeypatch):
     monkeypatch.setattr(connections, "MAX_VISITOR_TABS", 3)
-    with Client(charla.app) as client:
-        yield client.http
 
 
 def _ticket(api, identity):

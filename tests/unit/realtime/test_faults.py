@@ -21,8 +21,8 @@ from functions.core import settings
 from functions.helpdesk import agent_actions, tickets
 from functions.models import Chat, Connection, Message, TicketEvent
 from functions.realtime import push
-from tests.support import desk
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support import desk, outbox
+from tests.support.actors import Socket, a_chat, new_visitor, start_chat
 
 # --- fault injection helpers ------------------------------------------------------------------
 
@@ -94,12 +94,7 @@ def _stored(chat_id: str) -> list[tuple[int, str | None, str]]:
 
 @pytest.fixture
 def chat(aws):
-    agent = Socket(new_agent("Ana"))
-    visitor = Socket(new_visitor("Vera"))
-    chat_id = start_chat(visitor)["chat_id"]
-    agent.clear()
-    visitor.clear()
-    return visitor, agent, chat_id
+    return a_chat()
 
 
 # --- Gone on fan-out --------------------------------------------------------------------------
@@ -294,10 +289,10 @@ def test_when_ses_fails_a_ticket_reply_is_kept_and_marked_not_sent(aws, monkeypa
 
     # The agent's words are kept and the console is told they did not go out.
     assert (result["event"]["body"], result["event"]["data"]["delivery"]) == ("Unplug it.", "failed")
-    assert desk.sent_mail() == []
+    assert outbox.sent_mail() == []
     replies = [e for e in TicketEvent.query(ticket.ticket_id) if e.author == "agent"]
     assert [(e.body, e.data.as_dict()["delivery"]) for e in replies] == [("Unplug it.", "failed")]
     # SES is back: the next reply goes out, and the ticket carries on.
     again = agent_actions.reply(ana, ticket.ticket_id, {"body": "Unplug it, then call us."})
     assert again["event"]["data"]["delivery"] == "sent"
-    assert [m["To"] for m in desk.sent_mail()] == ["rex@example.com"]
+    assert [m["To"] for m in outbox.sent_mail()] == ["rex@example.com"]

@@ -13,6 +13,7 @@ from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.models import DailyStat
 from functions.reports import daily_summary, ranges
+from tests.support import outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 DAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -114,7 +115,4 @@ def test_admins_also_get_the_team_summary(aws):
 
 
 def _sent() -> list[dict]:
-    from moto.ses.models import ses_backends
-
-    messages = ses_backends["123456789012"]["us-east-1"].sent_messages
-    return [json.loads(json.dumps({"to": m.destinations["ToAddresses"], "body": m.body})) for m in messages]
+    return [json.loads(json.dumps({"to": m.destinations["ToAddresses"], "body": m.body})) for m in outbox.sent()]

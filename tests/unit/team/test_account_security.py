@@ -18,7 +18,9 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
-from tests.support.admin import PASSWORD, add_user, body, call, idp, login, login_status, refresh_status, sent_mail
+from tests.support import outbox
+from tests.support.accounts import PASSWORD
+from tests.support.admin import add_user, body, call, idp, login, login_status, refresh_status
 
 EMAIL = "ana@example.com"
 
@@ -114,7 +116,7 @@ def test_an_agent_can_not_write_their_email_or_other_attributes_with_their_own_t
 
 
 def _code_in(to: str) -> str:
-    mail = [m for m in sent_mail() if m.destinations["ToAddresses"] == [to]][-1]
+    mail = [m for m in outbox.sent() if m.destinations["ToAddresses"] == [to]][-1]
     match = re.search(r"^\s+(\d{6})$", mail.body, re.M)
     assert match, mail.body
     return match.group(1)
@@ -138,7 +140,7 @@ def test_an_email_change_takes_effect_only_with_the_code_mailed_to_the_new_addre
     assert done.status_code == 200, done.body
     assert body(done)["email"] == "ana.new@example.com"
     assert login_status(api, "ana.new@example.com") == 200 and login_status(api, EMAIL) == 401
-    notice = [m for m in sent_mail() if m.destinations["ToAddresses"] == [EMAIL]][-1]
+    notice = [m for m in outbox.sent() if m.destinations["ToAddresses"] == [EMAIL]][-1]
     assert "ana.new@example.com" in notice.body
     # A code works once.
     assert call(api, "POST", "/agent/me/email/verify", token, {"code": code}).status_code == 409
@@ -160,7 +162,7 @@ def test_code_mails_are_at_least_a_minute_apart(api, ana):
     assert call(api, "POST", "/agent/me/email", token, {"email": "one@example.com"}).status_code == 202
     again = call(api, "POST", "/agent/me/email", token, {"email": "two@example.com"})
     assert again.status_code == 429
-    assert not [m for m in sent_mail() if m.destinations["ToAddresses"] == ["two@example.com"]]
+    assert not [m for m in outbox.sent() if m.destinations["ToAddresses"] == ["two@example.com"]]
 
 
 def test_an_email_change_to_another_agents_address_is_refused(api, pool, ana):

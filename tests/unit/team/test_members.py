@@ -15,9 +15,10 @@ from functions.core import settings
 from functions.core.principals import Principal
 from functions.models import Agent, Chat, Connection
 from functions.team import agents, revocation
+from tests.support import outbox
+from tests.support.accounts import NEW_PASSWORD, PASSWORD
 from tests.support.actors import Socket, new_visitor, start_chat
 from tests.support.admin import (
-    PASSWORD,
     add_user,
     body,
     call,
@@ -25,11 +26,8 @@ from tests.support.admin import (
     login,
     login_status,
     refresh_status,
-    sent_mail,
     status,
 )
-
-NEW_PASSWORD = "My-own-passw0rd-2024"
 
 
 @pytest.fixture
@@ -72,7 +70,7 @@ def test_an_invited_agent_gets_a_mail_and_chooses_a_password_at_first_sign_in(ap
         "invited",
     )
     assert _groups(pool, invited["id"]) == ["agent"]
-    mail = sent_mail()[-1]
+    mail = outbox.sent()[-1]
     assert mail.destinations["ToAddresses"] == ["ana@example.com"] and mail.source == "support@example.com"
     assert "https://help.example/agent/" in mail.body
     temporary = _temporary_password(mail)
@@ -156,10 +154,10 @@ def test_a_new_temporary_password_can_be_sent_until_the_first_sign_in(api, pool,
     _, token = boss
     ana = {"email": "ana@example.com", "name": "Ana", "role": "agent"}
     invited = body(call(api, "POST", "/admin/agents", token, ana))
-    first = _temporary_password(sent_mail()[-1])
+    first = _temporary_password(outbox.sent()[-1])
     response = call(api, "POST", f"/admin/agents/{invited['id']}/reinvite", token)
     assert response.status_code == 200 and body(response)["status"] == "invited"
-    second = _temporary_password(sent_mail()[-1])
+    second = _temporary_password(outbox.sent()[-1])
     assert second != first
     assert call(api, "POST", "/auth/login", payload={"email": "ana@example.com", "password": first}).status_code == 401
     assert body(call(api, "POST", "/auth/login", payload={"email": "ana@example.com", "password": second}))["challenge"]
