@@ -47,6 +47,8 @@ SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
 # The webhook queue the app sends to (WEBHOOK_QUEUE_NAME/URL) and consumes. Tests may set
 # CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
 WEBHOOK_QUEUE = "charla-local-webhooks"
+# The agents' coalesced notices (functions/realtime/agent_notices.py): AGENT_NOTICE_QUEUE_NAME/URL.
+AGENT_NOTICE_QUEUE = "charla-local-agent-notices"
 SMTP_PORT = 2525
 # Beside moto's snapshot in a stack's data folder (infra/local/snapshot.py).
 DEMO_PASSWORD_FILE = "demo-password"
@@ -229,6 +231,8 @@ class LocalStack:
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
         webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
         self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})
+        notice_queue_url, _ = queues.ensure_queue(queues.client(REGION), AGENT_NOTICE_QUEUE)
+        self._env.set({"AGENT_NOTICE_QUEUE_NAME": AGENT_NOTICE_QUEUE, "AGENT_NOTICE_QUEUE_URL": notice_queue_url})
         # Webhook receivers on this machine (127.0.0.1, localhost, plain http): a deployment's setting
         # (functions/admin/outbound.py), on here only; AWS deployments never set it.
         self._env.set({"CHARLA_WEBHOOK_ALLOW_LOOPBACK": "1"})
@@ -306,6 +310,7 @@ class LocalStack:
                     context=functools.partial(invoker.context, source.name),
                     batch_size=source.batch_size,
                     region=REGION,
+                    batching_window_s=source.maximum_batching_window_in_seconds or 0,
                 )
             )
         return pollers
