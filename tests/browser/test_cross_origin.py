@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 
 from functions.team import agents
 from infra.local.stack import LocalStack
+from tests.support.browser import open_widget
 
 STALE = {"visitor_id": "v-00000000000000000000000000", "secret": "s" * 32}
 
@@ -119,3 +120,20 @@ def _rest(stack: LocalStack, path: str, body: Any, auth: str | None) -> Any:
     )
     with urllib.request.urlopen(request, timeout=15) as response:
         return json.loads(response.read())
+
+
+def test_a_429_reads_as_too_many_requests_not_as_an_outage_in_english_and_spanish(stack: LocalStack, browser) -> None:
+    """What AWS WAF's backstop answers (infra/aws/resources.yaml): 429 with the CORS header and the app's body."""
+    rate_limited = {
+        "status": 429,
+        "headers": {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"},
+        "body": json.dumps({"Code": "rate_limited", "Message": "Too many requests from your network."}),
+    }
+    for locale, text in (("en-US", "Too many requests"), ("es-ES", "Demasiadas solicitudes")):
+        context = browser.new_context(locale=locale)
+        context.route("**/widget/settings", lambda route: route.fulfill(**rate_limited))
+        page = context.new_page()
+        open_widget(page, stack)
+        expect(page.get_by_test_id("charla-error")).to_contain_text(text)
+        expect(page.get_by_test_id("charla-error")).not_to_contain_text("reach")
+        context.close()
