@@ -36,6 +36,7 @@ from infra.local import (
     moto_speedups,
     outbox,
     s3_post_policy,
+    sampler,
     ses_sandbox,
     snapshot,
 )
@@ -82,6 +83,7 @@ def main() -> None:
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     collector.fewer_full_collections()
+    sampler.start_from_environment("moto")  # off unless CHARLA_PROFILE_DIR is set
     saver = snapshot.Saver(data) if data is not None else None
     if saver is not None:
         saver.start()
