@@ -5,8 +5,10 @@ request threads).
 Off unless CHARLA_PROFILE_DIR is set: then each process that calls `start_from_environment(name)`
 samples every thread's stack every INTERVAL_S and, at exit, writes `<dir>/<name>-<pid>.txt`: the
 functions seen on top of a stack (self) and anywhere on it (inclusive), as shares of all samples of
-threads that were busy. A thread waiting (in select, a lock, a socket read) is counted apart, by
-what it waits in: a thread blocked reading moto's answer shows as waiting, not as work.
+threads that were busy. A thread waiting in a Python-level wait (threading's `wait`, select, a
+socket read) is counted apart, by where. A wait inside C code called from Python (acquiring a lock
+with `with`, a socket's sendall, taking the GIL back) shows as the calling Python frame: read
+"self" shares as wall time per thread, not as CPU.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import collections
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
 INTERVAL_S = 0.005
+WRITE_EVERY_S = 10.0  # a process killed at the end (a stack stopped with a backlog) keeps its last report
 # A thread whose innermost frame is one of these is waiting, not working.
 WAITING = {"wait", "select", "poll", "accept", "recv", "recv_into", "readinto", "_wait_for_tstate_lock", "get"}
 TOP = 40
@@ -52,7 +56,11 @@ class Sampler:
 
     def _run(self) -> None:
         me = threading.get_ident()
+        written = time.monotonic()
         while not self._stop.wait(INTERVAL_S):
+            if time.monotonic() - written > WRITE_EVERY_S:
+                self.write(final=False)
+                written = time.monotonic()
             for ident, frame in sys._current_frames().items():
                 if ident == me:
                     continue
@@ -69,8 +77,9 @@ class Sampler:
                     walk = walk.f_back
                 self.inclusive.update(seen)
 
-    def write(self) -> None:
-        self._stop.set()
+    def write(self, final: bool = True) -> None:
+        if final:
+            self._stop.set()
         lines = [f"{self.name}: {self.busy} busy thread samples every {INTERVAL_S * 1000:.0f} ms"]
         for title, counter in (("self", self.own), ("inclusive", self.inclusive)):
             lines.append(f"\n-- {title} (share of busy samples)")

@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, faults, queues, ses_sandbox, smtp, snapshot
+from infra.local import buckets, cognito, faults, pools, queues, ses_sandbox, smtp, snapshot
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -101,6 +101,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._invoker: LambdaInvoker | None = None
+        self._pynamodb_pool: int | None = None  # PynamoDB's default pool before start() widened it
         self._rest: RestGateway | None = None
         self._ws: WebSocketGateway | None = None
         self._scheduler: Scheduler | None = None
@@ -253,6 +254,8 @@ class LocalStack:
         self.app = self._import_app()
         chalice_app = self.app.app
         self._invoker = LambdaInvoker(chalice_app.app_name, STAGE)
+        self._pynamodb_pool = pools.widen_dynamodb_pool(self._invoker.concurrency)
+        self._app_data.reset_clients()  # the shared DynamoDB client is made again, with the wider pool
         verifier = CognitoJwtVerifier(
             region=REGION,
             pool_id=self._pool.pool_id,
@@ -391,6 +394,9 @@ class LocalStack:
                 listening.close()
         self._listener = self._demo_listener = None
         self._moto.stop()
+        if self._pynamodb_pool is not None:
+            pools.restore_dynamodb_pool(self._pynamodb_pool)
+            self._pynamodb_pool = None
         if self.faults is not None:
             faults.uninstall()
         try:
