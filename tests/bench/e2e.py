@@ -218,21 +218,23 @@ async def scenario(info: dict[str, Any], chats: int = CHATS) -> tuple[Ledger, in
             async with gate:
                 return await _visitor(own[number], info, number, ledger)
 
-        visitors = await asyncio.gather(*(arrive(n) for n in range(chats)))
-        await _activate(visitors, agents)
-        ledger.setup_s = time.perf_counter() - began
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 1.0
-        await asyncio.gather(*(v.talk(start, n / chats) for n, v in enumerate(visitors)))
-        deadline = loop.time() + GRACE_S
-        while loop.time() < deadline and len(ledger.received) < len(ledger.sent):
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # let any duplicate that is on its way arrive
-        for ws in [v.ws for v in visitors] + [a.ws for a in agents]:
-            await ws.close()
-        for visitor_session in own:
-            await visitor_session.close()
-        return ledger, sum(v.active.is_set() for v in visitors)
+        try:
+            visitors = await asyncio.gather(*(arrive(n) for n in range(chats)))
+            await _activate(visitors, agents)
+            ledger.setup_s = time.perf_counter() - began
+            loop = asyncio.get_running_loop()
+            start = loop.time() + 1.0
+            await asyncio.gather(*(v.talk(start, n / chats) for n, v in enumerate(visitors)))
+            deadline = loop.time() + GRACE_S
+            while loop.time() < deadline and len(ledger.received) < len(ledger.sent):
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # let any duplicate that is on its way arrive
+            for ws in [v.ws for v in visitors] + [a.ws for a in agents]:
+                await ws.close()
+            return ledger, sum(v.active.is_set() for v in visitors)
+        finally:  # also when setup fails: unclosed sessions would bury the reason under warnings
+            for visitor_session in own:
+                await visitor_session.close()
 
 
 def visitor_address(number: int) -> str:
