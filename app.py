@@ -5,8 +5,8 @@
   (`functions/api/frames.py`).
 - Schedules: the every-minute sweep (`functions/chat/sweeps.py`) and the daily summary
   (`functions/reports/daily_summary.py`).
-- Queues and mail: webhook deliveries (`functions/admin/webhook_delivery.py`) and inbound mail
-  (`functions/helpdesk/inbound_mail.py`).
+- Queues and mail: webhook deliveries (`functions/admin/webhook_delivery.py`), the agents' coalesced
+  notices (`functions/realtime/agent_notices.py`) and inbound mail (`functions/helpdesk/inbound_mail.py`).
 
 Every handler parses its input, calls one function and shapes the answer.
 """
@@ -23,7 +23,7 @@ from functions.api import cors, frames, rest
 from functions.api.blueprints import admin, chat, helpdesk, realtime, reports, team, visitors
 from functions.chat import sweeps
 from functions.core.errors import CharlaError
-from functions.realtime import sockets
+from functions.realtime import agent_notices, sockets
 from functions.reports import daily_summary as summary_mail
 
 app = Chalice(app_name="charla")
@@ -87,6 +87,18 @@ def daily_summary(event: CloudWatchEvent) -> dict[str, int]:
 @app.on_sqs_message(queue=os.environ.get("WEBHOOK_QUEUE_NAME", "charla-webhooks"), batch_size=10)
 def deliver_webhooks(event: SQSEvent) -> Any:
     return webhook_delivery.deliver_batch(record.body for record in event)
+
+
+# Team-wide notices, gathered for a few seconds and posted as one frame per agent connection. The
+# queue name is read when Chalice packages the app; infra/aws points the event source at its own queue.
+@app.on_sqs_message(
+    queue=os.environ.get("AGENT_NOTICE_QUEUE_NAME", "charla-agent-notices"),
+    batch_size=agent_notices.BATCH_SIZE,
+    maximum_batching_window_in_seconds=agent_notices.WINDOW_S,
+    maximum_concurrency=agent_notices.MAX_CONCURRENCY,
+)
+def drain_agent_notices(event: SQSEvent) -> dict[str, int]:
+    return agent_notices.drain(record.body for record in event)
 
 
 # Mail to the support address: SES stores it in the mail bucket, whose notification invokes this

@@ -60,6 +60,9 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     with mock_aws():
         charla_aws.reset()
         tables.create_all()
+        # Team-wide notices wait here until a test drains them (tests/support/actors.py: drain_notices).
+        queue = charla_aws.client("sqs").create_queue(QueueName="charla-agent-notices")
+        monkeypatch.setenv("AGENT_NOTICE_QUEUE_URL", queue["QueueUrl"])
         yield
     charla_aws.reset()
 

@@ -160,6 +160,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         visitors.chat(f.chat);
         return upsert(f.chat, true);
       case 'visitor': return visitors.frame(f.visitor);
+      // Team-wide news gathered over a few seconds (docs/protocol.md): each inner frame as if sent alone.
+      case 'notices': return (Array.isArray(f.frames) ? f.frames : []).forEach((n) => n && n.type !== 'notices' && onFrame(n));
       case 'ticket': return tickets.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);

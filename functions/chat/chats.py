@@ -15,7 +15,7 @@ from functions.core import clock, data, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
-from functions.realtime import broadcast, connections
+from functions.realtime import agent_notices, broadcast, connections
 from functions.reports import stats
 from functions.team import agents
 from functions.visitors import greetings, identity, limits, privacy, verified
@@ -163,9 +163,7 @@ def announce(chat: Chat) -> None:
     frame = {"type": "chat", "chat": view(chat)}
     broadcast.to_chat(chat, frame)
     if chat.status == "queued":
-        broadcast.to_connections(
-            [c for c in connections.agent_connection_ids() if c not in (chat.agent_conns or ())], frame
-        )
+        agent_notices.tell(f"chat:{chat.chat_id}", frame, exclude=chat.agent_conns or ())
         # Joining at the tail moves nobody else: only this chat hears its position.
         broadcast.to_chat(chat, queue_frame(chat), agent=False)
 
@@ -238,8 +236,7 @@ def announce_to_all_agents(chat: Chat) -> None:
     """A chat left the queue: its participants hear of it, and every agent's queue list drops it."""
     frame = {"type": "chat", "chat": view(chat)}
     broadcast.to_chat(chat, frame)
-    others = [c for c in connections.agent_connection_ids() if c not in (chat.agent_conns or ())]
-    broadcast.to_connections(others, frame)
+    agent_notices.tell(f"chat:{chat.chat_id}", frame, exclude=chat.agent_conns or ())
 
 
 def accept(principal: Principal, chat_id: str) -> Chat:

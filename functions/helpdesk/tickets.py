@@ -27,7 +27,7 @@ from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms
 from functions.models import Ticket, TicketEvent
-from functions.realtime import broadcast, connections
+from functions.realtime import agent_notices
 from functions.visitors import identity
 
 log = logging.getLogger(__name__)
@@ -394,9 +394,7 @@ def announce(ticket: Ticket, change: str) -> None:
         return
     webhooks.emit("ticket.created" if change == "created" else "ticket.updated", view(ticket))
     try:
-        broadcast.to_connections(
-            connections.agent_connection_ids(), {"type": "ticket", "change": change, "ticket": view(ticket)}
-        )
+        agent_notices.tell(f"ticket:{ticket.ticket_id}", {"type": "ticket", "change": change, "ticket": view(ticket)})
     except Exception:
         # A notice is a courtesy: the ticket is stored and the console's list shows it on reload.
         log.exception("could not announce ticket %s", ticket.ticket_id)

@@ -38,7 +38,7 @@ from functions.models import (
     TicketEvent,
     Visitor,
 )
-from functions.realtime import broadcast, connections
+from functions.realtime import agent_notices, connections
 from functions.team import revocation
 
 log = logging.getLogger(__name__)
@@ -141,9 +141,7 @@ def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
         counts["tickets"] += 1
     visitor.delete()
     # The Visitors list in every console drops the row at once.
-    broadcast.to_connections(
-        connections.agent_connection_ids(), {"type": "visitor", "visitor": {"id": visitor_id, "online": False}}
-    )
+    agent_notices.tell(f"visitor:{visitor_id}", {"type": "visitor", "visitor": {"id": visitor_id, "online": False}})
     log.info("visitor %s erased by %s: %s", visitor_id, admin.id, counts)
     return counts
 

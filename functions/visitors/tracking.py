@@ -9,10 +9,10 @@ Presence lives on the visitor item: `online_pk` puts it in the sparse `online_in
 `last_seen`) and `online_until` says when it ends. The list is one Query whose key condition reads
 only visitors seen within the last ONLINE_S, filtered on `online_until`; leaving a page shortens
 `online_until` to a short grace, so the next page's view keeps the visitor listed without a gap.
-Changes are pushed to all agents' connections as a `visitor` frame, at most ANNOUNCE_MAX times per
-visitor per ANNOUNCE_WINDOW_S (counted on the visitor item, so across Lambda instances): a flood of
-page views from one visitor can't flood every agent's socket. The console re-reads the list every
-minute, so a change that was not pushed shows within a minute.
+Changes reach every agent's console as a `visitor` frame inside the coalesced `notices` frame
+(functions/realtime/agent_notices.py): the page view only queues it. At most ANNOUNCE_MAX are queued per
+visitor per ANNOUNCE_WINDOW_S (counted on the visitor item, so across Lambda instances). The console
+re-reads the list every minute, so a change that was not pushed shows within a minute.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from functions.admin import bans
 from functions.core import clock, data, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
-from functions.realtime import broadcast, connections
+from functions.realtime import agent_notices
 from functions.visitors import greetings, identity, limits, privacy
 
 ONLINE_S = 300  # presence after a view or a beat
@@ -246,14 +246,14 @@ def _claim_push(visitor: Visitor) -> bool:
 
 
 def _push(visitor: Visitor) -> None:
-    """One Query of agent connections, plus the posts."""
+    """Queues the visitor's line for every agent's console: one SQS message, whatever the number of agents."""
     status = None
     if visitor.open_chat_id:
         try:
             status = Chat.get(visitor.open_chat_id).status
         except DoesNotExist:
             pass
-    broadcast.to_connections(connections.agent_connection_ids(), {"type": "visitor", "visitor": row(visitor, status)})
+    agent_notices.tell(f"visitor:{visitor.visitor_id}", {"type": "visitor", "visitor": row(visitor, status)})
 
 
 def online(limit: int = MAX_LIST) -> list[dict[str, Any]]:

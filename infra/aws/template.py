@@ -12,7 +12,7 @@ this module derives the rest from code, so nothing is typed twice:
   WebSocket API, with exactly the actions the code calls (tests/unit/infra/test_deploy_template.py checks
   every `aws.client(...)` call in functions/ against it);
 - the Cognito authorizer, pointed at the stack's own user pool;
-- the webhook delivery function's SQS event source, pointed at the stack's own queue;
+- the SQS event sources (webhook deliveries, the agents' notices), pointed at the stack's own queues;
 - the REST API's gateway responses, on the SAM-managed API so that a change redeploys it.
 
 Chalice runs twice: once to learn what it generates (function names, the WebSocket stage), then
@@ -62,6 +62,9 @@ INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
 # Functions resources.yaml wires by logical id: it fails loudly if Chalice stops generating them.
 INBOUND_MAIL_FUNCTION = "InboundMail"
 WEBHOOK_QUEUE = "WebhookQueue"
+AGENT_NOTICE_QUEUE = "AgentNoticeQueue"
+# The queue each `@app.on_sqs_message` function consumes (Chalice names the function after the handler).
+SQS_CONSUMERS = {"DeliverWebhooks": WEBHOOK_QUEUE, "DrainAgentNotices": AGENT_NOTICE_QUEUE}
 
 # What functions/team/user_pool.py's client is used for (members.py, revocation.py, email_change.py).
 # Sign-in, token refresh and revocation, the sign-in challenges, an agent's own password change and
@@ -211,6 +214,8 @@ def environment(ws_stage: str) -> dict[str, Any]:
         "MAIL_BUCKET": {"Fn::Sub": MAIL_BUCKET_NAME},
         "WEBHOOK_QUEUE_URL": {"Ref": WEBHOOK_QUEUE},
         "WEBHOOK_QUEUE_NAME": {"Fn::GetAtt": [WEBHOOK_QUEUE, "QueueName"]},
+        "AGENT_NOTICE_QUEUE_URL": {"Ref": AGENT_NOTICE_QUEUE},
+        "AGENT_NOTICE_QUEUE_NAME": {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "QueueName"]},
     }
 
 
@@ -441,10 +446,17 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
             "Action": "sqs:SendMessage",
             "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]},
         },
+        # agent_notices.tell: one message per team-wide notice.
+        {
+            "Sid": "AgentNoticeSend",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "Arn"]},
+        },
         # The role is given to SAM, so SAM adds nothing for the SQS event source: these are what
         # Lambda's poller needs (AWSLambdaSQSQueueExecutionRole) plus visibility changes.
         {
-            "Sid": "WebhookConsume",
+            "Sid": "QueueConsume",
             "Effect": "Allow",
             "Action": [
                 "sqs:ChangeMessageVisibility",
@@ -452,7 +464,7 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
                 "sqs:GetQueueAttributes",
                 "sqs:ReceiveMessage",
             ],
-            "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]},
+            "Resource": [{"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}, {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "Arn"]}],
         },
         {
             "Sid": "ManageAgents",
@@ -497,8 +509,8 @@ def authorizer_override(base: dict[str, Any]) -> dict[str, Any]:
     return {"securityDefinitions": pools} if pools else {}
 
 
-def webhook_event_source(base: dict[str, Any]) -> dict[str, Any]:
-    """Overrides for the one SQS event source: Chalice built its ARN from app.py's queue name.
+def sqs_event_sources(base: dict[str, Any]) -> dict[str, Any]:
+    """Overrides for the SQS event sources: Chalice built each ARN from app.py's queue name.
 
     The merge is deep, so the override keeps the `Fn::Sub` key (a `Fn::GetAtt` would sit beside it).
     """
@@ -508,16 +520,15 @@ def webhook_event_source(base: dict[str, Any]) -> dict[str, Any]:
         for event, source in base["Resources"][function]["Properties"].get("Events", {}).items()
         if source.get("Type") == "SQS"
     }
-    if len(found) != 1:
-        raise ValueError(f"expected one SQS event source (webhook deliveries), found {sorted(found)}")
-    (function, event), source = found.popitem()
-    if "Fn::Sub" not in source["Properties"]["Queue"]:
-        raise ValueError(f"unexpected SQS queue in {function}.{event}: {source['Properties']['Queue']}")
-    return {
-        function: {
-            "Properties": {"Events": {event: {"Properties": {"Queue": {"Fn::Sub": f"${{{WEBHOOK_QUEUE}.Arn}}"}}}}}
-        }
-    }
+    if sorted(function for function, _ in found) != sorted(SQS_CONSUMERS):
+        raise ValueError(f"expected the SQS event sources of {sorted(SQS_CONSUMERS)}, found {sorted(found)}")
+    overrides: dict[str, Any] = {}
+    for (function, event), source in found.items():
+        if "Fn::Sub" not in source["Properties"]["Queue"]:
+            raise ValueError(f"unexpected SQS queue in {function}.{event}: {source['Properties']['Queue']}")
+        queue = {"Fn::Sub": f"${{{SQS_CONSUMERS[function]}.Arn}}"}
+        overrides[function] = {"Properties": {"Events": {event: {"Properties": {"Queue": queue}}}}}
+    return overrides
 
 
 # What API Gateway answers by itself, before or instead of the app: the Cognito authorizer's 401,
@@ -577,7 +588,7 @@ def merge_template(base: dict[str, Any]) -> dict[str, Any]:
         doc.setdefault(section, {}).update(entries)
     for name in functions:
         resources.update(function_resources(name, stage))
-    _deep_update(resources, webhook_event_source(base))
+    _deep_update(resources, sqs_event_sources(base))
 
     roles = sorted(n for n, r in base["Resources"].items() if r["Type"] == "AWS::IAM::Role")
     for role in roles:

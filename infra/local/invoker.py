@@ -24,6 +24,10 @@ class LambdaInvoker:
         workers = concurrency or int(os.environ.get("CHARLA_LAMBDA_CONCURRENCY", "32"))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda")
 
+    @property
+    def concurrency(self) -> int:
+        return int(self._pool._max_workers)
+
     def context(self, function_name: str) -> LambdaContext:
         return LambdaContext(
             function_name=f"{self._prefix}-{function_name}",

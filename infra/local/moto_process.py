@@ -27,7 +27,7 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-from infra.local import collector, moto_server, outbox, snapshot
+from infra.local import collector, moto_server, outbox, sampler, snapshot
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
@@ -65,6 +65,7 @@ def main() -> None:
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     collector.fewer_full_collections()
+    sampler.start_from_environment("moto")  # off unless CHARLA_PROFILE_DIR is set
     saver = snapshot.Saver(data) if data is not None else None
     if saver is not None:
         saver.start()

@@ -5,6 +5,10 @@ as in AWS, and a poller thread that long-polls it, hands batches to the handler 
 deletes a batch only when the handler returned. A batch whose handler raised becomes visible again
 after the visibility timeout and, after `MAX_RECEIVES` tries, moves to the dead-letter queue.
 `DelaySeconds` is honoured because moto's SQS honours it.
+
+A batching window (`maximum_batching_window_in_seconds`) is played as Lambda does: once a message
+arrives, the poller keeps gathering until the batch is full or the window has passed, then invokes
+the handler once with everything gathered; without a window a batch holds at most 10 records.
 """
 
 from __future__ import annotations
@@ -78,12 +82,15 @@ class SqsPoller:
         context: Callable[[], Any],
         batch_size: int,
         region: str,
+        batching_window_s: float = 0,
     ) -> None:
         self._queue_url = queue_url
         self._queue_arn = queue_arn
         self._handler = handler
         self._context = context
-        self._batch_size = max(1, min(batch_size, 10))
+        # Lambda's limits: 10 records without a window, 10,000 with one (standard queues).
+        self._batch_size = max(1, min(batch_size, 10_000 if batching_window_s else 10))
+        self._window_s = batching_window_s
         self._region = region
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -99,17 +106,37 @@ class SqsPoller:
             self._thread.join(timeout=WAIT_SECONDS + 10)
             self._thread = None
 
+    def _receive(self, sqs: Any, wait_s: int, most: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=max(1, min(most, 10)),
+            WaitTimeSeconds=wait_s,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return found
+
+    def _gather(self, sqs: Any) -> list[dict[str, Any]]:
+        """One batch: the first messages, then whatever else arrives within the window."""
+        messages = self._receive(sqs, WAIT_SECONDS, self._batch_size)
+        if not messages or not self._window_s:
+            return messages
+        closes = time.monotonic() + self._window_s
+        while len(messages) < self._batch_size and not self._stop.is_set():
+            left = closes - time.monotonic()
+            if left <= 0:
+                break
+            more = self._receive(sqs, 0, self._batch_size - len(messages))
+            messages += more
+            if not more:
+                time.sleep(min(0.1, left))
+        return messages
+
     def _run(self) -> None:
         sqs = client(self._region)
         while not self._stop.is_set():
             try:
-                messages = sqs.receive_message(
-                    QueueUrl=self._queue_url,
-                    MaxNumberOfMessages=self._batch_size,
-                    WaitTimeSeconds=WAIT_SECONDS,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
+                messages = self._gather(sqs)
             except Exception:
                 if self._stop.is_set():
                     return  # moto is going away with the stack
@@ -127,7 +154,8 @@ class SqsPoller:
                 continue
             self.batches += 1
             entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
-            try:
-                sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
-            except Exception:
-                log.exception("deleting a handled batch from %s failed", self._queue_url)
+            for start in range(0, len(entries), 10):  # DeleteMessageBatch takes at most 10
+                try:
+                    sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries[start : start + 10])
+                except Exception:
+                    log.exception("deleting a handled batch from %s failed", self._queue_url)

@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, faults, queues, ses_sandbox, smtp, snapshot
+from infra.local import buckets, cognito, faults, pools, queues, ses_sandbox, smtp, snapshot
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -47,6 +47,8 @@ SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
 # The webhook queue the app sends to (WEBHOOK_QUEUE_NAME/URL) and consumes. Tests may set
 # CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
 WEBHOOK_QUEUE = "charla-local-webhooks"
+# The agents' coalesced notices (functions/realtime/agent_notices.py): AGENT_NOTICE_QUEUE_NAME/URL.
+AGENT_NOTICE_QUEUE = "charla-local-agent-notices"
 SMTP_PORT = 2525
 # Beside moto's snapshot in a stack's data folder (infra/local/snapshot.py).
 DEMO_PASSWORD_FILE = "demo-password"
@@ -99,6 +101,7 @@ class LocalStack:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._invoker: LambdaInvoker | None = None
+        self._pynamodb_pool: int | None = None  # PynamoDB's default pool before start() widened it
         self._rest: RestGateway | None = None
         self._ws: WebSocketGateway | None = None
         self._scheduler: Scheduler | None = None
@@ -229,6 +232,8 @@ class LocalStack:
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
         webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
         self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})
+        notice_queue_url, _ = queues.ensure_queue(queues.client(REGION), AGENT_NOTICE_QUEUE)
+        self._env.set({"AGENT_NOTICE_QUEUE_NAME": AGENT_NOTICE_QUEUE, "AGENT_NOTICE_QUEUE_URL": notice_queue_url})
         # Webhook receivers on this machine (127.0.0.1, localhost, plain http): a deployment's setting
         # (functions/admin/outbound.py), on here only; AWS deployments never set it.
         self._env.set({"CHARLA_WEBHOOK_ALLOW_LOOPBACK": "1"})
@@ -249,6 +254,8 @@ class LocalStack:
         self.app = self._import_app()
         chalice_app = self.app.app
         self._invoker = LambdaInvoker(chalice_app.app_name, STAGE)
+        self._pynamodb_pool = pools.widen_dynamodb_pool(self._invoker.concurrency)
+        self._app_data.reset_clients()  # the shared DynamoDB client is made again, with the wider pool
         verifier = CognitoJwtVerifier(
             region=REGION,
             pool_id=self._pool.pool_id,
@@ -306,6 +313,7 @@ class LocalStack:
                     context=functools.partial(invoker.context, source.name),
                     batch_size=source.batch_size,
                     region=REGION,
+                    batching_window_s=source.maximum_batching_window_in_seconds or 0,
                 )
             )
         return pollers
@@ -386,6 +394,9 @@ class LocalStack:
                 listening.close()
         self._listener = self._demo_listener = None
         self._moto.stop()
+        if self._pynamodb_pool is not None:
+            pools.restore_dynamodb_pool(self._pynamodb_pool)
+            self._pynamodb_pool = None
         if self.faults is not None:
             faults.uninstall()
         try:

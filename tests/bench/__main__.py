@@ -27,20 +27,28 @@ KEYS: dict[str, Any] = {
     "widget_gz_bytes": {"loader": None, "total": None},
     "console_gz_bytes": None,
     "host_page_load_delay_ms": None,
+    "host_page_blocking_ms": None,
     "e2e": {"chats": 100, "p50_ms": None, "p99_ms": None, "lost": None, "duplicated": None},
-    "posts_per_anonymous_request": {"size_10": None, "size_200": None, "agent_sockets": 3},
+    "e2e_200": {"chats": 200, "p50_ms": None, "p99_ms": None, "lost": None, "duplicated": None},
+    "posts_per_anonymous_request": {
+        "size_10": None,
+        "size_200": None,
+        "agents_1000": None,
+        "drain_posts_per_agent_socket": None,
+    },
 }
-# Module -> the keys its run() returns, in the order they run: the timing-sensitive ones first,
-# before this process has grown moto state and threads.
+# Module (or "module:function", else its run()) -> the keys it returns, in the order they run: the
+# timing-sensitive ones first, before this process has grown moto state and threads.
 RUNNERS: dict[str, tuple[str, ...]] = {
     "cold_import": ("cold_import_ms",),
-    "page_load": ("host_page_load_delay_ms",),
+    "page_load": ("host_page_load_delay_ms", "host_page_blocking_ms"),
     "asset_sizes": ("widget_gz_bytes", "console_gz_bytes"),
     "package_size": ("package_zip_bytes",),
     "message_cost": ("ddb_calls_per_message", "items_read_per_message"),
     "session": ("scan_calls",),
     "sweep_cost": ("sweep_items_read",),
     "e2e": ("e2e",),
+    "e2e:run_200": ("e2e_200",),
     "anonymous_posts": ("posts_per_anonymous_request",),
 }
 
@@ -63,7 +71,8 @@ def _run(module: str, keys: tuple[str, ...]) -> tuple[list[Figure], bool]:
     started = time.perf_counter()
     print(f"… {', '.join(keys)}", file=sys.stderr, flush=True)
     try:
-        runner: Callable[[], list[Figure]] = importlib.import_module(f"tests.bench.{module}").run
+        name, _, function = module.partition(":")
+        runner: Callable[[], list[Figure]] = getattr(importlib.import_module(f"tests.bench.{name}"), function or "run")
         figures = runner()
         failed = False
     except Exception as error:

@@ -1,4 +1,5 @@
-"""e2e: visitor→agent delivery through the local stack, 100 concurrent chats at 1 message/s for 30 s.
+"""e2e: visitor→agent delivery through the local stack, 100 concurrent chats at 1 message/s for 30 s;
+e2e_200: the same at 200 chats (one stack each, started afresh).
 
 Clients speak to the stack exactly as the widget and the console do: REST for an identity or a
 sign-in and a connect ticket, then a WebSocket (docs/protocol.md). Each visitor sends on its own
@@ -196,7 +197,7 @@ async def _activate(visitors: list[Visitor], agents: list[Agent]) -> None:
         raise RuntimeError(f"only {active} of {len(visitors)} chats went active") from None
 
 
-async def scenario(info: dict[str, Any]) -> tuple[Ledger, int]:
+async def scenario(info: dict[str, Any], chats: int = CHATS) -> tuple[Ledger, int]:
     import aiohttp
 
     ledger = Ledger()
@@ -210,28 +211,30 @@ async def scenario(info: dict[str, Any]) -> tuple[Ledger, int]:
         # callers per address (docs/protocol.md). All of 127.0.0.0/8 is loopback on Linux.
         own = [
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, local_addr=(visitor_address(n), 0)))
-            for n in range(CHATS)
+            for n in range(chats)
         ]
 
         async def arrive(number: int) -> Visitor:
             async with gate:
                 return await _visitor(own[number], info, number, ledger)
 
-        visitors = await asyncio.gather(*(arrive(n) for n in range(CHATS)))
-        await _activate(visitors, agents)
-        ledger.setup_s = time.perf_counter() - began
-        loop = asyncio.get_running_loop()
-        start = loop.time() + 1.0
-        await asyncio.gather(*(v.talk(start, n / CHATS) for n, v in enumerate(visitors)))
-        deadline = loop.time() + GRACE_S
-        while loop.time() < deadline and len(ledger.received) < len(ledger.sent):
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)  # let any duplicate that is on its way arrive
-        for ws in [v.ws for v in visitors] + [a.ws for a in agents]:
-            await ws.close()
-        for visitor_session in own:
-            await visitor_session.close()
-        return ledger, sum(v.active.is_set() for v in visitors)
+        try:
+            visitors = await asyncio.gather(*(arrive(n) for n in range(chats)))
+            await _activate(visitors, agents)
+            ledger.setup_s = time.perf_counter() - began
+            loop = asyncio.get_running_loop()
+            start = loop.time() + 1.0
+            await asyncio.gather(*(v.talk(start, n / chats) for n, v in enumerate(visitors)))
+            deadline = loop.time() + GRACE_S
+            while loop.time() < deadline and len(ledger.received) < len(ledger.sent):
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)  # let any duplicate that is on its way arrive
+            for ws in [v.ws for v in visitors] + [a.ws for a in agents]:
+                await ws.close()
+            return ledger, sum(v.active.is_set() for v in visitors)
+        finally:  # also when setup fails: unclosed sessions would bury the reason under warnings
+            for visitor_session in own:
+                await visitor_session.close()
 
 
 def visitor_address(number: int) -> str:
@@ -260,18 +263,19 @@ def _trend(ledger: Ledger) -> str:
     return f"median latency of the first 5 s of sends {median_ms(first)}, of the last 5 s {median_ms(last)}"
 
 
-def summarise(ledger: Ledger, chats: int) -> Figure:
+def summarise(ledger: Ledger, chats: int, wanted: int = CHATS, key: str = "e2e") -> Figure:
     latencies = [(times[0] - ledger.sent[k]) * 1000 for k, times in ledger.received.items() if k in ledger.sent]
     lost = sum(1 for k in ledger.sent if k not in ledger.received)
     duplicated = sum(len(times) - 1 for times in ledger.received.values())
     p50 = round(statistics.median(latencies), 1) if latencies else None
     p99 = round(_percentile(latencies, 0.99), 1) if latencies else None
     return Figure(
-        "e2e",
+        key,
         {"chats": chats, "p50_ms": p50, "p99_ms": p99, "lost": lost, "duplicated": duplicated},
         checks=[
-            Check("active chats", chats, CHATS, "=="),
-            Check("p99 ms", p99, 250),
+            Check("active chats", chats, wanted, "=="),
+            # e2e_200 is reported beside e2e (DESIGN.md's budgets): its p99 has no budget of its own.
+            *([Check("p99 ms", p99, 250)] if key == "e2e" else []),
             Check("lost", lost, 0, "=="),
             Check("duplicated", duplicated, 0, "=="),
         ],
@@ -287,16 +291,24 @@ def summarise(ledger: Ledger, chats: int) -> Figure:
     )
 
 
-def run() -> list[Figure]:
-    empty = {"chats": CHATS, "p50_ms": None, "p99_ms": None, "lost": None, "duplicated": None}
+def measure(chats: int, key: str) -> Figure:
+    empty = {"chats": chats, "p50_ms": None, "p99_ms": None, "lost": None, "duplicated": None}
     try:
         stack = StackProcess()
     except Exception as error:  # the local stack is built in parallel; say why, don't crash the run
-        return [null("e2e", empty, f"the local stack isn't usable: {str(error).strip()[-600:]}")]
+        return null(key, empty, f"the local stack isn't usable: {str(error).strip()[-600:]}")
     try:
-        ledger, chats = asyncio.run(scenario(stack.info))
+        ledger, active = asyncio.run(scenario(stack.info, chats))
     except Exception as error:
-        return [null("e2e", empty, f"the run through the local stack failed: {error!r}\n{stack.tail()[-1500:]}")]
+        return null(key, empty, f"the run through the local stack failed: {error!r}\n{stack.tail()[-1500:]}")
     finally:
         stack.stop()
-    return [summarise(ledger, chats)]
+    return summarise(ledger, active, chats, key)
+
+
+def run() -> list[Figure]:
+    return [measure(CHATS, "e2e")]
+
+
+def run_200() -> list[Figure]:
+    return [measure(200, "e2e_200")]

@@ -17,7 +17,9 @@ CAPACITY = 20  # 10 agents × 20 slots: room for all 100 chats
 
 
 def main() -> None:
-    from infra.local import cognito, collector
+    from infra.local import cognito, collector, sampler
+
+    sampler.start_from_environment("stack")  # off unless CHARLA_PROFILE_DIR is set
     from infra.local.stack import LocalStack
 
     stack = LocalStack(port=0, moto_process=True).start()

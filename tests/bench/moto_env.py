@@ -47,6 +47,9 @@ def charla_on_moto() -> Iterator[DynamoCounter]:
         with mock_aws(), counter:
             aws.reset()  # drop clients made before the hook, so every client is a hooked one
             tables.create_all()
+            # The agents' notices (functions/realtime/agent_notices.py) wait here for a drain.
+            queue = aws.client("sqs").create_queue(QueueName="charla-agent-notices")
+            os.environ["AGENT_NOTICE_QUEUE_URL"] = queue["QueueUrl"]
             yield counter
     finally:
         aws.reset()

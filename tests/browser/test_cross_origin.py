@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from functions.team import agents
 from infra.local.stack import LocalStack
 from tests.support import stack_http
+from tests.support.browser import open_widget
 
 STALE = {"visitor_id": "v-00000000000000000000000000", "secret": "s" * 32}
 
@@ -109,3 +110,20 @@ def test_the_offline_forms_rate_limit_message_is_shown(stack: LocalStack, browse
         expect(page.get_by_test_id("charla-offline-error")).to_contain_text("several messages")
     finally:
         agents.set_accepting(stack.demo_agent_id, True)
+
+
+def test_a_429_reads_as_too_many_requests_not_as_an_outage_in_english_and_spanish(stack: LocalStack, browser) -> None:
+    """What AWS WAF's backstop answers (infra/aws/resources.yaml): 429 with the CORS header and the app's body."""
+    rate_limited = {
+        "status": 429,
+        "headers": {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"},
+        "body": json.dumps({"Code": "rate_limited", "Message": "Too many requests from your network."}),
+    }
+    for locale, text in (("en-US", "Too many requests"), ("es-ES", "Demasiadas solicitudes")):
+        context = browser.new_context(locale=locale)
+        context.route("**/widget/settings", lambda route: route.fulfill(**rate_limited))
+        page = context.new_page()
+        open_widget(page, stack)
+        expect(page.get_by_test_id("charla-error")).to_contain_text(text)
+        expect(page.get_by_test_id("charla-error")).not_to_contain_text("reach")
+        context.close()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from typing import Any
 
 import app as charla
+from functions.core import aws
 from functions.core.principals import Principal
 from functions.realtime import connect_tickets
 from functions.team import agents
 from functions.visitors import identity
+from infra.local.queues import sqs_event
 from tests.conftest import clear_frames, sent_frames, ws_event
 
 _ids = itertools.count(1)
@@ -43,6 +46,10 @@ class Socket:
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [f for f in self.frames() if f.get("type") == kind]
+
+    def notified(self, kind: str) -> list[dict[str, Any]]:
+        """Frames of type `kind` that came inside the coalesced `notices` frames (drain_notices)."""
+        return [n for f in self.of_type("notices") for n in f["frames"] if n.get("type") == kind]
 
     def clear(self) -> None:
         clear_frames(self.connection_id)
@@ -78,3 +85,17 @@ def a_chat() -> tuple[Socket, Socket, str]:
     agent.clear()
     visitor.clear()
     return visitor, agent, chat_id
+
+
+def drain_notices() -> dict[str, int]:
+    """Hands every queued agent notice to the real drain handler in one batch, as Lambda's SQS event source
+    does when a batching window closes; returns the drain's counts."""
+    sqs, url = aws.client("sqs"), os.environ["AGENT_NOTICE_QUEUE_URL"]
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        messages += batch
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)]
+        )
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return charla.drain_agent_notices(sqs_event(messages, arn, "us-east-1"), None)

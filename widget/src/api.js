@@ -5,6 +5,9 @@ import { store } from '../../ui-common/storage.js';
 const local = store('localStorage');
 const ID_KEY = 'charla.visitor';
 
+// A 429 (the app's per-address limits, or the WAF backstop) is not an outage: say so.
+export const unreachable = (e) => (e && e.status === 429 ? 'tooMany' : 'network');
+
 export function createApi(base) {
   let runtime;
   // The loader's first page view may be creating the identity right now: wait for it, then read.

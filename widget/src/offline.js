@@ -1,6 +1,7 @@
 // The offline form: the admin's fields (GET /widget/offline-form) → POST /visitor/offline → the
 // ticket's reference. Shown when nobody is online, after `offline`, or on `offer_offline`.
 import { h } from '../../ui-common/dom.js';
+import { unreachable } from './api.js';
 
 const MAX = { text: 200, email: 254, textarea: 4000 };
 
@@ -42,5 +43,5 @@ export function mountOffline(slot, api, t, pre) {
       },
     }, ...inputs.map((x) => x[2]), btn);
     err.before(form);
-  }, () => say(t('network')));
+  }, (e) => say(t(unreachable(e))));
 }

@@ -4,7 +4,7 @@ import { store } from '../../ui-common/storage.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { createApi } from './api.js';
+import { createApi, unreachable } from './api.js';
 import { pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';
 import { greetingBubble } from './greeting.js';
@@ -129,7 +129,7 @@ function createWidget({ host, root, btn, base, lang }) {
     label();
     // Availability changes; an old "online" must not hide the away notice (or the other way).
     if (!live() && (!state.settings || Date.now() - state.settingsAt > 30e3)) {
-      await loadSettings().then(() => { state.away = false; }, () => !state.settings && fail('network'));
+      await loadSettings().then(() => { state.away = false; }, (e) => !state.settings && fail(unreachable(e)));
     }
     connect();
     sync();
@@ -232,7 +232,7 @@ function createWidget({ host, root, btn, base, lang }) {
       url: () => wsUrl,
       ticket: async () => {
         wsUrl = (await api.config()).ws;
-        return api.ticket();
+        return api.ticket().catch((e) => { if (e.status === 429) fail(unreachable(e)); throw e; });
       },
       onFrame,
       onState(s) {

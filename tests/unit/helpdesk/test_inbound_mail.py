@@ -17,7 +17,7 @@ from functions.visitors import verified as identity_module
 from infra.local.events import s3_object_created_event
 from infra.local.smtp import ses_headers, verdicts_from
 from tests.support import desk, outbox
-from tests.support.actors import Socket, new_agent
+from tests.support.actors import Socket, drain_notices, new_agent
 from tests.support.admin import add_user, api, body, call, login, pool  # noqa: F401 (fixtures)
 
 PDF = b"%PDF-1.4\n" + b"0" * 200
@@ -178,9 +178,11 @@ def test_bounces_and_auto_replies_make_no_ticket_and_spam_is_filed_as_spam_witho
     spam = deliver(mail(body="cheap pills"), verdicts="spam=FAIL")
     assert tickets.load(spam["ticket_id"]).status == "spam"
     deliver(mail(subject=f"Re: [#{spam['ticket_id']}]", body="more pills"))
-    assert tickets.load(spam["ticket_id"]).status == "spam" and console.of_type("ticket") == []
+    drain_notices()
+    assert tickets.load(spam["ticket_id"]).status == "spam" and console.frames() == []
     real = deliver(mail(body="A real question"))
-    [notice] = console.of_type("ticket")
+    drain_notices()
+    [notice] = console.notified("ticket")
     assert (notice["change"], notice["ticket"]["ticket_id"]) == ("created", real["ticket_id"])
 
 

@@ -43,6 +43,7 @@ CHALICE_FUNCTIONS = {
     "Sweep",
     "InboundMail",
     "DeliverWebhooks",
+    "DrainAgentNotices",
 }
 APP_ENV = (
     "CHARLA_TABLE_PREFIX",
@@ -54,6 +55,8 @@ APP_ENV = (
     "MAIL_BUCKET",
     "WEBHOOK_QUEUE_URL",
     "WEBHOOK_QUEUE_NAME",
+    "AGENT_NOTICE_QUEUE_URL",
+    "AGENT_NOTICE_QUEUE_NAME",
 )
 FUNCTIONS_DIR = ROOT / "functions"
 
@@ -609,8 +612,12 @@ def test_each_aws_permission_is_on_this_stacks_resource_only():
     assert statements["InboundMail"]["Resource"] == {"Fn::Sub": f"{mail}/inbound/*"}
     # DeleteObject: erasure takes the raw mail too (functions/visitors/data_requests.py).
     assert set(statements["InboundMail"]["Action"]) == {"s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"}
-    for sid in ("WebhookEmit", "WebhookConsume"):
-        assert statements[sid]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert statements["WebhookEmit"]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
+    assert statements["AgentNoticeSend"]["Resource"] == {"Fn::GetAtt": ["AgentNoticeQueue", "Arn"]}
+    assert statements["QueueConsume"]["Resource"] == [
+        {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
+        {"Fn::GetAtt": ["AgentNoticeQueue", "Arn"]},
+    ]
     assert statements["ManageAgents"]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
     assert all(
         a.startswith("cognito-idp:Admin") or a == "cognito-idp:ListUsers" for a in statements["ManageAgents"]["Action"]
@@ -696,15 +703,14 @@ def test_ses_receives_mail_for_the_mail_domain_into_the_bucket(resources):
 
 @pytest.mark.slow
 def test_webhook_deliveries_are_fed_by_the_stacks_own_queue(resources):
-    sources = [
-        (name, event)
+    sources = {
+        name: event
         for name, r in _of_type(resources, "AWS::Serverless::Function").items()
         for event in r["Properties"].get("Events", {}).values()
         if event["Type"] == "SQS"
-    ]
-    assert len(sources) == 1
-    name, event = sources[0]
-    assert name == "DeliverWebhooks"
+    }
+    assert sorted(sources) == ["DeliverWebhooks", "DrainAgentNotices"]
+    name, event = "DeliverWebhooks", sources["DeliverWebhooks"]
     assert event["Properties"]["Queue"] == {"Fn::Sub": "${WebhookQueue.Arn}"}
     env = resources[name]["Properties"]["Environment"]["Variables"]
     assert env["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
@@ -712,6 +718,20 @@ def test_webhook_deliveries_are_fed_by_the_stacks_own_queue(resources):
     # Lambda's visibility advice: at least six times the consumer's timeout.
     timeout = resources[name]["Properties"]["Timeout"]
     assert resources["WebhookQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+
+
+@pytest.mark.slow
+def test_agent_notices_are_drained_in_batching_windows_by_at_most_two_functions_at_once(resources):
+    """One frame per agent connection per drain (functions/realtime/agent_notices.py) holds only if Lambda
+    gathers notices for a window and runs few drains at once."""
+    [event] = [e for e in resources["DrainAgentNotices"]["Properties"]["Events"].values() if e["Type"] == "SQS"]
+    properties = event["Properties"]
+    assert properties["Queue"] == {"Fn::Sub": "${AgentNoticeQueue.Arn}"}
+    assert properties["MaximumBatchingWindowInSeconds"] >= 1  # required for a batch of more than 10
+    assert properties["BatchSize"] > 10
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
+    timeout = resources["DrainAgentNotices"]["Properties"]["Timeout"]
+    assert resources["AgentNoticeQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
 
 
 @pytest.mark.slow
@@ -749,7 +769,24 @@ def test_an_optional_waf_rule_limits_the_rest_stage_per_viewer_and_costs_nothing
     for rule in rules.values():
         statement = rule["Statement"]["RateBasedStatement"]
         assert statement["Limit"] == {"Ref": "EdgeRateLimit"} and statement["EvaluationWindowSec"] == 300
-        assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+        response = rule["Action"]["Block"]["CustomResponse"]
+        assert response["ResponseCode"] == 429
+        # WAF answers past the app: without the CORS header a widget on another origin can't read the 429.
+        assert {"Name": "Access-Control-Allow-Origin", "Value": "*"} in response["ResponseHeaders"]
+        # A blocked preflight would fail the real request as a network error: preflights are never in scope.
+        scope = statement["ScopeDownStatement"]["AndStatement"]["Statements"]
+        assert {
+            "NotStatement": {
+                "Statement": {
+                    "ByteMatchStatement": {
+                        "FieldToMatch": {"Method": {}},
+                        "PositionalConstraint": "EXACTLY",
+                        "SearchString": "OPTIONS",
+                        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+                    }
+                }
+            }
+        } in scope
     # Behind CloudFront the stage sees CloudFront's addresses: the viewer's comes in a header that
     # the distribution's function overwrites, never X-Forwarded-For, whose first entry the client writes.
     viewer = rules["per-viewer"]["Statement"]["RateBasedStatement"]

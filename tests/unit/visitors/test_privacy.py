@@ -19,7 +19,7 @@ from functions.visitors import data_requests, privacy, tracking
 from infra.local.events import s3_object_created_event
 from infra.local.smtp import ses_headers, verdicts_from
 from tests.support import desk
-from tests.support.actors import Socket, new_agent, start_chat
+from tests.support.actors import Socket, drain_notices, new_agent, start_chat
 from tests.support.admin import add_user, api, body, call, closed, login, pool  # noqa: F401 (fixtures)
 
 
@@ -117,7 +117,10 @@ def test_erasure_deletes_everything_closes_sockets_and_frees_the_agent(history, 
     # The open chat ended first, so the agent's slot is free again; the other visitor is untouched.
     assert history["chats"][1] not in (agents.get(history["agent"].id).chat_ids or set())
     assert Chat.get(history["other_chat"]).visitor_id == history["other"].id
-    assert {"type": "visitor", "visitor": {"id": visitor.id, "online": False}} in history["agent_socket"].frames()
+    drain_notices()
+    assert {"type": "visitor", "visitor": {"id": visitor.id, "online": False}} in history["agent_socket"].notified(
+        "visitor"
+    )
 
 
 def test_only_admins_export_or_erase_and_unknown_visitors_are_404(api, pool, history):  # noqa: F811

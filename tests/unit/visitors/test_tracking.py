@@ -14,7 +14,7 @@ from functions.core import aws as charla_aws
 from functions.core import clock, settings
 from functions.models import Visitor
 from functions.visitors import tracking, verified
-from tests.support.actors import Socket, new_agent
+from tests.support.actors import Socket, drain_notices, new_agent
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 PAGE = {
@@ -84,7 +84,8 @@ def test_a_page_view_costs_two_writes_shown_and_left_and_one_more_when_agents_ar
     shift_clock(monkeypatch, tracking.ANNOUNCE_WINDOW_S)
     calls.clear()
     view(creds, pv="pv4", url="https://shop.example/checkout")  # a new window: agents are told again
-    assert [c for c in calls if c in WRITES] == ["UpdateItem", "UpdateItem"] and calls.count("Query") == 1
+    # Telling them is one queued notice (functions/realtime/agent_notices.py), not a Query and posts.
+    assert [c for c in calls if c in WRITES] == ["UpdateItem", "UpdateItem"] and calls.count("Query") == 0
 
 
 def test_agents_see_each_page_change_live(aws):
@@ -92,7 +93,9 @@ def test_agents_see_each_page_change_live(aws):
     creds = creds_of(view())
     agent.clear()
     view(creds, pv="pv2", url="https://shop.example/checkout", title="Checkout")
-    [frame] = agent.of_type("visitor")
+    assert agent.frames() == []  # queued for the drain, which runs within seconds
+    drain_notices()
+    [frame] = agent.notified("visitor")
     row = frame["visitor"]
     assert (row["id"], row["url"], row["title"], row["chat_state"], row["online"]) == (
         creds["visitor_id"],
@@ -108,21 +111,26 @@ def test_a_flood_of_page_views_reaches_agents_a_couple_of_times_per_window(aws, 
     creds = creds_of(view())
     for n in range(150):
         view(creds, pv=f"f{n}", url=f"https://shop.example/p{n}")
-    assert [len(a.of_type("visitor")) for a in agents] == [tracking.ANNOUNCE_MAX] * 3
+    # At most ANNOUNCE_MAX notices were queued, and the drain keeps the newest: one line per agent.
+    assert drain_notices()["notices"] == 1
+    assert [len(a.notified("visitor")) for a in agents] == [1] * 3
     # The next window tells agents the page the visitor is on now.
     shift_clock(monkeypatch, tracking.ANNOUNCE_WINDOW_S)
     view(creds, pv="last", url="https://shop.example/checkout")
-    assert [a.of_type("visitor")[-1]["visitor"]["url"] for a in agents] == ["https://shop.example/checkout"] * 3
-    assert [len(a.of_type("visitor")) for a in agents] == [tracking.ANNOUNCE_MAX + 1] * 3
+    drain_notices()
+    assert [a.notified("visitor")[-1]["visitor"]["url"] for a in agents] == ["https://shop.example/checkout"] * 3
+    assert [len(a.of_type("notices")) for a in agents] == [2] * 3
 
 
 def test_beats_and_leaves_push_nothing_to_agents(aws):
     agent = Socket(new_agent())
     creds = creds_of(view())
+    drain_notices()  # the first view's notice
     agent.clear()
     view(creds, event="beat", seconds=10)
     view(creds, event="leave", seconds=12)
-    assert agent.of_type("visitor") == []
+    drain_notices()
+    assert agent.frames() == []
 
 
 def test_a_new_visit_is_counted_after_30_minutes_without_a_page_view(aws, monkeypatch):

@@ -11,7 +11,7 @@ from functions.chat import chats
 from functions.core.errors import CharlaError
 from functions.models import Visitor
 from functions.visitors import tracking, verified
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support.actors import Socket, drain_notices, new_agent, new_visitor, start_chat
 from tests.support.admin import add_user, api, body, call, login, pool  # noqa: F401 (fixtures)
 
 EMAIL = "ana.lopez@example.com"
@@ -87,7 +87,8 @@ def test_the_visitors_list_shows_the_name_and_badge_at_once(aws):
 
     agent.clear()
     verified.identify(Principal("visitor", answer["visitor_id"]), {"name": "Ana", "email": EMAIL})
-    [frame] = agent.of_type("visitor")
+    drain_notices()  # the next drain, within seconds (functions/realtime/agent_notices.py)
+    [frame] = agent.notified("visitor")
     assert (frame["visitor"]["name"], frame["visitor"]["verified"]) == ("Ana", False)
 
 

@@ -32,6 +32,7 @@ export default {
   offline: 'No agent is available right now.',
   generic: 'Something went wrong. Please try again.',
   network: 'We cannot reach the chat service right now.',
+  tooMany: 'Too many requests. Please try again shortly.',
   endChat: 'End chat',
   rateTitle: 'How was this chat?',
   good: 'Good',

@@ -30,6 +30,7 @@ export default {
   offline: 'No hay ningún agente disponible ahora.',
   generic: 'Algo ha fallado. Inténtalo de nuevo.',
   network: 'No podemos conectar con el servicio de chat ahora.',
+  tooMany: 'Demasiadas solicitudes. Inténtalo de nuevo en breve.',
   endChat: 'Terminar chat',
   rateTitle: '¿Qué tal ha ido el chat?',
   good: 'Bien',
