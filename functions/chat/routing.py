@@ -28,7 +28,7 @@ def capacity() -> int:
 def routable_agents() -> list[Agent]:
     """The least busy accepting agents first (the routing index's order), at most `_CANDIDATES`."""
     return shards.merged(
-        lambda key: Agent.routing_index.query(key, limit=_CANDIDATES),
+        lambda key, page: Agent.routing_index.query(key, limit=_CANDIDATES, page_size=page),
         ROUTABLE,
         lambda agent: agent.load_key,
         limit=_CANDIDATES,
@@ -152,7 +152,10 @@ def _count(agent_id: str, chat_id: str, change: int) -> None:
 def queued(limit: int = 100) -> list[Chat]:
     """The queue, oldest first: the only reader of `queue_index`'s items."""
     return shards.merged(
-        lambda key: Chat.queue_index.query(key, limit=limit), QUEUE, lambda chat: chat.queued_at, limit=limit
+        lambda key, page: Chat.queue_index.query(key, limit=limit, page_size=page),
+        QUEUE,
+        lambda chat: chat.queued_at,
+        limit=limit,
     )
 
 

@@ -30,7 +30,7 @@ def unanswered_chats() -> int:
     cutoff = clock.iso_ago(timeout)
     moved = 0
     for due in shards.merged(
-        lambda key: Chat.unanswered_index.query(key, Chat.assigned_at < cutoff, limit=PAGE),
+        lambda key, page: Chat.unanswered_index.query(key, Chat.assigned_at < cutoff, limit=PAGE, page_size=page),
         UNANSWERED,
         lambda row: row.assigned_at,
         limit=PAGE,
@@ -58,7 +58,7 @@ def long_waits() -> int:
     offered = 0
     # offer_index loses a chat once it has been offered, so offered chats are never read again.
     for due in shards.merged(
-        lambda key: Chat.offer_index.query(key, Chat.queued_at < cutoff, limit=PAGE),
+        lambda key, page: Chat.offer_index.query(key, Chat.queued_at < cutoff, limit=PAGE, page_size=page),
         OFFER,
         lambda row: row.queued_at,
         limit=PAGE,
@@ -86,7 +86,7 @@ def idle_chats() -> int:
     cutoff = clock.iso_ago(minutes * 60 + messages.ACTIVITY_STEP_S)
     closed = 0
     for due in shards.merged(
-        lambda key: Chat.open_index.query(key, Chat.last_activity_at < cutoff, limit=PAGE),
+        lambda key, page: Chat.open_index.query(key, Chat.last_activity_at < cutoff, limit=PAGE, page_size=page),
         OPEN,
         lambda row: row.last_activity_at,
         limit=PAGE,
@@ -103,7 +103,7 @@ def stale_connections() -> int:
     """Forgets connections silent for longer than API Gateway would keep them open."""
     cutoff = clock.iso_ago(STALE_AFTER_S)
     rows = shards.merged(
-        lambda key: Connection.live_index.query(key, Connection.last_seen < cutoff, limit=PAGE),
+        lambda key, page: Connection.live_index.query(key, Connection.last_seen < cutoff, limit=PAGE, page_size=page),
         LIVE,
         lambda row: row.last_seen,
         limit=PAGE,

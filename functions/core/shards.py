@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import math
 import os
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -122,20 +123,25 @@ def keys(prefix: str) -> list[str]:
 
 
 def merged(
-    query: Callable[[str], Iterable[T]],
+    query: Callable[[str, int | None], Iterable[T]],
     prefix: str,
     sort_key: Callable[[T], Any],
     *,
     limit: int | None = None,
     newest_first: bool = False,
 ) -> list[T]:
-    """Runs `query(hash_key)` on every shard of `prefix` and merges the answers by sort key.
+    """Runs `query(hash_key, page_size)` on every shard of `prefix` and merges the answers by sort key.
 
-    `query` must return its shard's items in the index's order (`newest_first` says which) with at
-    most `limit` items: then the first `limit` of the merge are exactly the first `limit` items the
-    unsharded index would have answered, in the same order, having read at most `limit` per shard.
+    `query` must return a lazy iterator (a PynamoDB query) over its shard's items in the index's order
+    (`newest_first` says which), at most `limit` of them, fetched `page_size` at a time. The first
+    `limit` of the merge are then exactly the first `limit` items the unsharded index would have
+    answered, in the same order; and since the merge pulls a shard's next page only once it has used
+    the last, the shards together read at most `limit` plus one page each (about twice `limit`),
+    not `limit` each.
     """
-    answers = [query(hash_key) for hash_key in keys(prefix)]
+    hash_keys = keys(prefix)
+    page = math.ceil(limit / len(hash_keys)) if limit else None
+    answers = [query(hash_key, page) for hash_key in hash_keys]
     rows = heapq.merge(*answers, key=sort_key, reverse=newest_first)
     found: list[T] = []
     for row in rows:

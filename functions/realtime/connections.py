@@ -136,11 +136,11 @@ def connection_ids(principal: Principal) -> list[str]:
 
 def agent_connection_ids() -> list[str]:
     """Every agent's live connections: the queue and team-wide notices go to all of them."""
-    rows = shards.merged(lambda key: Connection.agent_index.query(key), AGENT, lambda row: row.connected_at)
+    rows = shards.merged(lambda key, _page: Connection.agent_index.query(key), AGENT, lambda row: row.connected_at)
     return [row.connection_id for row in rows]
 
 
 def live_connection_ids() -> list[str]:
     """Every live connection, oldest ping first (rare: range bans)."""
-    rows = shards.merged(lambda key: Connection.live_index.query(key), LIVE, lambda row: row.last_seen)
+    rows = shards.merged(lambda key, _page: Connection.live_index.query(key), LIVE, lambda row: row.last_seen)
     return [row.connection_id for row in rows]

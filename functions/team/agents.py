@@ -80,7 +80,7 @@ def team() -> list[dict[str, object]]:
 
 def members() -> list[Agent]:
     """Every profile in the team (removed agents are not), by email: a Query per shard of `team_index`."""
-    return shards.merged(lambda key: Agent.team_index.query(key), TEAM, lambda agent: agent.email)
+    return shards.merged(lambda key, _page: Agent.team_index.query(key), TEAM, lambda agent: agent.email)
 
 
 def is_member(agent: Agent) -> bool:

@@ -261,12 +261,13 @@ def online(limit: int = MAX_LIST) -> list[dict[str, Any]]:
     """Visitors online now, most recently seen first: a Query per index shard, one BatchGet of open chats."""
     since, now = clock.iso_ago(ONLINE_S), clock.epoch()
     found = shards.merged(
-        lambda key: Visitor.online_index.query(
+        lambda key, page: Visitor.online_index.query(
             key,
             Visitor.last_seen > since,
             filter_condition=Visitor.online_until > now,
             scan_index_forward=False,
             limit=limit,
+            page_size=page,
         ),
         ONLINE,
         lambda visitor: visitor.last_seen,
