@@ -76,12 +76,13 @@ def is_key(prefix: str, value: str | None) -> bool:
 
 
 def _load_recorded() -> int:
+    """The largest count recorded; with none, the default (shard 0 holds whatever came before sharding)."""
     from functions.models import Settings  # the models import functions.core; this module is below them
 
     try:
-        return int(Settings.get(RECORD).values.as_dict().get("most", 1))
+        return int(Settings.get(RECORD).values.as_dict().get("most", DEFAULT))
     except Settings.DoesNotExist:
-        return 1
+        return DEFAULT
 
 
 _recorded = InstanceCache(_load_recorded)
@@ -109,7 +110,10 @@ def _record(shards: int) -> None:
 
 
 def read_count() -> int:
-    """Shards a reader queries: this instance's count, or more if a larger one was ever used."""
+    """Shards a reader queries: this instance's count, or more if a larger one was ever used.
+
+    Only a count above the default is ever recorded (a write, once): under the default nothing is.
+    """
     shards = count()
     recorded = _recorded.get()
     if shards > recorded:
