@@ -6,7 +6,7 @@ checks the credentials and tells whether a new visit began. A visitor who stays 
 `beat` every 4 minutes while the tab is visible: one more write per 4 minutes.
 
 Presence lives on the visitor item: `online_pk` puts it in the sparse `online_index` (range key
-`last_seen`) and `online_until` says when it ends. The list is one Query whose key condition reads
+`last_seen`, sharded) and `online_until` says when it ends. The list is a Query per shard whose key condition reads
 only visitors seen within the last ONLINE_S, filtered on `online_until`; leaving a page shortens
 `online_until` to a short grace, so the next page's view keeps the visitor listed without a gap.
 Changes are pushed to all agents' connections as a `visitor` frame, at most ANNOUNCE_MAX times per

@@ -108,16 +108,16 @@ def test_a_larger_shard_count_still_reads_what_was_written_before_sharding(aws, 
 
 
 def test_a_lowered_shard_count_still_reads_the_shards_of_the_larger_one(aws, monkeypatch):
-    use_shards(monkeypatch, 8)
+    use_shards(monkeypatch, 12)
     agent = new_agent("Ana")
     sockets = [Socket(agent)]
-    while shards.shard_of(sockets[-1].connection_id, 8) < 2:  # until one sits where 2 shards never reach
+    while shards.shard_of(sockets[-1].connection_id, 12) < 8:  # until one sits beyond the default's 8 shards
         sockets.append(Socket(agent))
     ids = sorted(s.connection_id for s in sockets)
-    assert sorted(connections.live_connection_ids()) == ids  # a reader under 8 records 8 as the largest count
+    assert sorted(connections.live_connection_ids()) == ids  # a reader under 12 records 12 as the largest count
 
     use_shards(monkeypatch, 2)
-    assert len(shards.keys(LIVE)) == 8
+    assert len(shards.keys(LIVE)) == 12
     assert sorted(connections.live_connection_ids()) == ids
     shards.forget()  # a new instance reads the recorded count from the table
     assert sorted(connections.live_connection_ids()) == ids
