@@ -48,8 +48,9 @@ class CharlaModel(Model):
         return data.share_client(super()._get_connection())
 
 
-# Constant hash keys of the sparse indexes. One partition each is fine at small-team scale;
-# docs/operations.md explains when and how to shard them.
+# Hash key names of the indexes that would otherwise hold one constant key. Each is spread over shards
+# (`queue`, `queue#1`, ...; functions/core/shards.py), chosen from the item's own id, so no partition of
+# an index grows with traffic. Shard 0 is the bare name: a model default of one of these is shard 0.
 QUEUE = "queue"
 OFFER = "offer"
 OPEN = "open"

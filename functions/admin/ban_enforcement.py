@@ -16,7 +16,8 @@ from functions.chat import access, chats
 from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
-from functions.models import LIVE, Ban, Connection, Visitor
+from functions.models import Ban, Connection, Visitor
+from functions.realtime import connections
 from functions.team import revocation
 from functions.visitors import privacy
 
@@ -89,7 +90,7 @@ def _connected_from(networks: list[Network]) -> tuple[list[str], list[str]]:
     exact = settings.get_settings().get("ip_mode") == "full"
     certain: set[str] = set()
     maybe: list[str] = []
-    ids = [row.connection_id for row in Connection.live_index.query(LIVE)]
+    ids = connections.live_connection_ids()
     for row in Connection.batch_get(ids) if ids else []:
         if row.kind != "visitor" or not row.source_ip:
             continue

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
 from functions.chat import access, messages, routing
-from functions.core import clock, data, settings, text
+from functions.core import clock, data, settings, shards, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
@@ -149,10 +149,10 @@ def _create(principal: Principal, name: str | None, email: str | None, chat_id: 
         agent_names={},
         created_at=now,
         last_activity_at=now,
-        queue_pk=QUEUE,
+        queue_pk=shards.key(QUEUE, chat_id),
         queued_at=now,
-        offer_pk=OFFER,
-        open_pk=OPEN,
+        offer_pk=shards.key(OFFER, chat_id),
+        open_pk=shards.key(OPEN, chat_id),
     )
     chat.save(condition=Chat.chat_id.does_not_exist())
     return chat
@@ -175,8 +175,7 @@ def _queue_frame(chat_id: str, position: int) -> dict[str, Any]:
 
 def queue_frame(chat: Chat) -> dict[str, Any]:
     """A queued chat's own position: one COUNT Query of the queue up to it."""
-    ahead = Chat.queue_index.count(QUEUE, Chat.queued_at < chat.queued_at) if chat.queued_at else 0
-    return _queue_frame(chat.chat_id, ahead + 1)
+    return _queue_frame(chat.chat_id, routing.queue_ahead_of(chat) + 1)
 
 
 def send_queue_positions(limit: int = 100) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import access, chats, routing
-from functions.core import clock, data
+from functions.core import clock, data, shards
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import UNANSWERED, Agent, Chat
@@ -59,7 +59,7 @@ def move(chat: Chat, from_agent_id: str, target: Agent, note: str) -> Chat:
         Chat.assignee_id.set(target.agent_id),
         Chat.agent_ids.set(agent_ids),
         Chat.agent_names[target.agent_id].set(target.name),
-        Chat.unanswered_pk.set(UNANSWERED),
+        Chat.unanswered_pk.set(shards.key(UNANSWERED, chat.chat_id)),
         Chat.assigned_at.set(clock.now_iso()),
     ]
     if leaving:

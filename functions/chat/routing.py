@@ -11,7 +11,7 @@ from functools import partial
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from functions.core import aws, clock, data, settings
+from functions.core import aws, clock, data, settings, shards
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import OPEN, QUEUE, ROUTABLE, UNANSWERED, Agent, Chat
@@ -26,7 +26,13 @@ def capacity() -> int:
 
 
 def routable_agents() -> list[Agent]:
-    return list(Agent.routing_index.query(ROUTABLE, limit=_CANDIDATES))
+    """The least busy accepting agents first (the routing index's order), at most `_CANDIDATES`."""
+    return shards.merged(
+        lambda key, page: Agent.routing_index.query(key, limit=_CANDIDATES, page_size=page),
+        ROUTABLE,
+        lambda agent: agent.load_key,
+        limit=_CANDIDATES,
+    )
 
 
 def pick_agent(candidates: list[Agent], exclude: frozenset[str] = frozenset()) -> Agent | None:
@@ -50,8 +56,8 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
         Chat.queue_pk.remove(),
         Chat.queued_at.remove(),
         Chat.offer_pk.remove(),
-        Chat.open_pk.set(OPEN),
-        Chat.unanswered_pk.set(UNANSWERED),
+        Chat.open_pk.set(shards.key(OPEN, chat_id)),
+        Chat.unanswered_pk.set(shards.key(UNANSWERED, chat_id)),
         Chat.assigned_at.set(now),
     ]
     if conns:
@@ -144,8 +150,22 @@ def _count(agent_id: str, chat_id: str, change: int) -> None:
 
 
 def queued(limit: int = 100) -> list[Chat]:
-    return list(Chat.queue_index.query(QUEUE, limit=limit))
+    """The queue, oldest first: the only reader of `queue_index`'s items."""
+    return shards.merged(
+        lambda key, page: Chat.queue_index.query(key, limit=limit, page_size=page),
+        QUEUE,
+        lambda chat: chat.queued_at,
+        limit=limit,
+    )
 
 
 def next_queued() -> Chat | None:
-    return next(iter(Chat.queue_index.query(QUEUE, limit=1)), None)
+    return next(iter(queued(1)), None)
+
+
+def queue_ahead_of(chat: Chat) -> int:
+    """How many chats wait before `chat`: a COUNT Query per shard."""
+    if not chat.queued_at:
+        return 0
+    mine = chat.queued_at
+    return shards.total(lambda key: Chat.queue_index.count(key, Chat.queued_at < mine), QUEUE)

@@ -10,8 +10,8 @@ import logging
 from functools import partial
 
 from functions.admin import ban_enforcement
-from functions.chat import chats, handoffs, routing
-from functions.core import clock, data, settings
+from functions.chat import chats, handoffs, messages, routing
+from functions.core import clock, data, settings, shards
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
 from functions.realtime import broadcast
@@ -29,7 +29,12 @@ def unanswered_chats() -> int:
     timeout = int(settings.get_settings()["unanswered_timeout_s"])
     cutoff = clock.iso_ago(timeout)
     moved = 0
-    for due in Chat.unanswered_index.query(UNANSWERED, Chat.assigned_at < cutoff, limit=PAGE):
+    for due in shards.merged(
+        lambda key, page: Chat.unanswered_index.query(key, Chat.assigned_at < cutoff, limit=PAGE, page_size=page),
+        UNANSWERED,
+        lambda row: row.assigned_at,
+        limit=PAGE,
+    ):
         chat = Chat.get(due.chat_id, consistent_read=True)
         if chat.status != "active" or chat.unanswered_pk is None or not chat.assignee_id:
             continue
@@ -52,7 +57,12 @@ def long_waits() -> int:
     cutoff = clock.iso_ago(minutes * 60)
     offered = 0
     # offer_index loses a chat once it has been offered, so offered chats are never read again.
-    for due in Chat.offer_index.query(OFFER, Chat.queued_at < cutoff, limit=PAGE):
+    for due in shards.merged(
+        lambda key, page: Chat.offer_index.query(key, Chat.queued_at < cutoff, limit=PAGE, page_size=page),
+        OFFER,
+        lambda row: row.queued_at,
+        limit=PAGE,
+    ):
         chat = Chat(due.chat_id)
         offered_now = data.conditional(
             partial(
@@ -72,9 +82,15 @@ def long_waits() -> int:
 def idle_chats() -> int:
     """Open chats with no message for K minutes close, with a note to both sides."""
     minutes = int(settings.get_settings()["idle_timeout_min"])
-    cutoff = clock.iso_ago(minutes * 60)
+    # A chat's recorded activity may lag its last message by up to the step: never close one early.
+    cutoff = clock.iso_ago(minutes * 60 + messages.ACTIVITY_STEP_S)
     closed = 0
-    for due in Chat.open_index.query(OPEN, Chat.last_activity_at < cutoff, limit=PAGE):
+    for due in shards.merged(
+        lambda key, page: Chat.open_index.query(key, Chat.last_activity_at < cutoff, limit=PAGE, page_size=page),
+        OPEN,
+        lambda row: row.last_activity_at,
+        limit=PAGE,
+    ):
         chat = Chat.get(due.chat_id, consistent_read=True)
         if chat.status == "closed":
             continue
@@ -86,7 +102,13 @@ def idle_chats() -> int:
 def stale_connections() -> int:
     """Forgets connections silent for longer than API Gateway would keep them open."""
     cutoff = clock.iso_ago(STALE_AFTER_S)
-    stale = [row.connection_id for row in Connection.live_index.query(LIVE, Connection.last_seen < cutoff, limit=PAGE)]
+    rows = shards.merged(
+        lambda key, page: Connection.live_index.query(key, Connection.last_seen < cutoff, limit=PAGE, page_size=page),
+        LIVE,
+        lambda row: row.last_seen,
+        limit=PAGE,
+    )
+    stale = [row.connection_id for row in rows]
     broadcast.forget(stale)
     return len(stale)
 

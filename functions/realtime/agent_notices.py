@@ -94,7 +94,7 @@ def _fit(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def drain(bodies: Iterable[str]) -> dict[str, int]:
-    """One batch of queued notices: one Query of agent connections, one post per connection."""
+    """One batch of queued notices: one Query per shard of agent connections, one post per connection."""
     notices = _fit(coalesce(bodies))
     if not notices:
         return {"notices": 0, "posts": 0}

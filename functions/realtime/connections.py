@@ -7,10 +7,10 @@ from datetime import timedelta
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.operand import Path
 
-from functions.core import clock, data
+from functions.core import clock, data, shards
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
-from functions.models import AGENT, Connection
+from functions.models import AGENT, LIVE, Connection
 from functions.visitors import privacy
 
 # API Gateway closes a connection after 2 hours; TTL is the backstop for a missed $disconnect.
@@ -37,7 +37,8 @@ def register(
         country=(country or "")[:2] or None,
         connected_at=now,
         last_seen=now,
-        agent_pk=AGENT if principal.is_agent else None,
+        live_pk=shards.key(LIVE, connection_id),
+        agent_pk=shards.key(AGENT, connection_id) if principal.is_agent else None,
         expires_at=clock.now() + CONNECTION_TTL,
     )
     row.save()
@@ -135,4 +136,11 @@ def connection_ids(principal: Principal) -> list[str]:
 
 def agent_connection_ids() -> list[str]:
     """Every agent's live connections: the queue and team-wide notices go to all of them."""
-    return [row.connection_id for row in Connection.agent_index.query(AGENT)]
+    rows = shards.merged(lambda key, _page: Connection.agent_index.query(key), AGENT, lambda row: row.connected_at)
+    return [row.connection_id for row in rows]
+
+
+def live_connection_ids() -> list[str]:
+    """Every live connection, oldest ping first (rare: range bans)."""
+    rows = shards.merged(lambda key, _page: Connection.live_index.query(key), LIVE, lambda row: row.last_seen)
+    return [row.connection_id for row in rows]

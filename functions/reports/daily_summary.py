@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from functions.core import clock, data, mail, settings
-from functions.models import TEAM as TEAM_PK
-from functions.models import Agent, DailyStat
+from functions.models import DailyStat
 from functions.reports.ranges import figures
 from functions.reports.stats import TEAM, agent_key, local
+from functions.team import agents as team_agents
 
 log = logging.getLogger(__name__)
 SENT_MARKER = "summary-sent"
@@ -88,7 +88,7 @@ def send_for(day: str) -> int:
     target = int(settings.get_settings()["wait_threshold_s"])
     team = _figures(day, TEAM)
     sent = 0
-    for agent in Agent.team_index.query(TEAM_PK):
+    for agent in team_agents.members():
         if agent.disabled or not agent.email:
             continue
         mine = _figures(day, agent_key(agent.agent_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from functions.core import data
+from functions.core import data, shards
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import ROUTABLE, TEAM, Agent
@@ -19,7 +19,9 @@ def ensure_profile(agent_id: str, email: str, name: str, role: str = "agent", ac
     try:
         agent = Agent.get(agent_id)
     except DoesNotExist:
-        agent = Agent(agent_id, email=email, name=name, role=role, accepting=accepting)
+        agent = Agent(
+            agent_id, email=email, name=name, role=role, accepting=accepting, team_pk=shards.key(TEAM, agent_id)
+        )
         agent.save(condition=Agent.agent_id.does_not_exist())
         return agent
     if (agent.email, agent.name, agent.role) != (email, name, role):
@@ -73,7 +75,16 @@ def view(agent: Agent) -> dict[str, object]:
 
 def team() -> list[dict[str, object]]:
     """Everyone an agent can transfer to or invite, with who is online right now."""
-    return [view(a) for a in Agent.team_index.query(TEAM) if not a.disabled]
+    return [view(a) for a in members() if not a.disabled]
+
+
+def members() -> list[Agent]:
+    """Every profile in the team (removed agents are not), by email: a Query per shard of `team_index`."""
+    return shards.merged(lambda key, _page: Agent.team_index.query(key), TEAM, lambda agent: agent.email)
+
+
+def is_member(agent: Agent) -> bool:
+    return shards.is_key(TEAM, agent.team_pk)
 
 
 def set_accepting(agent_id: str, accepting: bool) -> Agent:
@@ -117,11 +128,11 @@ def disconnected(agent_id: str, count: int = 1) -> Agent | None:
 def sync_routable(agent: Agent) -> Agent:
     """Keeps the agent in the routing index exactly while accepting, enabled and connected."""
     routable = bool(agent.accepting) and not agent.disabled and agent.online_conns > 0
-    if routable and agent.routable_pk != ROUTABLE:
+    if routable and not shards.is_key(ROUTABLE, agent.routable_pk):
         data.write(
             lambda: agent.update(
                 actions=[
-                    Agent.routable_pk.set(ROUTABLE),
+                    Agent.routable_pk.set(shards.key(ROUTABLE, agent.agent_id)),
                     Agent.load_key.set(load_key(int(agent.active_count), agent.last_assigned_at)),
                 ]
             )

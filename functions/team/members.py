@@ -20,7 +20,7 @@ from functions.chat import chats, handoffs, routing
 from functions.core import mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import TEAM, Agent, Chat
+from functions.models import Agent, Chat
 from functions.team import agents, revocation, user_pool
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ def _cognito_statuses() -> dict[str, str]:
 
 def list_agents() -> list[dict[str, Any]]:
     statuses = _cognito_statuses()
-    return [admin_view(a, statuses.get(a.agent_id)) for a in Agent.team_index.query(TEAM)]
+    return [admin_view(a, statuses.get(a.agent_id)) for a in agents.members()]
 
 
 def _member(agent_id: str) -> Agent:
@@ -112,7 +112,7 @@ def _member(agent_id: str) -> Agent:
         agent = Agent.get(agent_id, consistent_read=True)
     except DoesNotExist:
         raise CharlaError("not_found", "No such agent.") from None
-    if agent.team_pk != TEAM:
+    if not agents.is_member(agent):
         raise CharlaError("not_found", "No such agent.")
     return agent
 

@@ -22,12 +22,16 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_identity(**attributes: Any) -> dict[str, str]:
+def new_visitor_id() -> str:
+    return "v_" + secrets.token_urlsafe(12)
+
+
+def create_identity(visitor_id: str | None = None, **attributes: Any) -> dict[str, str]:
     """`attributes` are stored with the new item (a first page view: functions/visitors/tracking.py), in one write.
 
     A new identity is anonymous, so it expires after the retention period unless it chats or writes.
     """
-    visitor_id = "v_" + secrets.token_urlsafe(12)
+    visitor_id = visitor_id or new_visitor_id()
     secret = secrets.token_urlsafe(24)
     attributes.setdefault("expires_at", privacy.retention_expiry())
     Visitor(visitor_id, secret_hash=_hash(secret), created_at=clock.now_iso(), **attributes).save(

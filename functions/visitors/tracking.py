@@ -6,7 +6,7 @@ checks the credentials and tells whether a new visit began. A visitor who stays 
 `beat` every 4 minutes while the tab is visible: one more write per 4 minutes.
 
 Presence lives on the visitor item: `online_pk` puts it in the sparse `online_index` (range key
-`last_seen`) and `online_until` says when it ends. The list is one Query whose key condition reads
+`last_seen`, sharded) and `online_until` says when it ends. The list is a Query per shard whose key condition reads
 only visitors seen within the last ONLINE_S, filtered on `online_until`; leaving a page shortens
 `online_until` to a short grace, so the next page's view keeps the visitor listed without a gap.
 Changes reach every agent's console as a `visitor` frame inside the coalesced `notices` frame
@@ -24,7 +24,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from functions.admin import bans
-from functions.core import clock, data, untrusted
+from functions.core import clock, data, shards, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
 from functions.realtime import agent_notices
@@ -125,10 +125,10 @@ def page_view(
     return {"visitor_id": visitor.visitor_id, "greeting": greetings.pending(visitor) if event == "view" else None}
 
 
-def _presence(now_iso: str, page_view_id: str) -> dict[str, Any]:
+def _presence(visitor_id: str, now_iso: str, page_view_id: str) -> dict[str, Any]:
     return {
         "last_seen": now_iso,
-        "online_pk": ONLINE,
+        "online_pk": shards.key(ONLINE, visitor_id),
         "online_until": clock.epoch() + ONLINE_S,
         "page_view_id": page_view_id,
         "page_started_at": now_iso,
@@ -138,16 +138,17 @@ def _presence(now_iso: str, page_view_id: str) -> dict[str, Any]:
 def _first_view(page_view_id: str, context: dict[str, Any]) -> dict[str, Any]:
     now = clock.now_iso()
     fields = {k: v for k, v in context.items() if v is not None}
-    fields.update(_presence(now, page_view_id), visit_started_at=now)
+    visitor_id = identity.new_visitor_id()
+    fields.update(_presence(visitor_id, now, page_view_id), visit_started_at=now)
     fields.update(announced_at=clock.epoch(), announced_count=1)  # this view's push counts in the window
-    created = identity.create_identity(**fields)
+    created = identity.create_identity(visitor_id, **fields)
     _push(Visitor(created["visitor_id"], created_at=now, **fields))  # what was stored, without reading it back
     return {**created, "greeting": None}
 
 
 def _view(visitor: Visitor, page_view_id: str, context: dict[str, Any]) -> None:
     now = clock.now_iso()
-    presence_now = _presence(now, page_view_id)
+    presence_now = _presence(visitor.visitor_id, now, page_view_id)
     actions: list[Action] = [getattr(Visitor, k).set(v) for k, v in presence_now.items()]
     actions.append(Visitor.page_seconds.remove())
     if visitor.expires_at is not None:  # still anonymous: retention runs from the last page view
@@ -173,7 +174,7 @@ def _refresh(visitor: Visitor, page_view_id: str, event: str, seconds: int | Non
     if event == "beat":
         actions: list[Action] = [
             Visitor.last_seen.set(clock.now_iso()),
-            Visitor.online_pk.set(ONLINE),
+            Visitor.online_pk.set(shards.key(ONLINE, visitor.visitor_id)),
             Visitor.online_until.set(clock.epoch() + ONLINE_S),
         ]
         if visitor.expires_at is not None:
@@ -257,15 +258,21 @@ def _push(visitor: Visitor) -> None:
 
 
 def online(limit: int = MAX_LIST) -> list[dict[str, Any]]:
-    """Visitors online now, most recently seen first: one Query of the sparse index, one BatchGet of open chats."""
-    found = list(
-        Visitor.online_index.query(
-            ONLINE,
-            Visitor.last_seen > clock.iso_ago(ONLINE_S),
-            filter_condition=Visitor.online_until > clock.epoch(),
+    """Visitors online now, most recently seen first: a Query per index shard, one BatchGet of open chats."""
+    since, now = clock.iso_ago(ONLINE_S), clock.epoch()
+    found = shards.merged(
+        lambda key, page: Visitor.online_index.query(
+            key,
+            Visitor.last_seen > since,
+            filter_condition=Visitor.online_until > now,
             scan_index_forward=False,
             limit=limit,
-        )
+            page_size=page,
+        ),
+        ONLINE,
+        lambda visitor: visitor.last_seen,
+        limit=limit,
+        newest_first=True,
     )
     chat_ids = sorted({v.open_chat_id for v in found if v.open_chat_id})
     statuses = {c.chat_id: c.status for c in Chat.batch_get(chat_ids)} if chat_ids else {}

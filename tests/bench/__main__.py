@@ -36,6 +36,7 @@ KEYS: dict[str, Any] = {
         "agents_1000": None,
         "drain_posts_per_agent_socket": None,
     },
+    "partition_heat": {"scale": 1000, "peak_wcu_per_key": None, "peak_rcu_per_key": None, "hottest": None},
 }
 # Module (or "module:function", else its run()) -> the keys it returns, in the order they run: the
 # timing-sensitive ones first, before this process has grown moto state and threads.
@@ -50,6 +51,7 @@ RUNNERS: dict[str, tuple[str, ...]] = {
     "e2e": ("e2e",),
     "e2e:run_200": ("e2e_200",),
     "anonymous_posts": ("posts_per_anonymous_request",),
+    "partition_heat": ("partition_heat",),
 }
 
 

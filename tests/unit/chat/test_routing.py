@@ -21,7 +21,7 @@ def test_with_nobody_accepting_the_visitor_is_told_the_team_is_away(aws):
     visitor = Socket(new_visitor())
     frames = visitor.send({"action": "start_chat"})
     assert [(f["type"], f["code"]) for f in frames] == [("error", "offline")]
-    assert list(Chat.queue_index.query("queue")) == []
+    assert routing.queued() == []
 
 
 def test_an_accepting_agent_without_a_connection_gets_no_chats(aws):

@@ -8,7 +8,8 @@ import time_machine
 
 import app as charla
 from functions.core import settings
-from functions.models import Agent, Chat, Connection, Message
+from functions.models import Agent, Chat, Message
+from functions.realtime import connections
 from infra.local.events import scheduled_event
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
@@ -26,7 +27,7 @@ def test_connections_silent_past_the_idle_limit_are_removed_with_their_presence(
         Socket(agent)
     fresh = Socket(agent)
     assert sweep()["stale_connections"] == 1
-    assert [r.connection_id for r in Connection.live_index.query("live")] == [fresh.connection_id]
+    assert connections.live_connection_ids() == [fresh.connection_id]
     assert Agent.get(agent.id).online_conns == 1
 
 
