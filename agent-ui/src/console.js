@@ -161,6 +161,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         return upsert(f.chat, true);
       case 'visitor': return visitors.frame(f.visitor);
       case 'ticket': return tickets.frame(f);
+      case 'canned': return canned.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
