@@ -22,6 +22,9 @@ export function createTicketView({ request, me, flash, changed }) {
   const status = h('select', { class: 'ticket-status', 'data-testid': 'ticket-status', ...L('ticketStatus'), onchange: () => patch({ status: status.value }) },
     ...STATUSES.map((s) => h('option', { value: s, ...T('status_' + s) })));
   const assign = h('button', { type: 'button', class: 'tab', 'data-testid': 'ticket-assign', ...T('assignToMe'), onclick: () => patch({ assignee_id: 'me' }) });
+  // Any colleague, not only oneself: the server accepts every enabled agent's id.
+  const assignTo = h('select', { class: 'ticket-assignee', 'data-testid': 'ticket-assignee-select', ...L('assignTo'),
+    onchange: () => patch({ assignee_id: assignTo.value || null }) });
   const info = h('dl', { class: 'ticket-info', 'data-testid': 'ticket-info' });
   const timeline = h('ol', { class: 'ticket-timeline', 'data-testid': 'ticket-timeline', 'aria-live': 'polite' });
 
@@ -35,7 +38,7 @@ export function createTicketView({ request, me, flash, changed }) {
   const chips = h('ul', { class: 'ticket-chips', 'data-testid': 'ticket-pending-attachments' });
 
   const head = h('div', { class: 'ticket-head' },
-    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign), info);
+    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign, assignTo), info);
   const compose = h('div', { class: 'ticket-compose' },
     reply, h('div', { class: 'ticket-actions' }, then, replySend),
     note, h('div', { class: 'ticket-actions' }, noteSend,
@@ -58,6 +61,7 @@ export function createTicketView({ request, me, flash, changed }) {
   async function open(id) {
     const mine = ++req;
     if (!tk || tk.ticket_id !== id) {
+      then.value = ''; // "Send and set Pending" was for the previous ticket
       pending = [];
       reply.value = '';
       note.value = '';
@@ -162,6 +166,11 @@ export function createTicketView({ request, me, flash, changed }) {
     status.value = tk.status;
     const me_ = me();
     assign.hidden = tk.assignee_id === me_.id;
+    const ids = team ? Array.from(team.keys()) : [];
+    if (tk.assignee_id && !ids.includes(tk.assignee_id)) ids.push(tk.assignee_id);
+    assignTo.replaceChildren(h('option', { value: '', ...T('unassigned') }),
+      ...ids.map((id) => h('option', { value: id, text: id === me_.id ? t('assigneeMe') : person(id) || id })));
+    assignTo.value = tk.assignee_id || '';
     const assignee = tk.assignee_id ? (tk.assignee_id === me_.id ? t('assigneeMe') : person(tk.assignee_id) || tk.assignee_id) : t('unassigned');
     const row = (key, value, testid) => [h('dt', T(key)), h('dd', { 'data-testid': testid, text: value })];
     info.replaceChildren(

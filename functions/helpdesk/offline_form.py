@@ -28,6 +28,7 @@ TYPES = ("text", "email", "textarea")
 LIMITS = {"text": 200, "email": 254, "textarea": 4000}
 MAX_FIELDS = 10
 MAX_LABEL = 60
+SUBJECT_CHARS = 80  # the ticket's subject: the message's first line, cut at a word
 PER_HOUR = 5  # offline tickets one visitor may leave in an hour
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
@@ -143,7 +144,7 @@ def _name(answers: list[tuple[dict[str, Any], str]]) -> str | None:
 def _subject(answers: list[tuple[dict[str, Any], str]]) -> str:
     for field, value in answers:
         if field["type"] == "textarea" and value:
-            first = text.one_line(value.strip().splitlines()[0], 80)
+            first = text.excerpt(value.strip().splitlines()[0], SUBJECT_CHARS)
             if first:
                 return first
     return "Offline message"

@@ -190,6 +190,7 @@ export default {
   ticketTitle: 'Title',
   ticketStatus: 'Ticket status',
   assignToMe: 'Assign to me',
+  assignTo: 'Assigned to',
   unassigned: 'Unassigned',
   requester: 'Requester',
   source: 'Source',

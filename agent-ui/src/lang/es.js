@@ -188,6 +188,7 @@ export default {
   ticketTitle: 'Título',
   ticketStatus: 'Estado del ticket',
   assignToMe: 'Asignármelo',
+  assignTo: 'Asignado a',
   unassigned: 'Sin asignar',
   requester: 'Solicitante',
   source: 'Origen',
