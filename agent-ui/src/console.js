@@ -11,6 +11,7 @@ import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
+import { textSpan, clock } from '../../ui-common/text.js';
 import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
@@ -510,10 +511,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const el = h('li', { class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : ''), 'data-testid': 'message', 'data-sender': who });
     if (who !== 'system') {
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
-      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', text: name }),
-        m.ts ? h('time', { datetime: m.ts, text: new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }) : null));
+      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(h('span', { class: 'text', text: m.text }));
+    el.append(textSpan(m.text));
     return el;
   }
 

@@ -2,6 +2,7 @@
 // (messages, internal notes, changes), reply and note boxes, and attachments (presigned S3 POST up,
 // presigned GET down). Every edit sends the version it saw; a 409 shows why and reloads.
 import { h, show } from '../../ui-common/dom.js';
+import { textSpan } from '../../ui-common/text.js';
 import { t, T, L, P, onLang } from './i18n.js';
 import { STATUSES, when, requesterLabel } from './tickets.js';
 
@@ -188,7 +189,7 @@ export function createTicketView({ request, me, flash, changed }) {
     const who = e.author === 'agent' ? e.author_name || person(e.author_id) || t('agent')
       : e.author === 'requester' ? e.author_name || requesterLabel(tk.requester) : t('system');
     const li = h('li', { class: 'ticket-event ' + e.kind + ' by-' + e.author, 'data-testid': 'ticket-event', 'data-kind': e.kind, 'data-seq': e.seq },
-      h('span', { class: 'meta' }, h('span', { class: 'who', text: who }),
+      h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: who }),
         e.kind === 'note' ? h('span', { class: 'ticket-badge note', ...T('internalNote') }) : null,
         d.sender_verified === false ? h('span', { class: 'ticket-badge unverified', 'data-testid': 'unverified-sender', ...T('unverifiedSender') }) : null,
         h('time', { datetime: e.ts, text: when(e.ts) })));
@@ -197,7 +198,7 @@ export function createTicketView({ request, me, flash, changed }) {
       const v = (x) => (d.field === 'assignee' ? person(x) || x || t('unassigned') : x == null ? '' : String(x));
       li.append(h('span', { class: 'text', text: d.field === 'source' ? t('fromChat', { n: d.messages || 0 })
         : t('fieldChange', { field: t('field_' + d.field), from: v(d.from), to: v(d.to) }) }));
-    } else if (e.body) li.append(h('span', { class: 'text', text: e.body }));
+    } else if (e.body) li.append(textSpan(e.body));
     if (d.delivery) li.setAttribute('data-delivery', d.delivery);
     if (d.delivery === 'failed' && d.reason) li.append(h('span', { class: 'meta', 'data-testid': 'delivery-reason', text: d.reason }));
     const files = d.attachments || [];

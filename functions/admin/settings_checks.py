@@ -8,12 +8,11 @@ and values are normalised (origins without a trailing slash, colours in lower ca
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.core import settings, text
+from functions.core import clock, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.helpdesk import offline_form
 
@@ -106,12 +105,10 @@ def _colour(key: str, value: object) -> str:
 
 
 def _timezone(key: str, value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or ".." in value or value.startswith("/"):
+    if not isinstance(value, str) or not clock.ZONE_NAME.fullmatch(value) or len(value) > 64:
         raise bad_request(f"`{key}` must be a time zone such as Europe/Madrid.")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise bad_request(f"`{key}`: unknown time zone {value!r}.") from None
+    if clock.zone(value) is None:
+        raise bad_request(f"`{key}`: unknown time zone {value!r}.")
     return value
 
 

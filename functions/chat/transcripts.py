@@ -8,6 +8,9 @@ called, in one transaction on the chat and the visitor, so concurrent frames can
 
 from __future__ import annotations
 
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -24,10 +27,13 @@ PER_CHAT = 3  # transcripts one chat may have mailed, ever
 PER_VISITOR_DAY = 5  # transcripts one visitor may have mailed per UTC day, over all their chats
 
 
-def render(chat: Chat) -> str:
-    lines = [f"Chat {chat.chat_id}, started {chat.created_at[:16].replace('T', ' ')} UTC", ""]
+def render(chat: Chat, zone: ZoneInfo | None = None) -> str:
+    """The transcript with its times in `zone` (the visitor's, as their browser reported it), else UTC."""
+    tz = zone or UTC
+    started = clock.parse(chat.created_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    lines = [f"Chat {chat.chat_id}, started {started} ({zone.key if zone else 'UTC'})", ""]
     for message in Message.query(chat.chat_id, limit=MAX_MESSAGES):
-        stamp = message.ts[11:16]
+        stamp = clock.parse(message.ts).astimezone(tz).strftime("%H:%M")
         if message.sender == "system":
             lines.append(f"[{stamp}] {message.text}")
             continue
@@ -56,7 +62,7 @@ def email_to_visitor(principal: Principal, chat_id: str, email: object) -> str:
         raise bad_request("`email` can only be the chat's own address; leave it out to use that address.")
     _count(chat, visitor)
     try:
-        mail.send(address, "Your chat transcript", render(chat))
+        mail.send(address, "Your chat transcript", render(chat, clock.zone(visitor.timezone if visitor else None)))
     except Exception:
         _uncount(chat, visitor)  # SES refused it: the visitor may ask again without losing one
         raise
