@@ -118,6 +118,7 @@ class Chat(CharlaModel):
     visitor_id = UnicodeAttribute()
     visitor_name = UnicodeAttribute(null=True)
     visitor_email = UnicodeAttribute(null=True)
+    visitor_lang = UnicodeAttribute(null=True)  # what system lines and mails to the visitor speak (lines.LANGUAGES)
     agent_ids = UnicodeSetAttribute(null=True)
     # agent id -> display name. A raw map, so one entry can be set in an update.
     agent_names: MapAttribute = MapAttribute(default=dict)
@@ -166,8 +167,13 @@ class Message(CharlaModel):
     sender = UnicodeAttribute()  # visitor | agent | system
     sender_id = UnicodeAttribute(null=True)
     sender_name = UnicodeAttribute(null=True)
-    text = UnicodeAttribute()
+    text = UnicodeAttribute()  # a system line's English, for whatever reads text only
     ts = UnicodeAttribute()
+    # A system line (functions/core/lines.py): its code and parameters, and its text in the chat's
+    # visitor language when that is not English. Lines stored before codes existed have text only.
+    code = UnicodeAttribute(null=True)
+    params: MapAttribute = MapAttribute(null=True)
+    visitor_text = UnicodeAttribute(null=True)
 
 
 class MessageKey(CharlaModel):

@@ -4,7 +4,7 @@ import { h, show, rid } from '../../ui-common/dom.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { t, T, L, onLang } from './i18n.js';
+import { t, T, L, onLang, lineText } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
@@ -513,7 +513,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(textSpan(m.text));
+    el.append(textSpan(lineText(m)));
     return el;
   }
 

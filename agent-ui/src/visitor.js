@@ -3,7 +3,7 @@
 // reported (title, URLs, user agent) is untrusted and goes in as text.
 import { h, show } from '../../ui-common/dom.js';
 import { textSpan } from '../../ui-common/text.js';
-import { t, T, L, lang, onLang } from './i18n.js';
+import { t, T, L, lang, onLang, lineText } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { privacyActions } from './visitor_admin.js';
 
@@ -171,7 +171,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const li = h('li', { class: 'hmsg ' + who });
     if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t(who === 'visitor' ? 'visitor' : 'agent') }), ': ');
-    li.append(textSpan(m.text));
+    li.append(textSpan(lineText(m)));
     if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
     return li;
   }

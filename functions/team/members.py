@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import chats, handoffs, routing
-from functions.core import mail, text
+from functions.core import lines, mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import TEAM, Agent, Chat
@@ -276,7 +276,7 @@ def _hand_over_chats(agent_id: str) -> None:
             log.info("chat %s stays with disabled agent %s: nobody is free", chat.chat_id, agent_id)
             continue
         try:
-            handoffs.move(chat, agent_id, target, f"{agent.name} is no longer available; {target.name} takes over.")
+            handoffs.move(chat, agent_id, target, lines.line("handed_over", previous=agent.name, name=target.name))
         except CharlaError as error:
             log.info("chat %s not handed over: %s", chat.chat_id, error.message)
 
@@ -326,9 +326,9 @@ def change_password(principal: Principal, body: dict[str, Any]) -> None:
         # Not a 401: the console must not take a wrong current password for an ended session.
         raise bad_request("The current password is wrong, or this sign-in has ended.") from None
     except cognito.exceptions.InvalidPasswordException as error:
-        raise bad_request(str(error.response["Error"].get("Message") or "The new password is too weak.")) from None
-    except cognito.exceptions.InvalidParameterException:
-        raise bad_request("The new password does not meet the password policy.") from None
+        raise user_pool.password_refused(error) from None
+    except cognito.exceptions.InvalidParameterException as error:
+        raise user_pool.password_refused(error) from None
     except cognito.exceptions.LimitExceededException:
         raise CharlaError("rate_limited", "Too many attempts; wait a while.") from None
 
