@@ -166,10 +166,11 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function sync() {
     if (!ui) return;
-    const anon = !state.settings || state.settings.prechat !== 'name_email';
+    const s = state.settings;
+    const anon = !s || s.prechat !== 'name_email';
     const mode = P.mode(state);
     ui.panel.setAttribute('data-mode', mode);
-    const greet = state.settings && state.settings.welcome;
+    const greet = s && ((s.welcome_by_lang || {})[t.lang] || s.welcome);
     ui.greet.textContent = greet || '';
     show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
     const offerNow = state.offer && live() && state.chat.status === 'queued';
