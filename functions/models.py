@@ -286,6 +286,7 @@ class Agent(CharlaModel):
     agent_id = UnicodeAttribute(hash_key=True)  # Cognito sub
     email = UnicodeAttribute()
     name = UnicodeAttribute()
+    language = UnicodeAttribute(null=True)  # the console's language, which their mails speak too (lines.LANGUAGES)
     role = UnicodeAttribute(default="agent")  # admin | agent
     accepting = BooleanAttribute(default=False)
     disabled = BooleanAttribute(default=False)

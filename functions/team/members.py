@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from functions.chat import chats, handoffs, routing
 from functions.core import lines, mail, text
@@ -304,13 +305,22 @@ def remove(admin: Principal, agent_id: str) -> None:
 
 
 def update_me(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    text.reject_unknown_fields(body, {"name"})
-    name = clean_name(body.get("name"))
-    user_pool.client().admin_update_user_attributes(
-        UserPoolId=user_pool.pool_id(), Username=principal.id, UserAttributes=[{"Name": "name", "Value": name}]
-    )
-    agent = Agent(principal.id)
-    agent.update(actions=[Agent.name.set(name)], condition=Agent.agent_id.exists())
+    """The agent's display name and/or language (the console sends the language it switches to)."""
+    text.reject_unknown_fields(body, {"name", "language"})
+    if "name" not in body and "language" not in body:
+        raise bad_request("Give `name` and/or `language`.")
+    actions: list[Action] = []
+    if "language" in body:
+        if body["language"] not in lines.LANGUAGES:
+            raise bad_request(f"`language` must be one of {', '.join(lines.LANGUAGES)}.")
+        actions.append(Agent.language.set(body["language"]))
+    if "name" in body:
+        name = clean_name(body.get("name"))
+        user_pool.client().admin_update_user_attributes(
+            UserPoolId=user_pool.pool_id(), Username=principal.id, UserAttributes=[{"Name": "name", "Value": name}]
+        )
+        actions.append(Agent.name.set(name))
+    Agent(principal.id).update(actions=actions, condition=Agent.agent_id.exists())
     return agents.view(agents.get(principal.id))
 
 
