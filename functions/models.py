@@ -119,6 +119,7 @@ class Chat(CharlaModel):
     visitor_id = UnicodeAttribute()
     visitor_name = UnicodeAttribute(null=True)
     visitor_email = UnicodeAttribute(null=True)
+    visitor_lang = UnicodeAttribute(null=True)  # what system lines and mails to the visitor speak (lines.LANGUAGES)
     agent_ids = UnicodeSetAttribute(null=True)
     # agent id -> display name. A raw map, so one entry can be set in an update.
     agent_names: MapAttribute = MapAttribute(default=dict)
@@ -167,8 +168,13 @@ class Message(CharlaModel):
     sender = UnicodeAttribute()  # visitor | agent | system
     sender_id = UnicodeAttribute(null=True)
     sender_name = UnicodeAttribute(null=True)
-    text = UnicodeAttribute()
+    text = UnicodeAttribute()  # a system line's English, for whatever reads text only
     ts = UnicodeAttribute()
+    # A system line (functions/core/lines.py): its code and parameters, and its text in the chat's
+    # visitor language when that is not English. Lines stored before codes existed have text only.
+    code = UnicodeAttribute(null=True)
+    params: MapAttribute = MapAttribute(null=True)
+    visitor_text = UnicodeAttribute(null=True)
 
 
 class MessageKey(CharlaModel):
@@ -281,6 +287,7 @@ class Agent(CharlaModel):
     agent_id = UnicodeAttribute(hash_key=True)  # Cognito sub
     email = UnicodeAttribute()
     name = UnicodeAttribute()
+    language = UnicodeAttribute(null=True)  # the console's language, which their mails speak too (lines.LANGUAGES)
     role = UnicodeAttribute(default="agent")  # admin | agent
     accepting = BooleanAttribute(default=False)
     disabled = BooleanAttribute(default=False)

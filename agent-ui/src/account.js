@@ -3,14 +3,14 @@
 // kept from sign-in), two-step sign-in (mfa.js; GET /agent/me/mfa, POST /agent/me/mfa/disable) and
 // signing out everywhere (POST /agent/me/signout-all).
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, serverText } from './i18n.js';
 import { createMfaSetup } from './mfa.js';
 
 export function createAccount({ auth, me, renamed }) {
   const request = auth.request;
   const msg = (testid, cls, role) => h('p', { class: cls, 'data-testid': testid, role, hidden: true });
   const say = (el, text) => { el.textContent = text; show(el, true); };
-  const why = (e) => (e && e.status && e.message && !/^HTTP \d+$/.test(e.message) ? e.message : t(e && e.status ? 'generic' : 'network'));
+  const why = (e) => serverText(e, 'generic');
   const field = (id, key, control) => h('p', { class: 'field' }, h('label', { for: id, ...T(key) }), control);
 
   // -- name ------------------------------------------------------------------------------------

@@ -39,20 +39,24 @@ export function createSettings({ request, showVisitors }) {
   const readers = new WeakMap();
   const addField = h('button', { type: 'button', class: 'plain', 'data-testid': 'offline-field-add', ...T('addField'), onclick: () => addRow() });
   let seq = 0;
+  let esLabels = {};
   function addRow(f) {
     if (fieldRows.children.length >= MAX_FIELDS) return;
     const n = ++seq;
     const label = h('input', { id: 'of-label-' + n, 'data-testid': 'offline-field-label', maxlength: 100, value: (f && f.label) || '' });
+    // The Spanish label (settings.translations.es.labels), shown to visitors whose widget speaks Spanish.
+    const labelEs = h('input', { id: 'of-label-es-' + n, 'data-testid': 'offline-field-label-es', maxlength: 60, value: (f && esLabels[f.name]) || '' });
     const type = h('select', { id: 'of-type-' + n, 'data-testid': 'offline-field-type' }, ...FIELD_TYPES.map((v) => h('option', { value: v, ...T('ftype_' + v) })));
     type.value = (f && f.type) || 'text';
     const required = h('input', { id: 'of-req-' + n, type: 'checkbox', 'data-testid': 'offline-field-required' });
     required.checked = !!(f && f.required);
     const li = h('li', { class: 'rule-row', 'data-testid': 'offline-field' },
       h('span', { class: 'field' }, h('label', { for: 'of-label-' + n, ...T('fieldLabel') }), label),
+      h('span', { class: 'field' }, h('label', { for: 'of-label-es-' + n, ...T('fieldLabelEs') }), labelEs),
       h('span', { class: 'field' }, h('label', { for: 'of-type-' + n, ...T('fieldType') }), type),
       h('span', { class: 'check' }, required, h('label', { for: 'of-req-' + n, ...T('fieldRequired') })),
       h('button', { type: 'button', class: 'plain danger-text', 'data-testid': 'offline-field-remove', ...T('removeRule'), onclick: () => li.remove() }));
-    readers.set(li, () => ({ name: f && f.name, label: label.value.trim(), type: type.value, required: required.checked }));
+    readers.set(li, () => ({ name: f && f.name, label: label.value.trim(), type: type.value, required: required.checked, es: labelEs.value.trim() }));
     fieldRows.append(li);
   }
   // Names stay as stored; a new field's name comes from its label (unique, as the server wants).
@@ -75,6 +79,7 @@ export function createSettings({ request, showVisitors }) {
   const save = h('button', { type: 'submit', class: 'primary', 'data-testid': 'settings-save', ...T('save') });
   const origins = (controls.allowed_origins = h('textarea', { id: id('allowed_origins'), 'data-testid': id('allowed_origins'), rows: 3 }));
   const welcome = (controls.welcome = h('textarea', { id: id('welcome'), 'data-testid': id('welcome'), rows: 2, maxlength: 300 }));
+  const welcomeEs = h('textarea', { id: id('welcome_es'), 'data-testid': id('welcome_es'), rows: 2, maxlength: 300 });
   const urlParams = input('tracked_url_params', { maxlength: 1400 });
 
   const form = h('form', { class: 'admin-box admin-form', novalidate: true, onsubmit: submit },
@@ -88,6 +93,7 @@ export function createSettings({ request, showVisitors }) {
     field('color', input('color', { type: 'color' })),
     field('position', select('position')),
     field('welcome', welcome),
+    field('welcome_es', welcomeEs),
     field('language', select('language')),
     h('h3', T('setSummary')),
     field('summary_hour', input('summary_hour', { type: 'number', min: 0, max: 23, step: 1 })),
@@ -114,6 +120,9 @@ export function createSettings({ request, showVisitors }) {
     urlParams.value = (s.tracked_url_params || []).join(', ');
     controls.color.value = s.color || '#2563eb';
     welcome.value = s.welcome || '';
+    const es = (s.translations && s.translations.es) || {};
+    welcomeEs.value = es.welcome || '';
+    esLabels = es.labels || {};
     controls.summary_timezone.value = s.summary_timezone || '';
     controls.support_email.value = s.support_email || '';
     fieldRows.replaceChildren();
@@ -136,7 +145,11 @@ export function createSettings({ request, showVisitors }) {
     out.welcome = welcome.value;
     out.summary_timezone = controls.summary_timezone.value.trim();
     out.support_email = controls.support_email.value.trim();
-    out.offline_form_fields = offlineFields();
+    const fields = offlineFields();
+    out.offline_form_fields = fields.map(({ es, ...f }) => f);
+    const labels = {};
+    for (const f of fields) if (f.es) labels[f.name] = f.es;
+    out.translations = { es: { welcome: welcomeEs.value, labels } };
     return out;
   }
 

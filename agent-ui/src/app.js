@@ -14,7 +14,7 @@ let runtime;
 let current = null;
 
 initLang();
-const langSelect = h('select', { class: 'lang', 'data-testid': 'lang', ...L('language'), onchange: () => setLang(langSelect.value) },
+const langSelect = h('select', { class: 'lang', 'data-testid': 'lang', ...L('language'), onchange() { setLang(langSelect.value); if (current) tellLang(); } },
   ...languages().map(([code, name]) => h('option', { value: code, text: name })));
 langSelect.value = lang();
 
@@ -63,4 +63,10 @@ async function start() {
   }
   if (current) current.destroy();
   current = createConsole({ root, auth, runtime, me, langSelect, onLogout: () => { current = null; signedOut(); } });
+  if (me.language !== lang()) tellLang();
+}
+
+// The server keeps the console's language, which the agent's mails (the daily summary) speak too.
+function tellLang() {
+  auth.request('PATCH', '/agent/me', { language: lang() }).catch(() => {});
 }

@@ -6,8 +6,29 @@ import { t, T, L } from './i18n.js';
 
 const SHORTCUT = /^[a-z0-9][a-z0-9_-]{0,31}$/; // the server's rule
 const MAX_TEXT = 2000;
-const TOKEN = /(?:^|\s)#([a-z0-9][a-z0-9_-]{0,31})$/i; // "#ref" just before the caret
-const MAX_SHOWN = 8;
+const TOKEN = /(?:^|\s)#([a-z0-9][a-z0-9_-]{0,31})?$/i; // "#" or "#ref" just before the caret
+
+// The responses `prefix` finds, best first: shortcuts that start with it, then shortcuts and texts
+// that merely contain it. An empty prefix (a lone `#`) finds them all.
+export function matching(items, prefix) {
+  const p = prefix.toLowerCase();
+  const starts = items.filter((c) => c.shortcut.startsWith(p));
+  const within = items.filter((c) => !c.shortcut.startsWith(p) && (c.shortcut.includes(p) || c.text.toLowerCase().includes(p)));
+  return starts.concat(within);
+}
+
+// A `canned` frame (an admin saved or deleted a shared response) applied to the list: a shared
+// response never replaces the agent's own one of the same shortcut.
+export function applyShared(items, f) {
+  const c = f && f.canned;
+  if (!c || typeof c.shortcut !== 'string' || (!f.deleted && typeof c.text !== 'string')) return items;
+  if (items.some((x) => !x.shared && x.shortcut === c.shortcut)) return items;
+  const rest = items.filter((x) => x.shortcut !== c.shortcut);
+  if (f.deleted) return rest;
+  const own = rest.filter((x) => !x.shared);
+  const shared = rest.filter((x) => x.shared).concat({ shortcut: c.shortcut, text: c.text, shared: true });
+  return own.concat(shared.sort((a, b) => (a.shortcut < b.shortcut ? -1 : 1)));
+}
 
 export function createCanned({ request, isAdmin }) {
   let items = [];
@@ -40,11 +61,12 @@ export function createCanned({ request, isAdmin }) {
       const pos = ta.selectionStart;
       const before = ta.value.slice(0, pos);
       const m = ta.selectionEnd === pos && TOKEN.exec(before);
+      if (!m) dismissed = null; // the dismissed token is gone: the next `#` opens the list again
       if (!m || before === dismissed) return close();
       dismissed = null;
       ensure();
-      const prefix = m[1].toLowerCase();
-      const found = items.filter((c) => c.shortcut.startsWith(prefix)).slice(0, MAX_SHOWN);
+      const prefix = (m[1] || '').toLowerCase();
+      const found = matching(items, prefix);
       if (!found.length) return close();
       const keep = shown[active] && found.indexOf(shown[active]);
       active = keep > 0 ? keep : 0;
@@ -111,7 +133,7 @@ export function createCanned({ request, isAdmin }) {
     ta.addEventListener('click', refresh);
     ta.addEventListener('keyup', (e) => { if (/^(Arrow(Left|Right)|Home|End)$/.test(e.key)) refresh(); });
     ta.addEventListener('blur', close);
-    subs.add(() => { if (!list.hidden) refresh(); });
+    subs.add(() => { if (!list.hidden || document.activeElement === ta) refresh(); });
     return { el: h('div', { class: 'canned-pop' }, list, live), key, close };
   }
 
@@ -226,6 +248,12 @@ export function createCanned({ request, isAdmin }) {
 
   return {
     load: ensure,
+    // A `canned` frame: a shared response changed while this agent is signed in.
+    frame(f) {
+      items = applyShared(items, f);
+      subs.forEach((fn) => fn());
+      if (dialog.open) renderRows();
+    },
     attach,
     button,
     destroy() {

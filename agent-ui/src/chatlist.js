@@ -27,7 +27,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
   function chatItem(cs) {
     if (!cs.ui) {
       const ui = (cs.ui = {
-        name: h('span', { class: 'name' }),
+        name: h('span', { class: 'name', dir: 'auto' }),
         unread: h('span', { class: 'unread', 'data-testid': 'unread', hidden: true }),
         wait: h('span', { class: 'wait' }),
         preview: h('span', { class: 'preview' }),
@@ -59,7 +59,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
   function queueItem(cs) {
     if (!cs.qui) {
       const q = (cs.qui = {
-        name: h('span', { class: 'name' }),
+        name: h('span', { class: 'name', dir: 'auto' }),
         wait: h('span', { class: 'wait' }),
         accept: h('button', { type: 'button', class: 'accept', 'data-testid': 'accept', onclick: () => accept(cs.id), ...T('accept') }),
       });

@@ -4,13 +4,14 @@ import { h, show, rid } from '../../ui-common/dom.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { t, T, L, onLang } from './i18n.js';
+import { t, T, L, onLang, lineText } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
+import { textSpan, clock } from '../../ui-common/text.js';
 import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
@@ -163,6 +164,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       // Team-wide news gathered over a few seconds (docs/protocol.md): each inner frame as if sent alone.
       case 'notices': return (Array.isArray(f.frames) ? f.frames : []).forEach((n) => n && n.type !== 'notices' && onFrame(n));
       case 'ticket': return tickets.frame(f);
+      case 'canned': return canned.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
@@ -511,10 +513,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const el = h('li', { class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : ''), 'data-testid': 'message', 'data-sender': who });
     if (who !== 'system') {
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
-      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', text: name }),
-        m.ts ? h('time', { datetime: m.ts, text: new Date(m.ts).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) }) : null));
+      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(h('span', { class: 'text', text: m.text }));
+    el.append(textSpan(lineText(m)));
     return el;
   }
 

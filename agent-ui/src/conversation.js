@@ -6,7 +6,7 @@ import { t, T, L, P } from './i18n.js';
 import { visitorName } from './chatlist.js';
 
 export function createConversation({ send, back, input, menu, panel, canned }) {
-  const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title' });
+  const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
   const ratingWord = h('span', { class: 'rating-word' });
@@ -18,7 +18,7 @@ export function createConversation({ send, back, input, menu, panel, canned }) {
   const empty = h('p', { class: 'empty', ...T('noChat') });
   const scroll = h('div', { class: 'scroll' }, empty);
   const peekWho = h('span', { class: 'peek-who' });
-  const peekDraft = h('span', { class: 'peek-draft' });
+  const peekDraft = h('span', { class: 'peek-draft', dir: 'auto' });
   const peek = h('p', { class: 'peek', 'data-testid': 'peek', 'aria-live': 'polite', hidden: true }, peekWho, ' ', peekDraft);
   const composer = h('textarea', {
     id: 'composer', 'data-testid': 'composer', rows: 3, ...P('placeholder'),

@@ -17,6 +17,29 @@ export function t(key, vars) {
 t.has = (key) => dict[key] != null || langs.en[key] != null;
 
 export const lang = () => code;
+
+// The server's sentences the console says in its own language (functions/team: sign-in, password,
+// two-step codes), Cognito's own wording included, typo and all ("does not confirm to the configured
+// password policy"). Any other answer shows in English, or as `fallback` in another language.
+const SERVER = [
+  [/password policy|Password (must|not long)/i, 'errPasswordPolicy'],
+  [/^The new password was refused/, 'errPasswordRefused'],
+  [/^Wrong email or password/, 'errWrongPassword'],
+  [/^The current password is wrong/, 'errCurrentPassword'],
+  [/sign-in (has ended|has expired)|session has ended/i, 'errSignInEnded'],
+  [/^`code` is wrong or has expired/, 'errCodeWrong'],
+  [/^Too many attempts/, 'errTooMany'],
+];
+export function serverText(e, fallback) {
+  if (!e || !e.status) return t('network');
+  const m = typeof e.message === 'string' && !/^HTTP \d+$/.test(e.message) ? e.message : '';
+  const found = SERVER.find(([re]) => re.test(m));
+  return found ? t(found[1]) : code === 'en' && m ? m : t(fallback);
+}
+
+// A message's text as this reader reads it: a system line by its code (functions/core/lines.py),
+// in the console's language; anything else, and lines stored before codes, as stored.
+export const lineText = (m) => (m.code && t.has('sys_' + m.code) ? t('sys_' + m.code, m.params) : m.text);
 export const languages = () => Object.keys(langs).map((c) => [c, langs[c]._name || c]);
 
 export function initLang() {

@@ -1,7 +1,7 @@
 // Sign-in, the "choose a new password" step Cognito asks for on a first sign-in, and the TOTP code
 // step of an agent with two-step sign-in. onSignedIn(r): r.mfaSetup when an admin requires it first.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, serverText } from './i18n.js';
 
 export function loginScreen({ auth, langSelect, notice, onSignedIn }) {
   const error = h('p', { class: 'login-error', 'data-testid': 'login-error', role: 'alert', hidden: true });
@@ -9,7 +9,7 @@ export function loginScreen({ auth, langSelect, notice, onSignedIn }) {
     error.textContent = text;
     show(error, true);
   };
-  const failWith = (e) => fail(e.status && e.message && !/^HTTP \d+$/.test(e.message) ? e.message : t(e.status ? 'loginFailed' : 'network'));
+  const failWith = (e) => fail(serverText(e, 'loginFailed'));
 
   const field = (label, input) => h('p', { class: 'field' }, h('label', { for: input.id, ...T(label) }), input);
   const email = h('input', { id: 'login-email', type: 'email', autocomplete: 'username', 'data-testid': 'login-email', required: true });

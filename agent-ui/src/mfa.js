@@ -2,12 +2,12 @@
 // otpauth:// link (authenticator apps on a phone open it); POST /agent/me/mfa/verify with the app's
 // current code turns it on. Used by Account and by the set-up screen an admin's requirement leads to.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, serverText } from './i18n.js';
 
 export function createMfaSetup({ auth, onDone }) {
   const error = h('p', { class: 'form-error', 'data-testid': 'mfa-setup-error', role: 'alert', hidden: true });
   const fail = (e) => {
-    error.textContent = e && e.status && e.message && !/^HTTP \d+$/.test(e.message) ? e.message : t(e && e.status ? 'generic' : 'network');
+    error.textContent = serverText(e, 'generic');
     show(error, true);
   };
   const secret = h('code', { class: 'mfa-secret', 'data-testid': 'mfa-secret' });

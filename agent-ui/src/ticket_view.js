@@ -2,6 +2,7 @@
 // (messages, internal notes, changes), reply and note boxes, and attachments (presigned S3 POST up,
 // presigned GET down). Every edit sends the version it saw; a 409 shows why and reloads.
 import { h, show } from '../../ui-common/dom.js';
+import { textSpan } from '../../ui-common/text.js';
 import { t, T, L, P, onLang } from './i18n.js';
 import { STATUSES, when, requesterLabel } from './tickets.js';
 
@@ -22,6 +23,9 @@ export function createTicketView({ request, me, flash, changed }) {
   const status = h('select', { class: 'ticket-status', 'data-testid': 'ticket-status', ...L('ticketStatus'), onchange: () => patch({ status: status.value }) },
     ...STATUSES.map((s) => h('option', { value: s, ...T('status_' + s) })));
   const assign = h('button', { type: 'button', class: 'tab', 'data-testid': 'ticket-assign', ...T('assignToMe'), onclick: () => patch({ assignee_id: 'me' }) });
+  // Any colleague, not only oneself: the server accepts every enabled agent's id.
+  const assignTo = h('select', { class: 'ticket-assignee', 'data-testid': 'ticket-assignee-select', ...L('assignTo'),
+    onchange: () => patch({ assignee_id: assignTo.value || null }) });
   const info = h('dl', { class: 'ticket-info', 'data-testid': 'ticket-info' });
   const timeline = h('ol', { class: 'ticket-timeline', 'data-testid': 'ticket-timeline', 'aria-live': 'polite' });
 
@@ -35,7 +39,7 @@ export function createTicketView({ request, me, flash, changed }) {
   const chips = h('ul', { class: 'ticket-chips', 'data-testid': 'ticket-pending-attachments' });
 
   const head = h('div', { class: 'ticket-head' },
-    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign), info);
+    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign, assignTo), info);
   const compose = h('div', { class: 'ticket-compose' },
     reply, h('div', { class: 'ticket-actions' }, then, replySend),
     note, h('div', { class: 'ticket-actions' }, noteSend,
@@ -58,6 +62,7 @@ export function createTicketView({ request, me, flash, changed }) {
   async function open(id) {
     const mine = ++req;
     if (!tk || tk.ticket_id !== id) {
+      then.value = ''; // "Send and set Pending" was for the previous ticket
       pending = [];
       reply.value = '';
       note.value = '';
@@ -162,6 +167,11 @@ export function createTicketView({ request, me, flash, changed }) {
     status.value = tk.status;
     const me_ = me();
     assign.hidden = tk.assignee_id === me_.id;
+    const ids = team ? Array.from(team.keys()) : [];
+    if (tk.assignee_id && !ids.includes(tk.assignee_id)) ids.push(tk.assignee_id);
+    assignTo.replaceChildren(h('option', { value: '', ...T('unassigned') }),
+      ...ids.map((id) => h('option', { value: id, text: id === me_.id ? t('assigneeMe') : person(id) || id })));
+    assignTo.value = tk.assignee_id || '';
     const assignee = tk.assignee_id ? (tk.assignee_id === me_.id ? t('assigneeMe') : person(tk.assignee_id) || tk.assignee_id) : t('unassigned');
     const row = (key, value, testid) => [h('dt', T(key)), h('dd', { 'data-testid': testid, text: value })];
     info.replaceChildren(
@@ -179,7 +189,7 @@ export function createTicketView({ request, me, flash, changed }) {
     const who = e.author === 'agent' ? e.author_name || person(e.author_id) || t('agent')
       : e.author === 'requester' ? e.author_name || requesterLabel(tk.requester) : t('system');
     const li = h('li', { class: 'ticket-event ' + e.kind + ' by-' + e.author, 'data-testid': 'ticket-event', 'data-kind': e.kind, 'data-seq': e.seq },
-      h('span', { class: 'meta' }, h('span', { class: 'who', text: who }),
+      h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: who }),
         e.kind === 'note' ? h('span', { class: 'ticket-badge note', ...T('internalNote') }) : null,
         d.sender_verified === false ? h('span', { class: 'ticket-badge unverified', 'data-testid': 'unverified-sender', ...T('unverifiedSender') }) : null,
         h('time', { datetime: e.ts, text: when(e.ts) })));
@@ -188,7 +198,7 @@ export function createTicketView({ request, me, flash, changed }) {
       const v = (x) => (d.field === 'assignee' ? person(x) || x || t('unassigned') : x == null ? '' : String(x));
       li.append(h('span', { class: 'text', text: d.field === 'source' ? t('fromChat', { n: d.messages || 0 })
         : t('fieldChange', { field: t('field_' + d.field), from: v(d.from), to: v(d.to) }) }));
-    } else if (e.body) li.append(h('span', { class: 'text', text: e.body }));
+    } else if (e.body) li.append(textSpan(e.body));
     if (d.delivery) li.setAttribute('data-delivery', d.delivery);
     if (d.delivery === 'failed' && d.reason) li.append(h('span', { class: 'meta', 'data-testid': 'delivery-reason', text: d.reason }));
     const files = d.attachments || [];

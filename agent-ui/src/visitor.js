@@ -2,7 +2,8 @@
 // their previous chats, each expandable to its transcript. Everything the visitor's browser
 // reported (title, URLs, user agent) is untrusted and goes in as text.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T, L, lang, onLang } from './i18n.js';
+import { textSpan } from '../../ui-common/text.js';
+import { t, T, L, lang, onLang, lineText } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { privacyActions } from './visitor_admin.js';
 
@@ -169,8 +170,8 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
   function oldMessage(m) {
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const li = h('li', { class: 'hmsg ' + who });
-    if (who !== 'system') li.append(h('span', { class: 'who', text: (m.sender_name || t(who === 'visitor' ? 'visitor' : 'agent')) + ': ' }));
-    li.append(h('span', { class: 'text', text: m.text }));
+    if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t(who === 'visitor' ? 'visitor' : 'agent') }), ': ');
+    li.append(textSpan(lineText(m)));
     if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
     return li;
   }

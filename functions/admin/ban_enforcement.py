@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from functions.admin import bans
 from functions.chat import access, chats
-from functions.core import settings
+from functions.core import lines, settings
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import Ban, Connection, Visitor
@@ -21,7 +21,7 @@ from functions.realtime import connections
 from functions.team import revocation
 from functions.visitors import privacy
 
-_CLOSED_NOTE = "The chat was closed."
+_CLOSED_NOTE = lines.line("closed")
 
 
 def ban(admin: Principal, body: dict[str, Any]) -> dict[str, Any]:

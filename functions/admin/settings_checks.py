@@ -8,17 +8,16 @@ and values are normalised (origins without a trailing slash, colours in lower ca
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from functions.core import settings, text
+from functions.core import clock, lines, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.helpdesk import offline_form
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-LANGUAGES = ("en", "es")
+LANGUAGES = lines.LANGUAGES
 MAX_ORIGINS = 50
 MAX_GREETINGS = 20
 MAX_URL_PARAMS = 20
@@ -106,13 +105,43 @@ def _colour(key: str, value: object) -> str:
 
 
 def _timezone(key: str, value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or ".." in value or value.startswith("/"):
+    if not isinstance(value, str) or not clock.ZONE_NAME.fullmatch(value) or len(value) > 64:
         raise bad_request(f"`{key}` must be a time zone such as Europe/Madrid.")
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise bad_request(f"`{key}`: unknown time zone {value!r}.") from None
+    if clock.zone(value) is None:
+        raise bad_request(f"`{key}`: unknown time zone {value!r}.")
     return value
+
+
+def _translations(key: str, value: object) -> dict[str, dict[str, Any]]:
+    """`{"es": {"welcome": "...", "labels": {"name": "Nombre"}}}`: each part optional, English is the base."""
+    if not isinstance(value, dict):
+        raise bad_request(f'`{key}` must be an object of languages, e.g. {{"es": {{"welcome": "¡Hola!"}}}}.')
+    clean: dict[str, dict[str, Any]] = {}
+    for lang, parts in value.items():
+        if lang not in LANGUAGES or lang == "en":
+            raise bad_request(f"`{key}`: {str(lang)[:8]!r} is not a language the widget speaks besides English.")
+        if not isinstance(parts, dict) or set(parts) - {"welcome", "labels"}:
+            raise bad_request(f"`{key}.{lang}` may hold `welcome` and `labels` only.")
+        out: dict[str, Any] = {}
+        if "welcome" in parts:
+            out["welcome"] = _text(300, empty=True)(f"{key}.{lang}.welcome", parts["welcome"])
+        labels = parts.get("labels", {})
+        if not isinstance(labels, dict) or len(labels) > offline_form.MAX_FIELDS:
+            raise bad_request(f"`{key}.{lang}.labels` must map field names to labels.")
+        out["labels"] = {}
+        for name, label in labels.items():
+            where = f"{key}.{lang}.labels.{str(name)[:32]}"
+            if not isinstance(name, str) or not offline_form.FIELD_NAME.match(name):
+                raise bad_request(f"`{where}`: a field name is 1-32 lowercase letters, digits or _.")
+            if (
+                not isinstance(label, str)
+                or not text.one_line(label, offline_form.MAX_LABEL)
+                or len(label) > offline_form.MAX_LABEL
+            ):
+                raise bad_request(f"`{where}` must be text of 1 to {offline_form.MAX_LABEL} characters.")
+            out["labels"][name] = text.one_line(label, offline_form.MAX_LABEL)
+        clean[lang] = out
+    return clean
 
 
 def _email(key: str, value: object) -> str:
@@ -177,6 +206,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "summary_timezone": _timezone,
     "support_email": _email,
     "offline_form_fields": _offline_fields,
+    "translations": _translations,
     "greetings": _greetings,
     # Tracking and privacy (functions/visitors/tracking.py, functions/visitors/privacy.py).
     "tracking": _boolean,

@@ -8,6 +8,7 @@ from functions.core import clock, data
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import SHARED, CannedResponse
+from functions.realtime import broadcast, connections
 
 SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_TEXT = 2000
@@ -46,6 +47,8 @@ def save(principal: Principal, shortcut: object, body: dict[str, object]) -> dic
     owner = _owner(principal, shared)
     item = CannedResponse(owner, _shortcut(shortcut), text=text, updated_at=clock.now_iso())
     item.save()
+    if shared:
+        _tell_agents({"type": "canned", "canned": view(item)})
     return view(item)
 
 
@@ -53,3 +56,10 @@ def delete(principal: Principal, shortcut: object, shared: bool) -> None:
     item = CannedResponse(_owner(principal, shared), _shortcut(shortcut))
     if not data.conditional(lambda: item.delete(condition=CannedResponse.shortcut.exists())):
         raise CharlaError("not_found", "No such canned response.")
+    if shared:
+        _tell_agents({"type": "canned", "canned": {"shortcut": item.shortcut, "shared": True}, "deleted": True})
+
+
+def _tell_agents(frame: dict[str, object]) -> None:
+    """Signed-in agents' suggestion lists follow a shared response at once (only admins change them, rarely)."""
+    broadcast.to_connections(connections.agent_connection_ids(), frame)

@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
 from functions.chat import access, messages, routing
-from functions.core import clock, data, settings, shards, text
+from functions.core import clock, data, lines, settings, shards, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
@@ -84,11 +84,18 @@ def start_with_context(
     if principal.kind == "visitor":
         identity.record_context(principal.id, context, connection)
     opener = greetings.opener(principal, greeting_id, greeting_rule)
-    return start(principal, name, email, opener, address=address)
+    lang = lines.language(context.get("language")) if isinstance(context, dict) else None
+    return start(principal, name, email, opener, address=address, lang=lang)
 
 
 def start(
-    principal: Principal, name: object, email: object, opener: Opener | None = None, *, address: str | None = None
+    principal: Principal,
+    name: object,
+    email: object,
+    opener: Opener | None = None,
+    *,
+    address: str | None = None,
+    lang: str | None = None,
 ) -> tuple[Chat, bool]:
     """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
 
@@ -115,7 +122,7 @@ def start(
     chat_id = "c_" + secrets.token_urlsafe(12)
     limits.hit("start_chat", address)
     limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
-    chat = _create(principal, name_value, email_value, chat_id)
+    chat = _create(principal, name_value, email_value, chat_id, lang or lines.language(visitor.language))
     # A visitor who chats is kept with their chats, not expired with anonymous ones (functions/visitors/privacy.py).
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id), Visitor.expires_at.remove()]
     if name_value:
@@ -136,7 +143,7 @@ def start(
     return chat, True
 
 
-def _create(principal: Principal, name: str | None, email: str | None, chat_id: str) -> Chat:
+def _create(principal: Principal, name: str | None, email: str | None, chat_id: str, lang: str) -> Chat:
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
     chat = Chat(
@@ -145,6 +152,7 @@ def _create(principal: Principal, name: str | None, email: str | None, chat_id: 
         visitor_id=principal.id,
         visitor_name=name,
         visitor_email=email,
+        visitor_lang=lang,
         visitor_conns=conns or None,
         agent_names={},
         created_at=now,
@@ -263,11 +271,14 @@ def close(principal: Principal, chat_id: str) -> Chat:
         chat = access.chat_for_read(principal, chat_id)
     else:
         chat = access.chat_for_write(principal, chat_id)
-    who = principal.name or ("The visitor" if principal.kind == "visitor" else "The agent")
-    return end(chat, closed_by=principal.key, note=f"{who} closed the chat.")
+    if principal.name:
+        note = lines.line("closed_by", name=principal.name)
+    else:
+        note = lines.line("visitor_closed" if principal.kind == "visitor" else "agent_closed")
+    return end(chat, closed_by=principal.key, note=note)
 
 
-def end(chat: Chat, *, closed_by: str, note: str) -> Chat:
+def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:
     """Closes a chat once, whoever asks first; frees its agents and tells both sides why."""
     if chat.status == "closed":
         return chat
@@ -397,9 +408,9 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     return chat
 
 
-def post_system(chat: Chat, text: str, *, allow_closed: bool = False) -> Chat:
+def post_system(chat: Chat, line: lines.Line, *, allow_closed: bool = False) -> Chat:
     """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat."""
-    stored = messages.store(chat, text=text, allow_closed=allow_closed)
+    stored = messages.store(chat, text=line.text(), allow_closed=allow_closed, line=line)
     chat = Chat.get(chat.chat_id, consistent_read=True)
     frame = {"type": "message", "chat_id": chat.chat_id, "message": messages.view(stored.message)}
     broadcast.to_chat(chat, frame)

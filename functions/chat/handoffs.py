@@ -8,7 +8,7 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import access, chats, routing
-from functions.core import clock, data, shards
+from functions.core import clock, data, lines, shards
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import UNANSWERED, Agent, Chat
@@ -44,11 +44,11 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
     target = _target(to_agent_id, principal)
     if target.agent_id in (chat.agent_ids or set()):
         raise CharlaError("conflict", f"{target.name} is already in this chat.")
-    note = f"{principal.name or 'An agent'} transferred the chat to {target.name}."
+    note = lines.line("transferred", by=principal.name or "Agent", to=target.name)
     return move(chat, principal.id, target, note)
 
 
-def move(chat: Chat, from_agent_id: str, target: Agent, note: str) -> Chat:
+def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line) -> Chat:
     """Hands an active chat from one agent to another; the transcript stays with the chat."""
     leaving = set(connections.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
     joining = set(connections.connection_ids(Principal("agent", target.agent_id)))
@@ -132,6 +132,6 @@ def reply_to_invitation(principal: Principal, chat_id: object, accept: object) -
     if not data.conditional(lambda: chat.update(actions=actions, condition=invited & (Chat.status == "active"))):
         raise closed
     routing.claim(principal.id, chat.chat_id)
-    chat = chats.post_system(chat, f"{principal.name or 'An agent'} joined the chat.")
+    chat = chats.post_system(chat, lines.line("joined", name=principal.name or "Agent"))
     chats.announce(chat)
     return chat

@@ -12,12 +12,13 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from pynamodb.attributes import MapAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
 from functions.chat import access
-from functions.core import aws, clock, data
+from functions.core import aws, clock, data, lines
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Chat, Message, MessageKey
@@ -96,11 +97,14 @@ def store(
     principal: Principal | None = None,
     client_msg_id: str | None = None,
     allow_closed: bool = False,
+    line: lines.Line | None = None,
 ) -> Stored:
-    """Appends to the transcript. `principal=None` writes a system message."""
+    """Appends to the transcript. `principal=None` writes a system message, `line` a coded system line."""
     for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
+        if line is not None:
+            _code(message, line, chat.visitor_lang)
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
@@ -158,6 +162,13 @@ def _new_message(chat: Chat, principal: Principal | None, text: str, client_msg_
         text=text,
         ts=clock.now_iso(),
     )
+
+
+def _code(message: Message, line: lines.Line, visitor_lang: str | None) -> None:
+    message.code = line.code
+    message.params = dict(line.params)
+    if visitor_lang and visitor_lang != "en":
+        message.visitor_text = line.text(visitor_lang)
 
 
 def _sender_name(chat: Chat, principal: Principal | None) -> str | None:
@@ -228,4 +239,19 @@ def view(message: Message) -> dict[str, object]:
         "sender_name": message.sender_name,
         "text": message.text,
         "ts": message.ts,
+        **_coded(message),
     }
+
+
+def _coded(message: Message) -> dict[str, object]:
+    """A system line's code and parameters (for the console's catalogue) and the visitor's text."""
+    if not message.code:
+        return {}
+    params = message.params
+    found: dict[str, object] = {
+        "code": message.code,
+        "params": params.as_dict() if isinstance(params, MapAttribute) else dict(params or {}),
+    }
+    if message.visitor_text:
+        found["visitor_text"] = message.visitor_text
+    return found

@@ -11,7 +11,7 @@ from functools import partial
 
 from functions.admin import ban_enforcement
 from functions.chat import chats, handoffs, messages, routing
-from functions.core import clock, data, settings, shards
+from functions.core import clock, data, lines, settings, shards
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
 from functions.realtime import broadcast
@@ -42,7 +42,7 @@ def unanswered_chats() -> int:
         if target is None:
             continue  # nobody free: the chat stays with its agent and is looked at next minute
         previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(chat.assignee_id, "The agent")
-        note = f"{previous} did not answer within {timeout} s; {target.name} takes over."
+        note = lines.line("took_over", previous=previous, seconds=timeout, name=target.name)
         try:
             handoffs.move(chat, chat.assignee_id, target, note)
             moved += 1
@@ -94,7 +94,7 @@ def idle_chats() -> int:
         chat = Chat.get(due.chat_id, consistent_read=True)
         if chat.status == "closed":
             continue
-        chats.end(chat, closed_by="system", note=f"The chat closed after {minutes} minutes without messages.")
+        chats.end(chat, closed_by="system", note=lines.line("idle_closed", minutes=minutes))
         closed += 1
     return closed
 

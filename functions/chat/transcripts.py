@@ -8,13 +8,16 @@ called, in one transaction on the chat and the visitor, so concurrent frames can
 
 from __future__ import annotations
 
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from functions.chat import access
-from functions.core import aws, clock, data, mail
+from functions.core import aws, clock, data, lines, mail
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Chat, Message, Visitor
@@ -24,16 +27,21 @@ PER_CHAT = 3  # transcripts one chat may have mailed, ever
 PER_VISITOR_DAY = 5  # transcripts one visitor may have mailed per UTC day, over all their chats
 
 
-def render(chat: Chat) -> str:
-    lines = [f"Chat {chat.chat_id}, started {chat.created_at[:16].replace('T', ' ')} UTC", ""]
+def render(chat: Chat, zone: ZoneInfo | None = None) -> str:
+    """The transcript in the chat's visitor language, with its times in `zone` (the visitor's, as their
+    browser reported it), else UTC."""
+    tz, lang = zone or UTC, chat.visitor_lang or "en"
+    started = clock.parse(chat.created_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    head = lines.say("transcript_head", lang, chat_id=chat.chat_id, started=started, zone=zone.key if zone else "UTC")
+    out = [head, ""]
     for message in Message.query(chat.chat_id, limit=MAX_MESSAGES):
-        stamp = message.ts[11:16]
+        stamp = clock.parse(message.ts).astimezone(tz).strftime("%H:%M")
         if message.sender == "system":
-            lines.append(f"[{stamp}] {message.text}")
+            out.append(f"[{stamp}] {message.visitor_text or message.text}")
             continue
-        who = message.sender_name or {"visitor": "You", "agent": "Agent"}.get(message.sender, "")
-        lines.append(f"[{stamp}] {who}: {message.text}")
-    return "\n".join(lines) + "\n"
+        who = message.sender_name or (lines.say(message.sender, lang) if message.sender in ("visitor", "agent") else "")
+        out.append(f"[{stamp}] {who}: {message.text}")
+    return "\n".join(out) + "\n"
 
 
 def own_address(chat: Chat, visitor: Visitor | None) -> str | None:
@@ -56,7 +64,8 @@ def email_to_visitor(principal: Principal, chat_id: str, email: object) -> str:
         raise bad_request("`email` can only be the chat's own address; leave it out to use that address.")
     _count(chat, visitor)
     try:
-        mail.send(address, "Your chat transcript", render(chat))
+        zone = clock.zone(visitor.timezone if visitor else None)
+        mail.send(address, lines.say("transcript_subject", chat.visitor_lang or "en"), render(chat, zone))
     except Exception:
         _uncount(chat, visitor)  # SES refused it: the visitor may ask again without losing one
         raise

@@ -23,6 +23,14 @@ DEFAULTS: dict[str, Any] = {
     "position": "right",
     "welcome": "Hi! How can we help?",
     "language": "en",
+    # The welcome text and the offline form's labels in the other languages the widget speaks; `welcome`
+    # and each field's `label` are the English (functions/admin/settings_checks.py checks this).
+    "translations": {
+        "es": {
+            "welcome": "¡Hola! ¿En qué podemos ayudarte?",
+            "labels": {"name": "Nombre", "email": "Correo electrónico", "message": "Mensaje"},
+        },
+    },
     "summary_hour": 8,
     "summary_timezone": "UTC",
     "support_email": "support@example.com",

@@ -63,6 +63,21 @@ def one_line(value: str, limit: int | None = None) -> str:
     return _SPACES.sub(" ", line)[:limit]
 
 
+def excerpt(value: str, limit: int) -> str:
+    """`value` on one line, cut to at most `limit` characters at a word boundary, with "…" when cut.
+
+    A single word longer than the limit is cut inside it: some scripts write no spaces at all.
+    """
+    line = _SPACES.sub(" ", one_line(value))
+    if len(line) <= limit:
+        return line
+    head = line[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip(" ,;:.-") + "…"
+
+
 def reject_unknown_fields(sent: Iterable[object], allowed: Iterable[str]) -> None:
     """A request naming a field Charla doesn't know is refused, so a typo never passes silently."""
     unknown = sorted(str(name)[:32] for name in set(sent) - set(allowed))

@@ -13,7 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from functions.core import clock, settings, text
+from functions.core import clock, lines, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import tickets
@@ -28,11 +28,25 @@ TYPES = ("text", "email", "textarea")
 LIMITS = {"text": 200, "email": 254, "textarea": 4000}
 MAX_FIELDS = 10
 MAX_LABEL = 60
+SUBJECT_CHARS = 80  # the ticket's subject: the message's first line, cut at a word
 PER_HOUR = 5  # offline tickets one visitor may leave in an hour
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
-def fields() -> list[dict[str, Any]]:
+def fields(lang: object = None) -> list[dict[str, Any]]:
+    """The form's fields; with a `lang` the widget speaks, their labels in it where the admin gave one."""
+    labels = _labels(lang)
+    return [{**f, "label": labels.get(f["name"]) or f["label"]} for f in _fields()]
+
+
+def _labels(lang: object) -> dict[str, str]:
+    if not isinstance(lang, str) or lang == "en":
+        return {}
+    found = (settings.get_settings().get("translations") or {}).get(lines.language(lang)) or {}
+    return found.get("labels") or {}
+
+
+def _fields() -> list[dict[str, Any]]:
     configured = settings.get_settings()["offline_form_fields"]
     try:
         return validate_config(configured)
@@ -50,7 +64,7 @@ def validate_config(value: object) -> list[dict[str, Any]]:
         if not isinstance(item, dict):
             raise bad_request("Each field must be an object with name, label, type and required.")
         name, label, kind, required = item.get("name"), item.get("label"), item.get("type"), item.get("required")
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not FIELD_NAME.match(name):
             raise bad_request("A field's `name` must be 1-32 lowercase letters, digits or _, starting with a letter.")
         if not isinstance(label, str) or not text.one_line(label, MAX_LABEL) or len(label) > MAX_LABEL:
             raise bad_request(f"Field {name}: `label` must be text of 1 to {MAX_LABEL} characters.")
@@ -143,7 +157,7 @@ def _name(answers: list[tuple[dict[str, Any], str]]) -> str | None:
 def _subject(answers: list[tuple[dict[str, Any], str]]) -> str:
     for field, value in answers:
         if field["type"] == "textarea" and value:
-            first = text.one_line(value.strip().splitlines()[0], 80)
+            first = text.excerpt(value.strip().splitlines()[0], SUBJECT_CHARS)
             if first:
                 return first
     return "Offline message"

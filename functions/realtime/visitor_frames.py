@@ -29,7 +29,9 @@ def chat(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def message(view: dict[str, Any]) -> dict[str, Any]:
-    """A message object (messages.view) as the chat's visitor sees it."""
+    """A message object (messages.view) as the chat's visitor sees it: a system line in their language."""
+    if "visitor_text" in view:
+        view = {k: v for k, v in view.items() if k != "visitor_text"} | {"text": view["visitor_text"]}
     if view.get("sender") != "agent":
         return view
     return {**view, "sender_id": alias(str(view["chat_id"]), view.get("sender_id"))}

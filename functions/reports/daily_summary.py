@@ -20,40 +20,96 @@ log = logging.getLogger(__name__)
 SENT_MARKER = "summary-sent"
 
 
-def suggestions(mine: dict[str, Any], team: dict[str, Any], target_s: int) -> list[str]:
+# The mail in each language an agent's console speaks (Agent.language; else the organisation's `language`).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "Your Charla summary for {day}",
+        "hello": "Hello {name},",
+        "here": "Here is {day}:",
+        "chats": "Chats handled",
+        "missed": "Missed chats",
+        "offline": "Offline messages",
+        "first": "Median first response",
+        "duration": "Average chat duration",
+        "ratings": "Ratings",
+        "good_bad": "{good} good, {bad} bad",
+        "suggestions": "Suggestions:",
+        "team": "The team:",
+        "tip_slow": "Your median first response was {median} s, above the team's {target} s target.",
+        "tip_missed": (
+            "{missed} chat(s) got no answer: accept chats only while you can reply, "
+            "or ask an admin to lower your concurrent chat limit."
+        ),
+        "tip_bad": "More bad ratings than good: read those transcripts again.",
+        "tip_offline": "{offline} offline message(s) are waiting as tickets.",
+        "tip_none": "Nothing to improve: well done.",
+    },
+    "es": {
+        "subject": "Tu resumen de Charla del {day}",
+        "hello": "Hola, {name}:",
+        "here": "Así fue el {day}:",
+        "chats": "Chats atendidos",
+        "missed": "Chats perdidos",
+        "offline": "Mensajes fuera de línea",
+        "first": "Mediana de primera respuesta",
+        "duration": "Duración media del chat",
+        "ratings": "Valoraciones",
+        "good_bad": "{good} buenas, {bad} malas",
+        "suggestions": "Sugerencias:",
+        "team": "El equipo:",
+        "tip_slow": (
+            "Tu mediana de primera respuesta fue de {median} s, por encima del objetivo de {target} s del equipo."
+        ),
+        "tip_missed": (
+            "{missed} chat(s) no recibieron respuesta: acepta chats solo cuando puedas responder, "
+            "o pide a un administrador que baje tu límite de chats simultáneos."
+        ),
+        "tip_bad": "Más valoraciones malas que buenas: vuelve a leer esas transcripciones.",
+        "tip_offline": "{offline} mensaje(s) fuera de línea esperan como tickets.",
+        "tip_none": "Nada que mejorar: ¡buen trabajo!",
+    },
+}
+
+
+def _say(lang: str, key: str, **values: object) -> str:
+    return WORDS.get(lang, WORDS["en"])[key].format(**values)
+
+
+def suggestions(mine: dict[str, Any], team: dict[str, Any], target_s: int, lang: str = "en") -> list[str]:
     tips = []
     median = mine["median_first_response_s"]
     if median is not None and median > target_s:
-        tips.append(f"Your median first response was {median} s, above the team's {target_s} s target.")
+        tips.append(_say(lang, "tip_slow", median=median, target=target_s))
     if mine["missed"]:
-        tips.append(
-            f"{mine['missed']} chat(s) got no answer: accept chats only while you can reply, "
-            "or ask an admin to lower your concurrent chat limit."
-        )
+        tips.append(_say(lang, "tip_missed", missed=mine["missed"]))
     if mine["bad"] > mine["good"] and mine["bad"]:
-        tips.append("More bad ratings than good: read those transcripts again.")
+        tips.append(_say(lang, "tip_bad"))
     if team["offline_messages"]:
-        tips.append(f"{team['offline_messages']} offline message(s) are waiting as tickets.")
-    return tips or ["Nothing to improve: well done."]
+        tips.append(_say(lang, "tip_offline", offline=team["offline_messages"]))
+    return tips or [_say(lang, "tip_none")]
 
 
-def render(name: str, day: str, numbers: dict[str, Any], tips: list[str]) -> str:
+def render(name: str, day: str, numbers: dict[str, Any], tips: list[str], lang: str = "en") -> str:
     def show(value: Any, unit: str = "") -> str:
         return "–" if value is None else f"{value}{unit}"
 
+    rows = [
+        ("chats", numbers["chats"]),
+        ("missed", numbers["missed"]),
+        ("offline", numbers["offline_messages"]),
+        ("first", show(numbers["median_first_response_s"], " s")),
+        ("duration", show(numbers["avg_duration_s"], " s")),
+        ("ratings", _say(lang, "good_bad", good=numbers["good"], bad=numbers["bad"])),
+    ]
+    width = max(len(_say(lang, key)) for key, _ in rows) + 3
     return "\n".join(
         [
-            f"Hello {name},",
+            _say(lang, "hello", name=name),
             "",
-            f"Here is {day}:",
-            f"  Chats handled:          {numbers['chats']}",
-            f"  Missed chats:           {numbers['missed']}",
-            f"  Offline messages:       {numbers['offline_messages']}",
-            f"  Median first response:  {show(numbers['median_first_response_s'], ' s')}",
-            f"  Average chat duration:  {show(numbers['avg_duration_s'], ' s')}",
-            f"  Ratings:                {numbers['good']} good, {numbers['bad']} bad",
+            _say(lang, "here", day=day),
+            *[f"  {(_say(lang, key) + ':').ljust(width)}{value}" for key, value in rows],
             "",
-            "Suggestions:",
+            _say(lang, "suggestions"),
             *[f"  - {tip}" for tip in tips],
             "",
         ]
@@ -85,18 +141,21 @@ def send_if_due(now: datetime | None = None) -> int:
 
 
 def send_for(day: str) -> int:
-    target = int(settings.get_settings()["wait_threshold_s"])
+    values = settings.get_settings()
+    target, default_lang = int(values["wait_threshold_s"]), str(values.get("language") or "en")
     team = _figures(day, TEAM)
     sent = 0
     for agent in team_agents.members():
         if agent.disabled or not agent.email:
             continue
         mine = _figures(day, agent_key(agent.agent_id))
-        body = render(agent.name, day, mine, suggestions(mine, team, target))
+        lang = agent.language if agent.language in WORDS else default_lang
+        body = render(agent.name, day, mine, suggestions(mine, team, target, lang), lang)
         if agent.role == "admin":
-            body += "\nThe team:\n" + render("team", day, team, suggestions(team, team, target)).split("\n", 2)[2]
+            team_part = render("", day, team, suggestions(team, team, target, lang), lang).split("\n", 2)[2]
+            body += "\n" + _say(lang, "team") + "\n" + team_part
         try:
-            mail.send(agent.email, f"Your Charla summary for {day}", body)
+            mail.send(agent.email, _say(lang, "subject", day=day), body)
             sent += 1
         except Exception:  # one bad address must not stop everyone else's summary
             log.exception("daily summary to %s failed", agent.agent_id)

@@ -68,6 +68,7 @@ def view(agent: Agent) -> dict[str, object]:
         "email": agent.email,
         "name": agent.name,
         "role": agent.role,
+        "language": agent.language,
         "accepting": bool(agent.accepting),
         "online": agent.online_conns > 0,
     }

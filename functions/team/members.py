@@ -15,9 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from functions.chat import chats, handoffs, routing
-from functions.core import mail, text
+from functions.core import lines, mail, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Agent, Chat
@@ -259,7 +260,7 @@ def _hand_over_chats(agent_id: str) -> None:
             log.info("chat %s stays with disabled agent %s: nobody is free", chat.chat_id, agent_id)
             continue
         try:
-            handoffs.move(chat, agent_id, target, f"{agent.name} is no longer available; {target.name} takes over.")
+            handoffs.move(chat, agent_id, target, lines.line("handed_over", previous=agent.name, name=target.name))
         except CharlaError as error:
             log.info("chat %s not handed over: %s", chat.chat_id, error.message)
 
@@ -287,13 +288,22 @@ def remove(admin: Principal, agent_id: str) -> None:
 
 
 def update_me(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    text.reject_unknown_fields(body, {"name"})
-    name = clean_name(body.get("name"))
-    user_pool.client().admin_update_user_attributes(
-        UserPoolId=user_pool.pool_id(), Username=principal.id, UserAttributes=[{"Name": "name", "Value": name}]
-    )
-    agent = Agent(principal.id)
-    agent.update(actions=[Agent.name.set(name)], condition=Agent.agent_id.exists())
+    """The agent's display name and/or language (the console sends the language it switches to)."""
+    text.reject_unknown_fields(body, {"name", "language"})
+    if "name" not in body and "language" not in body:
+        raise bad_request("Give `name` and/or `language`.")
+    actions: list[Action] = []
+    if "language" in body:
+        if body["language"] not in lines.LANGUAGES:
+            raise bad_request(f"`language` must be one of {', '.join(lines.LANGUAGES)}.")
+        actions.append(Agent.language.set(body["language"]))
+    if "name" in body:
+        name = clean_name(body.get("name"))
+        user_pool.client().admin_update_user_attributes(
+            UserPoolId=user_pool.pool_id(), Username=principal.id, UserAttributes=[{"Name": "name", "Value": name}]
+        )
+        actions.append(Agent.name.set(name))
+    Agent(principal.id).update(actions=actions, condition=Agent.agent_id.exists())
     return agents.view(agents.get(principal.id))
 
 
@@ -309,9 +319,9 @@ def change_password(principal: Principal, body: dict[str, Any]) -> None:
         # Not a 401: the console must not take a wrong current password for an ended session.
         raise bad_request("The current password is wrong, or this sign-in has ended.") from None
     except cognito.exceptions.InvalidPasswordException as error:
-        raise bad_request(str(error.response["Error"].get("Message") or "The new password is too weak.")) from None
-    except cognito.exceptions.InvalidParameterException:
-        raise bad_request("The new password does not meet the password policy.") from None
+        raise user_pool.password_refused(error) from None
+    except cognito.exceptions.InvalidParameterException as error:
+        raise user_pool.password_refused(error) from None
     except cognito.exceptions.LimitExceededException:
         raise CharlaError("rate_limited", "Too many attempts; wait a while.") from None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from functions.core import aws
 from functions.core.errors import CharlaError, bad_request
-from functions.team import members, mfa
+from functions.team import members, mfa, user_pool
 
 _WRONG = CharlaError("unauthorized", "Wrong email or password.")
 
@@ -125,9 +125,9 @@ def answer_challenge(body: dict[str, Any]) -> dict[str, Any]:
             ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": new_password},
         )
     except cognito.exceptions.InvalidPasswordException as error:
-        raise bad_request(str(error.response["Error"].get("Message") or "The new password is too weak.")) from None
-    except cognito.exceptions.InvalidParameterException:
-        raise bad_request("The new password does not meet the password policy.") from None
+        raise user_pool.password_refused(error) from None
+    except cognito.exceptions.InvalidParameterException as error:
+        raise user_pool.password_refused(error) from None
     except (
         cognito.exceptions.NotAuthorizedException,
         cognito.exceptions.CodeMismatchException,

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 from functions.core import aws
+from functions.core.errors import CharlaError, bad_request
 
 
 def client() -> Any:
@@ -40,3 +41,19 @@ def create_invited_user(idp: Any, pool: str, email: str, name: str, password: st
         MessageAction="SUPPRESS",
     )["User"]
     return user
+
+
+# The pool's password policy (infra/aws/resources.yaml, PasswordPolicy), said once for people.
+PASSWORD_POLICY = "at least 12 characters, with upper- and lower-case letters and a digit"
+
+
+def password_refused(error: Any) -> CharlaError:
+    """Cognito's refusal of a new password, as Charla's own sentence.
+
+    Cognito answers in English only, with wording that varies by rule and a typo of its own ("Password
+    does not confirm to the configured password policy"); the console translates this one sentence.
+    """
+    detail = str(error.response.get("Error", {}).get("Message") or "")
+    if "password" not in detail.lower() and "policy" not in detail.lower():
+        return bad_request("The new password was refused; choose another one.")
+    return bad_request(f"The new password does not meet the password policy: {PASSWORD_POLICY}.")

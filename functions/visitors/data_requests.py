@@ -23,7 +23,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
 from functions.chat import chats
-from functions.core import aws, clock, text
+from functions.core import aws, clock, lines, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import attachments, search_terms
@@ -43,7 +43,7 @@ from functions.team import revocation
 
 log = logging.getLogger(__name__)
 
-_ERASED_NOTE = "The chat was closed."
+_ERASED_NOTE = lines.line("closed")
 
 
 def _visitor(visitor_id: str) -> Visitor:

@@ -97,6 +97,8 @@ def record_context(visitor_id: str, context: object, row: Connection) -> None:
         value = untrusted.text(context.get(key), f"context.{key}", limit)
         if value is not None:
             values[key] = value
+    if values.get("timezone") and not clock.ZONE_NAME.fullmatch(values["timezone"]):
+        raise bad_request("`context.timezone` must be an IANA time zone name such as Europe/Madrid.")
     for key in ("url", "referrer"):
         if values.get(key):
             values[key] = privacy.clean_url(values[key]) or ""

@@ -21,4 +21,8 @@ def widget_settings() -> dict[str, Any]:
         # In the SES sandbox a transcript reaches only verified addresses, which a visitor's is not.
         "transcript_email": not mail.sandboxed(),
         "greetings": greetings.rules(),
+        # The welcome text in each other language the admin wrote it in; `welcome` is the English.
+        "welcome_by_lang": {
+            lang: parts["welcome"] for lang, parts in (values.get("translations") or {}).items() if parts.get("welcome")
+        },
     }

@@ -70,7 +70,7 @@ export function createApi(base) {
       return (await visitorCall('POST', '/visitor/ws-ticket')).ticket;
     },
     identify: (body) => visitorCall('POST', '/visitor/identify', body),
-    offlineForm: () => call('GET', '/widget/offline-form'),
+    offlineForm: (lang) => call('GET', '/widget/offline-form?lang=' + lang),
     offline: (fields) => visitorCall('POST', '/visitor/offline', { fields }),
     shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };

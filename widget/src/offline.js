@@ -11,7 +11,7 @@ export function mountOffline(slot, api, t, pre) {
   const err = h('p', { class: 'error', 'data-testid': 'charla-offline-error', role: 'alert', hidden: true });
   const say = (m) => { err.textContent = m; err.hidden = !m; };
   slot.append(err);
-  api.offlineForm().then(({ fields }) => {
+  api.offlineForm(t.lang).then(({ fields }) => {
     const inputs = fields.map((f) => {
       const id = 'charla-o-' + f.name;
       const el = h(f.type === 'textarea' ? 'textarea' : 'input', {

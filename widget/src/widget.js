@@ -1,5 +1,6 @@
 // The chat panel, loaded lazily by loader.js into the shadow root the loader already made.
 import { h, show, rid } from '../../ui-common/dom.js';
+import { textSpan, clock } from '../../ui-common/text.js';
 import { store } from '../../ui-common/storage.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
@@ -165,10 +166,11 @@ function createWidget({ host, root, btn, base, lang }) {
 
   function sync() {
     if (!ui) return;
-    const anon = !state.settings || state.settings.prechat !== 'name_email';
+    const s = state.settings;
+    const anon = !s || s.prechat !== 'name_email';
     const mode = P.mode(state);
     ui.panel.setAttribute('data-mode', mode);
-    const greet = state.settings && state.settings.welcome;
+    const greet = s && ((s.welcome_by_lang || {})[t.lang] || s.welcome);
     ui.greet.textContent = greet || '';
     show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
     const offerNow = state.offer && live() && state.chat.status === 'queued';
@@ -206,9 +208,9 @@ function createWidget({ host, root, btn, base, lang }) {
   function render(m) {
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const el = h('li', { class: 'msg ' + who, 'data-testid': 'charla-message', 'data-sender': who });
-    if (who === 'agent') el.append(h('span', { class: 'who', text: m.sender_name || t('agent') }));
-    el.append(h('span', { class: 'text', text: m.text }));
-    if (m.ts) el.title = new Date(m.ts).toLocaleString(t.lang);
+    if (who === 'agent') el.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t('agent') }));
+    el.append(textSpan(m.text));
+    if (m.ts && who !== 'system') el.append(clock(m.ts, t.lang));
     return el;
   }
 

@@ -16,7 +16,8 @@ bp = Blueprint(__name__)
 @bp.route("/widget/offline-form", cors=True)
 def widget_offline_form() -> dict[str, Any]:
     rest.check_origin(bp.current_request)
-    return {"fields": offline_form.fields()}
+    # `?lang=es`: the labels in the language the widget speaks (English, or an unknown code, as configured).
+    return {"fields": offline_form.fields(rest.query(bp.current_request).get("lang"))}
 
 
 @bp.route("/visitor/offline", methods=["POST"], cors=True)

@@ -6,7 +6,7 @@ import pytest
 
 from functions.chat import canned
 from functions.core.errors import CharlaError
-from tests.support.actors import new_agent
+from tests.support.actors import Socket, new_agent, new_visitor
 
 
 def test_an_agent_sees_their_own_responses_before_the_shared_ones(aws):
@@ -53,3 +53,21 @@ def test_deleting_removes_only_the_callers_response(aws):
         canned.delete(ben, "bye", shared=False)
     canned.delete(ana, "bye", shared=False)
     assert canned.list_for(ana) == []
+
+
+def test_a_shared_response_reaches_signed_in_agents_at_once(aws):
+    admin, ana = new_agent("Root", role="admin"), new_agent("Ana")
+    ana_socket, visitor_socket = Socket(ana), Socket(new_visitor("Vi"))
+    canned.save(admin, "refund", {"text": "Refunds take 5 days", "shared": True})
+    assert ana_socket.of_type("canned") == [
+        {"type": "canned", "canned": {"shortcut": "refund", "text": "Refunds take 5 days", "shared": True}}
+    ]
+    canned.delete(admin, "refund", shared=True)
+    assert ana_socket.of_type("canned")[-1] == {
+        "type": "canned",
+        "canned": {"shortcut": "refund", "shared": True},
+        "deleted": True,
+    }
+    canned.save(ana, "mine", {"text": "Only mine"})  # an agent's own response is nobody else's news
+    assert len(ana_socket.of_type("canned")) == 2
+    assert visitor_socket.of_type("canned") == []

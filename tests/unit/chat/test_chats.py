@@ -120,6 +120,25 @@ def test_the_transcript_is_emailed_to_the_visitor_through_ses(agent):
     assert "Vera: where is it?" in sent["body"] and "Ana: on its way" in sent["body"]
 
 
+def test_a_mailed_transcript_shows_times_in_the_visitors_time_zone(agent):
+    settings.save_settings({"support_email": "support@charla.test"})
+    boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="charla.test")
+    visitor = Socket(new_visitor())
+    with time_machine.travel(datetime(2026, 7, 1, 22, 30, tzinfo=UTC), tick=False):
+        context = {"timezone": "America/Argentina/Buenos_Aires"}
+        chat = start_chat(visitor, name="Vera", email="vera@example.com", context=context)
+        visitor.send({"action": "send", "chat_id": chat["chat_id"], "client_msg_id": "a", "text": "hola"})
+    visitor.send({"action": "transcript", "chat_id": chat["chat_id"]})
+    body = _sent_mail()["body"]
+    assert "2026-07-01 19:30 (America/Argentina/Buenos_Aires)" in body and "[19:30] Vera: hola" in body
+
+
+@pytest.mark.parametrize("zone", ["../../etc/passwd", "Europe/Madrid\n", "<b>", "/etc/localtime", 7])
+def test_a_time_zone_that_is_no_iana_name_is_refused_naming_the_field(agent, zone):
+    frames = Socket(new_visitor()).send({"action": "start_chat", "context": {"timezone": zone}})
+    assert _errors(frames) == ["bad_request"] and "context.timezone" in frames[-1]["message"]
+
+
 def test_another_visitor_cannot_have_the_transcript_sent_to_them(agent):
     visitor = Socket(new_visitor())
     chat_id = start_chat(visitor)["chat_id"]

@@ -28,3 +28,12 @@ def test_one_line_with_a_limit_collapses_spaces_and_cuts():
 def test_multi_line_text_keeps_its_line_breaks_and_tabs_but_no_other_control_character():
     assert text.without_controls(" line one\n\tline two\x07\x1b ") == " line one\n\tline two "
     assert text.free_text(" line one\n\tline two\x07 ") == "line one\n\tline two"
+
+
+def test_an_excerpt_is_cut_at_a_word_boundary_with_an_ellipsis():
+    assert text.excerpt("Short enough", 80) == "Short enough"
+    cut = text.excerpt("The parcel I ordered on Monday never arrived, and the tracking page says delivered", 40)
+    assert cut == "The parcel I ordered on Monday never…" and len(cut) <= 40
+    assert text.excerpt("Hello,  world and\tmore words", 14) == "Hello, world…"
+    # A script without spaces is still cut to the limit.
+    assert text.excerpt("配達されていません" * 10, 12) == "配達されていません配達…"

@@ -10,7 +10,7 @@ from pynamodb.connection.base import Connection
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.helpdesk import agent_actions, from_chat, lists, offline_form, tickets
-from functions.models import Chat, Message, Ticket, TicketEvent
+from functions.models import Agent, Chat, Message, Ticket, TicketEvent
 from functions.team import agents
 from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
@@ -68,6 +68,13 @@ def test_the_offline_form_makes_an_open_ticket_the_visitor_can_read(helpdesk):
     assert [f["name"] for f in entry.data.as_dict()["fields"]] == ["name", "email", "message"]
     assert [t["ticket_id"] for t in tickets.visitor_tickets(visitor)] == [ticket.ticket_id]
     assert tickets.for_visitor(visitor, ticket.ticket_id).ticket_id == ticket.ticket_id
+
+
+def test_an_offline_subject_is_cut_at_a_word_not_mid_word(helpdesk):
+    long = "I ordered a blue winter jacket three weeks ago and the tracking number still shows nothing at all"
+    ticket = offline(new_visitor(), message=long + "\nOrder #9.")
+    assert ticket.subject == "I ordered a blue winter jacket three weeks ago and the tracking number still…"
+    assert len(ticket.subject) <= offline_form.SUBJECT_CHARS and long.startswith(ticket.subject[:-1])
 
 
 def test_another_visitor_gets_404_for_a_ticket_not_theirs(helpdesk):
@@ -236,6 +243,21 @@ def test_title_assignee_and_status_change_together_and_each_is_on_the_timeline(h
     assert fields == [("title", "update"), (None, "status"), ("assignee", "update")]
     unassigned = agent_actions.edit(ana, ticket.ticket_id, {"version": 2, "assignee_id": None})
     assert unassigned.assignee_id is None and unassigned.assignee_status is None
+
+
+def test_an_agent_assigns_a_ticket_to_a_colleague_and_it_is_on_the_colleagues_list(helpdesk):
+    ticket = email_ticket("Refund for #77")
+    agents.ensure_profile("bea", "bea@example.com", "Bea")
+    edited = agent_actions.edit(
+        desk.agent_principal("ana", "Ana"), ticket.ticket_id, {"version": 1, "assignee_id": "bea"}
+    )
+    assert (edited.assignee_id, edited.assignee_status) == ("bea", "bea#open")
+    [change] = [e for e in events(ticket.ticket_id) if e.kind == "update"]
+    assert change.author_id == "ana" and change.data.as_dict() == {"field": "assignee", "from": None, "to": "bea"}
+    Agent("bea").update(actions=[Agent.disabled.set(True)])
+    with pytest.raises(CharlaError) as refused:
+        agent_actions.edit(desk.agent_principal("ana"), ticket.ticket_id, {"version": 2, "assignee_id": "bea"})
+    assert code_of(refused) == ("bad_request", 400)
 
 
 BAD_EDITS = [

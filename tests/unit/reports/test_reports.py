@@ -116,3 +116,19 @@ def test_admins_also_get_the_team_summary(aws):
 
 def _sent() -> list[dict]:
     return [json.loads(json.dumps({"to": m.destinations["ToAddresses"], "body": m.body})) for m in outbox.sent()]
+
+
+def test_the_daily_summary_speaks_the_language_the_agent_chose_in_the_console(aws):
+    from functions.team import members
+
+    boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="example.com")
+    root, ana = new_agent("Root", role="admin"), new_agent("Ana")
+    members.update_me(root, {"language": "es"})
+    with pytest.raises(CharlaError):
+        members.update_me(ana, {"language": "fr"})
+    assert daily_summary.send_for("2026-11-20") == 2
+    by_address = {m["to"][0]: m["body"] for m in _sent()[-2:]}
+    spanish, english = by_address[f"{root.id}@example.com"], by_address[f"{ana.id}@example.com"]
+    assert spanish.startswith("Hola, Root:") and "Chats atendidos:" in spanish and "El equipo:" in spanish
+    assert "Nada que mejorar: ¡buen trabajo!" in spanish and "Chats handled" not in spanish
+    assert english.startswith("Hello Ana,") and "Chats handled:          0" in english

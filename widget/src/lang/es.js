@@ -47,7 +47,7 @@ export default {
   reply: 'Responder',
   dismiss: 'Descartar',
   leaveMessage: 'Enviar mensaje',
-  needField: 'Rellena {label}.',
+  needField: 'Completa el campo «{label}».',
   offlineSent: '¡Gracias! Recibimos tu mensaje (referencia {ref}) y te responderemos por correo.',
   offerOffline: 'Perdona la espera. Puedes seguir esperando o dejarnos un mensaje.',
   rate_limited: 'Espera un rato antes de volver a intentarlo.',
