@@ -29,9 +29,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const accepting = new Set(); // chats this agent clicked Accept on and is waiting to hear about
   const lastFrames = new Map();
   const transferring = new Map(); // chat_id -> the name of the agent this tab handed it to
+  const waiting = new Map(); // frames clicked while the socket was down, sent after `welcome`
   let selected = null;
   let connected = false;
   let welcomed = false;
+  let everConnected = false;
   let skew = 0; // server clock minus ours, from `pong`
   let noticeTimer;
   const now = () => Date.now() + skew;
@@ -68,39 +70,73 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     createTicket,
   });
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
-  const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
-  const visitors = createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash });
+  const conv = createConversation({
+    send, back: () => select(null), input: composerInput, menu, panel, canned,
+    onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
+  });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
-  const tickets = createTicketsView({ request: auth.request, me: () => me, flash });
-  const reports = createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash });
   // The Admin section (admins only), Account (everyone) and the Ban visitor dialog: admin.js.
   const extra = createAdminSections({
     auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text),
     renamed(name) { me.name = name; renderMe(); }, showVisitors: () => showSection('visitors'),
   });
 
-  // The sections, in menu order: name -> {el, show(on), destroy()?}. The header tabs (`<name>-tab`,
+  // The sections, in menu order: name -> a factory of {el, show(on), destroy()?}, called on the first
+  // open, so a section nobody opens costs no element, request or timer. The header tabs (`<name>-tab`,
   // with the name's label), the page, showSection() and destroy() all follow this one table.
-  const sections = {
-    chats: { el: layout, show: (on) => show(layout, on) },
-    visitors, // who is on the site now
-    tickets,
-    reports,
-    ...extra.sections, // admin (admins only), account
+  const factories = {
+    chats: () => ({ el: layout, show: (on) => show(layout, on) }),
+    visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
+    tickets: () => createTicketsView({ request: auth.request, me: () => me, flash }),
+    reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash }),
+    ...Object.fromEntries(Object.entries(extra.sections).map(([k, s]) => [k, () => s])), // admin (admins only), account
+  };
+  const sections = {};
+  const section = (key) => {
+    if (!sections[key]) {
+      sections[key] = factories[key]();
+      app.append(sections[key].el);
+    }
+    return sections[key];
   };
   const tabs = {};
-  for (const key of Object.keys(sections)) {
+  for (const key of Object.keys(factories)) {
     tabs[key] = h('button', {
       type: 'button', class: 'tab', 'data-testid': key + '-tab', 'aria-pressed': String(key === 'chats'), ...T(key),
       onclick: () => showSection(key),
     });
   }
+  // One row from 1,280 px. Narrower, the account tools (and on phones the sections too) fold into the
+  // menu behind `top-menu`, so the bar keeps to one row at every width.
+  const menuBtn = h('button', {
+    type: 'button', class: 'top-menu-btn', 'data-testid': 'top-menu', 'aria-expanded': 'false', 'aria-controls': 'top-menu',
+    ...L('menu'), onclick: () => openMenu(menuBtn.getAttribute('aria-expanded') !== 'true'),
+  });
+  const unreadAll = h('span', { class: 'unread top-unread', 'data-testid': 'unread-total', hidden: true });
+  const tools = h('div', { class: 'top-tools' }, meEl, canned.button, mute, langSelect, logout);
+  const nav = h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs));
   const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs)),
-    h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
-  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' },
-    header, notice, ...Object.values(sections).map((s) => s.el));
+    h('h1', { class: 'brand', text: 'Charla' }), toggle,
+    h('div', { class: 'top-menu', id: 'top-menu' }, nav, h('span', { class: 'spacer' }), conn, tools),
+    unreadAll, menuBtn);
+  const reconnecting = h('p', { class: 'reconnecting', 'data-testid': 'reconnecting', role: 'status', hidden: true });
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, reconnecting, notice);
   root.replaceChildren(app);
+  section('chats');
+  const onKey = (e) => {
+    if (e.key !== 'Escape') return;
+    if (menuBtn.getAttribute('aria-expanded') === 'true') {
+      openMenu(false);
+      menuBtn.focus();
+    } else if (app.getAttribute('data-info') === 'open') {
+      conv.info(false);
+    }
+  };
+  const onOutside = (e) => {
+    if (!header.contains(e.target)) openMenu(false);
+  };
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('pointerdown', onOutside, true);
 
   const sock = createSocket({
     url: () => runtime.ws,
@@ -145,9 +181,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // -- frames ---------------------------------------------------------------------------------
 
+  // A control needing the socket never drops a click: while it is down the frame waits (the latest
+  // per action and chat) and goes after the next `welcome`, which brings the state it applies to.
   function out(frame) {
-    if (RETRYABLE.includes(frame.action)) lastFrames.set(frame.action + ':' + (frame.chat_id || ''), frame);
-    return sock.send(frame);
+    const key = frame.action + ':' + (frame.chat_id || '');
+    if (RETRYABLE.includes(frame.action)) lastFrames.set(key, frame);
+    if (connected && sock.send(frame)) return;
+    waiting.set(key, frame);
   }
 
   function onFrame(f) {
@@ -157,10 +197,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (f.ts && !isNaN(Date.parse(f.ts))) skew = Date.parse(f.ts) - Date.now();
         return;
       case 'chat':
-        visitors.chat(f.chat);
+        // A section not opened yet has nothing to update: it loads fresh when first shown.
+        if (sections.visitors) sections.visitors.chat(f.chat);
         return upsert(f.chat, true);
-      case 'visitor': return visitors.frame(f.visitor);
-      case 'ticket': return tickets.frame(f);
+      case 'visitor': return sections.visitors && sections.visitors.frame(f.visitor);
+      case 'ticket': return sections.tickets && sections.tickets.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
@@ -208,6 +249,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         resume(cs);
         flush(cs);
       }
+    }
+    for (const frame of Array.from(waiting.values())) {
+      waiting.delete(frame.action + ':' + (frame.chat_id || ''));
+      out(frame);
     }
     sock.send({ action: 'ping' }); // the pong's timestamp calibrates the red/green clock
     list.render();
@@ -375,8 +420,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (cs.id === selected) conv.show(cs);
       }
     } else if (f.client_msg_id && cs) {
+      const p = cs.tr.pending().find((x) => x.id === f.client_msg_id);
       const el = cs.tr.fail(f.client_msg_id);
-      if (el) el.append(h('span', { class: 'failed', ...T('notSent') }));
+      if (el && p) {
+        for (const n of el.querySelectorAll('.pending-note')) n.remove();
+        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ' ',
+          h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p.text) })));
+      }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
     if (f.action === 'set_status') renderStatus();
@@ -402,8 +452,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     }
     const cs = id ? chats.get(id) : null;
     selected = cs ? cs.id : null;
-    conv.show(cs);
+    // The view switches first: on a phone the chat is laid out only then, so it can open at its newest message.
     app.setAttribute('data-view', cs ? 'chat' : 'list');
+    conv.show(cs);
     if (cs) {
       cs.unread = 0;
       markRead(cs);
@@ -420,13 +471,21 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (inView(cs)) cs.unread = 0;
   }
 
+  // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
+  // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
   function send(cs, text) {
     const id = rid();
-    cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+    el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
     cs.draft = '';
     cs.typing.stop();
-    sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
+    if (connected) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
     conv.scrollDown();
+  }
+
+  function resend(cs, el, text) {
+    el.remove();
+    send(cs, text);
   }
 
   function composerInput(text) {
@@ -435,18 +494,18 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   }
 
   function closeChat(cs) {
-    if (cs && !out({ action: 'close', chat_id: cs.id })) flash(t('notConnected'));
+    if (cs) out({ action: 'close', chat_id: cs.id });
   }
 
   // The server answers with a `chat` frame that no longer lists this agent; upsert() drops it then.
   function transfer(cs, agent) {
-    if (!out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id })) return flash(t('notConnected'));
+    out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id });
     transferring.set(cs.id, agent.name || agent.email || '');
   }
 
   // Nothing answers an invitation until the invitee replies; errors (offline, already in) do.
   function invite(cs, agent) {
-    if (!out({ action: 'invite', chat_id: cs.id, agent_id: agent.id })) return flash(t('notConnected'));
+    out({ action: 'invite', chat_id: cs.id, agent_id: agent.id });
     flash(t('inviteSent', { name: agent.name || agent.email || '' }));
   }
 
@@ -459,38 +518,58 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   }
 
   function accept(id) {
-    if (!out({ action: 'accept', chat_id: id })) return flash(t('notConnected'));
+    out({ action: 'accept', chat_id: id });
     accepting.add(id);
     list.render();
   }
 
   function inviteReply(id, yes) {
-    if (!out({ action: 'invite_reply', chat_id: id, accept: yes })) return flash(t('notConnected'));
+    out({ action: 'invite_reply', chat_id: id, accept: yes });
     invitations.delete(id);
     if (yes) accepting.add(id);
     list.render();
   }
 
+  // The toggle flips what the agent sees now; a second click before the answer flips it back.
   function toggleStatus() {
-    if (!out({ action: 'set_status', accepting: !me.accepting })) return flash(t('notConnected'));
+    const frame = waiting.get('set_status:');
+    const want = frame ? !frame.accepting : !me.accepting;
+    if (frame && want === !!me.accepting) {
+      waiting.delete('set_status:');
+      return renderStatus();
+    }
+    out({ action: 'set_status', accepting: want });
+    toggle.textContent = t(want ? 'accepting' : 'notAccepting');
+    toggle.setAttribute('data-accepting', String(want));
     toggle.setAttribute('aria-busy', 'true');
   }
 
-  function showSection(section) {
-    app.setAttribute('data-section', section);
-    for (const [key, s] of Object.entries(sections)) {
-      tabs[key].setAttribute('aria-pressed', String(key === section));
-      s.show(key === section);
-    }
+  function showSection(key) {
+    openMenu(false);
+    app.setAttribute('data-section', key);
+    section(key);
+    for (const [k, tab] of Object.entries(tabs)) tab.setAttribute('aria-pressed', String(k === key));
+    for (const [k, s] of Object.entries(sections)) s.show(k === key);
+  }
+
+  function openMenu(on) {
+    menuBtn.setAttribute('aria-expanded', String(on));
+    app.setAttribute('data-menu', on ? 'open' : 'closed');
   }
 
   // More → Create ticket (a chat has at most one; asking again returns it).
   async function createTicket(cs) {
     try {
       const tk = await auth.request('POST', '/agent/chats/' + encodeURIComponent(cs.id) + '/ticket', {});
-      flash(t('ticketCreated', { ref: tk.ref }));
-      showSection('tickets');
-      tickets.open(tk.ticket_id, tk);
+      // The agent stays in the chat (others may be waiting); the notice links to the ticket.
+      flash(t('ticketCreated', { ref: tk.ref }), h('button', {
+        type: 'button', class: 'link', 'data-testid': 'ticket-link', 'data-ticket-id': tk.ticket_id, text: t('openTicket', { ref: tk.ref }),
+        onclick() {
+          show(notice, false);
+          showSection('tickets');
+          section('tickets').open(tk.ticket_id, tk);
+        },
+      }));
     } catch (e) {
       flash(t('ticketFailed', { reason: e.message }));
     }
@@ -527,16 +606,23 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     toggle.removeAttribute('aria-busy');
   }
 
+  // Down after having been up is an outage: a full-width bar, and the status toggle greys out (the
+  // server no longer counts this tab as present).
   function renderConn() {
+    if (connected) everConnected = true;
     conn.textContent = t(connected ? 'connected' : 'connecting');
     conn.setAttribute('data-state', connected ? 'open' : 'closed');
+    app.setAttribute('data-conn', connected ? 'open' : 'closed');
+    reconnecting.textContent = t(everConnected ? 'reconnecting' : 'connecting');
+    show(reconnecting, !connected);
   }
 
-  function flash(text) {
-    notice.textContent = text;
+  // A notice, with an optional control after the text (kept up longer so it can be reached).
+  function flash(text, action) {
+    notice.replaceChildren(text, ...(action ? [' ', action] : []));
     show(notice, true);
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => show(notice, false), 8e3);
+    noticeTimer = setTimeout(() => show(notice, false), action ? 30e3 : 8e3);
   }
 
   function destroy() {
@@ -552,6 +638,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     panel.destroy();
     canned.destroy();
     for (const s of Object.values(sections)) if (s.destroy) s.destroy();
+    document.removeEventListener('keydown', onKey);
+    document.removeEventListener('pointerdown', onOutside, true);
     extra.destroy();
   }
 

@@ -389,4 +389,13 @@ export default {
   setSecurity: "Security",
   set_require_mfa: "Require two-step sign-in for every agent",
   requireMfaHelp: "Agents without it, you included, set it up before they can do anything else.",
+  // The console's layout and connection (console.js, conversation.js)
+  menu: "Menu",
+  reconnecting: "Reconnecting… What you click now is applied when the connection is back.",
+  sending: "Sending…",
+  unsent: "Not sent yet: it goes when the connection is back.",
+  resend: "Resend",
+  openTicket: "Open ticket #{ref}",
+  closePanel: "Close visitor details",
+  unreadTitle: "({n}) {title}",
 };

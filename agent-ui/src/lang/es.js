@@ -387,4 +387,13 @@ export default {
   setSecurity: "Seguridad",
   set_require_mfa: "Exigir el inicio en dos pasos a todos los agentes",
   requireMfaHelp: "Quien no lo tenga, tú incluido, lo configurará antes de poder hacer nada más.",
+  // The console's layout and connection (console.js, conversation.js)
+  menu: "Menú",
+  reconnecting: "Reconectando… Lo que pulses ahora se aplicará al volver la conexión.",
+  sending: "Enviando…",
+  unsent: "Aún sin enviar: saldrá al volver la conexión.",
+  resend: "Reenviar",
+  openTicket: "Abrir ticket #{ref}",
+  closePanel: "Cerrar los datos del visitante",
+  unreadTitle: "({n}) {title}",
 };
