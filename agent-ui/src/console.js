@@ -15,12 +15,14 @@ import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
 import { createReportsView } from './reports.js';
+import { createTabBadge } from './unread.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
 const DEFAULT_WAIT_S = 60; // until `welcome` brings the admin's wait_threshold_s
 // Frames worth sending again after a retriable error (typing is not: it is stale by then).
-const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite'];
+const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite', 'read'];
+const READ_DELAY_MS = 1e3; // read positions go to the server at most this often per chat
 
 export function createConsole({ root, auth, runtime, me: profile, langSelect, onLogout }) {
   let me = { ...profile };
@@ -38,6 +40,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   let noticeTimer;
   const now = () => Date.now() + skew;
   const notifier = createNotifier();
+  const badge = createTabBadge();
 
   // -- header ---------------------------------------------------------------------------------
   const toggle = h('button', { type: 'button', class: 'status-toggle', 'data-testid': 'status-toggle', onclick: toggleStatus });
@@ -60,6 +63,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   };
   const state = () => ({ chats, invitations, selected, accepting, redAfterMs: redAfterMs() });
   const list = createChatList({ state, now, select, accept, inviteReply });
+  // Whenever the list changes, so may the count in the tab title and the favicon.
+  const renderList = list.render;
+  list.render = () => {
+    renderList();
+    renderUnread();
+  };
   const menu = createMoreMenu({
     team: () => auth.request('GET', '/agent/team'),
     me: () => me,
@@ -213,6 +222,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (!f.chat_id) return;
         invited({ chat_id: f.chat_id, from: f.from || null, chat: f.chat || null }, true);
         return list.render();
+      case 'read': {
+        const cs = chats.get(f.chat_id);
+        if (cs && typeof f.seq === 'number') readTo(cs, f.seq);
+        return list.render();
+      }
       case 'error': return onError(f);
     }
   }
@@ -263,7 +277,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const ol = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-live': 'polite' });
     const cs = {
       id: c.chat_id, chat: c, kind: null, list: ol, tr: null,
-      unread: 0, draft: '', peek: null, awaiting: null, loaded: false, resuming: false, countHistory: false,
+      unread: 0, readSeq: 0, readTimer: null, draft: '', peek: null, awaiting: null, loaded: false, resuming: false,
     };
     cs.tr = createTranscript(ol, (m) => renderMessage(cs, m));
     cs.typing = typingNotifier((on) => cs.chat.status !== 'closed' && sock.send({ action: 'typing', chat_id: cs.id, typing: on }), 3000, 5000);
@@ -297,6 +311,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const became = kind === 'mine' && cs.kind !== 'mine';
     cs.kind = kind;
     cs.chat = c;
+    if (typeof c.read_seq === 'number') readTo(cs, c.read_seq);
     cs.awaiting = c.status === 'closed' ? null : c.awaiting_reply_since || null;
     const name = visitorName(c);
     if (became && live) {
@@ -305,7 +320,6 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         select(c.chat_id);
         conv.focus();
       } else {
-        cs.countHistory = true; // assigned to us by routing: its messages are all news
         notifier.notify(t('newChat'), t('waitingNow', { name }), c.chat_id, () => select(c.chat_id));
       }
     } else if (isNew && live && kind === 'queue') {
@@ -344,7 +358,6 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (f.next_after != null) return resume(cs, f.next_after);
     cs.resuming = false;
     cs.loaded = true;
-    cs.countHistory = false;
     if (cs.tr.gap && (f.messages || []).length) resume(cs);
     markRead(cs);
     if (stick) conv.scrollDown();
@@ -362,14 +375,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       else if (m.sender === 'agent') cs.awaiting = null;
       if (m.sender === 'visitor') cs.peek = null;
     }
-    const fromOthers = m.sender === 'visitor' || (m.sender === 'agent' && m.sender_id !== me.id);
-    if (fromOthers && !inView(cs)) {
+    // Unread: from someone else, past the agent's read position (kept on the server), not in view.
+    if (fromOthers(m) && m.seq > cs.readSeq && !inView(cs)) {
+      cs.unread++;
       if (cs.loaded) {
-        cs.unread++;
         const name = m.sender === 'visitor' ? visitorName(cs.chat) : m.sender_name || t('visitor');
         notifier.notify(t('newMessage', { name }), String(m.text || '').slice(0, 140), cs.id, () => select(cs.id));
-      } else if (cs.countHistory) {
-        cs.unread++;
       }
     }
     if (live) markRead(cs);
@@ -466,9 +477,36 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     return cs.id === selected && document.visibilityState === 'visible';
   }
 
-  // Unread counts live in this tab only (the protocol has no read receipts).
+  function fromOthers(m) {
+    return m.sender === 'visitor' || (m.sender === 'agent' && m.sender_id !== me.id);
+  }
+
+  // A chat in view is read up to its last message; the position goes to the server (debounced), which
+  // keeps it for a reload and tells the agent's other tabs (`read`).
   function markRead(cs) {
-    if (inView(cs)) cs.unread = 0;
+    if (!inView(cs)) return;
+    cs.unread = 0;
+    const seq = cs.tr.lastSeq;
+    if (seq <= cs.readSeq) return;
+    cs.readSeq = seq;
+    clearTimeout(cs.readTimer);
+    cs.readTimer = setTimeout(() => chats.has(cs.id) && out({ action: 'read', chat_id: cs.id, seq: cs.readSeq }), READ_DELAY_MS);
+  }
+
+  // Another tab (or the server's `welcome`) says the agent read further: count again from there.
+  function readTo(cs, seq) {
+    if (!(seq > cs.readSeq)) return;
+    cs.readSeq = seq;
+    cs.unread = cs.tr.messages().filter((m) => fromOthers(m) && m.seq > seq).length;
+  }
+
+  function renderUnread() {
+    let n = invitations.size;
+    for (const cs of chats.values()) if (cs.kind === 'mine') n += cs.unread;
+    badge.set(n);
+    unreadAll.textContent = n;
+    unreadAll.setAttribute('aria-label', t('unread', { n }));
+    show(unreadAll, n > 0);
   }
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
@@ -634,6 +672,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     offLang();
     list.destroy();
     notifier.destroy();
+    badge.destroy();
+    for (const cs of chats.values()) clearTimeout(cs.readTimer);
     menu.hide(false);
     panel.destroy();
     canned.destroy();

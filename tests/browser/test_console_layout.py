@@ -196,3 +196,38 @@ def test_creating_a_ticket_keeps_the_agent_in_the_chat_with_a_link_to_it(stack, 
     expect(page.locator(f'[data-testid=ticket-row][data-ticket-id="{ticket_id}"]')).to_have_attribute(
         "aria-current", "true"
     )
+
+
+def test_unread_counts_show_in_the_tab_title_and_favicon_and_survive_a_reload_and_a_second_device(
+    stack, browser, agent
+):
+    _id, email = agent
+    page = console(browser, stack, email, DESKTOP)
+    site = start_chat(browser, stack, "First question")
+    say(site, "Second question")
+    expect(page.get_by_test_id("chat-item").filter(has_text="Second question")).to_be_visible()
+    chat_id = page.get_by_test_id("chat-item").filter(has_text="Second question").get_attribute("data-chat-id")
+    item = page.locator(f'[data-testid=chat-item][data-chat-id="{chat_id}"]')
+    expect(item.get_by_test_id("unread")).to_have_text("2")
+    expect(page).to_have_title("(2) Charla")
+    expect(page.locator("link[rel=icon]")).to_have_attribute("data-unread", "2")
+    page.reload()
+    expect(item.get_by_test_id("unread")).to_have_text("2")
+    expect(page).to_have_title("(2) Charla")
+    # Reading it here clears it, and a second device signed in later agrees.
+    item.click()
+    expect(item.get_by_test_id("unread")).to_be_hidden()
+    expect(page).to_have_title("Charla")
+    phone = console(browser, stack, email, PHONE)
+    phone_item = phone.locator(f'[data-testid=chat-item][data-chat-id="{chat_id}"]')
+    expect(phone_item).to_be_visible()
+    expect(phone_item.get_by_test_id("unread")).to_be_hidden()
+    # A new message read on the desktop stops counting on the phone too, live.
+    say(site, "Third question")
+    expect(page.get_by_test_id("message").filter(has_text="Third question")).to_be_visible()
+    expect(phone_item).to_contain_text("Third question")
+    expect(phone_item.get_by_test_id("unread")).to_be_hidden()
+    expect(phone).to_have_title("Charla")
+    phone.reload()
+    expect(phone_item).to_contain_text("Third question")
+    expect(phone_item.get_by_test_id("unread")).to_be_hidden()
