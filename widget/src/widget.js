@@ -232,7 +232,10 @@ function createWidget({ host, root, btn, base, lang }) {
       url: () => wsUrl,
       ticket: async () => {
         wsUrl = (await api.config()).ws;
-        return api.ticket();
+        return api.ticket().catch((e) => {
+          if (e.status == 403) sync(sock.stop(state.banned = 1));
+          throw e;
+        });
       },
       onFrame,
       onState(s) {
@@ -556,8 +559,14 @@ function createWidget({ host, root, btn, base, lang }) {
     sync();
   }
 
+  // The first click asks (the label changes for 4 s); the second one ends the chat.
   function endChat() {
     if (!live()) return;
+    const b = ui.end;
+    if (!b.dataset.sure) {
+      b.dataset.sure = b.textContent = t('endSure');
+      return setTimeout(() => { delete b.dataset.sure; b.textContent = t('endChat'); }, 4e3);
+    }
     clearError();
     if (!(sock && sock.send({ action: 'close', chat_id: state.chat.chat_id }))) fail('network');
   }

@@ -398,4 +398,6 @@ export default {
   openTicket: "Open ticket #{ref}",
   closePanel: "Close visitor details",
   unreadTitle: "({n}) {title}",
+  checkField: "Check “{label}” above.",
+  visitorData: "Data",
 };

@@ -396,4 +396,6 @@ export default {
   openTicket: "Abrir ticket #{ref}",
   closePanel: "Cerrar los datos del visitante",
   unreadTitle: "({n}) {title}",
+  checkField: "Revisa «{label}» más arriba.",
+  visitorData: "Datos",
 };
