@@ -45,7 +45,7 @@ def visitor(browser: Browser, stack: LocalStack, size: tuple[int, int], name: st
 
 
 def console(browser: Browser, stack: LocalStack, email: str, size: tuple[int, int]) -> Page:
-    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
+    page = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-US").new_page()
     sign_in(page, stack, email, PASSWORD)
     expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
     return page
@@ -95,12 +95,17 @@ def scenario(stack: LocalStack, browser: Browser, out: Path) -> None:
     ana.get_by_test_id("chat-item").filter(has_text="María").click()
     ana.get_by_test_id("more").click()
     ana.get_by_test_id("create-ticket").click()
-    expect(ana.get_by_test_id("notice")).to_be_visible()
-    ana.close()
+    expect(ana.get_by_test_id("ticket-link")).to_be_visible()
+    # Ben asks Ana into John's chat: her console shows the invitation first.
+    ben.get_by_test_id("more").click()
+    ben.get_by_test_id("invite").click()
+    ben.get_by_test_id("invite-agent").first.click()
+    expect(ana.get_by_test_id("invitation-item")).to_be_visible()
+    ana.context.close()
 
     for size_name, size in SIZES.items():
         page = console(browser, stack, ana_email, size)
-        expect(page.get_by_test_id("chat-item").first).to_be_visible()
+        expect(page.get_by_test_id("invitation-item")).to_be_visible()
         shoot(page, out, f"console-{size_name}-list")
         page.get_by_test_id("chat-item").filter(has_text="María").click()
         expect(page.get_by_test_id("message").last).to_be_in_viewport()
@@ -121,14 +126,11 @@ def scenario(stack: LocalStack, browser: Browser, out: Path) -> None:
         shoot(page, out, f"console-{size_name}-tickets")
         page.context.close()
 
+    # María's side of her chat, at each size (the widget fills a phone's screen).
     for size_name, size in SIZES.items():
-        page = sites[0] if size_name == "desktop" else None
-        if page is None:
-            page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
-            page.goto(stack.base_url + "/")
-            page.get_by_test_id("charla-launcher").click()
-        expect(page.get_by_test_id("charla-panel")).to_be_visible()
-        shoot(page, out, f"widget-{size_name}")
+        sites[0].set_viewport_size({"width": size[0], "height": size[1]})
+        expect(sites[0].get_by_test_id("charla-panel")).to_be_visible()
+        shoot(sites[0], out, f"widget-{size_name}")
 
 
 def main() -> None:
