@@ -231,3 +231,31 @@ def test_unread_counts_show_in_the_tab_title_and_favicon_and_survive_a_reload_an
     phone.reload()
     expect(phone_item).to_contain_text("Third question")
     expect(phone_item.get_by_test_id("unread")).to_be_hidden()
+
+
+def test_an_invitation_is_the_first_card_in_the_list_with_its_buttons_in_view_on_a_laptop(stack, browser, agent):
+    from functions.team import agents
+
+    _id, email = agent
+    ben_email = f"ben-{secrets.token_hex(3)}@charla.local"
+    ben_id = stack.create_agent(ben_email, PASSWORD, "Ben", accepting=True)
+    ana = console(browser, stack, email, DESKTOP)
+    ben = console(browser, stack, ben_email, DESKTOP)
+    # Routing shares the chats out, so Ben has chats of his own; the invitation still comes first.
+    for n in range(4):
+        start_chat(browser, stack, f"Queue filler {n}")
+    expect(ben.get_by_test_id("chat-item")).not_to_have_count(0)
+    agents.set_accepting(ben_id, False)
+    ana.get_by_test_id("chat-item").first.click()
+    ana.get_by_test_id("more").click()
+    ana.get_by_test_id("invite").click()
+    ana.get_by_test_id("invite-agent").filter(has_text="Ben").click()
+    card = ben.get_by_test_id("invitation-item")
+    expect(card).to_be_visible()
+    first_group = ben.locator(".list .group").first
+    expect(first_group).to_have_attribute("data-group", "invitations")
+    expect(card.get_by_test_id("invite-accept")).to_be_in_viewport()
+    expect(card.get_by_test_id("invite-decline")).to_be_in_viewport()
+    expect(ben).to_have_title(re.compile(r"^\(\d+\) Charla$"))  # an invitation waits too
+    card.get_by_test_id("invite-accept").click()
+    expect(ben.get_by_test_id("invitation-item")).to_have_count(0)
