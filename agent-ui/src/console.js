@@ -98,7 +98,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
     tickets: () => createTicketsView({ request: auth.request, me: () => me, flash }),
     reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash }),
-    ...Object.fromEntries(Object.entries(extra.sections).map(([k, s]) => [k, () => s])), // admin (admins only), account
+    ...extra.sections, // admin (admins only), account
   };
   const sections = {};
   const section = (key) => {
