@@ -101,6 +101,12 @@ def test_on_a_phone_no_view_of_the_console_is_wider_than_the_screen(stack, brows
         page.get_by_test_id(section + "-tab").click()
         expect(page.get_by_test_id(section + "-tab")).to_be_hidden()  # the menu folds away again
         assert overflow(page) == [], section
+    # Spanish labels are longer; they fit too.
+    page.get_by_test_id("top-menu").click()
+    page.get_by_test_id("lang").select_option("es")
+    assert overflow(page) == []
+    page.get_by_test_id("chats-tab").click()
+    assert overflow(page) == []
 
 
 def test_on_a_phone_the_chats_are_in_the_four_lists_of_a_mobile_agent_view(stack, browser, agent):
