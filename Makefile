@@ -9,7 +9,7 @@ NPM_STAMP := node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 STAGE ?= dev
 
-.PHONY: run test check lint typecheck unit js assets package bench soak clean deploy status destroy create-admin template
+.PHONY: run test check lint typecheck unit js assets package bench soak screenshots clean deploy status destroy create-admin template
 
 run: $(VENV_STAMP) assets
 	$(PY) -m infra.local $(if $(FRESH),--fresh)
@@ -55,6 +55,11 @@ SOAK_FAULTS := ddb_conflict=0.1,ddb_throttle=0.05,post_429=0.05,post_500=0.05,se
 soak: $(VENV_STAMP) assets
 	$(PY) -m tests.soak
 	$(PY) -m tests.soak --chats 30 --agents 5 --seconds 30 --faults "$(SOAK_FAULTS)"
+
+# The README's pictures: a scripted scenario (visitors, a queue, a transfer, a ticket) on a fresh local
+# stack, photographed in Chromium at desktop, tablet and phone sizes into docs/screenshots/.
+screenshots: $(VENV_STAMP) assets $(CHROMIUM)
+	$(PY) -m tests.screenshots
 
 clean:
 	rm -rf build .local widget/dist agent-ui/dist

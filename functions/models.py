@@ -690,3 +690,22 @@ class RateCounter(CharlaModel):
 
 
 ALL_MODELS = (*ALL_MODELS, RateCounter)
+
+
+# --- read positions (functions/chat/reads.py) ------------------------------------------------------
+
+
+class ReadMark(CharlaModel):
+    """How far one agent has read one chat: the console's unread counts, the same after a reload and on
+    every device."""
+
+    class Meta(_Meta):
+        table_name = _table("read-marks")
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    chat_id = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute()  # only ever moves forward (a conditional write)
+    expires_at = TTLAttribute()  # 30 days after the last move: an old chat's unread state no longer matters
+
+
+ALL_MODELS = (*ALL_MODELS, ReadMark)

@@ -1,7 +1,7 @@
 // The Admin section (admins only: Team, Settings, Bans, Webhooks), the Account section (everyone),
 // and the "Ban visitor" dialog of the More menu. console.js mounts these through one hook:
-// createAdminSections() -> { sections: {admin?, account}, ban(chat), destroy() }, each section
-// {el, show(on), destroy()?} as console.js's section table expects.
+// createAdminSections() -> { sections: {admin?, account}, ban(chat), destroy() }, each section a
+// factory of {el, show(on), destroy()?}, which console.js's section table calls on the first open.
 import { h, show } from '../../ui-common/dom.js';
 import { T, L, onLang } from './i18n.js';
 import { createTeam } from './admin_team.js';
@@ -13,11 +13,10 @@ import { createBanDialog } from './ban.js';
 
 export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVisitors }) {
   const request = auth.request;
-  const account = createAccount({ auth, me, renamed });
   const banDialog = createBanDialog({ request, flash });
-  let admin = null;
+  const account = () => createAccount({ auth, me, renamed });
 
-  if (isAdmin) {
+  function admin() {
     const subs = {
       team: createTeam({ request, me }),
       settings: createSettings({ request, showVisitors }),
@@ -50,7 +49,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
       subs.bans.render();
       subs.webhooks.render();
     });
-    admin = {
+    return {
       el: view,
       show(on) {
         const was = !view.hidden;
@@ -62,7 +61,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
   }
 
   return {
-    sections: admin ? { admin, account } : { account },
+    sections: isAdmin ? { admin, account } : { account },
     ban: (cs) => banDialog.open(cs),
     destroy: () => banDialog.destroy(),
   };

@@ -167,8 +167,33 @@ export function createSettings({ request, showVisitors }) {
     }
   }
 
+  // The server names the setting by its key (`wait_threshold_s`); the admin sees its label instead,
+  // next to the field, which gets focus. Returns the short pointer for the bottom of the form, or null.
+  const fieldMsg = h('span', { class: 'field-error', id: 'settings-field-error', 'data-testid': 'settings-field-error' });
+  function clearFieldError() {
+    fieldMsg.remove();
+    for (const c of form.querySelectorAll('[aria-invalid]')) {
+      c.removeAttribute('aria-invalid');
+      c.removeAttribute('aria-describedby');
+    }
+  }
+  function fieldError(message) {
+    const key = (/`(\w+)`/.exec(message) || [])[1];
+    if (!key || !t.has('set_' + key)) return null;
+    const label = t('set_' + key);
+    fieldMsg.textContent = message.replace('`' + key + '`', '“' + label + '”');
+    const control = controls[key] || (key === 'offline_form_fields' ? fieldRows : null);
+    if (!control) return fieldMsg.textContent;
+    (control.closest('.field, .check') || control).after(fieldMsg);
+    control.setAttribute('aria-invalid', 'true');
+    control.setAttribute('aria-describedby', 'settings-field-error');
+    if (control.focus) control.focus();
+    return t('checkField', { label });
+  }
+
   async function submit(e) {
     e.preventDefault();
+    clearFieldError();
     show(error, false);
     show(saved, false);
     save.disabled = true;
@@ -176,7 +201,8 @@ export function createSettings({ request, showVisitors }) {
       fill(await request('PATCH', '/admin/settings', values()));
       show(saved, true);
     } catch (err) {
-      error.textContent = (err && err.status && err.message) || t(err && err.status ? 'generic' : 'network');
+      const message = (err && err.status && err.message) || t(err && err.status ? 'generic' : 'network');
+      error.textContent = fieldError(message) || message;
       show(error, true);
     } finally {
       save.disabled = false;

@@ -99,14 +99,15 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const queued = all.filter((c) => c.kind === 'queue').sort(byAge);
     const mine = all.filter((c) => c.kind === 'mine').sort(byAge);
     const invites = Array.from(invitations.values()).map(invitationItem);
+    // Invitations come first, as a card: a colleague is waiting on the answer.
     const layout = narrow.matches
       ? [
+        ['invitations', invites],
         ['groupNew', queued.map(queueItem)],
         ['groupAwaiting', mine.filter((c) => c.awaiting && c.chat.status !== 'closed').map(chatItem)],
         ['groupActive', mine.filter((c) => !(c.awaiting && c.chat.status !== 'closed')).map(chatItem)],
-        ['invitations', invites],
       ]
-      : [['myChats', mine.map(chatItem)], ['queue', queued.map(queueItem)], ['invitations', invites]];
+      : [['invitations', invites], ['myChats', mine.map(chatItem)], ['queue', queued.map(queueItem)]];
     setChildren(el, layout
       .filter(([key, items]) => key !== 'invitations' || items.length || narrow.matches)
       .map(([key, items]) => {

@@ -16,12 +16,14 @@ import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
 import { createReportsView } from './reports.js';
+import { createTabBadge } from './unread.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
 const DEFAULT_WAIT_S = 60; // until `welcome` brings the admin's wait_threshold_s
 // Frames worth sending again after a retriable error (typing is not: it is stale by then).
-const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite'];
+const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite', 'read'];
+const READ_DELAY_MS = 1e3; // read positions go to the server at most this often per chat
 
 export function createConsole({ root, auth, runtime, me: profile, langSelect, onLogout }) {
   let me = { ...profile };
@@ -30,13 +32,16 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const accepting = new Set(); // chats this agent clicked Accept on and is waiting to hear about
   const lastFrames = new Map();
   const transferring = new Map(); // chat_id -> the name of the agent this tab handed it to
+  const waiting = new Map(); // frames clicked while the socket was down, sent after `welcome`
   let selected = null;
   let connected = false;
   let welcomed = false;
+  let everConnected = false;
   let skew = 0; // server clock minus ours, from `pong`
   let noticeTimer;
   const now = () => Date.now() + skew;
   const notifier = createNotifier();
+  const badge = createTabBadge();
 
   // -- header ---------------------------------------------------------------------------------
   const toggle = h('button', { type: 'button', class: 'status-toggle', 'data-testid': 'status-toggle', onclick: toggleStatus });
@@ -59,6 +64,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   };
   const state = () => ({ chats, invitations, selected, accepting, redAfterMs: redAfterMs() });
   const list = createChatList({ state, now, select, accept, inviteReply });
+  // Whenever the list changes, so may the count in the tab title and the favicon.
+  const renderList = list.render;
+  list.render = () => {
+    renderList();
+    renderUnread();
+  };
   const menu = createMoreMenu({
     team: () => auth.request('GET', '/agent/team'),
     me: () => me,
@@ -69,39 +80,73 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     createTicket,
   });
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
-  const conv = createConversation({ send, back: () => select(null), input: composerInput, menu, panel, canned });
-  const visitors = createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash });
+  const conv = createConversation({
+    send, back: () => select(null), input: composerInput, menu, panel, canned,
+    onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
+  });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
-  const tickets = createTicketsView({ request: auth.request, me: () => me, flash });
-  const reports = createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash });
   // The Admin section (admins only), Account (everyone) and the Ban visitor dialog: admin.js.
   const extra = createAdminSections({
     auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text),
     renamed(name) { me.name = name; renderMe(); }, showVisitors: () => showSection('visitors'),
   });
 
-  // The sections, in menu order: name -> {el, show(on), destroy()?}. The header tabs (`<name>-tab`,
+  // The sections, in menu order: name -> a factory of {el, show(on), destroy()?}, called on the first
+  // open, so a section nobody opens costs no element, request or timer. The header tabs (`<name>-tab`,
   // with the name's label), the page, showSection() and destroy() all follow this one table.
-  const sections = {
-    chats: { el: layout, show: (on) => show(layout, on) },
-    visitors, // who is on the site now
-    tickets,
-    reports,
+  const factories = {
+    chats: () => ({ el: layout, show: (on) => show(layout, on) }),
+    visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
+    tickets: () => createTicketsView({ request: auth.request, me: () => me, flash }),
+    reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash }),
     ...extra.sections, // admin (admins only), account
   };
+  const sections = {};
+  const section = (key) => {
+    if (!sections[key]) {
+      sections[key] = factories[key]();
+      app.append(sections[key].el);
+    }
+    return sections[key];
+  };
   const tabs = {};
-  for (const key of Object.keys(sections)) {
+  for (const key of Object.keys(factories)) {
     tabs[key] = h('button', {
       type: 'button', class: 'tab', 'data-testid': key + '-tab', 'aria-pressed': String(key === 'chats'), ...T(key),
       onclick: () => showSection(key),
     });
   }
+  // One row from 1,280 px. Narrower, the account tools (and on phones the sections too) fold into the
+  // menu behind `top-menu`, so the bar keeps to one row at every width.
+  const menuBtn = h('button', {
+    type: 'button', class: 'top-menu-btn', 'data-testid': 'top-menu', 'aria-expanded': 'false', 'aria-controls': 'top-menu',
+    ...L('menu'), onclick: () => openMenu(menuBtn.getAttribute('aria-expanded') !== 'true'),
+  });
+  const unreadAll = h('span', { class: 'unread top-unread', 'data-testid': 'unread-total', hidden: true });
+  const tools = h('div', { class: 'top-tools' }, meEl, canned.button, mute, langSelect, logout);
+  const nav = h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs));
   const header = h('header', { class: 'top' },
-    h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs)),
-    h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
-  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' },
-    header, notice, ...Object.values(sections).map((s) => s.el));
+    h('h1', { class: 'brand', text: 'Charla' }), toggle,
+    h('div', { class: 'top-menu', id: 'top-menu' }, nav, h('span', { class: 'spacer' }), conn, tools),
+    unreadAll, menuBtn);
+  const reconnecting = h('p', { class: 'reconnecting', 'data-testid': 'reconnecting', role: 'status', hidden: true });
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, reconnecting, notice);
   root.replaceChildren(app);
+  section('chats');
+  const onKey = (e) => {
+    if (e.key !== 'Escape') return;
+    if (menuBtn.getAttribute('aria-expanded') === 'true') {
+      openMenu(false);
+      menuBtn.focus();
+    } else if (app.getAttribute('data-info') === 'open') {
+      conv.info(false);
+    }
+  };
+  const onOutside = (e) => {
+    if (!header.contains(e.target)) openMenu(false);
+  };
+  document.addEventListener('keydown', onKey);
+  document.addEventListener('pointerdown', onOutside, true);
 
   const sock = createSocket({
     url: () => runtime.ws,
@@ -146,9 +191,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // -- frames ---------------------------------------------------------------------------------
 
+  // A control needing the socket never drops a click: while it is down the frame waits (the latest
+  // per action and chat) and goes after the next `welcome`, which brings the state it applies to.
   function out(frame) {
-    if (RETRYABLE.includes(frame.action)) lastFrames.set(frame.action + ':' + (frame.chat_id || ''), frame);
-    return sock.send(frame);
+    const key = frame.action + ':' + (frame.chat_id || '');
+    if (RETRYABLE.includes(frame.action)) lastFrames.set(key, frame);
+    if (connected && sock.send(frame)) return;
+    waiting.set(key, frame);
   }
 
   function onFrame(f) {
@@ -158,12 +207,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (f.ts && !isNaN(Date.parse(f.ts))) skew = Date.parse(f.ts) - Date.now();
         return;
       case 'chat':
-        visitors.chat(f.chat);
+        // A section not opened yet has nothing to update: it loads fresh when first shown.
+        if (sections.visitors) sections.visitors.chat(f.chat);
         return upsert(f.chat, true);
-      case 'visitor': return visitors.frame(f.visitor);
+      case 'visitor': return sections.visitors && sections.visitors.frame(f.visitor);
       // Team-wide news gathered over a few seconds (docs/protocol.md): each inner frame as if sent alone.
       case 'notices': return (Array.isArray(f.frames) ? f.frames : []).forEach((n) => n && n.type !== 'notices' && onFrame(n));
-      case 'ticket': return tickets.frame(f);
+      case 'ticket': return sections.tickets && sections.tickets.frame(f);
       case 'canned': return canned.frame(f);
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
@@ -176,6 +226,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (!f.chat_id) return;
         invited({ chat_id: f.chat_id, from: f.from || null, chat: f.chat || null }, true);
         return list.render();
+      case 'read': {
+        const cs = chats.get(f.chat_id);
+        if (cs && typeof f.seq === 'number') readTo(cs, f.seq);
+        return list.render();
+      }
       case 'error': return onError(f);
     }
   }
@@ -213,6 +268,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         flush(cs);
       }
     }
+    for (const frame of Array.from(waiting.values())) {
+      waiting.delete(frame.action + ':' + (frame.chat_id || ''));
+      out(frame);
+    }
     sock.send({ action: 'ping' }); // the pong's timestamp calibrates the red/green clock
     list.render();
     conv.update();
@@ -222,7 +281,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const ol = h('ol', { class: 'transcript', 'data-testid': 'transcript', 'aria-live': 'polite' });
     const cs = {
       id: c.chat_id, chat: c, kind: null, list: ol, tr: null,
-      unread: 0, draft: '', peek: null, awaiting: null, loaded: false, resuming: false, countHistory: false,
+      unread: 0, readSeq: 0, readTimer: null, draft: '', peek: null, awaiting: null, loaded: false, resuming: false,
     };
     cs.tr = createTranscript(ol, (m) => renderMessage(cs, m));
     cs.typing = typingNotifier((on) => cs.chat.status !== 'closed' && sock.send({ action: 'typing', chat_id: cs.id, typing: on }), 3000, 5000);
@@ -256,6 +315,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const became = kind === 'mine' && cs.kind !== 'mine';
     cs.kind = kind;
     cs.chat = c;
+    if (typeof c.read_seq === 'number') readTo(cs, c.read_seq);
     cs.awaiting = c.status === 'closed' ? null : c.awaiting_reply_since || null;
     const name = visitorName(c);
     if (became && live) {
@@ -264,7 +324,6 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         select(c.chat_id);
         conv.focus();
       } else {
-        cs.countHistory = true; // assigned to us by routing: its messages are all news
         notifier.notify(t('newChat'), t('waitingNow', { name }), c.chat_id, () => select(c.chat_id));
       }
     } else if (isNew && live && kind === 'queue') {
@@ -303,7 +362,6 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (f.next_after != null) return resume(cs, f.next_after);
     cs.resuming = false;
     cs.loaded = true;
-    cs.countHistory = false;
     if (cs.tr.gap && (f.messages || []).length) resume(cs);
     markRead(cs);
     if (stick) conv.scrollDown();
@@ -321,14 +379,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       else if (m.sender === 'agent') cs.awaiting = null;
       if (m.sender === 'visitor') cs.peek = null;
     }
-    const fromOthers = m.sender === 'visitor' || (m.sender === 'agent' && m.sender_id !== me.id);
-    if (fromOthers && !inView(cs)) {
+    // Unread: from someone else, past the agent's read position (kept on the server), not in view.
+    if (fromOthers(m) && m.seq > cs.readSeq && !inView(cs)) {
+      cs.unread++;
       if (cs.loaded) {
-        cs.unread++;
         const name = m.sender === 'visitor' ? visitorName(cs.chat) : m.sender_name || t('visitor');
         notifier.notify(t('newMessage', { name }), String(m.text || '').slice(0, 140), cs.id, () => select(cs.id));
-      } else if (cs.countHistory) {
-        cs.unread++;
       }
     }
     if (live) markRead(cs);
@@ -379,8 +435,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         if (cs.id === selected) conv.show(cs);
       }
     } else if (f.client_msg_id && cs) {
+      const p = cs.tr.pending().find((x) => x.id === f.client_msg_id);
       const el = cs.tr.fail(f.client_msg_id);
-      if (el) el.append(h('span', { class: 'failed', ...T('notSent') }));
+      if (el && p) {
+        for (const n of el.querySelectorAll('.pending-note')) n.remove();
+        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ' ',
+          h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p.text) })));
+      }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
     if (f.action === 'set_status') renderStatus();
@@ -406,8 +467,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     }
     const cs = id ? chats.get(id) : null;
     selected = cs ? cs.id : null;
-    conv.show(cs);
+    // The view switches first: on a phone the chat is laid out only then, so it can open at its newest message.
     app.setAttribute('data-view', cs ? 'chat' : 'list');
+    conv.show(cs);
     if (cs) {
       cs.unread = 0;
       markRead(cs);
@@ -419,18 +481,53 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     return cs.id === selected && document.visibilityState === 'visible';
   }
 
-  // Unread counts live in this tab only (the protocol has no read receipts).
-  function markRead(cs) {
-    if (inView(cs)) cs.unread = 0;
+  function fromOthers(m) {
+    return m.sender === 'visitor' || (m.sender === 'agent' && m.sender_id !== me.id);
   }
 
+  // A chat in view is read up to its last message; the position goes to the server (debounced), which
+  // keeps it for a reload and tells the agent's other tabs (`read`).
+  function markRead(cs) {
+    if (!inView(cs)) return;
+    cs.unread = 0;
+    const seq = cs.tr.lastSeq;
+    if (seq <= cs.readSeq) return;
+    cs.readSeq = seq;
+    clearTimeout(cs.readTimer);
+    cs.readTimer = setTimeout(() => chats.has(cs.id) && out({ action: 'read', chat_id: cs.id, seq: cs.readSeq }), READ_DELAY_MS);
+  }
+
+  // Another tab (or the server's `welcome`) says the agent read further: count again from there.
+  function readTo(cs, seq) {
+    if (!(seq > cs.readSeq)) return;
+    cs.readSeq = seq;
+    cs.unread = cs.tr.messages().filter((m) => fromOthers(m) && m.seq > seq).length;
+  }
+
+  function renderUnread() {
+    let n = invitations.size;
+    for (const cs of chats.values()) if (cs.kind === 'mine') n += cs.unread;
+    badge.set(n);
+    unreadAll.textContent = n;
+    unreadAll.setAttribute('aria-label', t('unread', { n }));
+    show(unreadAll, n > 0);
+  }
+
+  // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
+  // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
   function send(cs, text) {
     const id = rid();
-    cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+    el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
     cs.draft = '';
     cs.typing.stop();
-    sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
+    if (connected) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
     conv.scrollDown();
+  }
+
+  function resend(cs, el, text) {
+    el.remove();
+    send(cs, text);
   }
 
   function composerInput(text) {
@@ -439,18 +536,18 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   }
 
   function closeChat(cs) {
-    if (cs && !out({ action: 'close', chat_id: cs.id })) flash(t('notConnected'));
+    if (cs) out({ action: 'close', chat_id: cs.id });
   }
 
   // The server answers with a `chat` frame that no longer lists this agent; upsert() drops it then.
   function transfer(cs, agent) {
-    if (!out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id })) return flash(t('notConnected'));
+    out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id });
     transferring.set(cs.id, agent.name || agent.email || '');
   }
 
   // Nothing answers an invitation until the invitee replies; errors (offline, already in) do.
   function invite(cs, agent) {
-    if (!out({ action: 'invite', chat_id: cs.id, agent_id: agent.id })) return flash(t('notConnected'));
+    out({ action: 'invite', chat_id: cs.id, agent_id: agent.id });
     flash(t('inviteSent', { name: agent.name || agent.email || '' }));
   }
 
@@ -463,38 +560,58 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   }
 
   function accept(id) {
-    if (!out({ action: 'accept', chat_id: id })) return flash(t('notConnected'));
+    out({ action: 'accept', chat_id: id });
     accepting.add(id);
     list.render();
   }
 
   function inviteReply(id, yes) {
-    if (!out({ action: 'invite_reply', chat_id: id, accept: yes })) return flash(t('notConnected'));
+    out({ action: 'invite_reply', chat_id: id, accept: yes });
     invitations.delete(id);
     if (yes) accepting.add(id);
     list.render();
   }
 
+  // The toggle flips what the agent sees now; a second click before the answer flips it back.
   function toggleStatus() {
-    if (!out({ action: 'set_status', accepting: !me.accepting })) return flash(t('notConnected'));
+    const frame = waiting.get('set_status:');
+    const want = frame ? !frame.accepting : !me.accepting;
+    if (frame && want === !!me.accepting) {
+      waiting.delete('set_status:');
+      return renderStatus();
+    }
+    out({ action: 'set_status', accepting: want });
+    toggle.textContent = t(want ? 'accepting' : 'notAccepting');
+    toggle.setAttribute('data-accepting', String(want));
     toggle.setAttribute('aria-busy', 'true');
   }
 
-  function showSection(section) {
-    app.setAttribute('data-section', section);
-    for (const [key, s] of Object.entries(sections)) {
-      tabs[key].setAttribute('aria-pressed', String(key === section));
-      s.show(key === section);
-    }
+  function showSection(key) {
+    openMenu(false);
+    app.setAttribute('data-section', key);
+    section(key);
+    for (const [k, tab] of Object.entries(tabs)) tab.setAttribute('aria-pressed', String(k === key));
+    for (const [k, s] of Object.entries(sections)) s.show(k === key);
+  }
+
+  function openMenu(on) {
+    menuBtn.setAttribute('aria-expanded', String(on));
+    app.setAttribute('data-menu', on ? 'open' : 'closed');
   }
 
   // More → Create ticket (a chat has at most one; asking again returns it).
   async function createTicket(cs) {
     try {
       const tk = await auth.request('POST', '/agent/chats/' + encodeURIComponent(cs.id) + '/ticket', {});
-      flash(t('ticketCreated', { ref: tk.ref }));
-      showSection('tickets');
-      tickets.open(tk.ticket_id, tk);
+      // The agent stays in the chat (others may be waiting); the notice links to the ticket.
+      flash(t('ticketCreated', { ref: tk.ref }), h('button', {
+        type: 'button', class: 'link', 'data-testid': 'ticket-link', 'data-ticket-id': tk.ticket_id, text: t('openTicket', { ref: tk.ref }),
+        onclick() {
+          show(notice, false);
+          showSection('tickets');
+          section('tickets').open(tk.ticket_id, tk);
+        },
+      }));
     } catch (e) {
       flash(t('ticketFailed', { reason: e.message }));
     }
@@ -530,16 +647,23 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     toggle.removeAttribute('aria-busy');
   }
 
+  // Down after having been up is an outage: a full-width bar, and the status toggle greys out (the
+  // server no longer counts this tab as present).
   function renderConn() {
+    if (connected) everConnected = true;
     conn.textContent = t(connected ? 'connected' : 'connecting');
     conn.setAttribute('data-state', connected ? 'open' : 'closed');
+    app.setAttribute('data-conn', connected ? 'open' : 'closed');
+    reconnecting.textContent = t(everConnected ? 'reconnecting' : 'connecting');
+    show(reconnecting, !connected);
   }
 
-  function flash(text) {
-    notice.textContent = text;
+  // A notice, with an optional control after the text (kept up longer so it can be reached).
+  function flash(text, action) {
+    notice.replaceChildren(text, ...(action ? [' ', action] : []));
     show(notice, true);
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => show(notice, false), 8e3);
+    noticeTimer = setTimeout(() => show(notice, false), action ? 30e3 : 8e3);
   }
 
   function destroy() {
@@ -551,10 +675,14 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     offLang();
     list.destroy();
     notifier.destroy();
+    badge.destroy();
+    for (const cs of chats.values()) clearTimeout(cs.readTimer);
     menu.hide(false);
     panel.destroy();
     canned.destroy();
     for (const s of Object.values(sections)) if (s.destroy) s.destroy();
+    document.removeEventListener('keydown', onKey);
+    document.removeEventListener('pointerdown', onOutside, true);
     extra.destroy();
   }
 

@@ -2,10 +2,10 @@
 // visitor's live draft, the composer with canned-response suggestions). The visitor info panel
 // on the right (visitor.js) follows the selected chat.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T, L, P } from './i18n.js';
+import { t, T, L, P, H } from './i18n.js';
 import { visitorName } from './chatlist.js';
 
-export function createConversation({ send, back, input, menu, panel, canned }) {
+export function createConversation({ send, back, input, menu, panel, canned, onInfo }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
@@ -13,8 +13,17 @@ export function createConversation({ send, back, input, menu, panel, canned }) {
   const ratingComment = h('q', { class: 'rating-comment' });
   const rating = h('span', { class: 'rating', 'data-testid': 'rating', role: 'status', hidden: true }, ratingWord, ratingComment);
   const backBtn = h('button', { type: 'button', class: 'back', 'data-testid': 'back', onclick: back, ...T('back') });
+  // Below 1,000 px the visitor panel is a drawer over the chat, behind this button (the console's
+  // data-info says whether it is out).
+  const infoBtn = h('button', {
+    type: 'button', class: 'info-toggle', 'data-testid': 'info-toggle', 'aria-expanded': 'false', 'aria-controls': 'visitor-panel',
+    ...L('visitorInfo'), ...H('visitorInfo'), onclick: () => info(infoBtn.getAttribute('aria-expanded') !== 'true'),
+  });
+  const infoClose = h('button', { type: 'button', class: 'info-close', 'data-testid': 'info-close', ...L('closePanel'), onclick: () => info(false, true) });
+  panel.el.id = 'visitor-panel';
+  panel.el.prepend(infoClose);
   const head = h('header', { class: 'conv-head' }, backBtn,
-    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating), menu.el);
+    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating), infoBtn, menu.el);
   const empty = h('p', { class: 'empty', ...T('noChat') });
   const scroll = h('div', { class: 'scroll' }, empty);
   const peekWho = h('span', { class: 'peek-who' });
@@ -38,6 +47,13 @@ export function createConversation({ send, back, input, menu, panel, canned }) {
   const el = h('section', { class: 'conv', ...L('message') }, head, scroll, peek, form);
 
   let cur = null;
+
+  function info(on, refocus) {
+    infoBtn.setAttribute('aria-expanded', String(on));
+    onInfo(on);
+    if (on) infoClose.focus();
+    else if (refocus) infoBtn.focus();
+  }
 
   function submit() {
     if (!cur || !composer.value.trim()) return;
@@ -102,6 +118,7 @@ export function createConversation({ send, back, input, menu, panel, canned }) {
       composer.value = cs ? cs.draft : '';
       suggest.close();
       panel.show(cs);
+      if (!cs) info(false);
       update();
       scrollDown();
     },
@@ -109,6 +126,7 @@ export function createConversation({ send, back, input, menu, panel, canned }) {
     peek: renderPeek,
     nearBottom,
     scrollDown,
+    info: (on) => info(on, true),
     focus: () => composer.focus(),
   };
 }

@@ -128,10 +128,13 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
       ui.tr = h('tr', { class: 'visitor-row', 'data-testid': 'visitor-row', 'data-visitor-id': v.id },
         h('th', { scope: 'row' }, ui.name, ' ', ui.badge, ui.device), ui.page, ui.time, ui.where, ui.visits,
         h('td', null, ui.state),
-        h('td', { class: 'vactions' }, ui.greet, isAdmin() ? privacyActions({ request, flash, visitorId: v.id, onErased: () => {
-          rows.delete(v.id);
-          render();
-        } }) : null));
+        // Export and erase are rare and the second is destructive: behind a per-row disclosure.
+        h('td', { class: 'vactions' }, ui.greet, isAdmin() ? h('details', { class: 'vdata' },
+          h('summary', { 'data-testid': 'visitor-data', ...T('visitorData') }),
+          privacyActions({ request, flash, visitorId: v.id, onErased: () => {
+            rows.delete(v.id);
+            render();
+          } })) : null));
     }
     const ui = r.ui;
     const cur = r.v;
@@ -139,7 +142,8 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     ui.name.title = cur.email || '';
     // A name the site passed without a valid signature, or one the visitor typed, is a claim only.
     const named = !!(cur.name || cur.email);
-    ui.badge.className = cur.verified ? 'badge-ok' : named ? 'badge-warn' : '';
+    // Verified is the news; an unsigned name is the usual case, so it is a quiet note, not a badge.
+    ui.badge.className = cur.verified ? 'badge-ok' : named ? 'note-unverified' : '';
     ui.badge.textContent = cur.verified ? t('verified') : named ? t('unverified') : '';
     ui.badge.setAttribute('data-testid', cur.verified ? 'visitor-verified' : named ? 'visitor-unverified' : 'visitor-anonymous');
     show(ui.badge, named);

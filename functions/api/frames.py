@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from functions.chat import chats, handoffs, messages, transcripts, typing, welcome
+from functions.chat import chats, handoffs, messages, reads, transcripts, typing, welcome
 from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -174,6 +174,10 @@ def _transcript(call: Call) -> None:
     call.reply({"type": "transcript_sent", "chat_id": chat_id, "email": address})
 
 
+def _read(call: Call) -> None:
+    reads.mark(call.principal, call.frame.get("chat_id"), call.frame.get("seq"), exclude=call.connection_id)
+
+
 def _set_status(call: Call) -> None:
     chats.set_accepting(call.principal, call.field("accepting", bool))
 
@@ -193,4 +197,5 @@ ACTIONS: dict[str, Callable[[Call], None]] = {
     "invite_reply": _invite_reply,
     "rate": _rate,
     "transcript": _transcript,
+    "read": _read,
 }

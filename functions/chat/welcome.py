@@ -8,7 +8,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from functions.chat import chats, routing
+from functions.chat import chats, reads, routing
 from functions.core import settings
 from functions.core.principals import Principal
 from functions.models import Chat, Visitor
@@ -47,11 +47,18 @@ def _agent_welcome(principal: Principal) -> dict[str, Any]:
     if agent.accepting:
         chats.drain_queue()  # a returning agent with free slots takes the oldest waiting chats
         agent = agents.get(principal.id)
-    open_chats: list[Chat] = chats.chats_of_agent(agent) + routing.queued()
+    mine = chats.chats_of_agent(agent)
+    open_chats: list[Chat] = mine + routing.queued()
     values = settings.get_settings()
+    # How far this agent has read each of their chats, for the unread counts (functions/chat/reads.py).
+    read = reads.positions(agent.agent_id, [c.chat_id for c in mine])
+    views = [chats.view(c) for c in open_chats]
+    for view in views:
+        if view["chat_id"] in read:
+            view["read_seq"] = read[view["chat_id"]]
     return {
         "type": "welcome",
         "me": {"kind": "agent", **agents.view(agent), "settings": {k: values[k] for k in AGENT_SETTINGS}},
-        "chats": [chats.view(c) for c in open_chats],
+        "chats": views,
         "invitations": [chats.view(c) for c in chats.invitations_of_agent(agent)],
     }

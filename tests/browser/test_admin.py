@@ -149,7 +149,12 @@ def test_settings_are_saved_and_bad_ones_are_refused_with_the_servers_message(st
 
         admin.get_by_test_id("setting-allowed_origins").fill("https://shop.example\nshop.example/path")
         admin.get_by_test_id("settings-save").click()
-        expect(admin.get_by_test_id("settings-error")).to_contain_text("allowed_origins")
+        # Named by its label, next to the field (which has focus), not by its key.
+        expect(admin.get_by_test_id("settings-field-error")).to_contain_text("Websites allowed to use the widget")
+        expect(admin.get_by_test_id("settings-field-error")).not_to_contain_text("allowed_origins")
+        expect(admin.get_by_test_id("setting-allowed_origins")).to_be_focused()
+        expect(admin.get_by_test_id("setting-allowed_origins")).to_have_attribute("aria-invalid", "true")
+        expect(admin.get_by_test_id("settings-error")).to_contain_text("Websites allowed to use the widget")
         expect(admin.get_by_test_id("settings-saved")).to_be_hidden()
         assert settings_checks.read()["allowed_origins"] == before["allowed_origins"]  # all or nothing
         assert settings_checks.read()["max_chats_per_agent"] == 7
@@ -171,7 +176,7 @@ def test_the_privacy_settings_url_parameters_and_retention(stack, admin):
         assert (stored["tracked_url_params"], stored["retention_days"]) == (["utm_source", "utm_campaign"], 14)
         admin.get_by_test_id("setting-tracked_url_params").fill("token=1")
         admin.get_by_test_id("settings-save").click()
-        expect(admin.get_by_test_id("settings-error")).to_contain_text("tracked_url_params")
+        expect(admin.get_by_test_id("settings-field-error")).to_contain_text("Query parameters kept in tracked URLs")
         assert settings_checks.read()["tracked_url_params"] == ["utm_source", "utm_campaign"]
     finally:
         settings.save_settings({k: before[k] for k in ("tracked_url_params", "retention_days")})

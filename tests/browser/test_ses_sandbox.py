@@ -39,7 +39,8 @@ def test_after_a_chat_in_the_sandbox_the_widget_offers_a_rating_but_no_transcrip
         visitor_says(site, "Can you mail me this chat?")
         expect(console.get_by_test_id("chat-item").first).to_be_visible()
         console.get_by_test_id("chat-item").first.click()
-        site.get_by_test_id("charla-end").click()
+        site.get_by_test_id("charla-end").click()  # asks first
+        site.get_by_test_id("charla-end").click()  # and ends
         expect(site.get_by_test_id("charla-rate-good")).to_be_visible()
         expect(site.get_by_test_id("charla-transcript")).to_be_hidden()
     finally:

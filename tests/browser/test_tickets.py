@@ -159,6 +159,9 @@ def test_create_ticket_from_a_chat_carries_the_transcript(stack, browser, consol
         console.get_by_test_id("more").click()
         console.get_by_test_id("create-ticket").click()
         expect(console.get_by_test_id("notice")).to_contain_text("#")
+        # The agent stays in the chat; the notice links to the new ticket.
+        expect(console.get_by_test_id("chats-tab")).to_have_attribute("aria-pressed", "true")
+        console.get_by_test_id("ticket-link").click()
         expect(console.get_by_test_id("tickets-tab")).to_have_attribute("aria-pressed", "true")
         expect(console.get_by_test_id("ticket-source")).to_have_text("Chat")
         expect(event(console, "message", "My screen stays black after the update")).to_be_visible()

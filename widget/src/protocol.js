@@ -12,6 +12,7 @@ export const mode = (s) => (live(s) ? 'chat' : s.chat ? 'after' : s.away || (s.s
 
 // The status line as [message key, params], or null for none.
 export function status(s) {
+  if (s.banned) return ['forbidden']; // refused for good (a ban): not "Connecting…" forever
   if ((live(s) || s.wantStart) && !s.connected) return ['connecting'];
   if (s.wantStart) return ['waiting'];
   if (live(s) && s.chat.status === 'queued') return s.queue ? ['queue', s.queue] : ['waiting'];

@@ -234,7 +234,11 @@ function createWidget({ host, root, btn, base, lang }) {
       url: () => wsUrl,
       ticket: async () => {
         wsUrl = (await api.config()).ws;
-        return api.ticket().catch((e) => { if (e.status === 429) fail(unreachable(e)); throw e; });
+        return api.ticket().catch((e) => {
+          if (e.status == 403) sync(sock.stop(state.banned = 1));
+          else if (e.status == 429) fail(unreachable(e));
+          throw e;
+        });
       },
       onFrame,
       onState(s) {
@@ -558,8 +562,14 @@ function createWidget({ host, root, btn, base, lang }) {
     sync();
   }
 
+  // The first click asks (the label changes for 4 s); the second one ends the chat.
   function endChat() {
     if (!live()) return;
+    const b = ui.end;
+    if (!b.dataset.sure) {
+      b.dataset.sure = b.textContent = t('endSure');
+      return setTimeout(() => { delete b.dataset.sure; b.textContent = t('endChat'); }, 4e3);
+    }
     clearError();
     if (!(sock && sock.send({ action: 'close', chat_id: state.chat.chat_id }))) fail('network');
   }

@@ -409,4 +409,15 @@ export default {
   errSignInEnded: 'This sign-in has ended; sign in again.',
   errCodeWrong: 'The code is wrong or has expired; enter the code the app shows now.',
   errTooMany: 'Too many attempts; wait a while.',
+  // The console's layout and connection (console.js, conversation.js)
+  menu: "Menu",
+  reconnecting: "Reconnecting… What you click now is applied when the connection is back.",
+  sending: "Sending…",
+  unsent: "Not sent yet: it goes when the connection is back.",
+  resend: "Resend",
+  openTicket: "Open ticket #{ref}",
+  closePanel: "Close visitor details",
+  unreadTitle: "({n}) {title}",
+  checkField: "Check “{label}” above.",
+  visitorData: "Data",
 };

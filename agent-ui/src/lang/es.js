@@ -406,4 +406,15 @@ export default {
   errSignInEnded: 'Esta sesión ha terminado; vuelve a iniciar sesión.',
   errCodeWrong: 'El código no es correcto o ha caducado; escribe el que muestra ahora la aplicación.',
   errTooMany: 'Demasiados intentos; espera un rato.',
+  // The console's layout and connection (console.js, conversation.js)
+  menu: "Menú",
+  reconnecting: "Reconectando… Lo que pulses ahora se aplicará al volver la conexión.",
+  sending: "Enviando…",
+  unsent: "Aún sin enviar: saldrá al volver la conexión.",
+  resend: "Reenviar",
+  openTicket: "Abrir ticket #{ref}",
+  closePanel: "Cerrar los datos del visitante",
+  unreadTitle: "({n}) {title}",
+  checkField: "Revisa «{label}» más arriba.",
+  visitorData: "Datos",
 };

@@ -1,0 +1,59 @@
+// What waits, shown outside the page: "(N) Charla" in the tab title and a red badge on the favicon
+// (drawn on a canvas: no image file, and data: URLs are within the console's CSP).
+import { t } from './i18n.js';
+
+const SIZE = 32;
+
+export function createTabBadge(doc = document) {
+  const title = doc.title || 'Charla';
+  let link = doc.querySelector('link[rel~="icon"]');
+  if (!link) {
+    link = doc.createElement('link');
+    link.rel = 'icon';
+    doc.head.append(link);
+  }
+  const original = link.href;
+  let shown = -1;
+
+  function icon(n) {
+    const c = doc.createElement('canvas');
+    c.width = c.height = SIZE;
+    const g = c.getContext && c.getContext('2d');
+    if (!g) return original;
+    g.fillStyle = '#2563eb';
+    g.beginPath();
+    g.arc(14, 18, 13, 0, 2 * Math.PI);
+    g.fill();
+    g.fillStyle = '#fff';
+    g.font = 'bold 17px sans-serif';
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    g.fillText('C', 14, 19);
+    if (n > 0) {
+      g.fillStyle = '#c2261c';
+      g.beginPath();
+      g.arc(23, 9, 9, 0, 2 * Math.PI);
+      g.fill();
+      g.fillStyle = '#fff';
+      g.font = 'bold 12px sans-serif';
+      g.fillText(n > 9 ? '9+' : String(n), 23, 10);
+    }
+    return c.toDataURL('image/png');
+  }
+
+  return {
+    // n: messages and invitations waiting for this agent.
+    set(n) {
+      doc.title = n > 0 ? t('unreadTitle', { n, title }) : title;
+      if (n === shown) return;
+      shown = n;
+      link.href = icon(n);
+      link.setAttribute('data-unread', String(n));
+    },
+    destroy() {
+      doc.title = title;
+      link.href = original;
+      link.removeAttribute('data-unread');
+    },
+  };
+}
