@@ -69,10 +69,10 @@ def add_user(
     return sub
 
 
-def first_sign_in(api: Any, pool: cognito.UserPool, email: str, name: str, role: str = "agent") -> str:
-    """A new Cognito user in group `role` signs in for the first time (which makes their profile):
-    their ID token."""
-    cognito.create_user(idp(), pool, email=email, password=PASSWORD, name=name, group=role)
+def signed_in(api: Any, pool: cognito.UserPool, email: str, name: str, role: str = "agent") -> str:
+    """The ID token of a new user in group `role` who has signed in, with the profile a first sign-in
+    makes (not accepting chats)."""
+    add_user(pool, email, name, role, accepting=False)
     return str(login(api, email)["id_token"])
 
 

@@ -8,16 +8,15 @@ import pytest
 
 import app as charla
 from functions.core import settings
-from infra.local import cognito as user_pools
 from tests.support.accounts import PASSWORD
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
-from tests.support.admin import idp
+from tests.support.admin import add_user, call
 
 
 @pytest.fixture
 def cognito(pool):
-    """Boss: an admin in Cognito who has not signed in yet (so has no profile)."""
-    user_pools.create_user(idp(), pool, email="boss@example.com", password=PASSWORD, name="Boss", group="admin")
+    """Boss, an admin, with the profile a first sign-in makes (not accepting chats)."""
+    add_user(pool, "boss@example.com", "Boss", role="admin", accepting=False)
 
 
 def _json(response):
@@ -25,11 +24,7 @@ def _json(response):
 
 
 def _post(api, path, body=None, headers=None, raw=None):
-    return api.post(
-        path,
-        body=raw if raw is not None else json.dumps(body or {}),
-        headers={"content-type": "application/json", **(headers or {})},
-    )
+    return call(api, "POST", path, payload=raw if raw is not None else (body or {}), **(headers or {}))
 
 
 def _visitor_headers(identity):

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from functions.core import settings
+from tests.support.admin import call
 
 SITE = "https://shop.example"
 
@@ -21,7 +22,7 @@ def site_allowed(aws):
 
 
 def _post(api, path, body, headers=None):
-    return api.post(path, body=body, headers={"content-type": "application/json", "origin": SITE, **(headers or {})})
+    return call(api, "POST", path, payload=body, **{"origin": SITE, **(headers or {})})
 
 
 def _assert_cors(response):

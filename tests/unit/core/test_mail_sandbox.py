@@ -11,7 +11,7 @@ from functions.models import Ticket
 from infra.local import ses_sandbox
 from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
-from tests.support.admin import add_user, body, call, first_sign_in, login
+from tests.support.admin import add_user, body, call, login, signed_in
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_in_the_sandbox_a_reply_to_an_unverified_requester_is_stored_and_marked_
 ):
     desk.prepare(monkeypatch)
     rest = desk.Rest(api)
-    ana = {"authorization": first_sign_in(api, pool, "ana@charla.test", "Ana")}
+    ana = {"authorization": signed_in(api, pool, "ana@charla.test", "Ana")}
     identity = rest.call("POST", "/visitor/identity")[1]
     fields = {"name": "Vera", "email": "vera@gmail.test", "message": "Where is my parcel?"}
     status, made = rest.call("POST", "/visitor/offline", {"fields": fields}, desk.visitor_headers(identity))

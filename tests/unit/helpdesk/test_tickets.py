@@ -14,7 +14,7 @@ from functions.models import Agent, Chat, Message, Ticket, TicketEvent
 from functions.team import agents
 from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
-from tests.support.admin import first_sign_in
+from tests.support.admin import signed_in
 
 
 @pytest.fixture
@@ -452,8 +452,8 @@ def test_bad_list_parameters_are_400(helpdesk):
 
 def test_the_rest_routes_for_agents_and_visitors(helpdesk, pool, api):
     rest = desk.Rest(api)
-    ana = {"authorization": first_sign_in(api, pool, "ana@example.com", "Ana")}
-    bob = {"authorization": first_sign_in(api, pool, "bob@example.com", "Bob")}
+    ana = {"authorization": signed_in(api, pool, "ana@example.com", "Ana")}
+    bob = {"authorization": signed_in(api, pool, "bob@example.com", "Bob")}
     status, form = rest.call("GET", "/widget/offline-form")
     assert status == 200 and [f["name"] for f in form["fields"]] == ["name", "email", "message"]
     identity = rest.call("POST", "/visitor/identity")[1]
