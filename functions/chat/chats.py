@@ -126,11 +126,7 @@ def start(
     if opener is not None:
         chat = opener.begin(chat)  # the greeting opens the transcript; its agent takes the chat
     if chat.status == "queued":
-        agent = routing.pick_agent(candidates)
-        assigned = routing.assign(chat.chat_id, agent) if agent else None
-        if assigned is None and agent is not None:
-            assigned = routing.route(chat.chat_id)
-        chat = assigned or chat
+        chat = routing.route(chat.chat_id, candidates) or chat
     announce(chat)
     webhooks.emit("chat.started", view(chat))
     return chat, True

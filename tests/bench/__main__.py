@@ -29,6 +29,7 @@ KEYS: dict[str, Any] = {
     "host_page_load_delay_ms": None,
     "e2e": {"chats": 100, "p50_ms": None, "p99_ms": None, "lost": None, "duplicated": None},
     "posts_per_anonymous_request": {"size_10": None, "size_200": None, "agent_sockets": 3},
+    "routing_burst": {"visitors": 100, "agents": 5, "slots": 125, "queued_after_1s": None, "p99_assign_ms": None},
 }
 # Module -> the keys its run() returns, in the order they run: the timing-sensitive ones first,
 # before this process has grown moto state and threads.
@@ -42,6 +43,7 @@ RUNNERS: dict[str, tuple[str, ...]] = {
     "sweep_cost": ("sweep_items_read",),
     "e2e": ("e2e",),
     "anonymous_posts": ("posts_per_anonymous_request",),
+    "routing_burst": ("routing_burst",),
 }
 
 
