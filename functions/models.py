@@ -168,6 +168,9 @@ class Message(CharlaModel):
     sender_name = UnicodeAttribute(null=True)
     text = UnicodeAttribute()
     ts = UnicodeAttribute()
+    # "agents" for a system line only agents see (who took over, who missed the chat): the visitor's copy
+    # keeps its seq, so their transcript has no gap, and nothing else (functions/realtime/visitor_frames.py).
+    audience = UnicodeAttribute(null=True)
 
 
 class MessageKey(CharlaModel):

@@ -50,6 +50,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   });
   const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
   const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
+  // Why this agent stopped getting chats (a `status` frame's reason), until they accept again.
+  const missed = h('p', { class: 'notice', 'data-testid': 'missed-chat', role: 'alert', hidden: true });
   const canned = createCanned({ request: auth.request, isAdmin: () => me.role === 'admin' });
   // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
   const redAfterMs = () => {
@@ -99,7 +101,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     h('h1', { class: 'brand', text: 'Charla' }), toggle, h('nav', { class: 'tabs', ...L('sections') }, ...Object.values(tabs)),
     h('span', { class: 'spacer' }), conn, meEl, canned.button, mute, langSelect, logout);
   const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' },
-    header, notice, ...Object.values(sections).map((s) => s.el));
+    header, notice, missed, ...Object.values(sections).map((s) => s.el));
   root.replaceChildren(app);
 
   const sock = createSocket({
@@ -167,6 +169,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'typing': return typing(f);
       case 'status':
         me.accepting = !!f.accepting;
+        if (f.reason === 'missed_chat') {
+          const cs = chats.get(f.chat_id);
+          missed.textContent = t('missedChat', { name: cs ? visitorName(cs.chat) : t('visitor') });
+          show(missed, true);
+        }
+        if (me.accepting) show(missed, false);
         return renderStatus();
       case 'invitation':
         if (!f.chat_id) return;

@@ -203,11 +203,26 @@ def set_accepting(principal: Principal, accepting: bool) -> Agent:
     if not principal.is_agent:
         raise CharlaError("forbidden", "Only agents have a status.")
     agent = agents.set_accepting(principal.id, accepting)
-    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
-    broadcast.to_connections(connections.connection_ids(principal), frame)
+    _tell_status(agent)
     if agent.accepting:
         drain_queue()
     return agent
+
+
+MISSED_CHAT = "missed_chat"  # a `status` frame's `reason` when the unanswered sweep stopped the agent
+
+
+def stop_accepting_after_miss(agent_id: str, chat_id: str) -> Agent:
+    """An agent let a chat go unanswered: like LiveChat, they stop getting new chats until they switch
+    back, and each of their consoles is told which chat it was."""
+    agent = agents.set_accepting(agent_id, False)
+    _tell_status(agent, reason=MISSED_CHAT, chat_id=chat_id)
+    return agent
+
+
+def _tell_status(agent: Agent, **why: str) -> None:
+    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0, **why}
+    broadcast.to_connections(connections.connection_ids(Principal("agent", agent.agent_id)), frame)
 
 
 def drain_queue(limit: int = 20) -> list[Chat]:
@@ -397,9 +412,12 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     return chat
 
 
-def post_system(chat: Chat, text: str, *, allow_closed: bool = False) -> Chat:
-    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat."""
-    stored = messages.store(chat, text=text, allow_closed=allow_closed)
+def post_system(chat: Chat, text: str, *, allow_closed: bool = False, agents_only: bool = False) -> Chat:
+    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat.
+
+    `agents_only`: a line about routing, which the visitor's copy reduces to its seq."""
+    audience = messages.AGENTS if agents_only else None
+    stored = messages.store(chat, text=text, allow_closed=allow_closed, audience=audience)
     chat = Chat.get(chat.chat_id, consistent_read=True)
     frame = {"type": "message", "chat_id": chat.chat_id, "message": messages.view(stored.message)}
     broadcast.to_chat(chat, frame)

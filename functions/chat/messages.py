@@ -24,6 +24,7 @@ from functions.models import Chat, Message, MessageKey
 from functions.realtime import broadcast
 
 MAX_TEXT = 4000
+AGENTS = "agents"  # a message's audience when only agents may see it
 PAGE_SIZE = 100
 # API Gateway refuses a post over 128 KB; 100 messages of 4,000 multi-byte characters exceed it.
 PAGE_BYTES = 96 * 1024
@@ -96,16 +97,19 @@ def store(
     principal: Principal | None = None,
     client_msg_id: str | None = None,
     allow_closed: bool = False,
+    audience: str | None = None,
 ) -> Stored:
-    """Appends to the transcript. `principal=None` writes a system message."""
+    """Appends to the transcript. `principal=None` writes a system message; `audience=AGENTS` one only
+    agents see."""
     for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
+        message.audience = audience
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
                     Chat(chat.chat_id),
-                    actions=_chat_actions(chat, principal, message.ts, int(message.seq))
+                    actions=_chat_actions(chat, principal, message.ts, int(message.seq), activity=not audience)
                     + ([Chat.visitor_window.set(window), Chat.visitor_sent.set(sent + 1)] if window else []),
                     condition=_chat_condition(chat, allow_closed),
                 )
@@ -167,8 +171,9 @@ def _sender_name(chat: Chat, principal: Principal | None) -> str | None:
     return principal.name or (chat.visitor_name if principal.kind == "visitor" else None)
 
 
-def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int) -> list:
-    actions = [Chat.last_seq.set(seq), Chat.last_activity_at.set(now)]
+def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int, *, activity: bool = True) -> list:
+    # An agents-only line (routing) is not the conversation going on: it leaves the idle clock alone.
+    actions = [Chat.last_seq.set(seq), Chat.last_activity_at.set(now)] if activity else [Chat.last_seq.set(seq)]
     if principal is None:
         return actions
     if principal.kind == "visitor":
@@ -211,7 +216,7 @@ def page(principal: Principal, chat_id: str, after: object) -> dict[str, object]
 
 
 def view(message: Message) -> dict[str, object]:
-    return {
+    shown: dict[str, object] = {
         "seq": int(message.seq),
         "chat_id": message.chat_id,
         "client_msg_id": message.client_msg_id,
@@ -222,3 +227,6 @@ def view(message: Message) -> dict[str, object]:
         "text": message.text,
         "ts": message.ts,
     }
+    if message.audience:
+        shown["audience"] = message.audience
+    return shown

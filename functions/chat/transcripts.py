@@ -27,6 +27,8 @@ PER_VISITOR_DAY = 5  # transcripts one visitor may have mailed per UTC day, over
 def render(chat: Chat) -> str:
     lines = [f"Chat {chat.chat_id}, started {chat.created_at[:16].replace('T', ' ')} UTC", ""]
     for message in Message.query(chat.chat_id, limit=MAX_MESSAGES):
+        if message.audience:
+            continue  # agents-only lines never reach the visitor
         stamp = message.ts[11:16]
         if message.sender == "system":
             lines.append(f"[{stamp}] {message.text}")

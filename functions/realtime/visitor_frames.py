@@ -29,7 +29,10 @@ def chat(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def message(view: dict[str, Any]) -> dict[str, Any]:
-    """A message object (messages.view) as the chat's visitor sees it."""
+    """A message object (messages.view) as the chat's visitor sees it: an agents-only line is only its
+    seq (kind `hidden`), so the visitor's transcript still counts every seq and has no gap."""
+    if view.get("audience") == "agents":
+        return {"seq": view["seq"], "chat_id": view["chat_id"], "kind": "hidden", "sender": "system", "ts": view["ts"]}
     if view.get("sender") != "agent":
         return view
     return {**view, "sender_id": alias(str(view["chat_id"]), view.get("sender_id"))}
