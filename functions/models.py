@@ -136,6 +136,8 @@ class Chat(CharlaModel):
     rating_comment = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     offline_offered_at = UnicodeAttribute(null=True)
+    # When the visitor's last socket closed; unset while any is open (functions/chat/presence.py).
+    visitor_left_at = UnicodeAttribute(null=True)
     # The visitor's messages in the current rate window, across all their tabs (functions/chat/messages.py).
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)

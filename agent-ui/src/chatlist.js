@@ -9,6 +9,18 @@ export function visitorName(chat) {
   return (chat.visitor && chat.visitor.name) || t('visitor');
 }
 
+// The server says when the visitor's last socket closed (`visitor_left_at`); moving between pages
+// closes one socket and opens another, so "left" shows only once that is older than this grace.
+const LEFT_GRACE_MS = 20e3;
+const BACK_SHOWN_MS = 60e3;
+
+// 'left', 'back' (for a minute after coming back from a shown "left"), or null.
+export function presenceOf(cs, at) {
+  const left = cs.chat.status !== 'closed' && cs.chat.visitor_left_at;
+  if (left) return at - Date.parse(left) > LEFT_GRACE_MS ? 'left' : null;
+  return cs.backAt && at - cs.backAt < BACK_SHOWN_MS ? 'back' : null;
+}
+
 export function createChatList({ state, now, select, accept, inviteReply }) {
   const el = h('nav', { class: 'list', ...L('chats') });
   const narrow = matchMedia(NARROW);
@@ -28,12 +40,13 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     if (!cs.ui) {
       const ui = (cs.ui = {
         name: h('span', { class: 'name' }),
+        presence: h('span', { class: 'presence', 'data-testid': 'visitor-presence', hidden: true }),
         unread: h('span', { class: 'unread', 'data-testid': 'unread', hidden: true }),
         wait: h('span', { class: 'wait' }),
         preview: h('span', { class: 'preview' }),
       });
       ui.btn = h('button', { type: 'button', class: 'chat-item', 'data-testid': 'chat-item', 'data-chat-id': cs.id, onclick: () => select(cs.id) },
-        h('span', { class: 'row' }, ui.name, ui.unread), h('span', { class: 'row' }, ui.preview, ui.wait));
+        h('span', { class: 'row' }, ui.name, ui.presence, ui.unread), h('span', { class: 'row' }, ui.preview, ui.wait));
       ui.li = h('li', null, ui.btn);
     }
     const { ui, chat } = cs;
@@ -41,6 +54,10 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const waited = open && cs.awaiting ? now() - Date.parse(cs.awaiting) : 0;
     const red = waited > state().redAfterMs; // the admin's wait_threshold_s
     ui.name.textContent = visitorName(chat);
+    const presence = presenceOf(cs, now());
+    ui.presence.textContent = presence ? t(presence === 'left' ? 'visitorLeft' : 'visitorBack') : '';
+    ui.presence.setAttribute('data-state', presence || 'here');
+    show(ui.presence, !!presence);
     const last = cs.tr.last;
     ui.preview.textContent = last ? last.text : open ? '' : t('closed');
     ui.unread.textContent = cs.unread;

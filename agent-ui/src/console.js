@@ -6,7 +6,7 @@ import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
 import { t, T, L, onLang } from './i18n.js';
 import { createNotifier } from './notify.js';
-import { createChatList, visitorName } from './chatlist.js';
+import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
@@ -258,8 +258,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const isNew = !cs;
     if (!cs) chats.set(c.chat_id, (cs = newState(c)));
     const became = kind === 'mine' && cs.kind !== 'mine';
+    const wasLeft = !isNew && presenceOf(cs, now()) === 'left';
     cs.kind = kind;
     cs.chat = c;
+    if (wasLeft && !c.visitor_left_at) cs.backAt = now();
     cs.awaiting = c.status === 'closed' ? null : c.awaiting_reply_since || null;
     const name = visitorName(c);
     if (became && live) {

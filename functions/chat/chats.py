@@ -43,6 +43,7 @@ def view(chat: Chat) -> dict[str, Any]:
         "last_seq": int(chat.last_seq),
         "created_at": chat.created_at,
         "awaiting_reply_since": chat.awaiting_reply_since,
+        "visitor_left_at": chat.visitor_left_at,
         "closed_at": chat.closed_at,
         "rating": chat.rating,
         "rating_comment": chat.rating_comment,

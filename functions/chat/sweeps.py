@@ -10,7 +10,7 @@ import logging
 from functools import partial
 
 from functions.admin import ban_enforcement
-from functions.chat import chats, handoffs, routing
+from functions.chat import chats, handoffs, presence, routing
 from functions.core import clock, data, settings
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Agent, Chat, Connection
@@ -35,6 +35,8 @@ def unanswered_chats() -> int:
         chat = Chat.get(due.chat_id, consistent_read=True)
         if chat.status != "active" or chat.unanswered_pk is None or not chat.assignee_id:
             continue
+        if chat.visitor_left_at:
+            continue  # nobody to answer: the chat waits for its visitor, or closes (presence.abandoned_chats)
         missed = chat.assignee_id
         previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(missed, "The agent")
         switched = _stop_agent_who_missed(missed, chat.chat_id)
@@ -123,6 +125,7 @@ def run() -> dict[str, int]:
     return {
         "queue_assigned": waiting_chats(),
         "address_bans": ban_enforcement.sweep_address_bans(),
+        "abandoned_chats": presence.abandoned_chats(),
         "unanswered_chats": unanswered_chats(),
         "long_waits": long_waits(),
         "idle_chats": idle_chats(),

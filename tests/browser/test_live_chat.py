@@ -139,6 +139,31 @@ def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor
     expect(ana.get_by_test_id("missed-chat")).to_be_hidden()
 
 
+def test_the_agent_sees_the_visitor_leave_and_come_back(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    context = browser.new_context()
+    site = context.new_page()
+    open_widget(site, stack)
+    start(site, "Back in a moment")
+    item = ana.get_by_test_id("chat-item").filter(has_text="Back in a moment")
+    presence = item.get_by_test_id("visitor-presence")
+    expect(presence).to_be_hidden()
+    site.close()  # the visitor closes the tab
+    # Shown once the visitor has been gone past the grace that covers moving between pages.
+    expect(presence).to_have_attribute("data-state", "left", timeout=45_000)
+    expect(presence).to_have_text("Left the page")
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"presence-left-{name}.png"))
+    # The same browser comes back: the chat is as it was, and the agent sees the visitor is back.
+    again = context.new_page()
+    open_widget(again, stack)
+    expect(again.get_by_test_id("charla-message").filter(has_text="Back in a moment")).to_be_visible()
+    expect(presence).to_have_attribute("data-state", "back")
+    expect(presence).to_have_text("Back")
+
+
 def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
     ben_id, ben_email = agent("Ben", accepting=False)
