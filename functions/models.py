@@ -138,6 +138,10 @@ class Chat(CharlaModel):
     offline_offered_at = UnicodeAttribute(null=True)
     # When the visitor's last socket closed; unset while any is open (functions/chat/presence.py).
     visitor_left_at = UnicodeAttribute(null=True)
+    # For the queue card: the visitor's first message (its start) and the page they started from.
+    first_message = UnicodeAttribute(null=True)
+    page_url = UnicodeAttribute(null=True)
+    page_title = UnicodeAttribute(null=True)
     # The visitor's messages in the current rate window, across all their tabs (functions/chat/messages.py).
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)

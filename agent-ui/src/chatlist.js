@@ -78,15 +78,27 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
       const q = (cs.qui = {
         name: h('span', { class: 'name' }),
         wait: h('span', { class: 'wait' }),
+        preview: h('span', { class: 'preview', 'data-testid': 'queue-preview' }),
+        page: h('span', { class: 'page', 'data-testid': 'queue-page' }),
         accept: h('button', { type: 'button', class: 'accept', 'data-testid': 'accept', onclick: () => accept(cs.id), ...T('accept') }),
       });
       q.li = h('li', { class: 'queue-item', 'data-testid': 'queue-item', 'data-chat-id': cs.id },
-        h('span', { class: 'row' }, q.name, q.wait), q.accept);
+        h('span', { class: 'row' }, q.name, q.wait), q.preview, q.page, q.accept);
     }
     const q = cs.qui;
-    const mins = Math.floor((now() - Date.parse(cs.chat.created_at)) / 60e3);
-    q.name.textContent = visitorName(cs.chat);
-    q.wait.textContent = mins >= 1 ? t('waited', { n: mins }) : t('justNow');
+    const c = cs.chat;
+    const waited = now() - Date.parse(c.created_at);
+    const red = waited > state().redAfterMs; // the admin's wait_threshold_s, as for chats
+    const mins = Math.floor(waited / 60e3);
+    q.name.textContent = visitorName(c);
+    q.wait.textContent = red && mins < 1 ? t('waitedSec', { n: Math.floor(waited / 1e3) }) : mins >= 1 ? t('waited', { n: mins }) : t('justNow');
+    q.li.classList.toggle('red', red);
+    q.preview.textContent = c.first_message || '';
+    show(q.preview, !!c.first_message);
+    const page = c.page && (c.page.title || c.page.url);
+    q.page.textContent = page ? t('onPage', { page }) : '';
+    if (c.page) q.page.title = c.page.url;
+    show(q.page, !!page);
     q.accept.disabled = state().accepting.has(cs.id);
     return q.li;
   }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -44,6 +45,8 @@ def view(chat: Chat) -> dict[str, Any]:
         "created_at": chat.created_at,
         "awaiting_reply_since": chat.awaiting_reply_since,
         "visitor_left_at": chat.visitor_left_at,
+        "first_message": chat.first_message,
+        "page": {"url": chat.page_url, "title": chat.page_title} if chat.page_url else None,
         "closed_at": chat.closed_at,
         "rating": chat.rating,
         "rating_comment": chat.rating_comment,
@@ -116,7 +119,7 @@ def start(
     chat_id = "c_" + secrets.token_urlsafe(12)
     limits.hit("start_chat", address)
     limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
-    chat = _create(principal, name_value, email_value, chat_id)
+    chat = _create(principal, name_value, email_value, chat_id, visitor)
     # A visitor who chats is kept with their chats, not expired with anonymous ones (functions/visitors/privacy.py).
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id), Visitor.expires_at.remove()]
     if name_value:
@@ -133,7 +136,7 @@ def start(
     return chat, True
 
 
-def _create(principal: Principal, name: str | None, email: str | None, chat_id: str) -> Chat:
+def _create(principal: Principal, name: str | None, email: str | None, chat_id: str, visitor: Visitor) -> Chat:
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
     chat = Chat(
@@ -150,6 +153,8 @@ def _create(principal: Principal, name: str | None, email: str | None, chat_id: 
         queued_at=now,
         offer_pk=OFFER,
         open_pk=OPEN,
+        page_url=visitor.current_url,
+        page_title=visitor.current_title,
     )
     chat.save(condition=Chat.chat_id.does_not_exist())
     return chat
@@ -411,6 +416,26 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     announce(chat)
     webhooks.emit("chat.rated", view(chat))
     return chat
+
+
+def post(
+    principal: Principal,
+    chat_id: str,
+    client_msg_id: object,
+    text: object,
+    *,
+    acknowledge: Callable[[messages.Stored], None],
+    exclude: Iterable[str] = (),
+) -> messages.Stored:
+    """A participant's message (messages.post). The first one of a queued chat also updates every
+    agent's queue card, which shows it: agents outside a queued chat don't get its messages."""
+    stored = messages.post(principal, chat_id, client_msg_id, text, acknowledge=acknowledge, exclude=exclude)
+    before = stored.chat
+    if not stored.duplicate and before.status == "queued" and before.first_message is None:
+        fresh = Chat.get(chat_id, consistent_read=True)
+        if fresh.status == "queued":
+            announce_to_all_agents(fresh)
+    return stored
 
 
 def post_system(chat: Chat, text: str, *, allow_closed: bool = False, agents_only: bool = False) -> Chat:

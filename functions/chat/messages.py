@@ -25,6 +25,7 @@ from functions.realtime import broadcast
 
 MAX_TEXT = 4000
 AGENTS = "agents"  # a message's audience when only agents may see it
+FIRST_MESSAGE = 200  # characters of the visitor's first message kept on the chat, for the queue card
 PAGE_SIZE = 100
 # API Gateway refuses a post over 128 KB; 100 messages of 4,000 multi-byte characters exceed it.
 PAGE_BYTES = 96 * 1024
@@ -109,7 +110,7 @@ def store(
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
                     Chat(chat.chat_id),
-                    actions=_chat_actions(chat, principal, message.ts, int(message.seq), activity=not audience)
+                    actions=_chat_actions(chat, principal, message, activity=not audience)
                     + ([Chat.visitor_window.set(window), Chat.visitor_sent.set(sent + 1)] if window else []),
                     condition=_chat_condition(chat, allow_closed),
                 )
@@ -171,7 +172,8 @@ def _sender_name(chat: Chat, principal: Principal | None) -> str | None:
     return principal.name or (chat.visitor_name if principal.kind == "visitor" else None)
 
 
-def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int, *, activity: bool = True) -> list:
+def _chat_actions(chat: Chat, principal: Principal | None, message: Message, *, activity: bool = True) -> list:
+    now, seq = message.ts, int(message.seq)
     # An agents-only line (routing) is not the conversation going on: it leaves the idle clock alone.
     actions = [Chat.last_seq.set(seq), Chat.last_activity_at.set(now)] if activity else [Chat.last_seq.set(seq)]
     if principal is None:
@@ -179,6 +181,8 @@ def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int, *
     if principal.kind == "visitor":
         if chat.awaiting_reply_since is None:
             actions.append(Chat.awaiting_reply_since.set(now))
+        if chat.first_message is None:
+            actions.append(Chat.first_message.set(message.text[:FIRST_MESSAGE]))
     else:
         actions += [Chat.awaiting_reply_since.remove(), Chat.unanswered_pk.remove()]
         if chat.first_response_at is None:

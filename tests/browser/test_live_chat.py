@@ -164,6 +164,23 @@ def test_the_agent_sees_the_visitor_leave_and_come_back(stack, browser, agent):
     expect(presence).to_have_text("Back")
 
 
+def test_a_queue_card_shows_the_question_and_the_page_and_turns_red_past_the_threshold(stack, browser, agent):
+    settings.save_settings({"max_chats_per_agent": 1, "wait_threshold_s": 2})
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)  # signs in after the threshold is set: `welcome` carries it
+    start(visitor(browser, stack), "First in line")
+    waiting = visitor(browser, stack)
+    visitor_says(waiting, "Do you ship to Chile?")
+    card = ana.get_by_test_id("queue-item")
+    expect(card.get_by_test_id("queue-preview")).to_have_text("Do you ship to Chile?")
+    expect(card.get_by_test_id("queue-page")).to_contain_text("On ")
+    expect(card).to_have_class(re.compile(r"\bred\b"))
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"queue-red-{name}.png"))
+    settings.save_settings({"wait_threshold_s": 60})
+
+
 def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
     ben_id, ben_email = agent("Ben", accepting=False)

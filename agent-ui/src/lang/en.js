@@ -14,6 +14,7 @@ export default {
   expired: 'Your session has expired. Please sign in again.',
   accepting: 'Accepting chats',
   notAccepting: 'Not accepting chats',
+  onPage: 'On {page}',
   visitorLeft: 'Left the page',
   visitorBack: 'Back',
   missedChat: 'You didn\'t answer {name} in time, so you were switched to not accepting chats. Switch back when you\'re ready.',

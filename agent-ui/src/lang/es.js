@@ -12,6 +12,7 @@ export default {
   expired: 'Tu sesión ha caducado. Vuelve a iniciar sesión.',
   accepting: 'Aceptando chats',
   notAccepting: 'No acepto chats',
+  onPage: 'En {page}',
   visitorLeft: 'Salió de la página',
   visitorBack: 'Volvió',
   missedChat: 'No respondiste a {name} a tiempo, así que dejaste de aceptar chats. Vuelve a activarlos cuando estés listo.',
