@@ -138,6 +138,12 @@ class Chat(CharlaModel):
     rating_comment = UnicodeAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     offline_offered_at = UnicodeAttribute(null=True)
+    # When the visitor's last socket closed; unset while any is open (functions/chat/presence.py).
+    visitor_left_at = UnicodeAttribute(null=True)
+    # For the queue card: the visitor's first message (its start) and the page they started from.
+    first_message = UnicodeAttribute(null=True)
+    page_url = UnicodeAttribute(null=True)
+    page_title = UnicodeAttribute(null=True)
     # The visitor's messages in the current rate window, across all their tabs (functions/chat/messages.py).
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
@@ -175,6 +181,9 @@ class Message(CharlaModel):
     code = UnicodeAttribute(null=True)
     params: MapAttribute = MapAttribute(null=True)
     visitor_text = UnicodeAttribute(null=True)
+    # "agents" for a system line only agents see (who took over, who missed the chat): the visitor's copy
+    # keeps its seq, so their transcript has no gap, and nothing else (functions/realtime/visitor_frames.py).
+    audience = UnicodeAttribute(null=True)
 
 
 class MessageKey(CharlaModel):

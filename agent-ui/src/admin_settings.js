@@ -11,6 +11,7 @@ const NUMBERS = [
   ['unanswered_timeout_s', 10, 3600],
   ['queue_timeout_min', 1, 240],
   ['idle_timeout_min', 1, 1440],
+  ['visitor_left_timeout_min', 1, 1440],
   ['summary_hour', 0, 23],
   ['retention_days', 1, 3650],
 ];

@@ -9,6 +9,18 @@ export function visitorName(chat) {
   return (chat.visitor && chat.visitor.name) || t('visitor');
 }
 
+// The server says when the visitor's last socket closed (`visitor_left_at`); moving between pages
+// closes one socket and opens another, so "left" shows only once that is older than this grace.
+const LEFT_GRACE_MS = 20e3;
+const BACK_SHOWN_MS = 60e3;
+
+// 'left', 'back' (for a minute after coming back from a shown "left"), or null.
+export function presenceOf(cs, at) {
+  const left = cs.chat.status !== 'closed' && cs.chat.visitor_left_at;
+  if (left) return at - Date.parse(left) > LEFT_GRACE_MS ? 'left' : null;
+  return cs.backAt && at - cs.backAt < BACK_SHOWN_MS ? 'back' : null;
+}
+
 export function createChatList({ state, now, select, accept, inviteReply }) {
   const el = h('nav', { class: 'list', ...L('chats') });
   const narrow = matchMedia(NARROW);
@@ -28,12 +40,13 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     if (!cs.ui) {
       const ui = (cs.ui = {
         name: h('span', { class: 'name', dir: 'auto' }),
+        presence: h('span', { class: 'presence', 'data-testid': 'visitor-presence', hidden: true }),
         unread: h('span', { class: 'unread', 'data-testid': 'unread', hidden: true }),
         wait: h('span', { class: 'wait' }),
         preview: h('span', { class: 'preview' }),
       });
       ui.btn = h('button', { type: 'button', class: 'chat-item', 'data-testid': 'chat-item', 'data-chat-id': cs.id, onclick: () => select(cs.id) },
-        h('span', { class: 'row' }, ui.name, ui.unread), h('span', { class: 'row' }, ui.preview, ui.wait));
+        h('span', { class: 'row' }, ui.name, ui.presence, ui.unread), h('span', { class: 'row' }, ui.preview, ui.wait));
       ui.li = h('li', null, ui.btn);
     }
     const { ui, chat } = cs;
@@ -41,6 +54,10 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const waited = open && cs.awaiting ? now() - Date.parse(cs.awaiting) : 0;
     const red = waited > state().redAfterMs; // the admin's wait_threshold_s
     ui.name.textContent = visitorName(chat);
+    const presence = presenceOf(cs, now());
+    ui.presence.textContent = presence ? t(presence === 'left' ? 'visitorLeft' : 'visitorBack') : '';
+    ui.presence.setAttribute('data-state', presence || 'here');
+    show(ui.presence, !!presence);
     const last = cs.tr.last;
     ui.preview.textContent = last ? last.text : open ? '' : t('closed');
     ui.unread.textContent = cs.unread;
@@ -61,15 +78,27 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
       const q = (cs.qui = {
         name: h('span', { class: 'name', dir: 'auto' }),
         wait: h('span', { class: 'wait' }),
+        preview: h('span', { class: 'preview', 'data-testid': 'queue-preview' }),
+        page: h('span', { class: 'page', 'data-testid': 'queue-page' }),
         accept: h('button', { type: 'button', class: 'accept', 'data-testid': 'accept', onclick: () => accept(cs.id), ...T('accept') }),
       });
       q.li = h('li', { class: 'queue-item', 'data-testid': 'queue-item', 'data-chat-id': cs.id },
-        h('span', { class: 'row' }, q.name, q.wait), q.accept);
+        h('span', { class: 'row' }, q.name, q.wait), q.preview, q.page, q.accept);
     }
     const q = cs.qui;
-    const mins = Math.floor((now() - Date.parse(cs.chat.created_at)) / 60e3);
-    q.name.textContent = visitorName(cs.chat);
-    q.wait.textContent = mins >= 1 ? t('waited', { n: mins }) : t('justNow');
+    const c = cs.chat;
+    const waited = now() - Date.parse(c.created_at);
+    const red = waited > state().redAfterMs; // the admin's wait_threshold_s, as for chats
+    const mins = Math.floor(waited / 60e3);
+    q.name.textContent = visitorName(c);
+    q.wait.textContent = red && mins < 1 ? t('waitedSec', { n: Math.floor(waited / 1e3) }) : mins >= 1 ? t('waited', { n: mins }) : t('justNow');
+    q.li.classList.toggle('red', red);
+    q.preview.textContent = c.first_message || '';
+    show(q.preview, !!c.first_message);
+    const page = c.page && (c.page.title || c.page.url);
+    q.page.textContent = page ? t('onPage', { page }) : '';
+    if (c.page) q.page.title = c.page.url;
+    show(q.page, !!page);
     q.accept.disabled = state().accepting.has(cs.id);
     return q.li;
   }

@@ -6,7 +6,7 @@ import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
 import { t, T, L, onLang, lineText } from './i18n.js';
 import { createNotifier } from './notify.js';
-import { createChatList, visitorName } from './chatlist.js';
+import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
@@ -56,6 +56,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   });
   const logout = h('button', { type: 'button', class: 'logout', 'data-testid': 'logout', onclick: doLogout, ...T('logout') });
   const notice = h('p', { class: 'notice', 'data-testid': 'notice', role: 'status', hidden: true });
+  // Why this agent stopped getting chats (a `status` frame's reason), until they accept again.
+  const missed = h('p', { class: 'notice', 'data-testid': 'missed-chat', role: 'alert', hidden: true });
   const canned = createCanned({ request: auth.request, isAdmin: () => me.role === 'admin' });
   // The admin's threshold for colouring a chat red, from `welcome` (it can change between logins).
   const redAfterMs = () => {
@@ -130,7 +132,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     h('div', { class: 'top-menu', id: 'top-menu' }, nav, h('span', { class: 'spacer' }), conn, tools),
     unreadAll, menuBtn);
   const reconnecting = h('p', { class: 'reconnecting', 'data-testid': 'reconnecting', role: 'status', hidden: true });
-  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, reconnecting, notice);
+  const app = h('div', { class: 'console', 'data-view': 'list', 'data-section': 'chats' }, header, reconnecting, notice, missed);
   root.replaceChildren(app);
   section('chats');
   const onKey = (e) => {
@@ -221,6 +223,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'typing': return typing(f);
       case 'status':
         me.accepting = !!f.accepting;
+        if (f.reason === 'missed_chat') {
+          const cs = chats.get(f.chat_id);
+          missed.textContent = t('missedChat', { name: cs ? visitorName(cs.chat) : t('visitor') });
+          show(missed, true);
+        }
+        if (me.accepting) show(missed, false);
         return renderStatus();
       case 'invitation':
         if (!f.chat_id) return;
@@ -313,9 +321,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const isNew = !cs;
     if (!cs) chats.set(c.chat_id, (cs = newState(c)));
     const became = kind === 'mine' && cs.kind !== 'mine';
+    const wasLeft = !isNew && presenceOf(cs, now()) === 'left';
     cs.kind = kind;
     cs.chat = c;
     if (typeof c.read_seq === 'number') readTo(cs, c.read_seq);
+    if (wasLeft && !c.visitor_left_at) cs.backAt = now();
     cs.awaiting = c.status === 'closed' ? null : c.awaiting_reply_since || null;
     const name = visitorName(c);
     if (became && live) {

@@ -196,6 +196,7 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "unanswered_timeout_s": _integer(10, 3600),
     "queue_timeout_min": _integer(1, 240),
     "idle_timeout_min": _integer(1, 1440),
+    "visitor_left_timeout_min": _integer(1, 1440),
     "sneak_peek": _boolean,
     "allowed_origins": _origins,
     "color": _colour,

@@ -123,7 +123,7 @@ def _send(call: Call) -> None:
         )
 
     frame = call.frame
-    messages.post(
+    chats.post(
         call.principal,
         call.field("chat_id", str),
         frame.get("client_msg_id"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -43,6 +44,9 @@ def view(chat: Chat) -> dict[str, Any]:
         "last_seq": int(chat.last_seq),
         "created_at": chat.created_at,
         "awaiting_reply_since": chat.awaiting_reply_since,
+        "visitor_left_at": chat.visitor_left_at,
+        "first_message": chat.first_message,
+        "page": {"url": chat.page_url, "title": chat.page_title} if chat.page_url else None,
         "closed_at": chat.closed_at,
         "rating": chat.rating,
         "rating_comment": chat.rating_comment,
@@ -122,7 +126,7 @@ def start(
     chat_id = "c_" + secrets.token_urlsafe(12)
     limits.hit("start_chat", address)
     limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
-    chat = _create(principal, name_value, email_value, chat_id, lang or lines.language(visitor.language))
+    chat = _create(principal, name_value, email_value, chat_id, visitor, lang or lines.language(visitor.language))
     # A visitor who chats is kept with their chats, not expired with anonymous ones (functions/visitors/privacy.py).
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id), Visitor.expires_at.remove()]
     if name_value:
@@ -133,17 +137,15 @@ def start(
     if opener is not None:
         chat = opener.begin(chat)  # the greeting opens the transcript; its agent takes the chat
     if chat.status == "queued":
-        agent = routing.pick_agent(candidates)
-        assigned = routing.assign(chat.chat_id, agent) if agent else None
-        if assigned is None and agent is not None:
-            assigned = routing.route(chat.chat_id)
-        chat = assigned or chat
+        chat = routing.route(chat.chat_id, candidates) or chat
     announce(chat)
     webhooks.emit("chat.started", view(chat))
     return chat, True
 
 
-def _create(principal: Principal, name: str | None, email: str | None, chat_id: str, lang: str) -> Chat:
+def _create(
+    principal: Principal, name: str | None, email: str | None, chat_id: str, visitor: Visitor, lang: str
+) -> Chat:
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
     chat = Chat(
@@ -161,6 +163,8 @@ def _create(principal: Principal, name: str | None, email: str | None, chat_id: 
         queued_at=now,
         offer_pk=shards.key(OFFER, chat_id),
         open_pk=shards.key(OPEN, chat_id),
+        page_url=visitor.current_url,
+        page_title=visitor.current_title,
     )
     chat.save(condition=Chat.chat_id.does_not_exist())
     return chat
@@ -212,11 +216,26 @@ def set_accepting(principal: Principal, accepting: bool) -> Agent:
     if not principal.is_agent:
         raise CharlaError("forbidden", "Only agents have a status.")
     agent = agents.set_accepting(principal.id, accepting)
-    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0}
-    broadcast.to_connections(connections.connection_ids(principal), frame)
+    _tell_status(agent)
     if agent.accepting:
         drain_queue()
     return agent
+
+
+MISSED_CHAT = "missed_chat"  # a `status` frame's `reason` when the unanswered sweep stopped the agent
+
+
+def stop_accepting_after_miss(agent_id: str, chat_id: str) -> Agent:
+    """An agent let a chat go unanswered: like LiveChat, they stop getting new chats until they switch
+    back, and each of their consoles is told which chat it was."""
+    agent = agents.set_accepting(agent_id, False)
+    _tell_status(agent, reason=MISSED_CHAT, chat_id=chat_id)
+    return agent
+
+
+def _tell_status(agent: Agent, **why: str) -> None:
+    frame = {"type": "status", "accepting": bool(agent.accepting), "online": agent.online_conns > 0, **why}
+    broadcast.to_connections(connections.connection_ids(Principal("agent", agent.agent_id)), frame)
 
 
 def drain_queue(limit: int = 20) -> list[Chat]:
@@ -408,9 +427,32 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     return chat
 
 
-def post_system(chat: Chat, line: lines.Line, *, allow_closed: bool = False) -> Chat:
-    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat."""
-    stored = messages.store(chat, text=line.text(), allow_closed=allow_closed, line=line)
+def post(
+    principal: Principal,
+    chat_id: str,
+    client_msg_id: object,
+    text: object,
+    *,
+    acknowledge: Callable[[messages.Stored], None],
+    exclude: Iterable[str] = (),
+) -> messages.Stored:
+    """A participant's message (messages.post). The first one of a queued chat also updates every
+    agent's queue card, which shows it: agents outside a queued chat don't get its messages."""
+    stored = messages.post(principal, chat_id, client_msg_id, text, acknowledge=acknowledge, exclude=exclude)
+    before = stored.chat
+    if not stored.duplicate and before.status == "queued" and before.first_message is None:
+        fresh = Chat.get(chat_id, consistent_read=True)
+        if fresh.status == "queued":
+            announce_to_all_agents(fresh)
+    return stored
+
+
+def post_system(chat: Chat, line: lines.Line, *, allow_closed: bool = False, agents_only: bool = False) -> Chat:
+    """Adds a system line to the transcript, tells everyone in the chat, and returns the fresh chat.
+
+    `agents_only`: a line about routing, which the visitor's copy reduces to its seq."""
+    audience = messages.AGENTS if agents_only else None
+    stored = messages.store(chat, text=line.text(), allow_closed=allow_closed, line=line, audience=audience)
     chat = Chat.get(chat.chat_id, consistent_read=True)
     frame = {"type": "message", "chat_id": chat.chat_id, "message": messages.view(stored.message)}
     broadcast.to_chat(chat, frame)

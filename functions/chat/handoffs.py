@@ -76,7 +76,8 @@ def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line) -> Cha
         data.write(lambda: chat.update(actions=[Chat.agent_conns.add(joining)]))
     routing.release(from_agent_id, chat.chat_id)
     routing.claim(target.agent_id, chat.chat_id)
-    chat = chats.post_system(chat, note)
+    # Who handed the chat to whom is the team's business: the visitor sees only who they now talk to.
+    chat = chats.post_system(chat, note, agents_only=True)
     chats.announce(chat)
     # The previous agent's tabs left the fan-out list, so they are told directly.
     broadcast.to_connections(sorted(leaving), {"type": "chat", "chat": chats.view(chat)})

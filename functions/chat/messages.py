@@ -25,6 +25,8 @@ from functions.models import Chat, Message, MessageKey
 from functions.realtime import broadcast
 
 MAX_TEXT = 4000
+AGENTS = "agents"  # a message's audience when only agents may see it
+FIRST_MESSAGE = 200  # characters of the visitor's first message kept on the chat, for the queue card
 PAGE_SIZE = 100
 # API Gateway refuses a post over 128 KB; 100 messages of 4,000 multi-byte characters exceed it.
 PAGE_BYTES = 96 * 1024
@@ -98,18 +100,21 @@ def store(
     client_msg_id: str | None = None,
     allow_closed: bool = False,
     line: lines.Line | None = None,
+    audience: str | None = None,
 ) -> Stored:
-    """Appends to the transcript. `principal=None` writes a system message, `line` a coded system line."""
+    """Appends to the transcript. `principal=None` writes a system message, `line` a coded system line;
+    `audience=AGENTS` one only agents see."""
     for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
         if line is not None:
             _code(message, line, chat.visitor_lang)
+        message.audience = audience
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
                     Chat(chat.chat_id),
-                    actions=_chat_actions(chat, principal, message.ts, int(message.seq))
+                    actions=_chat_actions(chat, principal, message, activity=not audience)
                     + ([Chat.visitor_window.set(window), Chat.visitor_sent.set(sent + 1)] if window else []),
                     condition=_chat_condition(chat, allow_closed),
                 )
@@ -183,15 +188,19 @@ def _sender_name(chat: Chat, principal: Principal | None) -> str | None:
 ACTIVITY_STEP_S = 60
 
 
-def _chat_actions(chat: Chat, principal: Principal | None, now: str, seq: int) -> list:
+def _chat_actions(chat: Chat, principal: Principal | None, message: Message, *, activity: bool = True) -> list:
+    now, seq = message.ts, int(message.seq)
     actions = [Chat.last_seq.set(seq)]
-    if not chat.last_activity_at or chat.last_activity_at <= clock.iso_ago(ACTIVITY_STEP_S):
+    # An agents-only line (routing) is not the conversation going on: it leaves the idle clock alone.
+    if activity and (not chat.last_activity_at or chat.last_activity_at <= clock.iso_ago(ACTIVITY_STEP_S)):
         actions.append(Chat.last_activity_at.set(now))
     if principal is None:
         return actions
     if principal.kind == "visitor":
         if chat.awaiting_reply_since is None:
             actions.append(Chat.awaiting_reply_since.set(now))
+        if chat.first_message is None:
+            actions.append(Chat.first_message.set(message.text[:FIRST_MESSAGE]))
     else:
         actions += [Chat.awaiting_reply_since.remove(), Chat.unanswered_pk.remove()]
         if chat.first_response_at is None:
@@ -229,7 +238,7 @@ def page(principal: Principal, chat_id: str, after: object) -> dict[str, object]
 
 
 def view(message: Message) -> dict[str, object]:
-    return {
+    shown: dict[str, object] = {
         "seq": int(message.seq),
         "chat_id": message.chat_id,
         "client_msg_id": message.client_msg_id,
@@ -241,6 +250,9 @@ def view(message: Message) -> dict[str, object]:
         "ts": message.ts,
         **_coded(message),
     }
+    if message.audience:
+        shown["audience"] = message.audience
+    return shown
 
 
 def _coded(message: Message) -> dict[str, object]:

@@ -1,11 +1,14 @@
 """Who gets a chat: the least busy accepting agent with a free slot; otherwise the FIFO queue.
 
-Every assignment is one transaction conditional on the chat still being queued and on the agent's
-count being what we read, so exactly one agent wins and capacity is never exceeded.
+Every assignment is one transaction conditional on the chat still being queued and on the agent
+having a free slot, with the agent's count raised by an atomic ADD: exactly one agent wins each chat,
+capacity is never exceeded, and concurrent starters share one agent's free slots instead of
+invalidating each other's reads.
 """
 
 from __future__ import annotations
 
+import random
 from functools import partial
 
 from pynamodb.exceptions import TransactWriteError
@@ -19,6 +22,11 @@ from functions.realtime import connections
 from functions.team.agents import load_key
 
 _CANDIDATES = 10
+# Each failed attempt means another chat took a slot meanwhile, so this bounds the work per chat
+# while letting a burst of starters settle on the free slots of ten agents.
+ROUTE_ATTEMPTS = 30
+# How many chats an agent may have gained since a starter read its count and still be given the chat.
+SPREAD = 4
 
 
 def capacity() -> int:
@@ -43,9 +51,12 @@ def pick_agent(candidates: list[Agent], exclude: frozenset[str] = frozenset()) -
     return None
 
 
-def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat | None:
-    """Gives a queued chat to `agent`. None means the agent changed meanwhile (try another)."""
-    conns = set(connections.connection_ids(Principal("agent", agent.agent_id)))
+def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True, conns: set[str] | None = None) -> Chat | None:
+    """Gives a queued chat to `agent`. None means the agent is full, no longer routable, or got busier
+    than SPREAD chats beyond what we read (try the least busy again). `conns`: the agent's connections,
+    when the caller has them already."""
+    if conns is None:
+        conns = set(connections.connection_ids(Principal("agent", agent.agent_id)))
     now = clock.now_iso()
     count = int(agent.active_count)
     chat_actions = [
@@ -62,9 +73,14 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
     ]
     if conns:
         chat_actions.append(Chat.agent_conns.add(conns))
-    agent_condition = Agent.active_count == count
+    agent_condition = Agent.agent_id.exists()
     if enforce_capacity:
-        agent_condition &= Agent.active_count < capacity()
+        # The routing index is read eventually consistently: an agent who just stopped accepting or
+        # went offline may still be listed, and must not be given the chat. The SPREAD bound keeps a
+        # burst of starters who all read the same least busy agent from piling onto that one.
+        agent_condition = (
+            (Agent.active_count < capacity()) & (Agent.active_count <= count + SPREAD) & (Agent.routable_pk == ROUTABLE)
+        )
     for _attempt in data.attempts(busy_message="Could not assign the chat; try again."):
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
@@ -72,9 +88,11 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
                 tx.update(
                     Agent(agent.agent_id),
                     actions=[
-                        Agent.active_count.set(count + 1),
+                        Agent.active_count.add(1),
                         Agent.chat_ids.add({chat_id}),
                         Agent.last_assigned_at.set(now),
+                        # Exact unless a concurrent assignment landed between our read and this write;
+                        # the agent's next change rewrites it, and route() orders by the counts read.
                         Agent.load_key.set(load_key(count + 1, now)),
                     ],
                     condition=agent_condition,
@@ -92,19 +110,39 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True) -> Chat
     return Chat.get(chat_id, consistent_read=True)
 
 
-def route(chat_id: str) -> Chat | None:
-    """Tries the best candidates in turn; None leaves the chat in the queue."""
-    tried: set[str] = set()
-    # Concurrent starts race for the same least-busy agent; each loser rereads the candidates.
-    for _ in range(6):
-        agent = pick_agent(routable_agents(), frozenset(tried))
-        if agent is None:
+def route(chat_id: str, candidates: list[Agent] | None = None) -> Chat | None:
+    """Gives a queued chat to the least busy agent with a free slot; None leaves it in the queue.
+
+    Concurrent starters race for the same least-busy agent. A loser rereads only that agent, so it
+    knows its true count, and tries again on whoever is now least busy: an agent is passed over only
+    once it is full or no longer routable, so a chat is queued only when every candidate is full.
+    """
+    pool = {a.agent_id: a for a in (routable_agents() if candidates is None else candidates)}
+    limit = capacity()
+    conns: dict[str, set[str]] = {}
+    for attempt in range(ROUTE_ATTEMPTS):
+        free = sorted((a for a in pool.values() if a.active_count < limit), key=_load)
+        if not free:
             return None
-        chat = assign(chat_id, agent)
+        # First the least busy (ties: least recently assigned). A loser of a race then picks at random
+        # among the nearly least busy, so the losers of one rush spread out instead of herding again.
+        near = [a for a in free if a.active_count <= free[0].active_count + SPREAD]
+        agent = free[0] if attempt == 0 else random.choice(near)
+        if agent.agent_id not in conns:
+            conns[agent.agent_id] = set(connections.connection_ids(Principal("agent", agent.agent_id)))
+        chat = assign(chat_id, agent, conns=conns[agent.agent_id])
         if chat is not None:
             return chat
-        tried.add(agent.agent_id)
+        fresh = Agent.get(agent.agent_id, consistent_read=True)
+        if fresh.routable_pk == ROUTABLE:
+            pool[agent.agent_id] = fresh
+        else:
+            del pool[agent.agent_id]
     return None
+
+
+def _load(agent: Agent) -> tuple[int, str]:
+    return int(agent.active_count), agent.last_assigned_at or ""
 
 
 def accept(principal: Principal, chat_id: str) -> Chat:

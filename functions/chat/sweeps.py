@@ -10,10 +10,10 @@ import logging
 from functools import partial
 
 from functions.admin import ban_enforcement
-from functions.chat import chats, handoffs, messages, routing
+from functions.chat import chats, handoffs, messages, presence, routing
 from functions.core import clock, data, lines, settings, shards
 from functions.core.errors import CharlaError
-from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Chat, Connection
+from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Agent, Chat, Connection
 from functions.realtime import broadcast
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,9 @@ PAGE = 100
 
 
 def unanswered_chats() -> int:
-    """Chats whose agent hasn't answered in time move on to another available agent."""
+    """Chats whose agent hasn't answered in time: the agent is switched to not accepting (told why in
+    their console), and the chat moves on to another available agent. Every line about it is agents-only.
+    """
     timeout = int(settings.get_settings()["unanswered_timeout_s"])
     cutoff = clock.iso_ago(timeout)
     moved = 0
@@ -38,17 +40,36 @@ def unanswered_chats() -> int:
         chat = Chat.get(due.chat_id, consistent_read=True)
         if chat.status != "active" or chat.unanswered_pk is None or not chat.assignee_id:
             continue
+        if chat.visitor_left_at:
+            continue  # nobody to answer: the chat waits for its visitor, or closes (presence.abandoned_chats)
+        missed = chat.assignee_id
+        previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(missed, "The agent")
+        switched = _stop_agent_who_missed(missed, chat.chat_id)
         target = routing.pick_agent(routing.routable_agents(), frozenset(chat.agent_ids or ()))
         if target is None:
-            continue  # nobody free: the chat stays with its agent and is looked at next minute
-        previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(chat.assignee_id, "The agent")
-        note = lines.line("took_over", previous=previous, seconds=timeout, name=target.name)
+            # Nobody free: the chat stays with its agent and is looked at next minute.
+            if switched:
+                chats.post_system(chat, lines.line("missed", previous=previous, seconds=timeout), agents_only=True)
+            continue
+        note = lines.line("missed_took_over", previous=previous, seconds=timeout, name=target.name)
         try:
-            handoffs.move(chat, chat.assignee_id, target, note)
+            handoffs.move(chat, missed, target, note)
             moved += 1
         except CharlaError as error:
             log.info("unanswered chat %s not moved: %s", chat.chat_id, error.message)
     return moved
+
+
+def _stop_agent_who_missed(agent_id: str, chat_id: str) -> bool:
+    """True when the agent was accepting and now isn't."""
+    try:
+        agent = Agent.get(agent_id, consistent_read=True)
+    except Agent.DoesNotExist:
+        return False
+    if not agent.accepting:
+        return False
+    chats.stop_accepting_after_miss(agent_id, chat_id)
+    return True
 
 
 def long_waits() -> int:
@@ -125,6 +146,7 @@ def run() -> dict[str, int]:
     return {
         "queue_assigned": waiting_chats(),
         "address_bans": ban_enforcement.sweep_address_bans(),
+        "abandoned_chats": presence.abandoned_chats(),
         "unanswered_chats": unanswered_chats(),
         "long_waits": long_waits(),
         "idle_chats": idle_chats(),

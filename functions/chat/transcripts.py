@@ -35,6 +35,8 @@ def render(chat: Chat, zone: ZoneInfo | None = None) -> str:
     head = lines.say("transcript_head", lang, chat_id=chat.chat_id, started=started, zone=zone.key if zone else "UTC")
     out = [head, ""]
     for message in Message.query(chat.chat_id, limit=MAX_MESSAGES):
+        if message.audience:
+            continue  # agents-only lines never reach the visitor
         stamp = clock.parse(message.ts).astimezone(tz).strftime("%H:%M")
         if message.sender == "system":
             out.append(f"[{stamp}] {message.visitor_text or message.text}")

@@ -24,6 +24,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "joined": "{name} joined the chat.",
         "took_over": "{previous} did not answer within {seconds} s; {name} takes over.",
         "handed_over": "{previous} is no longer available; {name} takes over.",
+        "visitor_left_closed": "The visitor left; the chat closed after {minutes} minutes without them.",
+        "missed": "{previous} did not answer within {seconds} s and no longer gets new chats.",
+        "missed_took_over": (
+            "{previous} did not answer within {seconds} s and no longer gets new chats; {name} takes over."
+        ),
         # the mailed transcript
         "transcript_subject": "Your chat transcript",
         "transcript_head": "Chat {chat_id}, started {started} ({zone})",
@@ -40,6 +45,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "joined": "{name} se ha unido al chat.",
         "took_over": "{previous} no respondió en {seconds} s; {name} se encarga.",
         "handed_over": "{previous} ya no está disponible; {name} se encarga.",
+        "visitor_left_closed": "El visitante se fue; el chat se ha cerrado tras {minutes} minutos sin él.",
+        "missed": "{previous} no respondió en {seconds} s y ya no recibe chats nuevos.",
+        "missed_took_over": "{previous} no respondió en {seconds} s y ya no recibe chats nuevos; {name} se encarga.",
         "transcript_subject": "La transcripción de tu chat",
         "transcript_head": "Chat {chat_id}, iniciado el {started} ({zone})",
         "visitor": "Tú",
@@ -58,6 +66,9 @@ CODES = frozenset(
         "joined",
         "took_over",
         "handed_over",
+        "visitor_left_closed",
+        "missed",
+        "missed_took_over",
     )
 )
 

@@ -17,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "unanswered_timeout_s": 120,
     "queue_timeout_min": 5,
     "idle_timeout_min": 30,
+    # A chat whose visitor left (no socket) and where nothing was said since closes after this long.
+    "visitor_left_timeout_min": 10,
     "sneak_peek": True,
     "allowed_origins": [],  # empty: any origin (documented in docs/operations.md)
     "color": "#2563eb",

@@ -76,7 +76,8 @@ def _copy_transcript(ticket_id: str, chat_id: str) -> int:
                 TicketEvent(
                     ticket_id,
                     seq,
-                    kind="message",
+                    # An agents-only line (routing) stays an internal note, kept from the requester.
+                    kind="note" if message.audience else "message",
                     author=_AUTHORS.get(message.sender, "system"),
                     author_id=message.sender_id,
                     author_name=message.sender_name,

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from functions.admin import bans
-from functions.chat import chats
+from functions.chat import chats, presence
 from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.core.principals import with_profile
@@ -69,6 +69,7 @@ def connect(event: dict[str, Any]) -> int:
             visitor = Visitor.get(principal.id)
             if visitor.open_chat_id:
                 chats.attach(visitor.open_chat_id, principal, connection_id)
+                presence.visitor_socket_opened(visitor.open_chat_id)
     except CharlaError as error:
         if error.code != "retry":
             raise
@@ -96,3 +97,5 @@ def disconnect(connection_id: str) -> None:
         chat_ids = {chat.chat_id} if chat else set()
     for chat_id in chat_ids:
         chats.detach(chat_id, principal, connection_id)
+        if not principal.is_agent:
+            presence.visitor_socket_closed(chat_id)

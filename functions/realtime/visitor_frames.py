@@ -29,7 +29,11 @@ def chat(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def message(view: dict[str, Any]) -> dict[str, Any]:
-    """A message object (messages.view) as the chat's visitor sees it: a system line in their language."""
+    """A message object (messages.view) as the chat's visitor sees it: a system line in their language; an
+    agents-only line is only its seq (kind `hidden`), so the visitor's transcript still counts every seq and
+    has no gap."""
+    if view.get("audience") == "agents":
+        return {"seq": view["seq"], "chat_id": view["chat_id"], "kind": "hidden", "sender": "system", "ts": view["ts"]}
     if "visitor_text" in view:
         view = {k: v for k, v in view.items() if k != "visitor_text"} | {"text": view["visitor_text"]}
     if view.get("sender") != "agent":

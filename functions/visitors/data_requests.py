@@ -102,6 +102,7 @@ def export(visitor_id: str) -> dict[str, Any]:
                 "messages": [
                     _plain(m, drop=("sender_id",) if m.sender == "agent" else ())
                     for m in Message.query(chat.chat_id, consistent_read=True)
+                    if not m.audience  # agents-only lines (routing) are the team's, not the visitor's
                 ],
             }
             for chat in _chats(visitor_id)

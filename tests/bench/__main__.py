@@ -37,6 +37,7 @@ KEYS: dict[str, Any] = {
         "drain_posts_per_agent_socket": None,
     },
     "partition_heat": {"scale": 1000, "peak_wcu_per_key": None, "peak_rcu_per_key": None, "hottest": None},
+    "routing_burst": {"visitors": 100, "agents": 5, "slots": 125, "queued_after_1s": None, "p99_assign_ms": None},
 }
 # Module (or "module:function", else its run()) -> the keys it returns, in the order they run: the
 # timing-sensitive ones first, before this process has grown moto state and threads.
@@ -52,6 +53,7 @@ RUNNERS: dict[str, tuple[str, ...]] = {
     "e2e:run_200": ("e2e_200",),
     "anonymous_posts": ("posts_per_anonymous_request",),
     "partition_heat": ("partition_heat",),
+    "routing_burst": ("routing_burst",),
 }
 
 

@@ -50,10 +50,10 @@ class Ledger:
 class StackProcess:
     """tests.bench.e2e_stack in a child process; `info` is the JSON line it prints when ready."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         self.log = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.e2e_stack"],
+            [sys.executable, "-m", "tests.bench.e2e_stack", *args],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

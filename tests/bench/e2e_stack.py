@@ -16,19 +16,21 @@ AGENTS = 10
 CAPACITY = 20  # 10 agents × 20 slots: room for all 100 chats
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    """`[AGENTS CAPACITY]`: another team than the e2e figure's (routing_burst's 5 agents × 25 slots)."""
     from infra.local import cognito, collector, sampler
 
     sampler.start_from_environment("stack")  # off unless CHARLA_PROFILE_DIR is set
     from infra.local.stack import LocalStack
 
+    agent_count, capacity = (int(argv[0]), int(argv[1])) if len(argv) == 2 else (AGENTS, CAPACITY)
     stack = LocalStack(port=0, moto_process=True).start()
     try:
         from functions.core import settings  # the stack is in this process, so this is the app's cache too
 
-        settings.save_settings({"max_chats_per_agent": CAPACITY})
+        settings.save_settings({"max_chats_per_agent": capacity})
         agents = []
-        for n in range(AGENTS):
+        for n in range(agent_count):
             email, password = f"bench-agent-{n}@charla.local", cognito.new_password()
             stack.create_agent(email, password, f"Agent {n}", role="agent", accepting=True)
             agents.append({"email": email, "password": password})
@@ -40,4 +42,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

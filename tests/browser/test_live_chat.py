@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
+import tempfile
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
 from playwright.sync_api import Page, expect
 
 from functions.core import settings
 from tests.support.accounts import PASSWORD
 from tests.support.browser import open_widget, sign_in, visitor_says
+
+# Screenshots for a person to look at; outside the repository, so parallel runs don't share them.
+SHOTS = Path(os.environ.get("CHARLA_SHOTS") or tempfile.gettempdir())
 
 
 @pytest.fixture
@@ -88,10 +96,89 @@ def test_an_agent_transfers_a_chat_and_the_new_agent_has_the_whole_transcript(st
     ben.get_by_test_id("chat-item").first.click()
     expect(ben.get_by_test_id("message").filter(has_text="Where is my parcel?")).to_be_visible()
     expect(ben.get_by_test_id("message").filter(has_text="Let me hand you to Ben.")).to_be_visible()
-    expect(site.get_by_test_id("charla-message").filter(has_text="transferred the chat to Ben")).to_be_visible()
+    # The visitor sees who they now talk to; the routing line is the agents' alone.
+    expect(site.locator(".sub")).to_contain_text("Ben")
+    expect(ben.get_by_test_id("message").filter(has_text="transferred the chat to Ben")).to_be_visible()
+    expect(site.get_by_test_id("charla-message").filter(has_text="transferred")).to_have_count(0)
     ben.get_by_test_id("composer").fill("Ben here, it ships today.")
     ben.get_by_test_id("send").click()
     expect(site.locator("[data-testid=charla-message][data-sender=agent]").last).to_contain_text("Ben here")
+
+
+def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor_sees_only_the_new_agent(
+    stack, browser, agent
+):
+    from functions.models import ROUTABLE, Agent
+    from functions.team import agents
+
+    for other in Agent.routing_index.query(ROUTABLE):  # earlier tests' consoles are still open
+        agents.set_accepting(other.agent_id, False)
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    site = visitor(browser, stack)
+    start(site, "Is anyone there?")
+    expect(ana.get_by_test_id("chat-item").filter(has_text="Is anyone there?")).to_be_visible()
+    _ben_id, ben_email = agent("Ben")
+    ben = console(browser, stack, ben_email)
+    expect(ben.get_by_test_id("conn")).to_have_attribute("data-state", "open")  # Ben is there to take it
+    with time_machine.travel(timedelta(seconds=130)):
+        assert stack.run_schedule("sweep")["unanswered_chats"] >= 1  # earlier tests' chats may be due too
+
+    expect(ana.get_by_test_id("missed-chat")).to_be_visible()
+    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "false")
+    expect(ben.get_by_test_id("chat-item")).to_have_count(1)
+    ben.get_by_test_id("chat-item").first.click()
+    expect(ben.get_by_test_id("message").filter(has_text="Is anyone there?")).to_be_visible()
+    expect(ben.get_by_test_id("message").filter(has_text="did not answer")).to_be_visible()
+    expect(site.locator(".sub")).to_contain_text("Ben")
+    expect(site.get_by_test_id("charla-message").filter(has_text="did not answer")).to_have_count(0)
+    ana.screenshot(path=str(SHOTS / "missed-chat-console.png"))
+    # Switching back clears the explanation.
+    ana.get_by_test_id("status-toggle").click()
+    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
+    expect(ana.get_by_test_id("missed-chat")).to_be_hidden()
+
+
+def test_the_agent_sees_the_visitor_leave_and_come_back(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)
+    context = browser.new_context()
+    site = context.new_page()
+    open_widget(site, stack)
+    start(site, "Back in a moment")
+    item = ana.get_by_test_id("chat-item").filter(has_text="Back in a moment")
+    presence = item.get_by_test_id("visitor-presence")
+    expect(presence).to_be_hidden()
+    site.close()  # the visitor closes the tab
+    # Shown once the visitor has been gone past the grace that covers moving between pages.
+    expect(presence).to_have_attribute("data-state", "left", timeout=45_000)
+    expect(presence).to_have_text("Left the page")
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"presence-left-{name}.png"))
+    # The same browser comes back: the chat is as it was, and the agent sees the visitor is back.
+    again = context.new_page()
+    open_widget(again, stack)
+    expect(again.get_by_test_id("charla-message").filter(has_text="Back in a moment")).to_be_visible()
+    expect(presence).to_have_attribute("data-state", "back")
+    expect(presence).to_have_text("Back")
+
+
+def test_a_queue_card_shows_the_question_and_the_page_and_turns_red_past_the_threshold(stack, browser, agent):
+    settings.save_settings({"max_chats_per_agent": 1, "wait_threshold_s": 2})
+    _ana_id, ana_email = agent("Ana")
+    ana = console(browser, stack, ana_email)  # signs in after the threshold is set: `welcome` carries it
+    start(visitor(browser, stack), "First in line")
+    waiting = visitor(browser, stack)
+    visitor_says(waiting, "Do you ship to Chile?")
+    card = ana.get_by_test_id("queue-item")
+    expect(card.get_by_test_id("queue-preview")).to_have_text("Do you ship to Chile?")
+    expect(card.get_by_test_id("queue-page")).to_contain_text("On ")
+    expect(card).to_have_class(re.compile(r"\bred\b"))
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"queue-red-{name}.png"))
+    settings.save_settings({"wait_threshold_s": 60})
 
 
 def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, agent):

@@ -46,9 +46,12 @@ def test_an_unanswered_chat_moves_on_through_the_stack(stack):
     assert result["unanswered_chats"] == 1
     moved = lambda frame: frame["chat"]["assignee_id"] == ben_id  # noqa: E731
     assert ana.wait_for("chat", moved)
+    note = ben.wait_for("message")["message"]["text"]  # the line comes first, then the chat
+    assert note == "Ana did not answer within 120 s and no longer gets new chats; Ben takes over."
     assert ben.wait_for("chat", moved)
-    note = visitor.wait_for("message")["message"]["text"]
-    assert note == "Ana did not answer within 120 s; Ben takes over."
+    # The routing line is the agents': the visitor gets its seq alone, and sees Ben.
+    assert visitor.wait_for("message")["message"]["kind"] == "hidden"
+    assert visitor.wait_for("chat", lambda f: [a["name"] for a in f["chat"]["agents"]] == ["Ben"])
 
 
 def test_a_long_queue_wait_offers_the_offline_form_through_the_stack(stack):

@@ -208,6 +208,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function render(m) {
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const el = h('li', { class: 'msg ' + who, 'data-testid': 'charla-message', 'data-sender': who });
+    el.hidden = m.kind === 'hidden'; // an agents-only line: only its seq reaches the visitor
     if (who === 'agent') el.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t('agent') }));
     el.append(textSpan(m.text));
     if (m.ts && who !== 'system') el.append(clock(m.ts, t.lang));

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from functions.models import Agent, Chat
+from functions.chat import transcripts
+from functions.models import Agent, Chat, Message
+from functions.visitors import data_requests
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 
@@ -30,9 +32,17 @@ def test_a_transfer_hands_the_chat_and_its_transcript_to_the_new_agent(chat):
     stored = Chat.get(chat_id)
     assert (stored.assignee_id, stored.agent_ids) == (ben.principal.id, {ben.principal.id})
     assert stored.agent_conns == {ben.connection_id}
-    # Everyone hears of it: the visitor, the new agent and the previous one.
+    # Everyone hears of it: the visitor (who now talks to Ben, and no more), the new agent and the previous one.
     notice = "Ana transferred the chat to Ben."
-    assert notice in [f["message"]["text"] for f in visitor.of_type("message")]
+    assert [a["name"] for a in visitor.of_type("chat")[-1]["chat"]["agents"]] == ["Ben"]
+    assert "transferred" not in str(visitor.frames())
+    assert visitor.send({"action": "resume", "chat_id": chat_id, "after_seq": 0})[0]["messages"][-1] == {
+        "seq": 2,
+        "chat_id": chat_id,
+        "kind": "hidden",
+        "sender": "system",
+        "ts": Message.get(chat_id, 2).ts,
+    }
     assert ben.of_type("chat")[-1]["chat"]["assignee_id"] == ben.principal.id
     assert ana.of_type("chat")[-1]["chat"]["assignee_id"] == ben.principal.id
     page = ben.send({"action": "resume", "chat_id": chat_id, "after_seq": 0})[0]
@@ -96,3 +106,16 @@ def test_an_uninvited_agent_cannot_join_by_replying(chat):
     frames = ben.send({"action": "invite_reply", "chat_id": chat_id, "accept": True})
     assert _errors(frames) == ["conflict"]
     assert ben.principal.id not in Chat.get(chat_id).agent_ids
+
+
+def test_a_routing_line_stays_out_of_everything_the_visitor_can_read(chat):
+    visitor, ana, ben, chat_id = chat
+    ana.send({"action": "transfer", "chat_id": chat_id, "to_agent_id": ben.principal.id})
+    stored = Chat.get(chat_id)
+    assert "transferred" not in transcripts.render(stored)  # the transcript mailed to the visitor
+    exported = data_requests.export(visitor.principal.id)  # the visitor's own data export
+    assert "transferred" not in str(exported)
+    # The agents keep it in the chat's history.
+    page = ben.send({"action": "resume", "chat_id": chat_id, "after_seq": 0})[0]
+    assert page["messages"][-1]["text"] == "Ana transferred the chat to Ben."
+    assert page["messages"][-1]["audience"] == "agents"

@@ -171,3 +171,24 @@ def test_when_the_queue_moves_its_head_hears_at_most_every_few_seconds_and_the_s
         assert [[q["position"] for q in s.of_type("queue")] for s, _ in waiting[2:]] == [
             [n] for n in range(1, len(waiting) - 1)
         ]
+
+
+def test_a_queued_chats_card_carries_its_first_message_and_page_to_every_agent(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    ana = Socket(new_agent("Ana"))
+    _start("first")
+    idle = Socket(new_agent("Idle", accepting=False))
+    waiting = Socket(new_visitor("Wes"))
+    context = {"url": "https://shop.example/shipping", "title": "Shipping"}
+    chat = start_chat(waiting, context=context)
+    assert chat["status"] == "queued" and chat["first_message"] is None
+    assert chat["page"] == {"url": "https://shop.example/shipping", "title": "Shipping"}
+    ana.clear()
+    idle.clear()
+    for n, text in enumerate(["Do you ship to Chile?", "And to Peru?"]):
+        waiting.send({"action": "send", "chat_id": chat["chat_id"], "client_msg_id": f"m{n}", "text": text})
+    # Agents outside a queued chat get no messages of it, so its card is updated once, by the first.
+    for agent in (ana, idle):
+        cards = [f["chat"] for f in agent.of_type("chat") if f["chat"]["chat_id"] == chat["chat_id"]]
+        assert [c["first_message"] for c in cards] == ["Do you ship to Chile?"]
+        assert agent.of_type("message") == []

@@ -47,15 +47,50 @@ def test_an_unanswered_chat_moves_to_another_agent_and_the_conversation_carries_
     ben = Socket(new_agent("Ben"))
     assert sweep(timedelta(seconds=60))["unanswered_chats"] == 0  # not yet due
     ana.clear()
+    visitor.clear()
     assert sweep(timedelta(seconds=121))["unanswered_chats"] == 1
     chat = Chat.get(chat_id)
     assert (chat.assignee_id, chat.agent_ids) == (ben.principal.id, {ben.principal.id})
     # The first agent is told, and the transcript carries on in the same chat.
     assert ana.of_type("chat")[-1]["chat"]["assignee_id"] == ben.principal.id
-    texts = [m.text for m in Message.query(chat_id)]
-    assert texts == ["hello?", "Ana did not answer within 120 s; Ben takes over."]
+    note = "Ana did not answer within 120 s and no longer gets new chats; Ben takes over."
+    assert [(m.text, m.audience) for m in Message.query(chat_id)] == [("hello?", None), (note, "agents")]
+    # The visitor hears only who they now talk to; the routing line reaches them as a bare seq.
+    assert [a["name"] for a in visitor.of_type("chat")[-1]["chat"]["agents"]] == ["Ben"]
+    assert "did not answer" not in str(visitor.frames())
+    assert [f["message"]["kind"] for f in visitor.of_type("message")] == ["hidden"]
     visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m2", "text": "still here"})
     assert [m.seq for m in Message.query(chat_id)] == [1, 2, 3]
+
+
+def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_told_why(aws):
+    ana = Socket(new_agent("Ana"))
+    chat_id = start_chat(Socket(new_visitor("Vera")))["chat_id"]
+    Socket(new_agent("Ben"))
+    ana.clear()
+    sweep(timedelta(seconds=121))
+    assert ana.of_type("status") == [
+        {"type": "status", "accepting": False, "online": True, "reason": "missed_chat", "chat_id": chat_id}
+    ]
+    stored = Agent.get(ana.principal.id)
+    assert (stored.accepting, stored.routable_pk) == (False, None)
+    # So the next visitor goes to someone who is there.
+    assert Chat.get(start_chat(Socket(new_visitor("Next")))["chat_id"]).assignee_id != ana.principal.id
+
+
+def test_with_nobody_else_free_the_agent_who_missed_keeps_the_chat_and_stops_getting_new_ones(aws):
+    ana = Socket(new_agent("Ana"))
+    visitor = Socket(new_visitor())
+    chat_id = start_chat(visitor)["chat_id"]
+    visitor.clear()
+    assert sweep(timedelta(seconds=121))["unanswered_chats"] == 0
+    assert Chat.get(chat_id).assignee_id == ana.principal.id
+    assert Agent.get(ana.principal.id).accepting is False
+    lines = [(m.text, m.audience) for m in Message.query(chat_id)]
+    assert lines == [("Ana did not answer within 120 s and no longer gets new chats.", "agents")]
+    assert "did not answer" not in str(visitor.frames())
+    sweep(timedelta(seconds=200))  # still unanswered: nothing more is said
+    assert len(list(Message.query(chat_id))) == 1
 
 
 def test_an_answered_chat_stays_with_its_agent(aws):
@@ -132,8 +167,10 @@ def test_the_sweep_reads_only_due_chats_however_long_the_history(aws):
 
 def test_chats_already_offered_the_form_are_not_read_again(aws):
     settings.save_settings({"max_chats_per_agent": 1})
-    Socket(new_agent())
-    start_chat(Socket(new_visitor()))
+    agent = Socket(new_agent())
+    first = start_chat(Socket(new_visitor()))["chat_id"]
+    # Answered, so the agent is not stopped for a missed chat and the team stays available.
+    agent.send({"action": "send", "chat_id": first, "client_msg_id": "hi", "text": "Hello!"})
     for _ in range(3):
         start_chat(Socket(new_visitor()))
     assert sweep(timedelta(minutes=6))["long_waits"] == 3
