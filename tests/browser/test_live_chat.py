@@ -4,70 +4,30 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import tempfile
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from functions.core import settings
 from tests.support.accounts import PASSWORD
-from tests.support.browser import open_widget, sign_in, visitor_says
+from tests.support.browser import agent_console, visitor_page, visitor_says, visitor_starts
 
 # Screenshots for a person to look at; outside the repository, so parallel runs don't share them.
 SHOTS = Path(os.environ.get("CHARLA_SHOTS") or tempfile.gettempdir())
 
 
-@pytest.fixture
-def agent(stack):
-    """A fresh agent, so each test starts with nobody else's chats."""
-
-    def make(name: str, accepting: bool = True) -> tuple[str, str]:
-        email = f"{name.lower()}-{secrets.token_hex(3)}@charla.local"
-        return stack.create_agent(email, PASSWORD, name, accepting=accepting), email
-
-    return make
-
-
-@pytest.fixture(autouse=True)
-def only_these_agents_accept(stack):
-    """The demo admin accepts chats by default; these tests choose their own agents."""
-    from functions.team import agents
-
-    agents.set_accepting(stack.demo_agent_id, False)
-    yield
-    settings.save_settings({"max_chats_per_agent": 3})
-
-
-def console(browser, stack, email: str) -> Page:
-    page = browser.new_context().new_page()
-    sign_in(page, stack, email, PASSWORD)
-    return page
-
-
-def visitor(browser, stack) -> Page:
-    page = browser.new_context().new_page()
-    open_widget(page, stack)
-    return page
-
-
-def start(page: Page, text: str) -> None:
-    visitor_says(page, text)
-    expect(page.get_by_test_id("charla-message").filter(has_text=text)).to_have_attribute(
-        "data-seq", re.compile(r"^\d+$")
-    )
+pytestmark = pytest.mark.usefixtures("only_these_agents_accept")
 
 
 def test_with_the_only_agent_at_capacity_the_next_visitor_queues_and_is_served_in_turn(stack, browser, agent):
     settings.save_settings({"max_chats_per_agent": 1})
     _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)
-    first = visitor(browser, stack)
-    start(first, "First in line")
-    second = visitor(browser, stack)
+    ana = agent_console(browser, stack, ana_email)
+    first = visitor_page(browser, stack)
+    visitor_starts(first, "First in line")
+    second = visitor_page(browser, stack)
     visitor_says(second, "Second in line")
     expect(second.get_by_test_id("charla-status")).to_contain_text(re.compile("1"))
     expect(ana.get_by_test_id("queue-item")).to_have_count(1)
@@ -82,9 +42,9 @@ def test_with_the_only_agent_at_capacity_the_next_visitor_queues_and_is_served_i
 def test_an_agent_transfers_a_chat_and_the_new_agent_has_the_whole_transcript(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
     ben_id, ben_email = agent("Ben", accepting=False)
-    ana, ben = console(browser, stack, ana_email), console(browser, stack, ben_email)
-    site = visitor(browser, stack)
-    start(site, "Where is my parcel?")
+    ana, ben = agent_console(browser, stack, ana_email), agent_console(browser, stack, ben_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "Where is my parcel?")
     ana.get_by_test_id("chat-item").first.click()
     ana.get_by_test_id("composer").fill("Let me hand you to Ben.")
     ana.get_by_test_id("send").click()
@@ -105,88 +65,12 @@ def test_an_agent_transfers_a_chat_and_the_new_agent_has_the_whole_transcript(st
     expect(site.locator("[data-testid=charla-message][data-sender=agent]").last).to_contain_text("Ben here")
 
 
-def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor_sees_only_the_new_agent(
-    stack, browser, agent
-):
-    from functions.models import ROUTABLE, Agent
-    from functions.team import agents
-
-    for other in Agent.routing_index.query(ROUTABLE):  # earlier tests' consoles are still open
-        agents.set_accepting(other.agent_id, False)
-    _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)
-    site = visitor(browser, stack)
-    start(site, "Is anyone there?")
-    expect(ana.get_by_test_id("chat-item").filter(has_text="Is anyone there?")).to_be_visible()
-    _ben_id, ben_email = agent("Ben")
-    ben = console(browser, stack, ben_email)
-    expect(ben.get_by_test_id("conn")).to_have_attribute("data-state", "open")  # Ben is there to take it
-    with time_machine.travel(timedelta(seconds=130)):
-        assert stack.run_schedule("sweep")["unanswered_chats"] >= 1  # earlier tests' chats may be due too
-
-    expect(ana.get_by_test_id("missed-chat")).to_be_visible()
-    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "false")
-    expect(ben.get_by_test_id("chat-item")).to_have_count(1)
-    ben.get_by_test_id("chat-item").first.click()
-    expect(ben.get_by_test_id("message").filter(has_text="Is anyone there?")).to_be_visible()
-    expect(ben.get_by_test_id("message").filter(has_text="did not answer")).to_be_visible()
-    expect(site.locator(".sub")).to_contain_text("Ben")
-    expect(site.get_by_test_id("charla-message").filter(has_text="did not answer")).to_have_count(0)
-    ana.screenshot(path=str(SHOTS / "missed-chat-console.png"))
-    # Switching back clears the explanation.
-    ana.get_by_test_id("status-toggle").click()
-    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
-    expect(ana.get_by_test_id("missed-chat")).to_be_hidden()
-
-
-def test_the_agent_sees_the_visitor_leave_and_come_back(stack, browser, agent):
-    _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)
-    context = browser.new_context()
-    site = context.new_page()
-    open_widget(site, stack)
-    start(site, "Back in a moment")
-    item = ana.get_by_test_id("chat-item").filter(has_text="Back in a moment")
-    presence = item.get_by_test_id("visitor-presence")
-    expect(presence).to_be_hidden()
-    site.close()  # the visitor closes the tab
-    # Shown once the visitor has been gone past the grace that covers moving between pages.
-    expect(presence).to_have_attribute("data-state", "left", timeout=45_000)
-    expect(presence).to_have_text("Left the page")
-    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
-        ana.set_viewport_size({"width": size[0], "height": size[1]})
-        ana.screenshot(path=str(SHOTS / f"presence-left-{name}.png"))
-    # The same browser comes back: the chat is as it was, and the agent sees the visitor is back.
-    again = context.new_page()
-    open_widget(again, stack)
-    expect(again.get_by_test_id("charla-message").filter(has_text="Back in a moment")).to_be_visible()
-    expect(presence).to_have_attribute("data-state", "back")
-    expect(presence).to_have_text("Back")
-
-
-def test_a_queue_card_shows_the_question_and_the_page_and_turns_red_past_the_threshold(stack, browser, agent):
-    settings.save_settings({"max_chats_per_agent": 1, "wait_threshold_s": 2})
-    _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)  # signs in after the threshold is set: `welcome` carries it
-    start(visitor(browser, stack), "First in line")
-    waiting = visitor(browser, stack)
-    visitor_says(waiting, "Do you ship to Chile?")
-    card = ana.get_by_test_id("queue-item")
-    expect(card.get_by_test_id("queue-preview")).to_have_text("Do you ship to Chile?")
-    expect(card.get_by_test_id("queue-page")).to_contain_text("On ")
-    expect(card).to_have_class(re.compile(r"\bred\b"))
-    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
-        ana.set_viewport_size({"width": size[0], "height": size[1]})
-        ana.screenshot(path=str(SHOTS / f"queue-red-{name}.png"))
-    settings.save_settings({"wait_threshold_s": 60})
-
-
 def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
     ben_id, ben_email = agent("Ben", accepting=False)
-    ana, ben = console(browser, stack, ana_email), console(browser, stack, ben_email)
-    site = visitor(browser, stack)
-    start(site, "I need a refund and an exchange")
+    ana, ben = agent_console(browser, stack, ana_email), agent_console(browser, stack, ben_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "I need a refund and an exchange")
     ana.get_by_test_id("chat-item").first.click()
     ana.get_by_test_id("more").click()
     ana.get_by_test_id("invite").click()
@@ -200,9 +84,9 @@ def test_an_invited_agent_joins_and_both_agents_see_the_visitor(stack, browser, 
 
 def test_after_a_forced_disconnect_the_widget_gets_every_missed_message_in_order(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)
-    site = visitor(browser, stack)
-    start(site, "Are you there?")
+    ana = agent_console(browser, stack, ana_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "Are you there?")
     ana.get_by_test_id("chat-item").first.click()
     # Cut the visitor's socket the way a network drop would, then reply while they are away.
     before = set(stack.connection_ids())
@@ -225,9 +109,9 @@ def test_after_a_forced_disconnect_the_widget_gets_every_missed_message_in_order
 
 def test_the_visitor_rates_the_chat_and_the_agent_sees_the_rating(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
-    ana = console(browser, stack, ana_email)
-    site = visitor(browser, stack)
-    start(site, "Thanks for the help")
+    ana = agent_console(browser, stack, ana_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "Thanks for the help")
     ana.get_by_test_id("chat-item").first.click()
     site.get_by_test_id("charla-end").click()  # asks first
     site.get_by_test_id("charla-end").click()  # and ends
@@ -256,7 +140,7 @@ def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(st
             script = ws_client.visitor(stack)
             script.send({"action": "start_chat", "name": f"Script {n}"})
             script.wait_for("chat")
-        site = visitor(browser, stack)
+        site = visitor_page(browser, stack)
         visitor_says(site, "I need help with my order")
         expect(site.get_by_test_id("charla-away")).to_contain_text("already waiting")
         expect(site.get_by_test_id("charla-offline-form")).to_be_visible()
@@ -270,14 +154,14 @@ def test_past_its_addresss_queue_places_a_visitor_is_offered_the_offline_form(st
 
 def test_after_a_chat_the_transcript_is_offered_to_the_chats_own_address_only(stack, browser, agent):
     _ana_id, ana_email = agent("Ana")
-    console(browser, stack, ana_email)  # signed in, so the widget offers a chat rather than the offline form
+    agent_console(browser, stack, ana_email)  # signed in, so the widget offers a chat rather than the offline form
     settings.save_settings({"prechat": "name_email"})
     try:
-        site = visitor(browser, stack)
+        site = visitor_page(browser, stack)
         site.get_by_test_id("charla-name").fill("Vera")
         site.get_by_test_id("charla-email").fill("vera@example.com")
         site.get_by_test_id("charla-start").click()
-        start(site, "Please send me a copy")
+        visitor_starts(site, "Please send me a copy")
         site.get_by_test_id("charla-end").click()  # asks first
         site.get_by_test_id("charla-end").click()  # and ends
         expect(site.get_by_test_id("charla-transcript")).to_be_visible()
@@ -287,8 +171,8 @@ def test_after_a_chat_the_transcript_is_offered_to_the_chats_own_address_only(st
     finally:
         settings.save_settings({"prechat": "anonymous"})
     # A chat started without an address has no transcript to offer.
-    anonymous = visitor(browser, stack)
-    start(anonymous, "Just a question")
+    anonymous = visitor_page(browser, stack)
+    visitor_starts(anonymous, "Just a question")
     anonymous.get_by_test_id("charla-end").click()  # asks first
     anonymous.get_by_test_id("charla-end").click()  # and ends
     expect(anonymous.get_by_text("This chat has ended.")).to_be_visible()

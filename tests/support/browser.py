@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from infra.local.stack import LocalStack
+from tests.support.accounts import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
 # Without these, Chromium keeps trying to reach Google's hosts, which this network refuses.
@@ -51,3 +53,25 @@ def open_widget(page: Page, stack: LocalStack) -> None:
 def visitor_says(page: Page, text: str) -> None:
     page.get_by_test_id("charla-input").fill(text)
     page.get_by_test_id("charla-send").click()
+
+
+def agent_console(browser: Browser, stack: LocalStack, email: str) -> Page:
+    """A signed-in console in a browser context of its own."""
+    page = browser.new_context().new_page()
+    sign_in(page, stack, email, PASSWORD)
+    return page
+
+
+def visitor_page(browser: Browser, stack: LocalStack) -> Page:
+    """The demo site with its widget open, in a browser context of its own (a visitor of their own)."""
+    page = browser.new_context().new_page()
+    open_widget(page, stack)
+    return page
+
+
+def visitor_starts(page: Page, text: str) -> None:
+    """The visitor's first message, once the server has stored it."""
+    visitor_says(page, text)
+    expect(page.get_by_test_id("charla-message").filter(has_text=text)).to_have_attribute(
+        "data-seq", re.compile(r"^\d+$")
+    )

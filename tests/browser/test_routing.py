@@ -1,0 +1,100 @@
+"""Routing as agents see it in the console: the queue card, the visitor leaving and coming back, a missed chat.
+
+A module of its own, so its stack is its own: the missed-chat test moves the clock past every chat's
+timeout, and the queue card's threshold is read by instances that have not cached settings yet.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from playwright.sync_api import expect
+
+from functions.core import settings
+from tests.support.browser import agent_console, open_widget, visitor_page, visitor_says, visitor_starts
+
+pytestmark = pytest.mark.usefixtures("only_these_agents_accept")
+# Screenshots for a person to look at; outside the repository, so parallel runs don't share them.
+SHOTS = Path(os.environ.get("CHARLA_SHOTS") or tempfile.gettempdir())
+
+
+def test_a_queue_card_shows_the_question_and_the_page_and_turns_red_past_the_threshold(stack, browser, agent):
+    settings.save_settings({"max_chats_per_agent": 1, "wait_threshold_s": 2})
+    _ana_id, ana_email = agent("Ana")
+    ana = agent_console(browser, stack, ana_email)  # signs in after the threshold is set: `welcome` carries it
+    visitor_starts(visitor_page(browser, stack), "First in line")
+    waiting = visitor_page(browser, stack)
+    visitor_says(waiting, "Do you ship to Chile?")
+    card = ana.get_by_test_id("queue-item")
+    expect(card.get_by_test_id("queue-preview")).to_have_text("Do you ship to Chile?")
+    expect(card.get_by_test_id("queue-page")).to_contain_text("On ")
+    expect(card).to_have_class(re.compile(r"\bred\b"))
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"queue-red-{name}.png"))
+    settings.save_settings({"wait_threshold_s": 60})
+
+
+def test_the_agent_sees_the_visitor_leave_and_come_back(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = agent_console(browser, stack, ana_email)
+    context = browser.new_context()
+    site = context.new_page()
+    open_widget(site, stack)
+    visitor_starts(site, "Back in a moment")
+    item = ana.get_by_test_id("chat-item").filter(has_text="Back in a moment")
+    presence = item.get_by_test_id("visitor-presence")
+    expect(presence).to_be_hidden()
+    site.close()  # the visitor closes the tab
+    # Shown once the visitor has been gone past the grace that covers moving between pages.
+    expect(presence).to_have_attribute("data-state", "left", timeout=45_000)
+    expect(presence).to_have_text("Left the page")
+    for name, size in (("phone", (390, 844)), ("tablet", (900, 1000)), ("desktop", (1280, 720))):
+        ana.set_viewport_size({"width": size[0], "height": size[1]})
+        ana.screenshot(path=str(SHOTS / f"presence-left-{name}.png"))
+    # The same browser comes back: the chat is as it was, and the agent sees the visitor is back.
+    again = context.new_page()
+    open_widget(again, stack)
+    expect(again.get_by_test_id("charla-message").filter(has_text="Back in a moment")).to_be_visible()
+    expect(presence).to_have_attribute("data-state", "back")
+    expect(presence).to_have_text("Back")
+
+
+def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor_sees_only_the_new_agent(
+    stack, browser, agent
+):
+    from functions.chat import routing
+    from functions.team import agents
+
+    for other in routing.routable_agents():  # earlier tests' agents are still accepting
+        agents.set_accepting(other.agent_id, False)
+    _ana_id, ana_email = agent("Ana")
+    ana = agent_console(browser, stack, ana_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "Is anyone there?")
+    expect(ana.get_by_test_id("chat-item").filter(has_text="Is anyone there?")).to_be_visible()
+    _ben_id, ben_email = agent("Ben")
+    ben = agent_console(browser, stack, ben_email)
+    expect(ben.get_by_test_id("conn")).to_have_attribute("data-state", "open")  # Ben is there to take it
+    with time_machine.travel(timedelta(seconds=130)):
+        assert stack.run_schedule("sweep")["unanswered_chats"] >= 1  # earlier tests' chats may be due too
+
+    expect(ana.get_by_test_id("missed-chat")).to_be_visible()
+    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "false")
+    expect(ben.get_by_test_id("chat-item")).to_have_count(1)
+    ben.get_by_test_id("chat-item").first.click()
+    expect(ben.get_by_test_id("message").filter(has_text="Is anyone there?")).to_be_visible()
+    expect(ben.get_by_test_id("message").filter(has_text="did not answer")).to_be_visible()
+    expect(site.locator(".sub")).to_contain_text("Ben")
+    expect(site.get_by_test_id("charla-message").filter(has_text="did not answer")).to_have_count(0)
+    ana.screenshot(path=str(SHOTS / "missed-chat-console.png"))
+    # Switching back clears the explanation.
+    ana.get_by_test_id("status-toggle").click()
+    expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
+    expect(ana.get_by_test_id("missed-chat")).to_be_hidden()
