@@ -79,7 +79,7 @@ def assign(chat_id: str, agent: Agent, *, enforce_capacity: bool = True, conns: 
         # went offline may still be listed, and must not be given the chat. The SPREAD bound keeps a
         # burst of starters who all read the same least busy agent from piling onto that one.
         agent_condition = (
-            (Agent.active_count < capacity()) & (Agent.active_count <= count + SPREAD) & (Agent.routable_pk == ROUTABLE)
+            (Agent.active_count < capacity()) & (Agent.active_count <= count + SPREAD) & Agent.routable_pk.exists()
         )
     for _attempt in data.attempts(busy_message="Could not assign the chat; try again."):
         try:
@@ -134,7 +134,7 @@ def route(chat_id: str, candidates: list[Agent] | None = None) -> Chat | None:
         if chat is not None:
             return chat
         fresh = Agent.get(agent.agent_id, consistent_read=True)
-        if fresh.routable_pk == ROUTABLE:
+        if shards.is_key(ROUTABLE, fresh.routable_pk):
             pool[agent.agent_id] = fresh
         else:
             del pool[agent.agent_id]
