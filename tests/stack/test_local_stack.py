@@ -142,6 +142,8 @@ def site_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("root")
     (root / "widget" / "dist").mkdir(parents=True)
     (root / "widget" / "dist" / "loader.js").write_text("console.log('loader');\n")
+    (root / "widget" / "dist" / "lang").mkdir()
+    (root / "widget" / "dist" / "lang" / "es.js").write_text("Charla._lang('es', []);\n")
     (root / "stack_fake_app.py").write_text(FAKE_APP)
     sys.path.insert(0, str(root))
     yield root
@@ -218,6 +220,10 @@ def test_built_assets_are_served_and_missing_ones_say_how_to_build(stack: LocalS
     assert headers["Content-Type"].startswith("text/javascript")
     assert headers["Access-Control-Allow-Origin"] == "*"  # fetched from customers' sites
     assert headers["X-Content-Type-Options"] == "nosniff"
+    # The widget's language files, in their folder, are served the same way.
+    status, headers, body = request("GET", stack.base_url + "/widget/lang/es.js")
+    assert status == 200 and b"_lang('es'" in body
+    assert headers["Content-Type"].startswith("text/javascript") and headers["X-Content-Type-Options"] == "nosniff"
     assert request("GET", stack.base_url + "/widget/nope.js")[0] == 404
     assert request("GET", stack.base_url + "/widget/%2e%2e/stack_fake_app.py")[0] == 404
 

@@ -6,7 +6,7 @@ import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
 import { createApi, unreachable } from './api.js';
-import { pickLang, translator } from './i18n.js';
+import { loadCatalogue, pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';
 import { greetingBubble } from './greeting.js';
 import { keepAlive, watchRules } from './tracker.js';
@@ -31,7 +31,7 @@ function createWidget({ host, root, btn, base, lang }) {
   const session = store('sessionStorage');
   const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
 
-  let t = translator(pickLang([lang, ...(navigator.languages || [navigator.language])]));
+  let t = translator('en'); // until the visitor's language is loaded, before anything is drawn
   const EMAIL_OK = (v) => typeof v === 'string' && EMAIL.test(v);
   // Everything the widget knows about the conversation, in one place; protocol.js reads and
   // changes it for the server's frames, and sync() renders it. (ui, tr, sock: the DOM, the
@@ -89,12 +89,22 @@ function createWidget({ host, root, btn, base, lang }) {
   function init() {
     return ready || (ready = loadSettings().catch((e) => {
       if (e.status === 403) { ready = null; throw e; }
-    }).then(build));
+    }).then(useLang).then(build));
+  }
+
+  // The panel waits for its language's file (briefly: then English), so a Spanish visitor never
+  // sees English first. A newer choice (setLanguage) wins over a slower older one.
+  function useLang() {
+    const pick = () => pickLang([...prefs(), state.settings && state.settings.language]);
+    const code = pick();
+    return loadCatalogue(base, code).then(([spoken, values]) => {
+      if (code !== pick()) return useLang();
+      t = translator(spoken, values);
+    });
   }
 
   function build() {
     if (ui) return;
-    if (state.settings) t = translator(pickLang([...prefs(), state.settings.language]));
     ui = buildPanel(t, {
       close, start, send: onSend, input: onInput, key: onKey, panelKey,
       end: endChat, pick, rate, transcript, restart,
@@ -672,9 +682,12 @@ function createWidget({ host, root, btn, base, lang }) {
   }
 
   function setLanguage(code) {
-    if (typeof code !== 'string') return;
+    if (typeof code !== 'string') return Promise.resolve();
     lang = code;
-    t = translator(pickLang([...prefs(), state.settings && state.settings.language]));
+    return useLang().then(relabel);
+  }
+
+  function relabel() {
     if (state.bubble) showGreeting(state.bubble.g);
     if (!ui) return;
     // The panel's words are set when it is built: build it again around the same transcript.
@@ -709,7 +722,9 @@ function createWidget({ host, root, btn, base, lang }) {
 
   const widget = {
     open: () => open(true), close, toggle: () => (state.isOpen ? close() : open(true)),
-    setLanguage, setIdentity, greet,
+    setLanguage, setIdentity,
+    // From the loader's page view, perhaps before the panel's language is known.
+    greet: (g) => init().then(() => greet(g), quiet),
   };
   // Calls the page made before this script arrived, in their order.
   (C._q || []).splice(0).forEach(([k, args, settle]) => settle(widget[k](...args)));

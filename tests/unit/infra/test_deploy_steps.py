@@ -271,6 +271,24 @@ def test_a_file_no_entry_refers_to_keeps_its_name(dists):
     assert planned["widget/lang-es.js"].stable
 
 
+def test_language_files_named_by_the_widget_are_hashed_with_it(dists):
+    # The widget build names each language file literally: {keys: [...], files: {es: "lang/es.js"}}.
+    widget_js = b'var f={en:"lang/en.js",es:"lang/es.js"};s.src=base+f[code];'
+    (dists[0] / "widget.js").write_bytes(widget_js)
+    (dists[0] / "lang").mkdir()
+    for code in ("en", "es"):
+        (dists[0] / "lang" / f"{code}.js").write_bytes(f'Charla._lang("{code}",[])'.encode())
+    planned = {a.key: a for a in assets.plan(dists[0], assets.WIDGET, {"api": "a", "ws": "w"})}
+    langs = {k: a for k, a in planned.items() if k.startswith("widget/lang/")}
+    assert len(langs) == 2 and all(re.fullmatch(r"widget/lang/e[ns]\.[0-9a-f]{10}\.js", k) for k in langs)
+    assert {a.cache_control for a in langs.values()} == {"public, max-age=31536000, immutable"}
+    assert {a.content_type for a in langs.values()} == {"text/javascript; charset=utf-8"}
+    widget = next(a for k, a in planned.items() if re.fullmatch(r"widget/widget\.[0-9a-f]{10}\.js", k))
+    assert sorted(re.findall(rb'"(lang/e[ns]\.[0-9a-f]{10}\.js)"', widget.body)) == sorted(
+        k.removeprefix("widget/").encode() for k in langs
+    )
+
+
 def test_the_embed_snippet_and_console_url():
     outputs = {"PublicURL": "https://chat.example.com"}
     assert steps.embed_snippet(outputs) == '<script async src="https://chat.example.com/widget/loader.js"></script>'
