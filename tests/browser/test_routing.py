@@ -1,7 +1,7 @@
 """Routing as agents see it in the console: the queue card, the visitor leaving and coming back, a missed chat.
 
-A module of its own, so its stack is its own: the missed-chat test moves the clock past every chat's
-timeout, and the queue card's threshold is read by instances that have not cached settings yet.
+Each scene has a stack of its own: one moves the clock past every chat's timeout, another leaves a visitor
+queued, and each sets thresholds the stack's instances must read fresh.
 """
 
 from __future__ import annotations
@@ -20,6 +20,17 @@ from functions.core import settings
 from tests.support.browser import agent_console, open_widget, visitor_page, visitor_says, visitor_starts
 
 pytestmark = pytest.mark.usefixtures("only_these_agents_accept")
+
+
+@pytest.fixture
+def stack():
+    """A stack per scene: each one's queue, clock and settings are its own."""
+    from infra.local.stack import LocalStack
+
+    with LocalStack(port=0, ses_production_access=True) as running:
+        yield running
+
+
 # Screenshots for a person to look at; outside the repository, so parallel runs don't share them.
 SHOTS = Path(os.environ.get("CHARLA_SHOTS") or tempfile.gettempdir())
 
