@@ -8,7 +8,7 @@ import urllib.request
 from typing import Any
 
 from infra.local.stack import LocalStack
-from tests.support import ws_client
+from tests.support import stack_http, ws_client
 
 
 def _page_view(stack: LocalStack, n: int) -> str:
@@ -27,10 +27,10 @@ def test_new_visitors_and_a_ticket_reach_the_agent_inside_notices_frames_only(st
     agent = ws_client.agent(stack, stack.demo_email, stack.demo_password)
     try:
         visitors = {_page_view(stack, n) for n in range(3)}
-        identity = ws_client.rest("POST", f"{stack.api_url}/visitor/identity", headers={"Origin": stack.base_url})
+        identity = stack_http.ok(stack, "POST", "/visitor/identity", headers={"Origin": stack.base_url})
         auth = {"Authorization": f"Visitor {identity['visitor_id']}:{identity['secret']}", "Origin": stack.base_url}
         fields = {"name": "Olga", "email": "olga@example.com", "message": "Nobody was online."}
-        ticket = ws_client.rest("POST", f"{stack.api_url}/visitor/offline", {"fields": fields}, auth)["ticket_id"]
+        ticket = stack_http.ok(stack, "POST", "/visitor/offline", {"fields": fields}, auth)["ticket_id"]
 
         seen_visitors: set[str] = set()
         seen_tickets: set[str] = set()

@@ -285,6 +285,17 @@ WS_TABLE: list[Action] = [
         in_="(silent)",
         admin="not_found",
     ),
+    # Agents keep read positions on any chat they may read, as `resume` reads; visitors keep none.
+    action(
+        "read",
+        {**CHAT, "seq": 0},
+        None,
+        a="forbidden",
+        b="forbidden",
+        out="(silent)",
+        in_="(silent)",
+        admin="(silent)",
+    ),
     action(
         "accept",
         CHAT,
