@@ -8,7 +8,7 @@ from functions.chat import routing
 from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.models import Agent, Chat
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support.actors import Socket, drain_notices, new_agent, new_visitor, start_chat
 
 
 def _start(name: str = "V") -> tuple[Socket, dict]:
@@ -187,8 +187,10 @@ def test_a_queued_chats_card_carries_its_first_message_and_page_to_every_agent(a
     idle.clear()
     for n, text in enumerate(["Do you ship to Chile?", "And to Peru?"]):
         waiting.send({"action": "send", "chat_id": chat["chat_id"], "client_msg_id": f"m{n}", "text": text})
-    # Agents outside a queued chat get no messages of it, so its card is updated once, by the first.
+    # Agents outside a queued chat get no messages of it, so its card is updated once, by the first,
+    # among the team-wide notices (functions/realtime/agent_notices.py).
+    drain_notices()
     for agent in (ana, idle):
-        cards = [f["chat"] for f in agent.of_type("chat") if f["chat"]["chat_id"] == chat["chat_id"]]
+        cards = [f["chat"] for f in agent.notified("chat") if f["chat"]["chat_id"] == chat["chat_id"]]
         assert [c["first_message"] for c in cards] == ["Do you ship to Chile?"]
         assert agent.of_type("message") == []

@@ -66,14 +66,20 @@ def test_no_key_is_written_twice(app: str) -> None:
 
 
 def test_adding_a_language_is_adding_one_file() -> None:
-    """Both builds use langsPlugin, which imports every src/lang/<code>.js; the apps import only that."""
+    """Both builds read every src/lang/<code>.js (the console bundles them, the widget writes one file per
+    language and bundles only their index); the apps import them only through i18n.js."""
     tools = (ROOT / "widget" / "buildtools.mjs").read_text(encoding="utf-8")
-    assert "readdir(dir)" in tools and "charla:langs" in tools
+    assert "readdir(dir)" in tools and "charla:langs" in tools and "charla:lang-index" in tools
+    reader = {
+        "agent-ui": ("langsPlugin(join(src, 'lang'))", "charla:langs"),
+        "widget": ("langTables(join(src, 'lang')", "charla:lang-index"),
+    }
     for app, folder in APPS.items():
         build = (folder / "build.mjs").read_text(encoding="utf-8")
-        assert "langsPlugin(join(src, 'lang'))" in build, app
+        call, module = reader[app]
+        assert call in build, app
         sources = [p for p in (folder / "src").rglob("*.js") if p.parent.name != "lang"]
-        importers = [p for p in sources if "charla:langs" in p.read_text(encoding="utf-8")]
+        importers = [p for p in sources if module in p.read_text(encoding="utf-8")]
         assert [p.name for p in importers] == ["i18n.js"], app
         # Nothing else names a language file: no hand-kept list to update.
         for p in sources:
