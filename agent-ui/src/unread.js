@@ -20,24 +20,20 @@ export function createTabBadge(doc = document) {
     c.width = c.height = SIZE;
     const g = c.getContext && c.getContext('2d');
     if (!g) return original;
-    g.fillStyle = '#2563eb';
-    g.beginPath();
-    g.arc(14, 18, 13, 0, 2 * Math.PI);
-    g.fill();
-    g.fillStyle = '#fff';
-    g.font = 'bold 17px sans-serif';
-    g.textAlign = 'center';
-    g.textBaseline = 'middle';
-    g.fillText('C', 14, 19);
-    if (n > 0) {
-      g.fillStyle = '#c2261c';
+    // A filled circle with a centred label: the Charla mark, and the red count on top of it.
+    const disc = (x, y, r, colour, label, size, textY) => {
+      g.fillStyle = colour;
       g.beginPath();
-      g.arc(23, 9, 9, 0, 2 * Math.PI);
+      g.arc(x, y, r, 0, 2 * Math.PI);
       g.fill();
       g.fillStyle = '#fff';
-      g.font = 'bold 12px sans-serif';
-      g.fillText(n > 9 ? '9+' : String(n), 23, 10);
-    }
+      g.font = `bold ${size}px sans-serif`;
+      g.fillText(label, x, textY);
+    };
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    disc(14, 18, 13, '#2563eb', 'C', 17, 19);
+    if (n > 0) disc(23, 9, 9, '#c2261c', n > 9 ? '9+' : String(n), 12, 10);
     return c.toDataURL('image/png');
   }
 
