@@ -30,6 +30,7 @@ from schemathesis import checks as general_checks
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from functions.core import settings as org_settings
 from infra.local.stack import LocalStack
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -81,6 +82,13 @@ class Credentials:
         self.visitor_id = identity["visitor_id"]
         self.visitor = f"Visitor {identity['visitor_id']}:{identity['secret']}"
 
+    @staticmethod
+    def keep_mfa_optional() -> None:
+        """A generated `require_mfa: true` makes every later agent and admin route a documented 403 `mfa_required`
+        that reaches no handler, PATCH /admin/settings included: switch it back off underneath the API."""
+        if org_settings.get_fresh()["require_mfa"]:
+            org_settings.save_settings({"require_mfa": False})
+
     def __call__(self, path: str) -> dict[str, str]:
         if path.startswith(("/agent/", "/admin/")):
             return {"Authorization": self.token}
@@ -99,6 +107,9 @@ def credentials(stack) -> Credentials:
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,
+    # The same examples on every run, so a red CI names a change, not a lucky draw (turn it off locally to
+    # explore further).
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 def test_every_response_is_documented(case, stack, credentials):
@@ -107,6 +118,8 @@ def test_every_response_is_documented(case, stack, credentials):
     # parsed as the next request on a kept-alive connection (API Gateway never sees CONNECT).
     response = case.call(base_url=stack.api_url, headers=headers, timeout=30)
     SENT.append((case.method, case.path, response.status_code))
+    if case.path == "/admin/settings" and response.status_code == 200:
+        credentials.keep_mfa_optional()
     if _needs_credentials(case) and "Authorization" not in response.request.headers:
         # Schemathesis's negative mode drops the credentials: nothing may get through without them.
         assert response.status_code == 401, (case.method, case.formatted_path, response.status_code)
