@@ -120,6 +120,7 @@ class Chat(CharlaModel):
     visitor_name = UnicodeAttribute(null=True)
     visitor_email = UnicodeAttribute(null=True)
     visitor_lang = UnicodeAttribute(null=True)  # what system lines and mails to the visitor speak (lines.LANGUAGES)
+    visitor_country = UnicodeAttribute(null=True)  # the visitor's, when the chat started: part of how it is named
     agent_ids = UnicodeSetAttribute(null=True)
     # agent id -> display name. A raw map, so one entry can be set in an update.
     agent_names: MapAttribute = MapAttribute(default=dict)

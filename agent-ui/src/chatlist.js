@@ -5,8 +5,18 @@ import { t, T, L } from './i18n.js';
 
 export const NARROW = '(max-width: 699px)';
 
+// Who a visitor is to the team: the name they gave, else the number the server derives from their id
+// (`number`, see functions/visitors/names.py) in this console's words: "Visitante 4821".
+export function visitorLabel(v) {
+  if (v && v.name) return v.name;
+  return v && v.number ? t('visitorNumbered', { n: v.number }) : t('visitor');
+}
+
+// A chat's visitor; an anonymous one also by their country code, so two chats can be told apart.
 export function visitorName(chat) {
-  return (chat.visitor && chat.visitor.name) || t('visitor');
+  const v = chat.visitor;
+  const label = visitorLabel(v);
+  return v && !v.name && v.number && v.country ? label + ' (' + v.country + ')' : label;
 }
 
 // The server says when the visitor's last socket closed (`visitor_left_at`); moving between pages

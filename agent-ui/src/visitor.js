@@ -5,6 +5,7 @@ import { h, show } from '../../ui-common/dom.js';
 import { textSpan } from '../../ui-common/text.js';
 import { t, T, L, lang, onLang, lineText } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
+import { visitorLabel } from './chatlist.js';
 import { privacyActions } from './visitor_admin.js';
 
 const MAX_PAGES = 20; // of 100 messages each, for one old transcript
@@ -78,7 +79,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     const c = cur.chat;
     const p = profiles.get(visitorId(cur));
     const v = (p && p.data.visitor) || {};
-    text(fields.name, (c.visitor && c.visitor.name) || v.name);
+    text(fields.name, (c.visitor && c.visitor.name) || v.name || visitorLabel(c.visitor));
     text(fields.email, (c.visitor && c.visitor.email) || v.email);
     fields.page.replaceChildren(...(v.current_url || v.current_title
       ? [v.current_title ? h('span', { class: 'page-title', text: v.current_title }) : null, link(v.current_url)]
@@ -126,7 +127,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
         else open.delete(c.chat_id);
         btn.setAttribute('aria-expanded', String(on));
         show(body, on);
-        if (on) fill(body, c.chat_id);
+        if (on) fill(body, c);
       },
     },
     h('span', { class: 'history-when' },
@@ -135,28 +136,29 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     c.rating === 'good' || c.rating === 'bad'
       ? h('span', { class: 'history-rating', 'data-rating': c.rating, text: t(c.rating === 'good' ? 'ratedGood' : 'ratedBad') })
       : null);
-    if (open.has(c.chat_id)) fill(body, c.chat_id);
+    if (open.has(c.chat_id)) fill(body, c);
     return h('li', { class: 'history-item', 'data-testid': 'history-item', 'data-chat-id': c.chat_id }, btn, body);
   }
 
   // Reads the whole old transcript over REST (the WebSocket `resume` is for chats one is in).
-  function fill(body, chatId) {
-    let list = transcripts.get(chatId);
+  function fill(body, c) {
+    let list = transcripts.get(c.chat_id);
     if (!list) {
       list = h('ol', { class: 'history-msgs', 'aria-busy': 'true' }, h('li', { class: 'info-state', ...T('loading') }));
-      transcripts.set(chatId, list);
-      loadTranscript(chatId, list);
+      transcripts.set(c.chat_id, list);
+      loadTranscript(c, list);
     }
     body.replaceChildren(list);
   }
 
-  async function loadTranscript(chatId, list) {
+  async function loadTranscript(c, list) {
+    const chatId = c.chat_id;
     const items = [];
     let after = 0;
     try {
       for (let i = 0; i < MAX_PAGES && after != null; i++) {
         const page = await request('GET', '/agent/chats/' + encodeURIComponent(chatId) + '/messages?after=' + after);
-        for (const m of (page && page.messages) || []) items.push(oldMessage(m));
+        for (const m of (page && page.messages) || []) items.push(oldMessage(m, c));
         after = page ? page.next_after : null;
       }
       list.replaceChildren(...(items.length ? items : [h('li', { class: 'info-state', ...T('noMessages') })]));
@@ -167,10 +169,10 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     list.removeAttribute('aria-busy');
   }
 
-  function oldMessage(m) {
+  function oldMessage(m, c) {
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const li = h('li', { class: 'hmsg ' + who });
-    if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t(who === 'visitor' ? 'visitor' : 'agent') }), ': ');
+    if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
     li.append(textSpan(lineText(m)));
     if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
     return li;

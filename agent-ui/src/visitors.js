@@ -5,6 +5,7 @@
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, lang, onLang } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
+import { visitorLabel } from './chatlist.js';
 import { createVisitorAdmin, privacyActions } from './visitor_admin.js';
 
 const REFRESH_MS = 60e3; // the list is re-read while shown: chat states and expiry drift from frames
@@ -91,7 +92,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
 
   function matches(v, q) {
     if (!q) return true;
-    const hay = [v.name, v.email, v.url, v.title, v.country, regionName(v.country), v.timezone]
+    const hay = [v.name, visitorLabel(v), v.number, v.email, v.url, v.title, v.country, regionName(v.country), v.timezone]
       .filter(Boolean).join(' ').toLowerCase();
     return hay.includes(q);
   }
@@ -138,7 +139,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     }
     const ui = r.ui;
     const cur = r.v;
-    ui.name.textContent = cur.name || cur.email || t('visitor');
+    ui.name.textContent = cur.name || cur.email || visitorLabel(cur);
     ui.name.title = cur.email || '';
     // A name the site passed without a valid signature, or one the visitor typed, is a claim only.
     const named = !!(cur.name || cur.email);
@@ -179,7 +180,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
           send.disabled = true;
           try {
             const sent = await request('POST', '/agent/visitors/' + encodeURIComponent(r.v.id) + '/greeting', { text: value });
-            flash(t(sent && sent.delivered ? 'greetingSent' : 'greetingQueued', { name: r.v.name || t('visitor') }));
+            flash(t(sent && sent.delivered ? 'greetingSent' : 'greetingQueued', { name: visitorLabel(r.v) }));
             text.value = '';
             closeGreeting();
           } catch (err) {

@@ -19,7 +19,7 @@ from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settin
 from functions.realtime import agent_notices, broadcast, connections
 from functions.reports import stats
 from functions.team import agents
-from functions.visitors import greetings, identity, limits, privacy, verified
+from functions.visitors import greetings, identity, limits, names, privacy, verified
 from functions.visitors.greetings import Opener
 
 MAX_NAME = 100
@@ -34,12 +34,18 @@ _QUEUE_NOTICE_ITEM = "queue-notice"  # a settings item of its own: when the head
 
 
 def view(chat: Chat) -> dict[str, Any]:
-    names = chat.agent_names.as_dict() if chat.agent_names else {}
+    agent_names = chat.agent_names.as_dict() if chat.agent_names else {}
     return {
         "chat_id": chat.chat_id,
         "status": chat.status,
-        "visitor": {"id": chat.visitor_id, "name": chat.visitor_name, "email": chat.visitor_email},
-        "agents": [{"id": a, "name": names.get(a)} for a in sorted(chat.agent_ids or ())],
+        "visitor": {
+            "id": chat.visitor_id,
+            "name": chat.visitor_name,
+            "email": chat.visitor_email,
+            **names.fields(chat.visitor_id),
+            "country": chat.visitor_country,
+        },
+        "agents": [{"id": a, "name": agent_names.get(a)} for a in sorted(chat.agent_ids or ())],
         "assignee_id": chat.assignee_id,
         "last_seq": int(chat.last_seq),
         "created_at": chat.created_at,
@@ -155,6 +161,7 @@ def _create(
         visitor_name=name,
         visitor_email=email,
         visitor_lang=lang,
+        visitor_country=visitor.country,
         visitor_conns=conns or None,
         agent_names={},
         created_at=now,

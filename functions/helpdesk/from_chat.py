@@ -18,6 +18,7 @@ from functions.core.principals import Principal
 from functions.helpdesk import tickets
 from functions.helpdesk.tickets import Entry
 from functions.models import Chat, Message, Ticket, TicketEvent
+from functions.visitors import names
 
 MAX_MESSAGES = 5000
 _AUTHORS = {"visitor": "requester", "agent": "agent", "system": "system"}
@@ -33,10 +34,11 @@ def create(principal: Principal, chat_id: str, body: dict[str, Any]) -> tuple[Ti
         return tickets.load(chat.ticket_id), False
     ticket = tickets.new_ticket(
         ticket_id=tickets.ref_from(f"chat:{chat.chat_id}"),
-        subject=subject or f"Chat with {chat.visitor_name or 'a visitor'}",
+        subject=subject or f"Chat with {names.display(chat.visitor_name, chat.visitor_id, chat.visitor_country)}",
         source="chat",
         requester_email=email,
-        requester_name=chat.visitor_name,
+        # An anonymous visitor's label keeps their ticket apart from others' in the desk's list.
+        requester_name=names.display(chat.visitor_name, chat.visitor_id),
         visitor_id=chat.visitor_id,
         chat_id=chat.chat_id,
     )

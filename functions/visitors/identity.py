@@ -13,7 +13,7 @@ from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import Connection, Visitor
-from functions.visitors import limits, privacy
+from functions.visitors import limits, names, privacy
 
 SCHEME = "Visitor "
 
@@ -124,6 +124,7 @@ def view(visitor: Visitor) -> dict[str, object]:
     return {
         "id": visitor.visitor_id,
         "name": visitor.name,
+        **names.fields(visitor.visitor_id),
         "email": visitor.email,
         "visits": int(visitor.visits),
         "current_url": visitor.current_url,

@@ -28,7 +28,7 @@ from functions.core import clock, data, shards, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.models import ONLINE, Chat, Visitor
 from functions.realtime import agent_notices
-from functions.visitors import greetings, identity, limits, privacy
+from functions.visitors import greetings, identity, limits, names, privacy
 
 ONLINE_S = 300  # presence after a view or a beat
 ANNOUNCE_WINDOW_S = 30
@@ -198,6 +198,7 @@ def row(visitor: Visitor, chat_status: str | None = None) -> dict[str, Any]:
     return {
         "id": visitor.visitor_id,
         "name": visitor.name,
+        **names.fields(visitor.visitor_id),
         "email": visitor.email,
         "verified": bool(visitor.verified_email),
         "url": visitor.current_url,

@@ -11,8 +11,10 @@ import pytest
 from playwright.sync_api import expect
 
 from functions.core import settings
+from functions.models import Chat
+from functions.visitors import names
 from tests.support.accounts import PASSWORD
-from tests.support.browser import agent_console, visitor_page, visitor_says, visitor_starts
+from tests.support.browser import agent_console, sign_in, visitor_page, visitor_says, visitor_starts
 
 # Screenshots for a person to look at; outside the repository, so parallel runs don't share them.
 SHOTS = Path(os.environ.get("CHARLA_SHOTS") or tempfile.gettempdir())
@@ -178,3 +180,30 @@ def test_after_a_chat_the_transcript_is_offered_to_the_chats_own_address_only(st
     anonymous.get_by_test_id("charla-end").click()  # and ends
     expect(anonymous.get_by_text("This chat has ended.")).to_be_visible()
     expect(anonymous.get_by_test_id("charla-transcript")).to_be_hidden()
+
+
+def test_anonymous_visitors_are_told_apart_by_their_number_in_the_agents_language(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = agent_console(browser, stack, ana_email)
+    visitor_starts(visitor_page(browser, stack), "Do you ship to Spain?")
+    visitor_starts(visitor_page(browser, stack), "Do you ship to Spain?")
+    items = ana.get_by_test_id("chat-item")
+    expect(items).to_have_count(2)
+    # Each chat's number is the one derived from its visitor id (functions/visitors/names.py).
+    labels = {}
+    for i in range(2):
+        chat_id = items.nth(i).get_attribute("data-chat-id")
+        labels[chat_id] = names.label(Chat.get(chat_id).visitor_id)
+        expect(items.nth(i).locator(".name")).to_have_text(re.compile(rf"^{labels[chat_id]}( \([A-Z]{{2}}\))?$"))
+    first_id = items.first.get_attribute("data-chat-id")
+    items.first.click()
+    expect(ana.get_by_test_id("conv-title")).to_contain_text(labels[first_id])
+    expect(ana.get_by_test_id("visitor-name")).to_have_text(labels[first_id])
+
+    # The same number, worded in Spanish.
+    spanish = browser.new_context(locale="es-ES").new_page()
+    sign_in(spanish, stack, ana_email, PASSWORD)
+    number = names.number(Chat.get(first_id).visitor_id)
+    expect(spanish.locator(f"[data-testid=chat-item][data-chat-id='{first_id}'] .name")).to_contain_text(
+        f"Visitante {number}"
+    )

@@ -33,6 +33,7 @@ export default {
   accept: 'Accept',
   decline: 'Decline',
   visitor: 'Visitor',
+  visitorNumbered: 'Visitor {n}',
   waited: 'waiting {n} min',
   waitedSec: 'waiting {n} s',
   justNow: 'just now',

@@ -31,6 +31,7 @@ export default {
   accept: 'Aceptar',
   decline: 'Rechazar',
   visitor: 'Visitante',
+  visitorNumbered: 'Visitante {n}',
   waited: 'espera {n} min',
   waitedSec: 'espera {n} s',
   justNow: 'ahora',

@@ -12,6 +12,7 @@ from functions.core.principals import Principal
 from functions.helpdesk import agent_actions, from_chat, lists, offline_form, tickets
 from functions.models import Agent, Chat, Message, Ticket, TicketEvent
 from functions.team import agents
+from functions.visitors import names
 from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 from tests.support.admin import signed_in
@@ -199,14 +200,15 @@ def test_a_chat_becomes_a_ticket_with_its_transcript_and_times_linked_both_ways(
 def test_only_a_participant_or_an_admin_makes_a_ticket_of_a_chat(helpdesk):
     agent = new_agent("Ana")
     Socket(agent)
-    chat_id = start_chat(Socket(new_visitor()))["chat_id"]
+    visitor = new_visitor()
+    chat_id = start_chat(Socket(visitor))["chat_id"]
     outsider = new_agent("Otto", accepting=False)
     with pytest.raises(CharlaError) as refused:
         from_chat.create(outsider, chat_id, {})
     assert code_of(refused) == ("not_found", 404)
     admin = new_agent("Boss", accepting=False, role="admin")
     ticket, created = from_chat.create(admin, chat_id, {})
-    assert created and ticket.requester_email is None and ticket.subject == "Chat with a visitor"
+    assert created and ticket.requester_email is None and ticket.subject == f"Chat with {names.label(visitor.id)}"
 
 
 # --- edits with a version ----------------------------------------------------------------------
