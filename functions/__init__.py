@@ -17,7 +17,8 @@
   Cognito pool (`user_pool`), cutting someone off (`revocation`).
 - `visitors/`: visitor identities (`identity`), site-verified identities (`verified`), page views (`tracking`),
   proactive greetings (`greetings`), what is kept about them (`privacy`), data export and erasure
-  (`data_requests`), and what anonymous callers may do per address (`limits`).
+  (`data_requests`), what anonymous callers may do per address (`limits`), and what an anonymous visitor is
+  called ("Visitor 4821", `names`).
 - `helpdesk/`: tickets (`tickets`), what agents and requesters do to them (`agent_actions`), the ticket list
   (`lists`) and its subject search (`search_terms`), reply mail (`reply_mail`), inbound mail (`inbound_mail`),
   the offline form (`offline_form`), a chat made a ticket (`from_chat`), attachments (`attachments`).
@@ -44,6 +45,8 @@ Where the most-asked features live:
 - the offline form's fields: `helpdesk/offline_form.py`
 - the widget resuming after a reconnect: `chat/messages.py` (messages after a seq), `api/frames.py` `_resume`,
   and `ui-common/transcript.js` on the client
+- telling anonymous visitors apart ("Visitor 4821"): `visitors/names.py`, shown by `agent-ui/src/chatlist.js`
+  `visitorLabel` / `visitorName`
 - a chat turning red (waiting too long): `agent-ui/src/chatlist.js`, with the admin's `wait_threshold_s`; the
   unanswered-chat timeout that moves it on is `chat/sweeps.py` `unanswered_chats`
 """
