@@ -240,8 +240,9 @@ def _tell_status(agent: Agent, **why: str) -> None:
     broadcast.to_connections(connections.connection_ids(Principal("agent", agent.agent_id)), frame)
 
 
-def drain_queue(limit: int = 20) -> list[Chat]:
-    """Assigns the oldest waiting chats while an agent has a free slot."""
+def drain_queue(limit: int = 20, *, slot_freed: bool = False) -> list[Chat]:
+    """Assigns the oldest waiting chats while an agent has a free slot. `slot_freed`: a chat closing
+    made the room, so how long the queue took to move is learned (queue_eta)."""
     assigned = []
     left: list[str] = []  # their `queued_at`: how long the queue took to move (queue_eta)
     for _ in range(limit):
@@ -258,7 +259,7 @@ def drain_queue(limit: int = 20) -> list[Chat]:
         left.append(head.queued_at)
         announce_to_all_agents(chat)
     if assigned:
-        queue_eta.left_queue(left)
+        queue_eta.left_queue(left, learn=slot_freed)
         queue_moved()
     return assigned
 
@@ -284,7 +285,7 @@ def accept(principal: Principal, chat_id: str) -> Chat:
         # Every agent sees the queue, so saying it was taken reveals nothing new.
         raise CharlaError("already_taken", "Another agent already took this chat.")
     chat = routing.accept(principal, chat_id)
-    queue_eta.left_queue([current.queued_at or ""])
+    queue_eta.left_queue([current.queued_at or ""], learn=True)
     announce_to_all_agents(chat)
     queue_moved()
     return chat
@@ -336,7 +337,7 @@ def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:
     webhooks.emit("chat.ended", view(chat))
     announce_to_all_agents(chat)
     if chat.agent_ids:
-        drain_queue()
+        drain_queue(slot_freed=True)
     else:
         queue_moved()
     return chat

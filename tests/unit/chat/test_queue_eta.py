@@ -98,3 +98,26 @@ def test_the_wait_told_is_shared_among_the_agents_accepting_now(aws):
     # Nobody accepting: the queue moves when one agent comes back, so the estimate is for one.
     ana.send({"action": "set_status", "accepting": False})
     assert told() == [(3, 3 * queue_eta.DEFAULT_SLOT_S)]
+
+
+def test_a_queue_that_waited_for_an_agent_to_come_back_does_not_make_the_team_look_slow(aws):
+    settings.save_settings({"max_chats_per_agent": 1})
+    with at(0):
+        ana = Socket(new_agent("Ana"))
+        start_chat(Socket(new_visitor()))
+        waiting = [Socket(new_visitor()) for _ in range(3)]
+    for n, socket in enumerate(waiting):
+        with at(1 + n):
+            start_chat(socket)
+    with at(2):
+        ana.send({"action": "set_status", "accepting": False})  # off to lunch
+    with at(3600):
+        ana.send({"action": "close", "chat_id": next(iter(Agent.get(ana.principal.id).chat_ids))})
+    with at(3700):
+        ana.send({"action": "set_status", "accepting": True})  # back: takes the head at once
+    with at(3790):
+        ana.send({"action": "close", "chat_id": next(iter(Agent.get(ana.principal.id).chat_ids))})
+        # Only the 90 s of that chat are learned, not the hour nobody was taking chats.
+        assert queue_eta.seconds_per_place() == 90
+        frames = [q for q in waiting[-1].send({"action": "hello"}) if q["type"] == "queue"]
+        assert [(q["position"], q["eta_s"]) for q in frames] == [(1, 90)]
