@@ -1,4 +1,5 @@
-"""Routing as agents see it in the console: the queue card, the visitor leaving and coming back, a missed chat.
+"""Routing as agents and visitors see it: the queue card, the visitor leaving and coming back, a missed chat,
+and the queue-timeout offer in the widget.
 
 Each scene has a stack of its own: one moves the clock past every chat's timeout, another leaves a visitor
 queued, and each sets thresholds the stack's instances must read fresh.
