@@ -43,7 +43,7 @@ def slots_now() -> int:
 
 
 def seconds_per_place() -> float:
-    """How many seconds each place in the queue is worth now (one eventually consistent GetItem)."""
+    """How many seconds each place in the queue is worth now: one GetItem, and a COUNT Query per shard."""
     try:
         slot_s = float(Settings.get(PACE_ITEM).values.as_dict().get("slot_s", DEFAULT_SLOT_S))
     except Settings.DoesNotExist:
