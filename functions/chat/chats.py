@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
-from functions.chat import access, messages, routing
+from functions.chat import access, messages, queue_eta, routing
 from functions.core import clock, data, lines, settings, shards, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -23,8 +23,6 @@ from functions.visitors import greetings, identity, limits, names, privacy, veri
 from functions.visitors.greetings import Opener
 
 MAX_NAME = 100
-# A rough per-chat wait: the estimate does not yet come from measured handling times.
-ETA_PER_CHAT_S = 120
 # When the queue moves, the chats at its head hear their new positions at most this often, and
 # only they do: one event costs a bounded number of posts however long the queue is. Every queued
 # chat hears at the minute's sweep (a position only ever improves, so a late one is cautious).
@@ -187,20 +185,24 @@ def announce(chat: Chat) -> None:
         broadcast.to_chat(chat, queue_frame(chat), agent=False)
 
 
-def _queue_frame(chat_id: str, position: int) -> dict[str, Any]:
-    eta = position * ETA_PER_CHAT_S // max(routing.capacity(), 1)
+def _queue_frame(chat_id: str, position: int, per_place: float) -> dict[str, Any]:
+    eta = queue_eta.eta_s(position, per_place)
     return {"type": "queue", "chat_id": chat_id, "position": position, "eta_s": eta}
 
 
 def queue_frame(chat: Chat) -> dict[str, Any]:
-    """A queued chat's own position: one COUNT Query of the queue up to it."""
-    return _queue_frame(chat.chat_id, routing.queue_ahead_of(chat) + 1)
+    """A queued chat's own position: one COUNT Query of the queue up to it, and its wait (queue_eta)."""
+    return _queue_frame(chat.chat_id, routing.queue_ahead_of(chat) + 1, queue_eta.seconds_per_place())
 
 
 def send_queue_positions(limit: int = 100) -> None:
     """Tells the first `limit` queued chats their positions (the sweep: all of them)."""
-    for position, chat in enumerate(routing.queued(limit), start=1):
-        broadcast.to_chat(chat, _queue_frame(chat.chat_id, position), agent=False)
+    waiting = routing.queued(limit)
+    if not waiting:
+        return
+    per_place = queue_eta.seconds_per_place()
+    for position, chat in enumerate(waiting, start=1):
+        broadcast.to_chat(chat, _queue_frame(chat.chat_id, position, per_place), agent=False)
 
 
 def queue_moved() -> None:
@@ -245,9 +247,11 @@ def _tell_status(agent: Agent, **why: str) -> None:
     broadcast.to_connections(connections.connection_ids(Principal("agent", agent.agent_id)), frame)
 
 
-def drain_queue(limit: int = 20) -> list[Chat]:
-    """Assigns the oldest waiting chats while an agent has a free slot."""
+def drain_queue(limit: int = 20, *, slot_freed: bool = False) -> list[Chat]:
+    """Assigns the oldest waiting chats while an agent has a free slot. `slot_freed`: a chat closing
+    made the room, so how long the queue took to move is learned (queue_eta)."""
     assigned = []
+    left: list[str] = []  # their `queued_at`: how long the queue took to move (queue_eta)
     for _ in range(limit):
         head = routing.next_queued()
         if head is None:
@@ -259,8 +263,10 @@ def drain_queue(limit: int = 20) -> list[Chat]:
         if chat is None:
             break
         assigned.append(chat)
+        left.append(head.queued_at)
         announce_to_all_agents(chat)
     if assigned:
+        queue_eta.left_queue(left, learn=slot_freed)
         queue_moved()
     return assigned
 
@@ -286,6 +292,7 @@ def accept(principal: Principal, chat_id: str) -> Chat:
         # Every agent sees the queue, so saying it was taken reveals nothing new.
         raise CharlaError("already_taken", "Another agent already took this chat.")
     chat = routing.accept(principal, chat_id)
+    queue_eta.left_queue([current.queued_at or ""], learn=True)
     announce_to_all_agents(chat)
     queue_moved()
     return chat
@@ -337,7 +344,7 @@ def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:
     webhooks.emit("chat.ended", view(chat))
     announce_to_all_agents(chat)
     if chat.agent_ids:
-        drain_queue()
+        drain_queue(slot_freed=True)
     else:
         queue_moved()
     return chat

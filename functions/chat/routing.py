@@ -33,6 +33,11 @@ def capacity() -> int:
     return int(settings.get_settings()["max_chats_per_agent"])
 
 
+def accepting_count() -> int:
+    """How many agents take chats now (accepting, enabled, connected): a COUNT Query per shard."""
+    return shards.total(lambda key: Agent.routing_index.count(key), ROUTABLE)
+
+
 def routable_agents() -> list[Agent]:
     """The least busy accepting agents first (the routing index's order), at most `_CANDIDATES`."""
     return shards.merged(

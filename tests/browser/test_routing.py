@@ -1,4 +1,5 @@
-"""Routing as agents see it in the console: the queue card, the visitor leaving and coming back, a missed chat.
+"""Routing as agents and visitors see it: the queue card, the visitor leaving and coming back, a missed chat,
+and the queue-timeout offer in the widget.
 
 Each scene has a stack of its own: one moves the clock past every chat's timeout, another leaves a visitor
 queued, and each sets thresholds the stack's instances must read fresh.
@@ -109,3 +110,55 @@ def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor
     ana.get_by_test_id("status-toggle").click()
     expect(ana.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
     expect(ana.get_by_test_id("missed-chat")).to_be_hidden()
+
+
+def test_a_visitor_long_in_the_queue_may_keep_waiting_or_leave_the_question_as_a_message(stack, browser, agent):
+    from functions.chat import routing
+    from functions.models import Ticket
+
+    settings.save_settings({"max_chats_per_agent": 1, "queue_timeout_min": 1})
+    _ana_id, ana_email = agent("Ana")
+    agent_console(browser, stack, ana_email)
+    visitor_starts(visitor_page(browser, stack), "First in line")
+    leaving = visitor_page(browser, stack)
+    visitor_starts(leaving, "Do you ship to Chile?")
+    visitor_says(leaving, "And to Peru?")
+    staying = visitor_page(browser, stack)
+    visitor_starts(staying, "Are you open on Sunday?")
+    expect(staying.get_by_test_id("charla-status")).to_contain_text("number 2 in line")
+    # Past the admin's limit (under the 120 s after which Ana would count as missing her chat).
+    with time_machine.travel(timedelta(seconds=90)):
+        assert stack.run_schedule("sweep")["long_waits"] == 2
+    for site in (leaving, staying):
+        expect(site.get_by_test_id("charla-away")).to_contain_text("keep waiting, or leave us a message")
+        expect(site.get_by_test_id("charla-offer-wait")).to_have_text("Keep waiting")
+        expect(site.get_by_test_id("charla-offer-leave")).to_have_text("Leave a message")
+        expect(site.get_by_test_id("charla-offline-form")).to_be_hidden()
+    staying.screenshot(path=str(SHOTS / "queue-offer.png"))
+
+    # Keep waiting: the offer goes and the chat stays in the queue.
+    staying.get_by_test_id("charla-offer-wait").click()
+    expect(staying.get_by_test_id("charla-away")).to_be_hidden()
+    expect(staying.get_by_test_id("charla-status")).to_contain_text("number 2 in line")
+
+    # Leave a message: the form starts with the question already asked in the chat.
+    leaving.get_by_test_id("charla-offer-leave").click()
+    expect(leaving.get_by_test_id("charla-offer-leave")).to_be_hidden()
+    field = lambda name: leaving.locator(f"[data-testid=charla-offline-field][data-name={name}]")  # noqa: E731
+    expect(field("message")).to_have_value("Do you ship to Chile?\nAnd to Peru?")
+    field("name").fill("Lena")
+    field("email").fill("lena@example.com")
+    leaving.screenshot(path=str(SHOTS / "queue-offer-form.png"))
+    leaving.get_by_test_id("charla-offline-submit").click()
+    sent = leaving.get_by_test_id("charla-offline-sent")
+    expect(sent).to_be_visible()
+    ref = re.search(r"[2-9A-HJ-NP-Z]{10}", sent.inner_text()).group(0)
+    assert Ticket.get(ref).subject == "Do you ship to Chile?"
+
+    # The visitor who left a message ends their chat: the one who kept waiting moves up.
+    leaving.get_by_test_id("charla-end").click()
+    leaving.get_by_test_id("charla-end").click()
+    expect(staying.get_by_test_id("charla-status")).to_contain_text("number 1 in line")
+    assert [c.first_message for c in routing.queued()] == ["Are you open on Sunday?"]
+    expect(staying.get_by_test_id("charla-away")).to_be_hidden()
+    settings.save_settings({"queue_timeout_min": 5})

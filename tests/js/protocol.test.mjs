@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as P from '../../widget/src/protocol.js';
 
 const fresh = (over = {}) => ({
-  settings: { online: true }, chat: null, wantStart: null, away: false, full: false, offer: false,
+  settings: { online: true }, chat: null, wantStart: null, away: false, full: false, offer: 0,
   connected: true, resuming: false, queue: null, after: null, ...over,
 });
 const queued = () => fresh({ chat: { chat_id: 'c1', status: 'queued' } });
@@ -26,9 +26,32 @@ test('queue position and the offline offer apply only to the chat on screen', ()
   assert.deepEqual(P.status(s), ['queue', s.queue]);
   assert.equal(s.queue.position, 3);
   assert.equal(P.update(s, { type: 'offer_offline', chat_id: 'other' }), false);
-  assert.equal(s.offer, false);
+  assert.equal(P.offer(s), 0);
   assert.equal(P.update(s, { type: 'offer_offline', chat_id: 'c1' }), true);
-  assert.equal(s.offer, true);
+  assert.equal(P.offer(s), 1, 'the visitor chooses');
+});
+
+test('the queue-timeout offer: keep waiting dismisses it, leaving a message keeps the form, an agent ends it', () => {
+  const s = queued();
+  P.update(s, { type: 'offer_offline', chat_id: 'c1' });
+  s.offer = 0; // "Keep waiting"
+  assert.equal(P.offer(s), 0);
+  assert.deepEqual(P.status(s), ['waiting'], 'still queued');
+  P.update(s, { type: 'offer_offline', chat_id: 'c1' });
+  s.offer = 2; // "Leave a message"
+  P.update(s, { type: 'offer_offline', chat_id: 'c1' });
+  assert.equal(P.offer(s), 2, 'an offer again does not take the form away');
+  s.chat = { chat_id: 'c1', status: 'active' };
+  assert.equal(P.offer(s), 0, 'an agent took the chat');
+});
+
+test('the offline form starts with what the visitor asked in the chat, then their draft', () => {
+  const msgs = [
+    { sender: 'system', text: 'Welcome' }, { sender: 'visitor', text: 'Do you ship to Chile?' },
+    { sender: 'agent', text: 'Hi' }, { sender: 'visitor', text: 'And to Peru?' },
+  ];
+  assert.equal(P.asked(msgs, 'Soon?'), 'Do you ship to Chile?\nAnd to Peru?\nSoon?');
+  assert.equal(P.asked([], ''), '');
 });
 
 test('transcript_sent ends the busy state of the end-of-chat view with the address it went to', () => {
@@ -104,12 +127,12 @@ test('messages pages: follow next_after, stop resuming on the last page, re-ask 
 
 test('a new chat replaces the old one and what belonged to it; the same chat keeps it', () => {
   const s = fresh({
-    chat: { chat_id: 'old', status: 'closed' }, queue: { position: 1 }, after: { rating: 'good' }, offer: true,
+    chat: { chat_id: 'old', status: 'closed' }, queue: { position: 1 }, after: { rating: 'good' }, offer: 2,
     opener: { greeting_id: 'g' }, wantStart: { action: 'start_chat' }, away: true,
   });
   assert.equal(P.adopt(s, { chat_id: 'c1', status: 'queued' }), true);
   assert.deepEqual([s.chat.chat_id, s.queue, s.after, s.offer, s.opener, s.wantStart, s.away],
-    ['c1', null, null, false, null, null, false]);
+    ['c1', null, null, 0, null, null, false]);
   s.queue = { position: 2 };
   assert.equal(P.adopt(s, { chat_id: 'c1', status: 'active' }), false);
   assert.equal(s.chat.status, 'active');

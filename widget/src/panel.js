@@ -15,6 +15,10 @@ export function buildPanel(t, on) {
   ui.greet = h('p', { class: 'greet', hidden: true });
   ui.away = h('div', { class: 'away', 'data-testid': 'charla-away', role: 'status', hidden: true },
     ui.awayText = h('p', { text: t('away') }),
+    // The queue-timeout offer's choice; widget.js shows it.
+    ui.offer = h('div', { class: 'thumbs', hidden: true },
+      h('button', { type: 'button', class: 'btn alt', 'data-testid': 'charla-offer-wait', text: t('keepWaiting'), onclick: () => on.offer(0) }),
+      h('button', { type: 'button', class: 'btn', 'data-testid': 'charla-offer-leave', text: t('leaveInstead'), onclick: () => on.offer(2) })),
     // Filled in by offline.js.
     ui.offline = h('div', { class: 'offline-form', 'data-slot': 'offline-form' }));
   ui.list = h('ol', {

@@ -20,11 +20,19 @@ export function status(s) {
   return null;
 }
 
+// The queue-timeout offer on screen: 1 the visitor chooses (keep waiting or leave a message), 2 they
+// chose to leave one (the offline form shows), 0 none (never offered, "Keep waiting", or the chat left the queue).
+export const offer = (s) => (live(s) && s.chat.status === 'queued' ? s.offer : 0);
+
+// What the visitor asked, for the offline form's message: what they sent in the chat, then their draft.
+export const asked = (msgs, draft) =>
+  msgs.filter((m) => m.sender === 'visitor').map((m) => m.text).concat(draft).filter(Boolean).join('\n');
+
 // Frames that only change state. Returns true when the panel should render again.
 export function update(s, f) {
   if (!mine(s, f)) return false;
   if (f.type === 'queue') s.queue = f;
-  else if (f.type === 'offer_offline') s.offer = true;
+  else if (f.type === 'offer_offline') s.offer = s.offer || 1;
   else if (f.type === 'transcript_sent' && s.after) {
     s.after.sent = f.email || true;
     s.after.busy = false;
@@ -86,7 +94,7 @@ export function adopt(s, c) {
   if (fresh) {
     s.queue = null;
     s.after = null;
-    s.offer = false;
+    s.offer = 0;
     s.opener = null;
   }
   s.chat = c;

@@ -43,7 +43,7 @@ function createWidget({ host, root, btn, base, lang }) {
     wantStart: null, // a start_chat frame waiting for the connection
     away: false, // start_chat answered `offline` (or `queue_full`)
     full: false, // start_chat answered `queue_full`: others at this address already wait
-    offer: false, // `offer_offline`: the queued visitor may leave a message instead
+    offer: 0, // `offer_offline`: 1 offered (the visitor chooses), 2 leaving a message; see P.offer
     connected: false, // the socket is open
     resuming: false, // a `resume` awaits its `messages`
     queue: null, // the last `queue` frame: {position, eta_s}
@@ -107,7 +107,7 @@ function createWidget({ host, root, btn, base, lang }) {
     if (ui) return;
     ui = buildPanel(t, {
       close, start, send: onSend, input: onInput, key: onKey, panelKey,
-      end: endChat, pick, rate, transcript, restart,
+      end: endChat, pick, rate, transcript, restart, offer,
     });
     tr = createTranscript(ui.list, render);
     root.append(ui.panel);
@@ -183,11 +183,14 @@ function createWidget({ host, root, btn, base, lang }) {
     const greet = s && ((s.welcome_by_lang || {})[t.lang] || s.welcome);
     ui.greet.textContent = greet || '';
     show(ui.greet, !!greet && (mode === 'pre' || mode === 'chat'));
-    const offerNow = state.offer && live() && state.chat.status === 'queued';
-    show(ui.away, mode === 'away' || offerNow);
-    if (mode === 'away' || offerNow) {
-      ui.awayText.textContent = t(offerNow ? 'offerOffline' : state.full ? 'queue_full' : 'away');
-      mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? ui.input.value
+    const offer = P.offer(state);
+    show(ui.away, mode === 'away' || offer);
+    show(ui.offer, offer === 1);
+    show(ui.offline, offer !== 1);
+    if (mode === 'away' || offer) {
+      ui.awayText.textContent = t(offer ? 'offerOffline' : state.full ? 'queue_full' : 'away');
+      // The message field starts with what the visitor already asked in the chat (or had typed).
+      if (offer !== 1) mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? P.asked(tr.messages().concat(tr.pending()), ui.input.value)
         : f.type === 'email' ? ui.email.value || state.email || (state.ident && state.ident.email)
           : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''));
     }
@@ -593,6 +596,13 @@ function createWidget({ host, root, btn, base, lang }) {
     sync();
     focusFirst();
     if (Date.now() - state.settingsAt > 30e3) loadSettings().then(sync, () => {});
+  }
+
+  // The answer to `offer_offline`: 0 keep waiting (the offer goes), 2 leave a message (the form shows).
+  function offer(n) {
+    state.offer = n;
+    sync();
+    if (!n) ui.input.focus();
   }
 
   function grow() {

@@ -53,6 +53,8 @@ export default {
   needField: 'Please fill in {label}.',
   offlineSent: 'Thanks! We got your message (reference {ref}) and will reply by email.',
   offerOffline: 'Sorry for the wait. You can keep waiting, or leave us a message instead.',
+  keepWaiting: 'Keep waiting',
+  leaveInstead: 'Leave a message',
   rate_limited: 'Please wait a while before trying that again.',
   queue_full: 'Several people from your network are already waiting. Leave us a message and we will get back to you.',
 };

@@ -51,6 +51,8 @@ export default {
   needField: 'Completa el campo «{label}».',
   offlineSent: '¡Gracias! Recibimos tu mensaje (referencia {ref}) y te responderemos por correo.',
   offerOffline: 'Perdona la espera. Puedes seguir esperando o dejarnos un mensaje.',
+  keepWaiting: 'Seguir esperando',
+  leaveInstead: 'Dejar un mensaje',
   rate_limited: 'Espera un rato antes de volver a intentarlo.',
   queue_full: 'Ya hay varias personas de tu red esperando. Déjanos un mensaje y te responderemos.',
 };
