@@ -14,7 +14,7 @@ from functions.chat import chats, handoffs, messages, presence, routing
 from functions.core import clock, data, lines, settings, shards
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Agent, Chat, Connection
-from functions.realtime import broadcast
+from functions.realtime import broadcast, sockets
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +129,11 @@ def stale_connections() -> int:
         lambda row: row.last_seen,
         limit=PAGE,
     )
-    stale = [row.connection_id for row in rows]
-    broadcast.forget(stale)
-    return len(stale)
+    # Each is the `$disconnect` API Gateway never sent: the same clean-up, so a visitor whose socket
+    # died silently is shown as gone, and their chat can become abandoned, like one who closed the tab.
+    for row in rows:
+        sockets.disconnect(row.connection_id)
+    return len(rows)
 
 
 def waiting_chats() -> int:

@@ -94,3 +94,16 @@ def test_the_unanswered_sweep_never_hands_an_abandoned_chat_to_another_agent(aws
     assert sweep(timedelta(seconds=130))["unanswered_chats"] == 0
     assert Chat.get(chat_id).assignee_id == ana.principal.id
     assert Agent.get(ana.principal.id).accepting is True  # nobody to answer: not a missed chat
+
+
+def test_a_visitor_whose_socket_died_without_a_disconnect_is_gone_once_the_sweep_finds_it_silent(aws):
+    agent, visitor, chat = _chat()
+    with time_machine.travel(timedelta(minutes=10)):
+        agent.send({"action": "ping"})  # the agent's socket stays alive; the visitor's goes quiet
+    agent.clear()
+    # No $disconnect ever arrives (a phone that lost its network): the connection just stops pinging.
+    assert sweep(timedelta(minutes=12))["stale_connections"] == 1
+    left = agent.of_type("chat")[-1]["chat"]
+    assert left["chat_id"] == chat["chat_id"] and left["visitor_left_at"]
+    stored = Chat.get(chat["chat_id"])
+    assert stored.visitor_conns is None and stored.visitor_left_at is not None

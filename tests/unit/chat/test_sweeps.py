@@ -129,6 +129,9 @@ def test_an_idle_chat_closes_with_a_note_to_both_sides(aws):
     visitor = Socket(new_visitor())
     chat_id = start_chat(visitor)["chat_id"]
     ana.send({"action": "send", "chat_id": chat_id, "client_msg_id": "r", "text": "Anything else?"})
+    with time_machine.travel(timedelta(minutes=25)):  # both pages still open: their sockets ping
+        ana.send({"action": "ping"})
+        visitor.send({"action": "ping"})
     assert sweep(timedelta(minutes=29))["idle_chats"] == 0
     visitor.clear()
     ana.clear()
