@@ -88,15 +88,33 @@ export function createTicketsView({ request, me, flash }) {
     upsert(tk);
   }
 
+  // A row keeps its element while its ticket stays listed, so a reload that lands between a
+  // pointer's press and release (a search answering late) cannot swallow the click.
+  const rows = new Map(); // ticket_id -> the row's <li>
+  function row(tk) {
+    let li = rows.get(tk.ticket_id);
+    if (!li) {
+      li = h('li', null, h('button', {
+        type: 'button', class: 'ticket-row', 'data-testid': 'ticket-row', 'data-ticket-id': tk.ticket_id,
+        onclick: () => open(tk.ticket_id),
+      }));
+      rows.set(tk.ticket_id, li);
+    }
+    const b = li.firstChild;
+    b.dataset.status = tk.status;
+    b.setAttribute('aria-current', String(view.current() === tk.ticket_id));
+    b.replaceChildren(
+      h('span', { class: 'ticket-ref', text: '#' + tk.ref }),
+      h('span', { class: 'ticket-badge ' + tk.status, text: t('status_' + tk.status) }),
+      h('span', { class: 'ticket-subject', text: tk.subject || '' }),
+      h('span', { class: 'ticket-meta', text: requesterLabel(tk.requester) + ' · ' + when(tk.updated_at || tk.created_at) }));
+    return li;
+  }
+
   function render() {
-    list.replaceChildren(...items.map((tk) => h('li', null, h('button', {
-      type: 'button', class: 'ticket-row', 'data-testid': 'ticket-row', 'data-ticket-id': tk.ticket_id, 'data-status': tk.status,
-      'aria-current': String(view.current() === tk.ticket_id), onclick: () => open(tk.ticket_id),
-    },
-    h('span', { class: 'ticket-ref', text: '#' + tk.ref }),
-    h('span', { class: 'ticket-badge ' + tk.status, text: t('status_' + tk.status) }),
-    h('span', { class: 'ticket-subject', text: tk.subject || '' }),
-    h('span', { class: 'ticket-meta', text: requesterLabel(tk.requester) + ' · ' + when(tk.updated_at || tk.created_at) })))));
+    const ids = new Set(items.map((tk) => tk.ticket_id));
+    for (const id of rows.keys()) if (!ids.has(id)) rows.delete(id);
+    list.replaceChildren(...items.map(row));
     show(more, !!cursor);
   }
 

@@ -27,6 +27,7 @@ def test_the_reply_mode_resets_per_ticket_and_a_ticket_is_assigned_to_a_colleagu
     page.get_by_test_id("tickets-tab").click()
     page.get_by_test_id("ticket-search").fill(tag)
     page.get_by_test_id("ticket-search").press("Enter")
+    expect(page.get_by_test_id("ticket-row")).to_have_count(2)  # the search's answer, not the first page
     page.locator(f"[data-testid=ticket-row][data-ticket-id='{first}']").click()
     expect(page.get_by_test_id("ticket-ref")).to_be_visible()
     page.get_by_test_id("ticket-reply-status").select_option("pending")
