@@ -238,3 +238,15 @@ def test_the_visitors_section_and_a_greeting_have_no_serious_accessibility_viola
     with console.expect_download() as download:
         row(console, vid).get_by_test_id("visitor-export").click()
     assert download.value.suggested_filename == f"charla-visitor-{vid}.json"
+
+
+def test_the_time_zone_comes_from_the_widget_so_the_host_page_never_pays_for_it(stack, browser):
+    # The loader doesn't read the time zone itself (Intl's first use costs the host page about 20 ms);
+    # the widget keeps it, and the page views after that carry it.
+    page = browser.new_context(timezone_id="Asia/Tokyo").new_page()
+    visit(page, stack)
+    vid = visitor_id(page)
+    assert Visitor.get(vid).timezone is None
+    visit(page, stack, "/?page=2")
+    page.evaluate("() => Charla._p")
+    assert Visitor.get(vid).timezone == "Asia/Tokyo"

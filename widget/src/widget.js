@@ -29,6 +29,7 @@ function createWidget({ host, root, btn, base, lang }) {
   const api = createApi(base);
   const local = store('localStorage');
   const session = store('sessionStorage');
+  timeZone(); // so the next page view carries it
   const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
 
   let t = translator('en'); // until the visitor's language is loaded, before anything is drawn
@@ -744,8 +745,13 @@ function createWidget({ host, root, btn, base, lang }) {
 
 const visible = (el) => el.getClientRects().length > 0;
 
+// Kept for the loader's page views (it doesn't read it itself; see loader.js).
 function timeZone() {
-  try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return undefined; }
+  try {
+    const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    localStorage.setItem('charla.tz', JSON.stringify(z));
+    return z;
+  } catch (e) { return undefined; }
 }
 
 // Black or white text, whichever reads better on the admin's colour.
