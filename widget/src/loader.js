@@ -48,6 +48,9 @@
     };
   });
 
+  // The browser's IANA time zone, for the page view and widget.js's start_chat.
+  try { C._tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { /* old browser */ }
+
   // -- page views (docs/protocol.md, "Tracking") ---------------------------------------------
   // A view now; a leave with the time on page when the page goes away. A 204 means the admin
   // turned tracking off: nothing more is sent during this browser session.
@@ -65,14 +68,12 @@
     C._t = Date.now();
     left = 0;
     if (store('sessionStorage', 'charla.nt')) return;
-    var tz;
-    try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { /* old browser */ }
     C._p = fetch(base + 'runtime.json').then(function (r) { return r.json(); }).then(function (rt) {
       url = rt.api + '/visitor/pageview';
       return fetch(url, { method: 'POST', keepalive: true, body: beacon('view', {
         // cut to the server's limits, which refuse longer text
         url: location.href.slice(0, 2000), title: d.title.slice(0, 300), referrer: d.referrer.slice(0, 2000),
-        language: navigator.language, timezone: tz,
+        language: navigator.language, timezone: C._tz,
       }) });
     }).then(function (r) {
       if (r.status != 200) {

@@ -122,8 +122,6 @@ export function lost(s) {
 
 // "New chat" after the end-of-chat view: back to the pre-chat form (or the away notice).
 export function restart(s) {
-  s.chat = null;
-  s.after = null;
-  s.queue = null;
+  s.chat = s.after = s.queue = null;
   s.away = false;
 }

@@ -32,7 +32,6 @@ function createWidget({ host, root, btn, base, lang }) {
   const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
 
   let t = translator('en'); // until the visitor's language is loaded, before anything is drawn
-  const EMAIL_OK = (v) => typeof v === 'string' && EMAIL.test(v);
   // Everything the widget knows about the conversation, in one place; protocol.js reads and
   // changes it for the server's frames, and sync() renders it. (ui, tr, sock: the DOM, the
   // transcript and the socket, not state.)
@@ -456,7 +455,7 @@ function createWidget({ host, root, btn, base, lang }) {
     } else if (state.ident) {
       // Anonymous pre-chat, but the site said who this is (Charla.setIdentity).
       if (state.ident.name && state.ident.name.length <= 100) f.name = state.ident.name;
-      if (EMAIL_OK(state.ident.email)) f.email = state.email = state.ident.email;
+      if (EMAIL.test(state.ident.email)) f.email = state.email = state.ident.email;
     }
     if (state.opener) Object.assign(f, state.opener);
     // Shown in the agent's visitor panel; cut to the server's limits, which refuse longer text.
@@ -465,7 +464,7 @@ function createWidget({ host, root, btn, base, lang }) {
       title: document.title.slice(0, 300),
       referrer: document.referrer.slice(0, 2000),
       language: navigator.language,
-      timezone: timeZone(),
+      timezone: C._tz, // the loader's
     };
     state.wantStart = f;
     connect();
@@ -688,7 +687,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function prefill() {
     if (!ui || !state.ident) return;
     if (state.ident.name && !ui.name.value) ui.name.value = state.ident.name;
-    if (EMAIL_OK(state.ident.email) && !ui.email.value) ui.email.value = state.ident.email;
+    if (EMAIL.test(state.ident.email) && !ui.email.value) ui.email.value = state.ident.email;
   }
 
   function setLanguage(code) {
@@ -744,15 +743,9 @@ function createWidget({ host, root, btn, base, lang }) {
 
 const visible = (el) => el.getClientRects().length > 0;
 
-function timeZone() {
-  try { return Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) { return undefined; }
-}
-
 // Black or white text, whichever reads better on the admin's colour.
 function onAccent(c) {
-  let m = /^#([\da-f])([\da-f])([\da-f])$/i.exec(c);
-  if (m) c = '#' + m[1] + m[1] + m[2] + m[2] + m[3] + m[3];
-  m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c);
+  const m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c.replace(/^#(.)(.)(.)$/, '#$1$1$2$2$3$3'));
   if (!m) return '#fff';
   const [r, g, b] = m.slice(1).map((x) => {
     const v = parseInt(x, 16) / 255;
