@@ -69,7 +69,7 @@ export function createApi(base) {
     ticket: () => visitorCall('POST', '/visitor/ws-ticket').then((r) => r.ticket),
     identify: (body) => visitorCall('POST', '/visitor/identify', body),
     offlineForm: (lang) => call('GET', '/widget/offline-form?lang=' + lang),
-    offline: (fields) => visitorCall('POST', '/visitor/offline', { fields }),
+    offline: (fields, chat_id) => visitorCall('POST', '/visitor/offline', { fields, chat_id }),
     shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };
 }

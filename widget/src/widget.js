@@ -188,10 +188,12 @@ function createWidget({ host, root, btn, base, lang }) {
     show(ui.offline, offer !== 1);
     if (mode === 'away' || offer) {
       ui.awayText.textContent = t(offer ? 'offerOffline' : state.full ? 'queue_full' : 'away');
+      show(ui.awayText, live() || !offer); // once the message replaced the chat, the choice is past
       // The message field starts with what the visitor already asked in the chat (or had typed).
+      // Sent from the offer, the message replaces the queued chat, which then ends (docs/protocol.md).
       if (offer !== 1) mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? P.asked(tr.messages().concat(tr.pending()), ui.input.value)
         : f.type === 'email' ? ui.email.value || state.email || (state.ident && state.ident.email)
-          : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''));
+          : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''), () => (P.offer(state) ? state.chat.chat_id : null));
     }
     show(ui.pre, mode === 'pre');
     show(ui.end, mode === 'chat');
@@ -345,7 +347,6 @@ function createWidget({ host, root, btn, base, lang }) {
         flush();
         emit('chat_started', c);
       }
-      if (c.status === 'active') state.queue = null;
     }
     sync();
     emit('chat', c);
@@ -601,7 +602,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function offer(n) {
     state.offer = n;
     sync();
-    if (!n) ui.input.focus();
+    n ? ui.offline.ready.then((el) => el && el.focus()) : ui.input.focus();
   }
 
   function grow() {
