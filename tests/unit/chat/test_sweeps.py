@@ -243,3 +243,17 @@ def test_leaving_a_message_from_the_offer_takes_the_chat_out_of_the_queue(aws, a
     ana.send({"action": "close", "chat_id": first})
     assert Chat.get(waiting_id).assignee_id == ana.principal.id
     assert Chat.get(chat_id).status == "closed" and Chat.get(chat_id).agent_ids is None
+
+
+def test_a_message_left_after_an_agent_took_the_chat_leaves_the_chat_with_them(aws, api):
+    ana = Socket(new_agent("Ana"))
+    minted = identity.create_identity()
+    visitor = Socket(Principal("visitor", minted["visitor_id"]))
+    chat_id = start_chat(visitor)["chat_id"]  # Ana took it while the visitor was still filling in the form
+    fields = {"name": "Lena", "email": "lena@example.com", "message": "Do you ship to Chile?"}
+    status, ticket = desk.Rest(api).call(
+        "POST", "/visitor/offline", {"fields": fields, "chat_id": chat_id}, desk.visitor_headers(minted)
+    )
+    assert status == 201 and Ticket.get(ticket["ticket_id"]).chat_id == chat_id
+    chat = Chat.get(chat_id)
+    assert (chat.status, chat.assignee_id, chat.ticket_id) == ("active", ana.principal.id, None)
