@@ -11,6 +11,9 @@ const SERVICE_RESTART = 1012;
 const RESTART_RETRY_MS = 2e3;
 const RESTART_TRIES = 30;
 
+// The wait before try `n` (from 0): 1 s doubling to 30 s, ±20% so clients don't retry in step.
+const backoff = (n) => Math.min(30e3, 1e3 * 2 ** n) * (0.8 + Math.random() * 0.4);
+
 export function createSocket({ url, ticket, onFrame, onState }) {
   let ws = null;
   let attempt = 0;
@@ -78,8 +81,7 @@ export function createSocket({ url, ticket, onFrame, onState }) {
       retryTimer = setTimeout(open, RESTART_RETRY_MS);
       return;
     }
-    const d = Math.min(30e3, 1e3 * 2 ** attempt++);
-    retryTimer = setTimeout(open, d * (0.8 + Math.random() * 0.4));
+    retryTimer = setTimeout(open, backoff(attempt++));
   }
 
   // A socket can die silently (sleeping laptops, mobile radios); an unanswered ping exposes it.
@@ -146,15 +148,13 @@ export function createSocket({ url, ticket, onFrame, onState }) {
       }
     },
     send,
-    isOpen: () => !!ws && ws.readyState === 1,
     // For `error` frames with retriable: true. The same frame goes again, so a `send` keeps its
     // client_msg_id and the server's idempotency makes the retry safe.
     retry(key, frame) {
       const n = tries.get(key) || 0;
       tries.set(key, n + 1);
       clearTimeout(retries.get(key));
-      const d = Math.min(30e3, 1e3 * 2 ** n) * (0.8 + Math.random() * 0.4);
-      retries.set(key, setTimeout(() => { retries.delete(key); send(frame); }, d));
+      retries.set(key, setTimeout(() => { retries.delete(key); send(frame); }, backoff(n)));
     },
   };
 }

@@ -3,7 +3,7 @@ export function store(area) {
   const s = () => { try { return window[area]; } catch (e) { return null; } };
   return {
     get(k) {
-      try { const v = s().getItem(k); return v == null ? null : JSON.parse(v); } catch (e) { return null; }
+      try { return JSON.parse(s().getItem(k)); } catch (e) { return null; } // JSON.parse(null): null
     },
     set(k, v) {
       try { s().setItem(k, JSON.stringify(v)); } catch (e) { /* quota or disabled */ }

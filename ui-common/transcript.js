@@ -7,6 +7,13 @@ export function createTranscript(list, render) {
   const pending = new Map(); // client_msg_id -> {el, msg}
   let lastSeq = 0; // highest seq up to which nothing is missing
 
+  // A pending message leaves the list of pending ones (acknowledged, failed or dropped).
+  const take = (id) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    return p;
+  };
+
   function firstPendingEl() {
     for (const p of pending.values()) if (p.el.parentNode === list) return p.el;
     return null;
@@ -32,11 +39,8 @@ export function createTranscript(list, render) {
     // Returns true when the message was new to this list.
     add(msg) {
       if (!msg || typeof msg.seq !== 'number' || seqs.has(msg.seq)) return false;
-      const mine = msg.client_msg_id && pending.get(msg.client_msg_id);
-      if (mine) {
-        pending.delete(msg.client_msg_id);
-        mine.el.remove();
-      }
+      const mine = msg.client_msg_id && take(msg.client_msg_id);
+      if (mine) mine.el.remove();
       place(msg, render(msg));
       return true;
     },
@@ -50,23 +54,21 @@ export function createTranscript(list, render) {
       return el;
     },
     ack(id, seq, ts) {
-      const p = pending.get(id);
+      const p = take(id);
       if (!p) return false;
-      pending.delete(id);
       p.el.remove();
       if (!seqs.has(seq)) place({ ...p.msg, seq, ts, client_msg_id: id }, render({ ...p.msg, seq, ts }));
       return true;
     },
     fail(id) {
-      const p = pending.get(id);
+      const p = take(id);
       if (!p) return null;
-      pending.delete(id);
       p.el.setAttribute('data-state', 'failed');
       return p.el;
     },
     drop(id) {
-      const p = pending.get(id);
-      if (p) { pending.delete(id); p.el.remove(); }
+      const p = take(id);
+      if (p) p.el.remove();
       return p ? p.msg : null;
     },
     pending: () => Array.from(pending, ([id, p]) => ({ id, ...p.msg })),

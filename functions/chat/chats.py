@@ -311,6 +311,21 @@ def close(principal: Principal, chat_id: str) -> Chat:
     return end(chat, closed_by=principal.key, note=note)
 
 
+def leave_queue_for_ticket(principal: Principal, chat: Chat, ticket_id: str) -> Chat:
+    """A queued visitor left a message instead of waiting (the queue-timeout offer): the chat keeps a link
+    to the ticket and ends as if they had closed it, so its place frees and no agent is ever given it.
+    A chat that is no longer queued (an agent took it meanwhile, or it ended) goes on as it is."""
+    still_queued = data.conditional(
+        lambda: Chat(chat.chat_id).update(
+            actions=[Chat.ticket_id.set(Chat.ticket_id | ticket_id)],  # a ticket made from it earlier stays its own
+            condition=Chat.status == "queued",
+        )
+    )
+    if not still_queued:
+        return Chat.get(chat.chat_id, consistent_read=True)
+    return close(principal, chat.chat_id)
+
+
 def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:
     """Closes a chat once, whoever asks first; frees its agents and tells both sides why."""
     if chat.status == "closed":

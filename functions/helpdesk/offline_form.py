@@ -2,7 +2,8 @@
 
 Admins configure the fields (settings `offline_form_fields`): rename them, mark them required, add
 some. A submission is checked against that configuration field by field, so a crafted request can't
-store anything the form doesn't ask for.
+store anything the form doesn't ask for. Sent from the queue-timeout offer, it names the visitor's
+queued chat, which it replaces (chats.leave_queue_for_ticket).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
+from functions.chat import access, chats
 from functions.core import clock, lines, settings, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import tickets
 from functions.helpdesk.tickets import Entry
-from functions.models import Ticket, Visitor
+from functions.models import Chat, Ticket, Visitor
 from functions.reports import stats
 from functions.visitors import limits
 
@@ -97,6 +99,7 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
     form = fields()
     text.reject_unknown_fields(values, {f["name"] for f in form})
     answers = [(f, _value(f, values.get(f["name"]))) for f in form]
+    chat = _chat_it_replaces(principal, body.get("chat_id"))
     _check_rate(principal)
     limits.hit("offline_form", address)  # identities are free: the form is limited per address too
     ticket = tickets.new_ticket(
@@ -105,6 +108,7 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
         requester_email=next((v for f, v in answers if f["type"] == "email" and v), None),
         requester_name=_name(answers),
         visitor_id=principal.id,
+        chat_id=chat.chat_id if chat else None,
     )
     entry = Entry(
         kind="message",
@@ -115,6 +119,8 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
         data={"fields": [{"name": f["name"], "label": f["label"], "value": v} for f, v in answers if v]},
     )
     tickets.create(ticket, [entry])
+    if chat:
+        chats.leave_queue_for_ticket(principal, chat, ticket.ticket_id)
     # A visitor who wrote is kept with their ticket, not expired with anonymous ones (functions/visitors/privacy.py).
     try:
         Visitor(principal.id).update(actions=[Visitor.expires_at.remove()], condition=Visitor.visitor_id.exists())
@@ -125,6 +131,18 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
     except Exception:
         log.exception("could not count the offline message")
     return ticket
+
+
+def _chat_it_replaces(principal: Principal, chat_id: object) -> Chat | None:
+    """`chat_id`: the visitor's queued chat the message replaces (the queue-timeout offer's "Leave a message")."""
+    if chat_id is None:
+        return None
+    if not isinstance(chat_id, str):
+        raise bad_request("`chat_id` must be the id of your queued chat.")
+    try:
+        return access.chat_for_write(principal, chat_id)
+    except CharlaError:
+        raise CharlaError("not_found", "`chat_id` is not one of your chats.") from None
 
 
 def _value(field: dict[str, Any], value: object) -> str:

@@ -114,18 +114,26 @@ def test_an_agent_who_misses_a_chat_is_switched_to_not_accepting_and_the_visitor
 
 def test_a_visitor_long_in_the_queue_may_keep_waiting_or_leave_the_question_as_a_message(stack, browser, agent):
     from functions.chat import routing
-    from functions.models import Ticket
+    from functions.models import Chat, Ticket, Visitor
 
     settings.save_settings({"max_chats_per_agent": 1, "queue_timeout_min": 1})
     _ana_id, ana_email = agent("Ana")
-    agent_console(browser, stack, ana_email)
+    ana = agent_console(browser, stack, ana_email)
     visitor_starts(visitor_page(browser, stack), "First in line")
     leaving = visitor_page(browser, stack)
+    # Seen from Germany (CloudFront's viewer country, which the local stack has no way to know).
+    leaving.wait_for_function("localStorage.getItem('charla.visitor')")
+    visitor_id = leaving.evaluate("JSON.parse(localStorage.getItem('charla.visitor')).visitor_id")
+    Visitor(visitor_id).update(actions=[Visitor.country.set("DE")])
     visitor_starts(leaving, "Do you ship to Chile?")
     visitor_says(leaving, "And to Peru?")
     staying = visitor_page(browser, stack)
     visitor_starts(staying, "Are you open on Sunday?")
     expect(staying.get_by_test_id("charla-status")).to_contain_text("number 2 in line")
+    queue = ana.get_by_test_id("queue-item")
+    expect(queue).to_have_count(2)
+    expect(queue.first).to_contain_text(re.compile(r"Visitor \d{4} \(DE\)"))
+    _shoot(ana, "queue-console")
     # Past the admin's limit (under the 120 s after which Ana would count as missing her chat).
     with time_machine.travel(timedelta(seconds=90)):
         assert stack.run_schedule("sweep")["long_waits"] == 2
@@ -134,31 +142,48 @@ def test_a_visitor_long_in_the_queue_may_keep_waiting_or_leave_the_question_as_a
         expect(site.get_by_test_id("charla-offer-wait")).to_have_text("Keep waiting")
         expect(site.get_by_test_id("charla-offer-leave")).to_have_text("Leave a message")
         expect(site.get_by_test_id("charla-offline-form")).to_be_hidden()
-    staying.screenshot(path=str(SHOTS / "queue-offer.png"))
+    _shoot(staying, "queue-offer")
 
     # Keep waiting: the offer goes and the chat stays in the queue.
     staying.get_by_test_id("charla-offer-wait").click()
     expect(staying.get_by_test_id("charla-away")).to_be_hidden()
     expect(staying.get_by_test_id("charla-status")).to_contain_text("number 2 in line")
 
-    # Leave a message: the form starts with the question already asked in the chat.
+    # Leave a message: the form starts with the question already asked in the chat, and the keyboard
+    # is in the first field still to fill in.
     leaving.get_by_test_id("charla-offer-leave").click()
     expect(leaving.get_by_test_id("charla-offer-leave")).to_be_hidden()
     field = lambda name: leaving.locator(f"[data-testid=charla-offline-field][data-name={name}]")  # noqa: E731
     expect(field("message")).to_have_value("Do you ship to Chile?\nAnd to Peru?")
-    field("name").fill("Lena")
+    expect(field("name")).to_be_focused()
+    _shoot(leaving, "queue-offer-form")
+    leaving.keyboard.type("Lena")
     field("email").fill("lena@example.com")
-    leaving.screenshot(path=str(SHOTS / "queue-offer-form.png"))
     leaving.get_by_test_id("charla-offline-submit").click()
     sent = leaving.get_by_test_id("charla-offline-sent")
     expect(sent).to_be_visible()
     ref = re.search(r"[2-9A-HJ-NP-Z]{10}", sent.inner_text()).group(0)
-    assert Ticket.get(ref).subject == "Do you ship to Chile?"
+    ticket = Ticket.get(ref)
+    assert ticket.subject == "Do you ship to Chile?"
 
-    # The visitor who left a message ends their chat: the one who kept waiting moves up.
-    leaving.get_by_test_id("charla-end").click()
-    leaving.get_by_test_id("charla-end").click()
+    # Sending it took the chat out of the queue: the visitor keeps the ticket's confirmation (no
+    # end-of-chat view), the one who kept waiting moves up, and the console's queue drops the chat.
     expect(staying.get_by_test_id("charla-status")).to_contain_text("number 1 in line")
+    expect(queue).to_have_count(1)
+    expect(queue).to_contain_text("Are you open on Sunday?")
     assert [c.first_message for c in routing.queued()] == ["Are you open on Sunday?"]
+    left = Chat.get(ticket.chat_id)
+    assert (left.status, left.first_message, left.ticket_id) == ("closed", "Do you ship to Chile?", ref)
+    for gone in ("charla-end", "charla-new-chat", "charla-rate-good", "charla-status", "charla-input"):
+        expect(leaving.get_by_test_id(gone)).to_be_hidden()
+    expect(sent).to_be_visible()
+    _shoot(leaving, "queue-offer-sent")
     expect(staying.get_by_test_id("charla-away")).to_be_hidden()
     settings.save_settings({"queue_timeout_min": 5})
+
+
+def _shoot(page, name: str) -> None:
+    """A phone's and a laptop's view, for a person to look at."""
+    for size, (width, height) in (("phone", (390, 844)), ("desktop", (1280, 720))):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(SHOTS / f"{name}-{size}.png"))

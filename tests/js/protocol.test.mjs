@@ -41,8 +41,22 @@ test('the queue-timeout offer: keep waiting dismisses it, leaving a message keep
   s.offer = 2; // "Leave a message"
   P.update(s, { type: 'offer_offline', chat_id: 'c1' });
   assert.equal(P.offer(s), 2, 'an offer again does not take the form away');
-  s.chat = { chat_id: 'c1', status: 'active' };
+  P.adopt(s, { chat_id: 'c1', status: 'active' });
   assert.equal(P.offer(s), 0, 'an agent took the chat');
+  P.closed(s, { chat_id: 'c1', status: 'closed' });
+  assert.equal(P.mode(s), 'after', 'a chat an agent took ends with the end-of-chat view');
+});
+
+test('sending the form from the offer ends the queued chat: the confirmation stays, not the end-of-chat view', () => {
+  const s = queued();
+  P.update(s, { type: 'offer_offline', chat_id: 'c1' });
+  s.offer = 2; // "Leave a message", then the form was sent
+  assert.equal(P.closed(s, { chat_id: 'c1', status: 'closed' }), true);
+  assert.equal(P.mode(s), 'away');
+  assert.equal(P.offer(s), 2, 'the form (now its confirmation) stays');
+  assert.equal(P.status(s), null, 'no "This chat has ended."');
+  P.adopt(s, { chat_id: 'c2', status: 'queued' });
+  assert.deepEqual([P.mode(s), P.offer(s)], ['chat', 0], 'a later chat starts afresh');
 });
 
 test('the offline form starts with what the visitor asked in the chat, then their draft', () => {
@@ -134,9 +148,12 @@ test('a new chat replaces the old one and what belonged to it; the same chat kee
   assert.deepEqual([s.chat.chat_id, s.queue, s.after, s.offer, s.opener, s.wantStart, s.away],
     ['c1', null, null, 0, null, null, false]);
   s.queue = { position: 2 };
+  s.offer = 2;
+  assert.equal(P.adopt(s, { chat_id: 'c1', status: 'queued' }), false);
+  assert.deepEqual([s.queue, s.offer], [{ position: 2 }, 2], 'still queued: the position and the offer stay');
   assert.equal(P.adopt(s, { chat_id: 'c1', status: 'active' }), false);
   assert.equal(s.chat.status, 'active');
-  assert.deepEqual(s.queue, { position: 2 }, 'the caller clears the queue once the chat is active');
+  assert.deepEqual([s.queue, s.offer], [null, 0], 'an agent took it: no position, no offer');
 });
 
 test('a chat frame closing the chat shown ends it once; other chats are ignored', () => {

@@ -18,7 +18,7 @@ export function createApi(base) {
   const config = () =>
     runtime ||
     (runtime = fetch(base + 'runtime.json').then((r) => {
-      if (!r.ok) throw new Error('runtime.json ' + r.status);
+      if (!r.ok) throw r; // its `status` tells an outage from a limit (unreachable)
       return r.json();
     }).catch((e) => { runtime = null; throw e; }));
 
@@ -66,12 +66,10 @@ export function createApi(base) {
     hasIdentity: () => !!identity(),
     visitorId: () => (identity() || {}).visitor_id,
     settings: () => call('GET', '/widget/settings'),
-    async ticket() {
-      return (await visitorCall('POST', '/visitor/ws-ticket')).ticket;
-    },
+    ticket: () => visitorCall('POST', '/visitor/ws-ticket').then((r) => r.ticket),
     identify: (body) => visitorCall('POST', '/visitor/identify', body),
     offlineForm: (lang) => call('GET', '/widget/offline-form?lang=' + lang),
-    offline: (fields) => visitorCall('POST', '/visitor/offline', { fields }),
+    offline: (fields, chat_id) => visitorCall('POST', '/visitor/offline', { fields, chat_id }),
     shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };
 }

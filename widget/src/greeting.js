@@ -27,6 +27,6 @@ export function greetingBubble(t, g, { answer, dismiss }) {
   h('p', { class: 'text', id: 'charla-greeting-text', 'aria-live': 'polite', text: g.text }),
   h('form', { class: 'composer', onsubmit: submit },
     h('label', { for: 'charla-greeting-reply', class: 'sr', text: t('reply') }), input,
-    h('button', { type: 'submit', class: 'btn send', 'data-testid': 'charla-greeting-send', text: t('send') })));
+    h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-greeting-send', text: t('send') })));
   return el;
 }

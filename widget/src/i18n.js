@@ -4,7 +4,7 @@
 import index from 'charla:lang-index';
 
 const { keys, files } = index;
-const known = (code) => Object.prototype.hasOwnProperty.call(files, code);
+const known = (code) => ({}).hasOwnProperty.call(files, code);
 
 // The first of `prefs` (e.g. data-lang, navigator.languages, the admin's default) that we have,
 // trying `es-MX` then `es`.

@@ -5,13 +5,15 @@ import { unreachable } from './api.js';
 
 const MAX = { text: 200, email: 254, textarea: 4000 };
 
-// Fills `slot` once (again after a language change rebuilt the panel); `pre(field)` gives a prefill.
-export function mountOffline(slot, api, t, pre) {
+// Fills `slot` once (again after a language change rebuilt the panel); `pre(field)` gives a prefill,
+// `chat()` the queued chat the message replaces, if any. `slot.ready`: once shown, the field where
+// typing starts (for keyboard and screen-reader users): the first empty one, else the message.
+export function mountOffline(slot, api, t, pre, chat) {
   if (slot.firstChild) return;
   const err = h('p', { class: 'error', 'data-testid': 'charla-offline-error', role: 'alert', hidden: true });
   const say = (m) => { err.textContent = m; err.hidden = !m; };
   slot.append(err);
-  api.offlineForm(t.lang).then(({ fields }) => {
+  slot.ready = api.offlineForm(t.lang).then(({ fields }) => {
     const inputs = fields.map((f) => {
       const id = 'charla-o-' + f.name;
       const el = h(f.type === 'textarea' ? 'textarea' : 'input', {
@@ -34,7 +36,7 @@ export function mountOffline(slot, api, t, pre) {
         }
         say('');
         btn.disabled = true;
-        api.offline(values).then((r) => {
+        api.offline(values, chat()).then((r) => {
           form.replaceWith(h('p', { class: 'done', 'data-testid': 'charla-offline-sent', role: 'status', text: t('offlineSent', { ref: r.ref }) }));
         }, (e2) => {
           btn.disabled = false;
@@ -43,5 +45,6 @@ export function mountOffline(slot, api, t, pre) {
       },
     }, ...inputs.map((x) => x[2]), btn);
     err.before(form);
+    return (inputs.find((x) => !x[1].value) || inputs.find((x) => x[0].type === 'textarea') || inputs[0])[1];
   }, (e) => say(t(unreachable(e))));
 }

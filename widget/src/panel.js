@@ -20,7 +20,7 @@ export function buildPanel(t, on) {
       h('button', { type: 'button', class: 'btn alt', 'data-testid': 'charla-offer-wait', text: t('keepWaiting'), onclick: () => on.offer(0) }),
       h('button', { type: 'button', class: 'btn', 'data-testid': 'charla-offer-leave', text: t('leaveInstead'), onclick: () => on.offer(2) })),
     // Filled in by offline.js.
-    ui.offline = h('div', { class: 'offline-form', 'data-slot': 'offline-form' }));
+    ui.offline = h('div'));
   ui.list = h('ol', {
     class: 'msgs', 'data-testid': 'charla-messages', 'aria-live': 'polite', 'aria-label': t('title'),
   });
@@ -41,7 +41,7 @@ export function buildPanel(t, on) {
     id: 'charla-input', 'data-testid': 'charla-input', rows: 1, placeholder: t('placeholder'),
     oninput: on.input, onkeydown: on.key,
   });
-  ui.send = h('button', { type: 'submit', class: 'btn send', 'data-testid': 'charla-send', text: t('send') });
+  ui.send = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-send', text: t('send') });
   ui.composer = h('form', { class: 'composer', onsubmit: on.send },
     h('label', { for: 'charla-input', class: 'sr', text: t('message') }), ui.input, ui.send);
 

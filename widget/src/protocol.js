@@ -7,8 +7,12 @@ export const live = (s) => !!s.chat && s.chat.status !== 'closed';
 // The frame is about the chat on screen (frames for other chats of this visitor are ignored).
 export const mine = (s, f) => !!s.chat && f.chat_id === s.chat.chat_id;
 
+// The visitor sent the offline form from the queue-timeout offer, which ended the queued chat: the
+// form's confirmation stays on screen, not the end-of-chat view.
+const left = (s) => s.offer > 1 && !!s.chat && !live(s);
+
 // The panel's mode: the conversation, the end-of-chat view, the away notice or the pre-chat form.
-export const mode = (s) => (live(s) ? 'chat' : s.chat ? 'after' : s.away || (s.settings && !s.settings.online) ? 'away' : 'pre');
+export const mode = (s) => (live(s) ? 'chat' : left(s) ? 'away' : s.chat ? 'after' : s.away || (s.settings && !s.settings.online) ? 'away' : 'pre');
 
 // The status line as [message key, params], or null for none.
 export function status(s) {
@@ -16,13 +20,14 @@ export function status(s) {
   if ((live(s) || s.wantStart) && !s.connected) return ['connecting'];
   if (s.wantStart) return ['waiting'];
   if (live(s) && s.chat.status === 'queued') return s.queue ? ['queue', s.queue] : ['waiting'];
-  if (s.chat && !live(s)) return ['ended'];
+  if (s.chat && !live(s) && !left(s)) return ['ended'];
   return null;
 }
 
 // The queue-timeout offer on screen: 1 the visitor chooses (keep waiting or leave a message), 2 they
-// chose to leave one (the offline form shows), 0 none (never offered, "Keep waiting", or the chat left the queue).
-export const offer = (s) => (live(s) && s.chat.status === 'queued' ? s.offer : 0);
+// chose to leave one (the offline form shows, and stays once sending it ended the chat), 0 none (never
+// offered, "Keep waiting", or an agent took the chat).
+export const offer = (s) => ((live(s) && s.chat.status === 'queued') || left(s) ? s.offer : 0);
 
 // What the visitor asked, for the offline form's message: what they sent in the chat, then their draft.
 export const asked = (msgs, draft) =>
@@ -91,12 +96,9 @@ export function paged(s, f, lastSeq, gap) {
 // queue position, end-of-chat view, offline offer and greeting answer belonged to that one.
 export function adopt(s, c) {
   const fresh = !s.chat || s.chat.chat_id !== c.chat_id;
-  if (fresh) {
-    s.queue = null;
-    s.after = null;
-    s.offer = 0;
-    s.opener = null;
-  }
+  if (fresh) s.after = s.opener = null;
+  // The queue position and the offer end when the chat leaves the queue for an agent.
+  if (fresh || c.status !== 'queued') s.queue = null, s.offer = 0;
   s.chat = c;
   s.wantStart = null;
   s.away = false;
@@ -122,8 +124,6 @@ export function lost(s) {
 
 // "New chat" after the end-of-chat view: back to the pre-chat form (or the away notice).
 export function restart(s) {
-  s.chat = null;
-  s.after = null;
-  s.queue = null;
+  s.chat = s.after = s.queue = null;
   s.away = false;
 }

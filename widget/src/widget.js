@@ -29,11 +29,12 @@ function createWidget({ host, root, btn, base, lang }) {
   const api = createApi(base);
   const local = store('localStorage');
   const session = store('sessionStorage');
-  timeZone(); // so the next page view carries it
+  // Read here rather than by the loader (Intl's first use costs the host page about 20 ms), and kept
+  // for the loader's page views.
+  try { local.set('charla.tz', C._tz = Intl.DateTimeFormat().resolvedOptions().timeZone); } catch (e) { /* old browser */ }
   const emit = (ev, data) => (C._l[ev] || []).slice().forEach((fn) => { try { fn(data); } catch (e) { /* the page's bug */ } });
 
   let t = translator('en'); // until the visitor's language is loaded, before anything is drawn
-  const EMAIL_OK = (v) => typeof v === 'string' && EMAIL.test(v);
   // Everything the widget knows about the conversation, in one place; protocol.js reads and
   // changes it for the server's frames, and sync() renders it. (ui, tr, sock: the DOM, the
   // transcript and the socket, not state.)
@@ -190,10 +191,12 @@ function createWidget({ host, root, btn, base, lang }) {
     show(ui.offline, offer !== 1);
     if (mode === 'away' || offer) {
       ui.awayText.textContent = t(offer ? 'offerOffline' : state.full ? 'queue_full' : 'away');
+      show(ui.awayText, live() || !offer); // once the message replaced the chat, the choice is past
       // The message field starts with what the visitor already asked in the chat (or had typed).
+      // Sent from the offer, the message replaces the queued chat, which then ends (docs/protocol.md).
       if (offer !== 1) mountOffline(ui.offline, api, t, (f) => (f.type === 'textarea' ? P.asked(tr.messages().concat(tr.pending()), ui.input.value)
         : f.type === 'email' ? ui.email.value || state.email || (state.ident && state.ident.email)
-          : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''));
+          : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''), () => (P.offer(state) ? state.chat.chat_id : null));
     }
     show(ui.pre, mode === 'pre');
     show(ui.end, mode === 'chat');
@@ -347,7 +350,6 @@ function createWidget({ host, root, btn, base, lang }) {
         flush();
         emit('chat_started', c);
       }
-      if (c.status === 'active') state.queue = null;
     }
     sync();
     emit('chat', c);
@@ -457,7 +459,7 @@ function createWidget({ host, root, btn, base, lang }) {
     } else if (state.ident) {
       // Anonymous pre-chat, but the site said who this is (Charla.setIdentity).
       if (state.ident.name && state.ident.name.length <= 100) f.name = state.ident.name;
-      if (EMAIL_OK(state.ident.email)) f.email = state.email = state.ident.email;
+      if (EMAIL.test(state.ident.email)) f.email = state.email = state.ident.email;
     }
     if (state.opener) Object.assign(f, state.opener);
     // Shown in the agent's visitor panel; cut to the server's limits, which refuse longer text.
@@ -466,7 +468,7 @@ function createWidget({ host, root, btn, base, lang }) {
       title: document.title.slice(0, 300),
       referrer: document.referrer.slice(0, 2000),
       language: navigator.language,
-      timezone: timeZone(),
+      timezone: C._tz,
     };
     state.wantStart = f;
     connect();
@@ -603,7 +605,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function offer(n) {
     state.offer = n;
     sync();
-    if (!n) ui.input.focus();
+    n ? ui.offline.ready.then((el) => el && el.focus()) : ui.input.focus();
   }
 
   function grow() {
@@ -689,7 +691,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function prefill() {
     if (!ui || !state.ident) return;
     if (state.ident.name && !ui.name.value) ui.name.value = state.ident.name;
-    if (EMAIL_OK(state.ident.email) && !ui.email.value) ui.email.value = state.ident.email;
+    if (EMAIL.test(state.ident.email) && !ui.email.value) ui.email.value = state.ident.email;
   }
 
   function setLanguage(code) {
@@ -745,20 +747,9 @@ function createWidget({ host, root, btn, base, lang }) {
 
 const visible = (el) => el.getClientRects().length > 0;
 
-// Kept for the loader's page views (it doesn't read it itself; see loader.js).
-function timeZone() {
-  try {
-    const z = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    localStorage.setItem('charla.tz', JSON.stringify(z));
-    return z;
-  } catch (e) { return undefined; }
-}
-
 // Black or white text, whichever reads better on the admin's colour.
 function onAccent(c) {
-  let m = /^#([\da-f])([\da-f])([\da-f])$/i.exec(c);
-  if (m) c = '#' + m[1] + m[1] + m[2] + m[2] + m[3] + m[3];
-  m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c);
+  const m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c.replace(/^#(.)(.)(.)$/, '#$1$1$2$2$3$3'));
   if (!m) return '#fff';
   const [r, g, b] = m.slice(1).map((x) => {
     const v = parseInt(x, 16) / 255;

@@ -7,11 +7,15 @@ from datetime import timedelta
 import time_machine
 
 import app as charla
+from functions.chat import routing
 from functions.core import settings
-from functions.models import Agent, Chat, Message
+from functions.core.principals import Principal
+from functions.models import Agent, Chat, Message, Ticket
 from functions.realtime import connections
+from functions.visitors import identity
 from infra.local.events import scheduled_event
-from tests.support.actors import Socket, new_agent, new_visitor, start_chat
+from tests.support import desk
+from tests.support.actors import Socket, drain_notices, new_agent, new_visitor, start_chat
 
 SCHEDULED_EVENT = scheduled_event("charla-dev-sweep", "us-east-1")  # as EventBridge sends it
 
@@ -196,3 +200,60 @@ def test_the_sweep_assigns_a_waiting_chat_when_a_slot_is_free(aws):
     assert sweep()["queue_assigned"] == 1
     assert Chat.get(waiting["chat_id"]).assignee_id == ana.principal.id
     assert first["status"] == "active"
+
+
+def test_leaving_a_message_from_the_offer_takes_the_chat_out_of_the_queue(aws, api):
+    settings.save_settings({"max_chats_per_agent": 1})
+    ana = Socket(new_agent("Ana"))
+    first = start_chat(Socket(new_visitor()))["chat_id"]
+    # Answered, so the agent is not stopped for a missed chat and the team stays available.
+    ana.send({"action": "send", "chat_id": first, "client_msg_id": "hi", "text": "Hello!"})
+    minted = identity.create_identity()
+    leaving = Socket(Principal("visitor", minted["visitor_id"]))
+    chat_id = start_chat(leaving)["chat_id"]
+    leaving.send({"action": "send", "chat_id": chat_id, "client_msg_id": "q", "text": "Do you ship to Chile?"})
+    staying = Socket(new_visitor())
+    waiting_id = start_chat(staying)["chat_id"]
+    assert [f["position"] for f in staying.of_type("queue")] == [2]
+    assert sweep(timedelta(minutes=6))["long_waits"] == 2
+    fields = {"name": "Lena", "email": "lena@example.com", "message": "Do you ship to Chile?"}
+    rest, headers = desk.Rest(api), desk.visitor_headers(minted)
+    assert rest.call("POST", "/visitor/offline", {"fields": fields, "chat_id": 7}, headers)[0] == 400
+    assert rest.call("POST", "/visitor/offline", {"fields": fields, "chat_id": waiting_id}, headers)[0] == 404
+    assert Chat.get(chat_id).status == "queued"  # a refused form changes nothing
+    drain_notices()
+    for socket in (ana, leaving, staying):
+        socket.clear()
+
+    with time_machine.travel(timedelta(minutes=7)):
+        status, ticket = rest.call("POST", "/visitor/offline", {"fields": fields, "chat_id": chat_id}, headers)
+        assert status == 201
+        drain_notices()
+
+    # The chat ended as if the visitor had left the queue, and keeps the link to their ticket.
+    assert [f["chat"]["status"] for f in leaving.of_type("chat")] == ["closed"]
+    assert [f["message"]["text"] for f in leaving.of_type("message")] == ["The visitor closed the chat."]
+    assert Chat.get(chat_id).ticket_id == ticket["ticket_id"]
+    assert Ticket.get(ticket["ticket_id"]).chat_id == chat_id
+    # Its place is free: the visitor behind moves up, and every console's queue drops it.
+    assert [f["position"] for f in staying.of_type("queue")] == [1]
+    assert [c.chat_id for c in routing.queued()] == [waiting_id]
+    assert [(c["chat"]["chat_id"], c["chat"]["status"]) for c in ana.notified("chat")] == [(chat_id, "closed")]
+    # When a slot frees, the visitor who kept waiting gets it; the one who left never does.
+    ana.send({"action": "close", "chat_id": first})
+    assert Chat.get(waiting_id).assignee_id == ana.principal.id
+    assert Chat.get(chat_id).status == "closed" and Chat.get(chat_id).agent_ids is None
+
+
+def test_a_message_left_after_an_agent_took_the_chat_leaves_the_chat_with_them(aws, api):
+    ana = Socket(new_agent("Ana"))
+    minted = identity.create_identity()
+    visitor = Socket(Principal("visitor", minted["visitor_id"]))
+    chat_id = start_chat(visitor)["chat_id"]  # Ana took it while the visitor was still filling in the form
+    fields = {"name": "Lena", "email": "lena@example.com", "message": "Do you ship to Chile?"}
+    status, ticket = desk.Rest(api).call(
+        "POST", "/visitor/offline", {"fields": fields, "chat_id": chat_id}, desk.visitor_headers(minted)
+    )
+    assert status == 201 and Ticket.get(ticket["ticket_id"]).chat_id == chat_id
+    chat = Chat.get(chat_id)
+    assert (chat.status, chat.assignee_id, chat.ticket_id) == ("active", ana.principal.id, None)
