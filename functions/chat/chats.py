@@ -313,7 +313,7 @@ def close(principal: Principal, chat_id: str) -> Chat:
 
 def leave_queue_for_ticket(principal: Principal, chat: Chat, ticket_id: str) -> Chat:
     """A queued visitor left a message instead of waiting (the queue-timeout offer): the chat keeps a link
-    to the ticket and ends as if they had closed it, so its place frees and no agent is ever given it.
+    to the ticket and ends with a line saying so, so its place frees and no agent is ever given it.
     A chat that is no longer queued (an agent took it meanwhile, or it ended) goes on as it is."""
     still_queued = data.conditional(
         lambda: Chat(chat.chat_id).update(
@@ -321,9 +321,10 @@ def leave_queue_for_ticket(principal: Principal, chat: Chat, ticket_id: str) -> 
             condition=Chat.status == "queued",
         )
     )
+    fresh = Chat.get(chat.chat_id, consistent_read=True)
     if not still_queued:
-        return Chat.get(chat.chat_id, consistent_read=True)
-    return close(principal, chat.chat_id)
+        return fresh
+    return end(fresh, closed_by=principal.key, note=lines.line("left_message"))
 
 
 def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:

@@ -17,6 +17,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "en": {
         "closed_by": "{name} closed the chat.",
         "visitor_closed": "The visitor closed the chat.",
+        "left_message": "The visitor left a message instead of waiting.",
         "agent_closed": "The agent closed the chat.",
         "closed": "The chat was closed.",
         "idle_closed": "The chat closed after {minutes} minutes without messages.",
@@ -38,6 +39,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "es": {
         "closed_by": "{name} ha cerrado el chat.",
         "visitor_closed": "El visitante ha cerrado el chat.",
+        "left_message": "El visitante ha dejado un mensaje en lugar de esperar.",
         "agent_closed": "El agente ha cerrado el chat.",
         "closed": "El chat se ha cerrado.",
         "idle_closed": "El chat se ha cerrado tras {minutes} minutos sin mensajes.",
@@ -59,6 +61,7 @@ CODES = frozenset(
     (
         "closed_by",
         "visitor_closed",
+        "left_message",
         "agent_closed",
         "closed",
         "idle_closed",

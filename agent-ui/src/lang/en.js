@@ -401,6 +401,7 @@ export default {
   // System lines (functions/core/lines.py says the same)
   sys_closed_by: '{name} closed the chat.',
   sys_visitor_closed: 'The visitor closed the chat.',
+  sys_left_message: 'The visitor left a message instead of waiting.',
   sys_agent_closed: 'The agent closed the chat.',
   sys_closed: 'The chat was closed.',
   sys_idle_closed: 'The chat closed after {minutes} minutes without messages.',

@@ -398,6 +398,7 @@ export default {
   requireMfaHelp: "Quien no lo tenga, tú incluido, lo configurará antes de poder hacer nada más.",
   sys_closed_by: '{name} ha cerrado el chat.',
   sys_visitor_closed: 'El visitante ha cerrado el chat.',
+  sys_left_message: 'El visitante ha dejado un mensaje en lugar de esperar.',
   sys_agent_closed: 'El agente ha cerrado el chat.',
   sys_closed: 'El chat se ha cerrado.',
   sys_idle_closed: 'El chat se ha cerrado tras {minutes} minutos sin mensajes.',
