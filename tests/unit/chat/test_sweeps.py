@@ -232,7 +232,9 @@ def test_leaving_a_message_from_the_offer_takes_the_chat_out_of_the_queue(aws, a
 
     # The chat ended as if the visitor had left the queue, and keeps the link to their ticket.
     assert [f["chat"]["status"] for f in leaving.of_type("chat")] == ["closed"]
-    assert [f["message"]["text"] for f in leaving.of_type("message")] == ["The visitor left a message instead of waiting."]
+    assert [f["message"]["text"] for f in leaving.of_type("message")] == [
+        "The visitor left a message instead of waiting."
+    ]
     assert Chat.get(chat_id).ticket_id == ticket["ticket_id"]
     assert Ticket.get(ticket["ticket_id"]).chat_id == chat_id
     # Its place is free: the visitor behind moves up, and every console's queue drops it.
