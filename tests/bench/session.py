@@ -183,7 +183,8 @@ def _script(day: Day) -> list[str]:
 
     def more_due_work() -> None:
         # Room for everyone again; Ida's chat went quiet 40 min ago (idle), Una's agent never
-        # answered (unanswered), and a connection whose $disconnect never came (stale).
+        # answered (unanswered), a connection whose $disconnect never came (stale), and Leo left his
+        # chat (abandoned).
         settings.save_settings({"max_chats_per_agent": 5})
         day.send("ben", {"action": "set_status", "accepting": True})
         with time_machine.travel(timedelta(minutes=-40)):
@@ -197,6 +198,16 @@ def _script(day: Day) -> list[str]:
             expect(start_chat(day.sockets["una"])["status"] == "active", "Una's chat wasn't assigned")
         with time_machine.travel(timedelta(minutes=-20)):
             Socket(new_visitor("Gone"))
+        # Leo's tab closed 12 minutes ago, past the visitor-left timeout (abandoned).
+        with time_machine.travel(timedelta(minutes=-15)):
+            leo = Socket(new_visitor("Leo"))
+            chat = start_chat(leo)
+            day.chats["leo"] = chat["chat_id"]
+            day.sockets["leo"] = leo
+            day.say("leo", "leo", "l0", "One question")
+            day.say(day.agent_socket_of(chat), "leo", "lr0", "Go ahead")
+        with time_machine.travel(timedelta(minutes=-12)):
+            day.sockets.pop("leo").close()
 
     def transfer() -> None:
         day.send("ana", {"action": "transfer", "chat_id": day.chats["first"], "to_agent_id": day.people["ben"].id})
