@@ -21,10 +21,10 @@ from moto import mock_aws  # noqa: E402
 
 from functions.chat import messages
 from functions.core import aws as charla_aws  # noqa: E402
-from functions.core import tables  # noqa: E402
 from functions.realtime import connections
 from functions.visitors import limits  # noqa: E402
 from infra.local import moto_isolation, moto_key_limits, moto_speedups, s3_post_policy, ses_sandbox  # noqa: E402
+from tests.support import fresh_account  # noqa: E402
 
 # The tests run on moto as the local stack runs it.
 moto_isolation.install()
@@ -32,6 +32,8 @@ moto_speedups.install()
 s3_post_policy.install()
 moto_key_limits.install()  # as strict as DynamoDB: an over-long key is a ValidationException
 ses_sandbox.install()
+fresh_account.share_service_descriptions()  # each test's new clients skip re-parsing botocore's JSON
+fresh_account.share_cognito_signing_key()  # each test's new user pool skips re-importing moto's one key
 
 # The admin tests' fixtures (api, pool, closed), shared by several packages' tests.
 pytest_plugins = ["tests.support.admin"]
@@ -59,7 +61,7 @@ def aws(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(limits, "MAX_QUEUED", 100_000)
     with mock_aws():
         charla_aws.reset()
-        tables.create_all()
+        fresh_account.create_tables()  # as tables.create_all() would, from a copy made once per process
         # Team-wide notices wait here until a test drains them (tests/support/actors.py: drain_notices).
         queue = charla_aws.client("sqs").create_queue(QueueName="charla-agent-notices")
         monkeypatch.setenv("AGENT_NOTICE_QUEUE_URL", queue["QueueUrl"])

@@ -14,7 +14,7 @@ def create_all() -> None:
 
     Only ever run against moto, which creates a table ACTIVE at once, so there is no status to wait
     for (DynamoDB itself would need `wait=True`); PynamoDB's `create_table` checks existence itself.
-    Every unit test's set-up calls this, so the two DescribeTable calls a table it saves count.
+    The local stack runs it at every start (the unit tests once per process): the DescribeTable calls it saves count.
     """
     for model in ALL_MODELS:
         model.create_table()
