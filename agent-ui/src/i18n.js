@@ -37,6 +37,20 @@ export function serverText(e, fallback) {
   return found ? t(found[1]) : code === 'en' && m ? m : t(fallback);
 }
 
+// A refused request in the console's language: the catalogue's sentence for its code, naming the
+// field at fault by the label `describe(field)` gives ({label, hint?}, or null for a field the page
+// doesn't show). Only a code the catalogue doesn't know shows the server's own English sentence.
+export function errorText(e, describe) {
+  if (!e || !e.status) return t('network');
+  const m = typeof e.message === 'string' && !/^HTTP \d+$/.test(e.message) ? e.message : '';
+  const found = SERVER.find(([re]) => re.test(m));
+  if (found) return t(found[1]);
+  const about = e.field && describe ? describe(e.field) : null;
+  if (about && t.has('errField_' + e.code)) return t('errField_' + e.code, about) + (about.hint ? ' ' + about.hint : '');
+  if (t.has('err_' + e.code)) return t('err_' + e.code);
+  return m || t('generic');
+}
+
 // A message's text as this reader reads it: a system line by its code (functions/core/lines.py),
 // in the console's language; anything else, and lines stored before codes, as stored.
 export const lineText = (m) => (m.code && t.has('sys_' + m.code) ? t('sys_' + m.code, m.params) : m.text);
