@@ -4,14 +4,14 @@ import { h, show, rid } from '../../ui-common/dom.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { t, T, L, onLang, lineText } from './i18n.js';
+import { t, T, L, onLang, lineSpan, reLines } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
-import { textSpan, clock } from '../../ui-common/text.js';
+import { clock } from '../../ui-common/text.js';
 import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
@@ -178,6 +178,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   };
   document.addEventListener('visibilitychange', onVisible);
   const offLang = onLang(() => {
+    for (const cs of chats.values()) reLines(cs.list);
     renderStatus();
     renderConn();
     list.render();
@@ -642,7 +643,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(textSpan(lineText(m)));
+    el.append(lineSpan(m));
     return el;
   }
 

@@ -2,6 +2,7 @@
 // language change rewrites them in place; dynamic ones re-render through onLang().
 import langs from 'charla:langs';
 import { store } from '../../ui-common/storage.js';
+import { textSpan } from '../../ui-common/text.js';
 
 const local = store('localStorage');
 const KEY = 'charla.agent.lang';
@@ -54,6 +55,25 @@ export function errorText(e, describe) {
 // A message's text as this reader reads it: a system line by its code (functions/core/lines.py),
 // in the console's language; anything else, and lines stored before codes, as stored.
 export const lineText = (m) => (m.code && t.has('sys_' + m.code) ? t('sys_' + m.code, m.params) : m.text);
+
+// A message's text element. A system line keeps its message, so reLines() can say it again in the
+// language the agent switches to (transcripts of chats not on screen are outside the document, so
+// each owner calls reLines on its own lists from onLang).
+const LINES = new WeakMap();
+export function lineSpan(m) {
+  const el = textSpan(lineText(m));
+  if (m.code) {
+    LINES.set(el, m);
+    el.setAttribute('data-line', m.code);
+  }
+  return el;
+}
+export function reLines(root) {
+  for (const el of root.querySelectorAll('[data-line]')) {
+    const m = LINES.get(el);
+    if (m) el.replaceWith(lineSpan(m));
+  }
+}
 export const languages = () => Object.keys(langs).map((c) => [c, langs[c]._name || c]);
 
 export function initLang() {
