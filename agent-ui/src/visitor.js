@@ -93,7 +93,8 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     text(fields.country, named(v.country, 'region'));
     text(fields.visits, v.visits != null ? String(v.visits) : '');
     const claimed = !!(v.name || v.email || (c.visitor && (c.visitor.name || c.visitor.email)));
-    identity.textContent = v.verified ? t('verifiedIdentity') : claimed ? t('unverifiedIdentity') : '';
+    // Verified is marked; otherwise a neutral word on where the name came from, not a warning.
+    identity.textContent = t(v.verified ? 'verifiedIdentity' : 'claimedIdentity');
     identity.setAttribute('data-verified', String(!!v.verified));
     show(identity, !!p && claimed);
     const id = visitorId(cur);

@@ -136,7 +136,6 @@ export default {
   noVisitors: "Nobody is on the site right now.",
   greet: "Greet",
   verified: "verified",
-  unverified: "unverified",
   onSiteFor: "{site} (this page {page})",
   stateBrowsing: "Browsing",
   stateQueued: "Waiting in the queue",
@@ -172,8 +171,8 @@ export default {
   eraseData: "Delete data",
   eraseConfirm: "Delete everything stored about this visitor: chats, messages, tickets? This can't be undone.",
   erased: "The visitor's data was deleted.",
-  verifiedIdentity: "Identity verified by the website",
-  unverifiedIdentity: "Unverified: the name and email are the visitor’s claim",
+  verifiedIdentity: "✓ Identity verified by the website",
+  claimedIdentity: "Name and email as the visitor gave them.",
   // helpdesk: tickets and reports
   tickets: 'Tickets',
   reports: 'Reports',

@@ -134,7 +134,6 @@ export default {
   noVisitors: "No hay nadie en el sitio ahora mismo.",
   greet: "Saludar",
   verified: "verificado",
-  unverified: "sin verificar",
   onSiteFor: "{site} (esta página {page})",
   stateBrowsing: "Navegando",
   stateQueued: "Esperando en la cola",
@@ -170,8 +169,8 @@ export default {
   eraseData: "Borrar datos",
   eraseConfirm: "¿Borrar todo lo guardado sobre este visitante: chats, mensajes, tickets? No se puede deshacer.",
   erased: "Se borraron los datos del visitante.",
-  verifiedIdentity: "Identidad verificada por la web",
-  unverifiedIdentity: "Sin verificar: el nombre y el email son lo que dice el visitante",
+  verifiedIdentity: "✓ Identidad verificada por la web",
+  claimedIdentity: "Nombre y correo tal como los dio el visitante.",
   // helpdesk: tickets and reports
   tickets: 'Tickets',
   reports: 'Informes',
