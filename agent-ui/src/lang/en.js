@@ -310,7 +310,7 @@ export default {
   opt_language_es: "Spanish",
   setSummary: "Daily summary and email",
   set_summary_hour: "Summary hour (0–23)",
-  set_summary_timezone: "Summary time zone",
+  set_summary_timezone: "Organisation time zone (reports and the daily summary)",
   set_support_email: "Support email address",
   setPrivacy: "Privacy",
   set_tracking: "Track visitors (pages, time on page, browser)",
@@ -446,4 +446,5 @@ export default {
   hintWhole: "A whole number from {min} to {max}.",
   hintTimezone: "A time zone such as Europe/Madrid.",
   hintEmail: "An email address such as support@example.com.",
+  reportZone: "Days and hours in the organisation’s time zone, {zone} (Admin › Settings).",
 };

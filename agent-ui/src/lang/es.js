@@ -308,7 +308,7 @@ export default {
   opt_language_es: "Español",
   setSummary: "Resumen diario y correo",
   set_summary_hour: "Hora del resumen (0–23)",
-  set_summary_timezone: "Zona horaria del resumen",
+  set_summary_timezone: "Zona horaria de la organización (informes y resumen diario)",
   set_support_email: "Correo de soporte",
   setPrivacy: "Privacidad",
   set_tracking: "Seguir a los visitantes (páginas, tiempo en la página, navegador)",
@@ -443,4 +443,5 @@ export default {
   hintWhole: "Un número entero de {min} a {max}.",
   hintTimezone: "Una zona horaria como Europe/Madrid.",
   hintEmail: "Una dirección de correo como soporte@example.com.",
+  reportZone: "Días y horas en la zona horaria de la organización, {zone} (Administración › Ajustes).",
 };
