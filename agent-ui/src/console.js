@@ -272,10 +272,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       else drop(cs);
     }
     for (const cs of chats.values()) {
-      if (cs.kind === 'mine' && cs.chat.status !== 'closed') {
-        resume(cs);
-        flush(cs);
-      }
+      if (cs.kind !== 'mine') continue;
+      if (cs.chat.status !== 'closed') resume(cs);
+      // A chat that closed meanwhile still gets its unacknowledged replies: the server acks one it
+      // stored before the close and refuses the rest (`conflict`), which marks them Not sent.
+      flush(cs);
     }
     for (const frame of Array.from(waiting.values())) {
       waiting.delete(frame.action + ':' + (frame.chat_id || ''));
@@ -450,8 +451,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const el = cs.tr.fail(f.client_msg_id);
       if (el && p) {
         for (const n of el.querySelectorAll('.pending-note')) n.remove();
-        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ' ',
-          h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p.text) })));
+        // In a closed chat there is nowhere to send it again.
+        const again = cs.chat.status === 'closed' ? []
+          : [' ', h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p) })];
+        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ...again));
       }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
@@ -526,8 +529,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
   // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
-  function send(cs, text) {
-    const id = rid();
+  function send(cs, text, id = rid()) {
     const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
     el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
     cs.draft = '';
@@ -536,9 +538,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     conv.scrollDown();
   }
 
-  function resend(cs, el, text) {
+  // Under its first client_msg_id: however often it is sent, the server stores it once.
+  function resend(cs, el, p) {
     el.remove();
-    send(cs, text);
+    send(cs, p.text, p.id);
   }
 
   function composerInput(text) {
