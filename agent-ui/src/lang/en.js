@@ -440,11 +440,12 @@ export default {
   err_forbidden: "You are not allowed to do that.",
   err_mfa_required: "Set up two-step sign-in first (Account).",
   err_not_found: "It no longer exists; reload the page.",
-  err_conflict: "It changed meanwhile; reload and try again.",
+  err_conflict: "That clashes with what is stored now (it may exist already); reload and check.",
   err_rate_limited: "Too many requests; wait a minute and try again.",
   err_retry: "The server was busy; try again.",
   hintWhole: "A whole number from {min} to {max}.",
   hintTimezone: "A time zone such as Europe/Madrid.",
   hintEmail: "An email address such as support@example.com.",
   reportZone: "Days and hours in the organisation’s time zone, {zone} (Admin › Settings).",
+  ruleLabel: "{label} (greeting {n})",
 };

@@ -437,11 +437,12 @@ export default {
   err_forbidden: "No tienes permiso para hacer eso.",
   err_mfa_required: "Configura primero el inicio en dos pasos (Cuenta).",
   err_not_found: "Ya no existe; recarga la página.",
-  err_conflict: "Ha cambiado mientras tanto; recarga e inténtalo de nuevo.",
+  err_conflict: "Eso choca con lo que hay guardado ahora (quizá ya existe); recarga y compruébalo.",
   err_rate_limited: "Demasiadas peticiones; espera un minuto e inténtalo de nuevo.",
   err_retry: "El servidor estaba ocupado; inténtalo de nuevo.",
   hintWhole: "Un número entero de {min} a {max}.",
   hintTimezone: "Una zona horaria como Europe/Madrid.",
   hintEmail: "Una dirección de correo como soporte@example.com.",
   reportZone: "Días y horas en la zona horaria de la organización, {zone} (Administración › Ajustes).",
+  ruleLabel: "{label} (saludo {n})",
 };
