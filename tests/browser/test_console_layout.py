@@ -94,6 +94,16 @@ def test_on_a_phone_no_view_of_the_console_is_wider_than_the_screen(stack, brows
     assert overflow(page) == []
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("visitor-panel")).not_to_be_in_viewport()
+    # Replying while the drawer slides away leaves the chat where it was, not pushed sideways.
+    page.get_by_test_id("info-toggle").click()
+    page.get_by_test_id("info-close").click()
+    page.get_by_test_id("composer").fill("Right away")
+    page.get_by_test_id("send").click()
+    expect(page.get_by_test_id("message").filter(has_text="Right away")).to_have_attribute(
+        "data-seq", re.compile(r"\d")
+    )
+    assert page.evaluate("() => document.querySelector('.console').scrollLeft") == 0
+    assert page.get_by_test_id("composer").bounding_box()["x"] >= 0
     page.get_by_test_id("back").click()
     # Every section, reached through the menu, fits too.
     for section in ("visitors", "tickets", "reports", "account"):
