@@ -221,6 +221,7 @@ def test_system_lines_already_shown_are_said_again_in_the_language_the_agent_swi
     expect(line).to_have_text("Ana closed the chat.")
     ana.get_by_test_id("lang").select_option("es")
     expect(line).to_have_text("Ana ha cerrado el chat.")
+    expect(ana.get_by_test_id("chat-item").first).to_contain_text("Ana ha cerrado el chat.")  # its preview too
     expect(ana.get_by_test_id("message").filter(has_text="One quick question")).to_be_visible()
     ana.get_by_test_id("lang").select_option("en")
     expect(line).to_have_text("Ana closed the chat.")
