@@ -40,7 +40,9 @@ export function serverText(e, fallback) {
 
 // A refused request in the console's language: the catalogue's sentence for its code, naming the
 // field at fault by the label `describe(field)` gives ({label, hint?}, or null for a field the page
-// doesn't show). Only a code the catalogue doesn't know shows the server's own English sentence.
+// doesn't show), never by its key. Without such a field an English console keeps the server's own
+// sentence, which is English already and says more ("You can't demote yourself") than the code's;
+// other languages get the code's. A code the catalogue doesn't know shows the server's sentence.
 export function errorText(e, describe) {
   if (!e || !e.status) return t('network');
   const m = typeof e.message === 'string' && !/^HTTP \d+$/.test(e.message) ? e.message : '';
@@ -48,6 +50,7 @@ export function errorText(e, describe) {
   if (found) return t(found[1]);
   const about = e.field && describe ? describe(e.field) : null;
   if (about && t.has('errField_' + e.code)) return t('errField_' + e.code, about) + (about.hint ? ' ' + about.hint : '');
+  if (code === 'en' && m && !(e.field && /^`/.test(m))) return m;
   if (t.has('err_' + e.code)) return t('err_' + e.code);
   return m || t('generic');
 }

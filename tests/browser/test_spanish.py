@@ -113,3 +113,14 @@ def test_a_refused_setting_is_explained_in_spanish_by_the_fields_label(stack, br
         "Revisa «Un chat en espera se pone rojo tras (segundos)» más arriba."
     )
     assert english_left(page, "agent-ui") == []
+
+
+def test_inviting_an_address_already_on_the_team_is_refused_in_spanish(stack, browser):
+    page = browser.new_context(locale="es-ES").new_page()
+    sign_in(page, stack, stack.demo_email, stack.demo_password)
+    page.get_by_test_id("admin-tab").click()
+    page.get_by_test_id("admin-nav-team").click()
+    page.get_by_test_id("invite-email").fill(stack.demo_email)
+    page.get_by_test_id("invite-name").fill("Otra vez")
+    page.get_by_test_id("invite-send").click()
+    expect(page.get_by_test_id("team-error")).to_have_text("«Correo electrónico» ya lo usa otra cuenta.")

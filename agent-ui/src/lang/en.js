@@ -432,6 +432,7 @@ export default {
   errField_bad_request: "“{label}” is not valid.",
   errField_too_long: "“{label}” is too long.",
   errField_url_not_allowed: "“{label}” must be a public https address (port 443 or 8443) that Charla may call.",
+  errField_conflict: "“{label}” is already used by another account.",
   err_bad_request: "Something entered is not valid.",
   err_bad_json: "The request was malformed; reload the page and try again.",
   err_too_long: "A text is too long.",

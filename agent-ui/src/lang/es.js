@@ -429,6 +429,7 @@ export default {
   errField_bad_request: "«{label}» no es válido.",
   errField_too_long: "«{label}» es demasiado largo.",
   errField_url_not_allowed: "«{label}» debe ser una dirección https pública (puerto 443 u 8443) a la que Charla pueda llamar.",
+  errField_conflict: "«{label}» ya lo usa otra cuenta.",
   err_bad_request: "Algún dato no es válido.",
   err_bad_json: "La petición estaba mal formada; recarga la página e inténtalo de nuevo.",
   err_too_long: "Un texto es demasiado largo.",
