@@ -41,7 +41,10 @@ def charla_errors(event: Request, get_response: Callable[[Request], Response]) -
     except CharlaError as error:
         # Chalice adds a route's CORS headers only to the answers its views return.
         headers = cors.route_headers(app.routes, event)
-        return Response({"Code": error.code, "Message": error.message}, status_code=error.http_status, headers=headers)
+        body = {"Code": error.code, "Message": error.message}
+        if error.field:
+            body["Field"] = error.field
+        return Response(body, status_code=error.http_status, headers=headers)
 
 
 # --- WebSocket -------------------------------------------------------------------------------

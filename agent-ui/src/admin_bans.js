@@ -1,7 +1,10 @@
 // Admin > Bans: bans in force (GET /admin/bans), a form to ban an IP address / CIDR range or a
 // visitor id, and unban (DELETE /admin/bans/{id}).
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
+
+// The request's fields as the form labels them.
+const LABELS = { ip: 'banTarget', visitor_id: 'banTarget', reason: 'banReason', hours: 'banHours' };
 
 export function createBans({ request }) {
   const error = h('p', { class: 'form-error', 'data-testid': 'bans-error', role: 'alert', hidden: true });
@@ -26,7 +29,7 @@ export function createBans({ request }) {
   const when = (iso) => (iso ? new Date(iso).toLocaleString() : t('banNever'));
 
   function fail(e) {
-    error.textContent = (e && e.status && e.message) || t(e && e.status ? 'generic' : 'network');
+    error.textContent = errorText(e, (f) => (LABELS[f] ? { label: t(LABELS[f]) } : null));
     show(error, true);
   }
 

@@ -1,9 +1,10 @@
 // Admin > Settings: one form for every setting (GET / PATCH /admin/settings). The server checks the
-// whole change and refuses all of it with a 400 naming the bad key; that message is shown as is.
+// whole change and refuses all of it with a 400 whose `Field` names the bad key; the form says what is
+// wrong in its own language, by the setting's label, next to its control.
 // The automatic greeting rules have their own editor under Visitors (visitor_admin.js).
 import { h, show } from '../../ui-common/dom.js';
 import { freshLoads } from './fresh_loads.js';
-import { t, T } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
 
 const NUMBERS = [
   ['max_chats_per_agent', 1, 50],
@@ -168,8 +169,23 @@ export function createSettings({ request, showVisitors }) {
     }
   }
 
-  // The server names the setting by its key (`wait_threshold_s`); the admin sees its label instead,
-  // next to the field, which gets focus. Returns the short pointer for the bottom of the form, or null.
+  // A refused key as the admin knows it: the setting's label, what the form expects there, and its
+  // control. Nested keys (`translations.es.welcome`, `offline_form_fields`) belong to one control.
+  const hints = {
+    summary_timezone: () => t('hintTimezone'),
+    support_email: () => t('hintEmail'),
+    allowed_origins: () => t('originsHelp'),
+    tracked_url_params: () => t('urlParamsHelp'),
+  };
+  for (const [k, min, max] of NUMBERS) hints[k] = () => t('hintWhole', { min, max });
+  function setting(field) {
+    const top = String(field).split(/[.[]/)[0];
+    if (/^translations\.es\.welcome$/.test(field)) return { label: t('set_welcome_es'), control: welcomeEs };
+    if (top === 'offline_form_fields' || /^translations\.es\.labels/.test(field)) return { label: t('setOffline'), control: fieldRows };
+    if (!t.has('set_' + top) || !controls[top]) return null;
+    return { label: t('set_' + top), hint: hints[top] ? hints[top]() : '', control: controls[top] };
+  }
+
   const fieldMsg = h('span', { class: 'field-error', id: 'settings-field-error', 'data-testid': 'settings-field-error' });
   function clearFieldError() {
     fieldMsg.remove();
@@ -178,18 +194,16 @@ export function createSettings({ request, showVisitors }) {
       c.removeAttribute('aria-describedby');
     }
   }
-  function fieldError(message) {
-    const key = (/`(\w+)`/.exec(message) || [])[1];
-    if (!key || !t.has('set_' + key)) return null;
-    const label = t('set_' + key);
-    fieldMsg.textContent = message.replace('`' + key + '`', '“' + label + '”');
-    const control = controls[key] || (key === 'offline_form_fields' ? fieldRows : null);
-    if (!control) return fieldMsg.textContent;
-    (control.closest('.field, .check') || control).after(fieldMsg);
-    control.setAttribute('aria-invalid', 'true');
-    control.setAttribute('aria-describedby', 'settings-field-error');
-    if (control.focus) control.focus();
-    return t('checkField', { label });
+  // The message goes next to the control, which gets focus; the bottom of the form points up to it.
+  function fieldError(err, message) {
+    const at = err && err.field ? setting(err.field) : null;
+    if (!at) return message;
+    fieldMsg.textContent = message;
+    (at.control.closest('.field, .check') || at.control).after(fieldMsg);
+    at.control.setAttribute('aria-invalid', 'true');
+    at.control.setAttribute('aria-describedby', 'settings-field-error');
+    if (at.control.focus) at.control.focus();
+    return t('checkField', { label: at.label });
   }
 
   async function submit(e) {
@@ -202,8 +216,7 @@ export function createSettings({ request, showVisitors }) {
       fill(await request('PATCH', '/admin/settings', values()));
       show(saved, true);
     } catch (err) {
-      const message = (err && err.status && err.message) || t(err && err.status ? 'generic' : 'network');
-      error.textContent = fieldError(message) || message;
+      error.textContent = fieldError(err, errorText(err, setting));
       show(error, true);
     } finally {
       save.disabled = false;

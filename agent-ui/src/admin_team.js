@@ -1,7 +1,10 @@
 // Admin > Team: everyone on the team (GET /admin/agents), an invitation form, and per agent the
 // role, disable / enable, a new invitation mail, and removal (with a confirm step).
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
+
+// The invitation's fields as the form labels them.
+const LABELS = { email: 'email', name: 'name', role: 'role' };
 
 export function createTeam({ request, me }) {
   const error = h('p', { class: 'form-error', 'data-testid': 'team-error', role: 'alert', hidden: true });
@@ -21,7 +24,7 @@ export function createTeam({ request, me }) {
   const el = h('section', { class: 'admin-sub', 'data-testid': 'admin-team' }, h('h2', T('team')), error, table, form);
 
   function fail(e) {
-    error.textContent = (e && e.status && e.message) || t(e && e.status ? 'generic' : 'network');
+    error.textContent = errorText(e, (f) => (LABELS[f] ? { label: t(LABELS[f]) } : null));
     show(error, true);
   }
 

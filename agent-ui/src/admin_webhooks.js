@@ -1,9 +1,12 @@
 // Admin > Webhooks: registered webhooks, a form (URL + events) whose answer shows the signing
 // secret once, delete, and each webhook's delivery log (one row per attempt, newest first).
 import { h, show } from '../../ui-common/dom.js';
-import { t, T } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
 
 const EVENTS = ['chat.started', 'chat.ended', 'chat.rated', 'message.created', 'ticket.created', 'ticket.updated'];
+
+// The request's fields as the form labels them.
+const LABELS = { url: 'webhookUrl', events: 'webhookEvents' };
 
 export function createWebhooks({ request }) {
   const error = h('p', { class: 'form-error', 'data-testid': 'webhooks-error', role: 'alert', hidden: true });
@@ -23,7 +26,7 @@ export function createWebhooks({ request }) {
   let known = EVENTS;
 
   function fail(e) {
-    error.textContent = (e && e.status && e.message) || t(e && e.status ? 'generic' : 'network');
+    error.textContent = errorText(e, (f) => (LABELS[f] ? { label: t(LABELS[f]) } : null));
     show(error, true);
   }
 

@@ -11,6 +11,7 @@ export class ApiError extends Error {
     super((body && body.Message) || 'HTTP ' + status);
     this.status = status;
     this.code = body && body.Code;
+    this.field = body && body.Field;
   }
 }
 

@@ -1,7 +1,7 @@
 // The left column: the agent's chats, the queue and invitations. On narrow screens the same
 // items regroup as New / waiting, Awaiting reply, Active and Invitations.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T, L } from './i18n.js';
+import { t, T, L, lineText } from './i18n.js';
 
 export const NARROW = '(max-width: 699px)';
 
@@ -69,7 +69,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     ui.presence.setAttribute('data-state', presence || 'here');
     show(ui.presence, !!presence);
     const last = cs.tr.last;
-    ui.preview.textContent = last ? last.text : open ? '' : t('closed');
+    ui.preview.textContent = last ? lineText(last) : open ? '' : t('closed');
     ui.unread.textContent = cs.unread;
     ui.unread.setAttribute('aria-label', t('unread', { n: cs.unread }));
     show(ui.unread, cs.unread > 0);

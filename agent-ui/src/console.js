@@ -4,14 +4,14 @@ import { h, show, rid } from '../../ui-common/dom.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { t, T, L, onLang, lineText } from './i18n.js';
+import { t, T, L, onLang, lineSpan, reLines } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
-import { textSpan, clock } from '../../ui-common/text.js';
+import { clock } from '../../ui-common/text.js';
 import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
@@ -178,6 +178,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   };
   document.addEventListener('visibilitychange', onVisible);
   const offLang = onLang(() => {
+    for (const cs of chats.values()) reLines(cs.list);
     renderStatus();
     renderConn();
     list.render();
@@ -271,10 +272,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       else drop(cs);
     }
     for (const cs of chats.values()) {
-      if (cs.kind === 'mine' && cs.chat.status !== 'closed') {
-        resume(cs);
-        flush(cs);
-      }
+      if (cs.kind !== 'mine') continue;
+      if (cs.chat.status !== 'closed') resume(cs);
+      // A chat that closed meanwhile still gets its unacknowledged replies: the server acks one it
+      // stored before the close and refuses the rest (`conflict`), which marks them Not sent.
+      flush(cs);
     }
     for (const frame of Array.from(waiting.values())) {
       waiting.delete(frame.action + ':' + (frame.chat_id || ''));
@@ -449,8 +451,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const el = cs.tr.fail(f.client_msg_id);
       if (el && p) {
         for (const n of el.querySelectorAll('.pending-note')) n.remove();
-        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ' ',
-          h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p.text) })));
+        // In a closed chat there is nowhere to send it again.
+        const again = cs.chat.status === 'closed' ? []
+          : [' ', h('button', { type: 'button', class: 'link', 'data-testid': 'resend', ...T('resend'), onclick: () => resend(cs, el, p) })];
+        el.append(h('span', { class: 'failed' }, h('span', T('notSent')), ...again));
       }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
@@ -525,8 +529,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
   // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
-  function send(cs, text) {
-    const id = rid();
+  function send(cs, text, id = rid()) {
     const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
     el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
     cs.draft = '';
@@ -535,9 +538,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     conv.scrollDown();
   }
 
-  function resend(cs, el, text) {
+  // Under its first client_msg_id: however often it is sent, the server stores it once.
+  function resend(cs, el, p) {
     el.remove();
-    send(cs, text);
+    send(cs, p.text, p.id);
   }
 
   function composerInput(text) {
@@ -642,7 +646,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(textSpan(lineText(m)));
+    el.append(lineSpan(m));
     return el;
   }
 

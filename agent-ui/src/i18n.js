@@ -2,6 +2,7 @@
 // language change rewrites them in place; dynamic ones re-render through onLang().
 import langs from 'charla:langs';
 import { store } from '../../ui-common/storage.js';
+import { textSpan } from '../../ui-common/text.js';
 
 const local = store('localStorage');
 const KEY = 'charla.agent.lang';
@@ -37,9 +38,45 @@ export function serverText(e, fallback) {
   return found ? t(found[1]) : code === 'en' && m ? m : t(fallback);
 }
 
+// A refused request in the console's language: the catalogue's sentence for its code, naming the
+// field at fault by the label `describe(field)` gives ({label, hint?}, or null for a field the page
+// doesn't show), never by its key. Without such a field an English console keeps the server's own
+// sentence, which is English already and says more ("You can't demote yourself") than the code's;
+// other languages get the code's. A code the catalogue doesn't know shows the server's sentence.
+export function errorText(e, describe) {
+  if (!e || !e.status) return t('network');
+  const m = typeof e.message === 'string' && !/^HTTP \d+$/.test(e.message) ? e.message : '';
+  const found = SERVER.find(([re]) => re.test(m));
+  if (found) return t(found[1]);
+  const about = e.field && describe ? describe(e.field) : null;
+  if (about && t.has('errField_' + e.code)) return t('errField_' + e.code, about) + (about.hint ? ' ' + about.hint : '');
+  if (code === 'en' && m && !(e.field && /^`/.test(m))) return m;
+  if (t.has('err_' + e.code)) return t('err_' + e.code);
+  return m || t('generic');
+}
+
 // A message's text as this reader reads it: a system line by its code (functions/core/lines.py),
 // in the console's language; anything else, and lines stored before codes, as stored.
 export const lineText = (m) => (m.code && t.has('sys_' + m.code) ? t('sys_' + m.code, m.params) : m.text);
+
+// A message's text element. A system line keeps its message, so reLines() can say it again in the
+// language the agent switches to (transcripts of chats not on screen are outside the document, so
+// each owner calls reLines on its own lists from onLang).
+const LINES = new WeakMap();
+export function lineSpan(m) {
+  const el = textSpan(lineText(m));
+  if (m.code) {
+    LINES.set(el, m);
+    el.setAttribute('data-line', m.code);
+  }
+  return el;
+}
+export function reLines(root) {
+  for (const el of root.querySelectorAll('[data-line]')) {
+    const m = LINES.get(el);
+    if (m) el.replaceWith(lineSpan(m));
+  }
+}
 export const languages = () => Object.keys(langs).map((c) => [c, langs[c]._name || c]);
 
 export function initLang() {

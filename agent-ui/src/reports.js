@@ -1,34 +1,38 @@
 // The Reports section: a date range (last 7 days by default), whose figures (the team, me, or for
 // admins any agent), chats per day and per hour of day as SVG bars, the totals, and a CSV export.
+// Days and hours are the organisation's (its time zone, which the report names): the first load
+// leaves the range out, so it ends today there rather than today where the reader is.
 import { h, show } from '../../ui-common/dom.js';
 import { store } from '../../ui-common/storage.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { barChart } from './charts.js';
 
-const DAY = 864e5;
-// Report days are the organisation's dates; the agent's own calendar is the best guess here.
-const iso = (d) => new Date(d - d.getTimezoneOffset() * 6e4).toISOString().slice(0, 10);
-
 export function createReportsView({ request, api, isAdmin, flash }) {
   let data = null;
   let req = 0;
   let teamLoaded = false;
-  const today = new Date();
-  const from = h('input', { type: 'date', 'data-testid': 'report-from', value: iso(new Date(today - 6 * DAY)), ...L('reportFrom'), onchange: load });
-  const to = h('input', { type: 'date', 'data-testid': 'report-to', value: iso(today), ...L('reportTo'), onchange: load });
+  const from = h('input', { type: 'date', 'data-testid': 'report-from', ...L('reportFrom'), onchange: load });
+  const to = h('input', { type: 'date', 'data-testid': 'report-to', ...L('reportTo'), onchange: load });
   const subject = h('select', { 'data-testid': 'report-subject', ...L('reportSubject'), onchange: load },
     h('option', { value: 'team', ...T('reportTeam') }), h('option', { value: 'me', ...T('reportMe') }));
   const csv = h('button', { type: 'button', class: 'tab', 'data-testid': 'report-csv', ...T('exportCsv'), onclick: download });
   const state = h('p', { class: 'info-state', role: 'status', hidden: true });
   const totals = h('dl', { class: 'report-totals', 'data-testid': 'report-totals' });
   const charts = h('div', { class: 'report-charts' });
+  const zone = h('p', { class: 'help report-zone', 'data-testid': 'report-zone', hidden: true });
   const el = h('section', { class: 'reports-view', 'data-testid': 'reports-view', ...L('reports'), hidden: true },
     h('div', { class: 'tickets-bar' },
       h('label', null, h('span', T('reportFrom')), from), h('label', null, h('span', T('reportTo')), to), subject, csv),
-    state, totals, charts);
+    state, totals, charts, zone);
   const offLang = onLang(draw);
 
-  const params = () => new URLSearchParams({ from: from.value, to: to.value, agent: subject.value });
+  // An empty date is left out: the server's default (the last 7 days, to today in the organisation).
+  function params() {
+    const p = new URLSearchParams({ agent: subject.value });
+    if (from.value) p.set('from', from.value);
+    if (to.value) p.set('to', to.value);
+    return p;
+  }
 
   async function team() {
     if (teamLoaded || !isAdmin()) return;
@@ -48,6 +52,8 @@ export function createReportsView({ request, api, isAdmin, flash }) {
       const r = await request('GET', '/agent/reports?' + params());
       if (mine !== req) return;
       data = r;
+      from.value = r.from;
+      to.value = r.to;
       setState('');
     } catch (e) {
       if (mine !== req) return;
@@ -58,11 +64,13 @@ export function createReportsView({ request, api, isAdmin, flash }) {
   }
 
   function draw() {
+    show(zone, !!(data && data.time_zone));
     if (!data) {
       totals.replaceChildren();
       charts.replaceChildren();
       return;
     }
+    zone.textContent = t('reportZone', { zone: data.time_zone });
     const num = new Intl.NumberFormat(lang());
     const day = new Intl.DateTimeFormat(lang(), { month: 'short', day: 'numeric', timeZone: 'UTC' });
     const days = data.days || [];

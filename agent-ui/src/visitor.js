@@ -2,8 +2,7 @@
 // their previous chats, each expandable to its transcript. Everything the visitor's browser
 // reported (title, URLs, user agent) is untrusted and goes in as text.
 import { h, show } from '../../ui-common/dom.js';
-import { textSpan } from '../../ui-common/text.js';
-import { t, T, L, lang, onLang, lineText } from './i18n.js';
+import { t, T, L, lang, onLang, lineSpan, reLines } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { visitorLabel } from './chatlist.js';
 import { privacyActions } from './visitor_admin.js';
@@ -94,7 +93,8 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     text(fields.country, named(v.country, 'region'));
     text(fields.visits, v.visits != null ? String(v.visits) : '');
     const claimed = !!(v.name || v.email || (c.visitor && (c.visitor.name || c.visitor.email)));
-    identity.textContent = v.verified ? t('verifiedIdentity') : claimed ? t('unverifiedIdentity') : '';
+    // Verified is marked; otherwise a neutral word on where the name came from, not a warning.
+    identity.textContent = t(v.verified ? 'verifiedIdentity' : 'claimedIdentity');
     identity.setAttribute('data-verified', String(!!v.verified));
     show(identity, !!p && claimed);
     const id = visitorId(cur);
@@ -173,12 +173,13 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
     const li = h('li', { class: 'hmsg ' + who });
     if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
-    li.append(textSpan(lineText(m)));
+    li.append(lineSpan(m));
     if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
     return li;
   }
 
   const offLang = onLang(() => {
+    for (const list of transcripts.values()) reLines(list);
     render();
     renderHistory();
   });

@@ -3,7 +3,7 @@
 // erasure of one visitor's data.
 import { h, show } from '../../ui-common/dom.js';
 import { freshLoads } from './fresh_loads.js';
-import { t, T } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
 
 const MAX_RULES = 20; // the server's limit
 
@@ -77,6 +77,15 @@ export function createVisitorAdmin({ request, flash }) {
     }
   }
 
+  // `greetings[2].after_seconds`: the second rule's "After (seconds)"; `ip_mode` and `tracking` by their labels.
+  const RULE_LABELS = { url_contains: 'ruleUrl', after_seconds: 'ruleAfter', max_times: 'ruleMax', message: 'ruleMessage' };
+  function ruleField(field) {
+    const m = /^greetings\[(\d+)\]\.(\w+)$/.exec(field);
+    if (m && RULE_LABELS[m[2]]) return { label: t('ruleLabel', { n: m[1], label: t(RULE_LABELS[m[2]]) }) };
+    if (field === 'ip_mode') return { label: t('ipModeLabel') };
+    return null;
+  }
+
   async function submit(e) {
     e.preventDefault();
     show(error, false);
@@ -87,7 +96,7 @@ export function createVisitorAdmin({ request, flash }) {
       });
       flash(t('settingsSaved'));
     } catch (err) {
-      error.textContent = (err && err.message) || t('generic'); // the server names the field at fault
+      error.textContent = errorText(err, ruleField);
       show(error, true);
     } finally {
       save.disabled = false;

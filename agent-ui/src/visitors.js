@@ -117,7 +117,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     if (!r.ui) {
       const ui = (r.ui = {
         name: h('span', { class: 'vname', 'data-testid': 'visitor-name-cell' }),
-        badge: h('span'),
+        badge: h('span', { class: 'badge-ok', 'data-testid': 'visitor-verified' }),
         page: h('td', { 'data-testid': 'visitor-page-cell' }),
         time: h('td', { 'data-testid': 'visitor-time-cell' }),
         where: h('td', { 'data-testid': 'visitor-where-cell' }),
@@ -141,13 +141,10 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     const cur = r.v;
     ui.name.textContent = cur.name || cur.email || visitorLabel(cur);
     ui.name.title = cur.email || '';
-    // A name the site passed without a valid signature, or one the visitor typed, is a claim only.
-    const named = !!(cur.name || cur.email);
-    // Verified is the news; an unsigned name is the usual case, so it is a quiet note, not a badge.
-    ui.badge.className = cur.verified ? 'badge-ok' : named ? 'note-unverified' : '';
-    ui.badge.textContent = cur.verified ? t('verified') : named ? t('unverified') : '';
-    ui.badge.setAttribute('data-testid', cur.verified ? 'visitor-verified' : named ? 'visitor-unverified' : 'visitor-anonymous');
-    show(ui.badge, named);
+    // A verified identity is the news and gets a mark; a name the visitor typed, or one the site passed
+    // unsigned, is the usual case and gets none (the chat's visitor panel says where it came from).
+    ui.badge.textContent = t('verified');
+    show(ui.badge, !!cur.verified);
     const ua = parseUserAgent(cur.user_agent);
     ui.device.textContent = ua.browser && ua.os ? t('browserOn', ua) : ua.browser || ua.os || '';
     ui.page.replaceChildren(

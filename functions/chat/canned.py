@@ -22,7 +22,7 @@ def _owner(principal: Principal, shared: bool) -> str:
 
 def _shortcut(value: object) -> str:
     if not isinstance(value, str) or not SHORTCUT.match(value):
-        raise bad_request("A shortcut is 1-32 lower-case letters, digits, _ or -, e.g. `refund`.")
+        raise bad_request("A shortcut is 1-32 lower-case letters, digits, _ or -, e.g. `refund`.", field="shortcut")
     return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from chalice.app import ChaliceUnhandledError
 
 # code -> HTTP status, for the REST side. WebSocket error frames carry the code itself.
@@ -27,22 +29,32 @@ HTTP_STATUS = {
 }
 
 
-class CharlaError(ChaliceUnhandledError):
-    """Chalice lets this base class through to the app's middleware, which answers the 4xx."""
+# A message names the field at fault first, in backticks: "`wait_threshold_s` must be ...".
+NAMED_FIELD = re.compile(r"`([A-Za-z_][\w.\[\]-]*)`")
 
-    def __init__(self, code: str, message: str, *, retriable: bool = False) -> None:
+
+class CharlaError(ChaliceUnhandledError):
+    """Chalice lets this base class through to the app's middleware, which answers the 4xx.
+
+    `field` is the request field at fault (a client shows it by its own label, in its own language);
+    by default the one the message names first.
+    """
+
+    def __init__(self, code: str, message: str, *, retriable: bool = False, field: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.retriable = retriable
+        named = NAMED_FIELD.search(message)
+        self.field = field or (named.group(1) if named else None)
 
     @property
     def http_status(self) -> int:
         return HTTP_STATUS.get(self.code, 400)
 
 
-def bad_request(message: str) -> CharlaError:
-    return CharlaError("bad_request", message)
+def bad_request(message: str, *, field: str | None = None) -> CharlaError:
+    return CharlaError("bad_request", message, field=field)
 
 
 def not_found(what: str = "chat") -> CharlaError:

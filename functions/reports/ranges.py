@@ -8,12 +8,15 @@ import statistics
 from datetime import date, timedelta
 from typing import Any, cast
 
+from functions.core import clock
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import DailyStat
+from functions.reports import stats
 from functions.reports.stats import TEAM, agent_key
 
 MAX_DAYS = 92  # a quarter: one BatchGetItem page per row key
+DEFAULT_DAYS = 7  # without `from`: this many days up to `to`
 
 
 def _day(value: object, name: str) -> date:
@@ -69,9 +72,13 @@ def _average(row: DailyStat | None) -> int | None:
     return round(int(row.duration_sum) / int(row.duration_count))
 
 
-def report(principal: Principal, start: object, end: object, agent: object = None) -> dict[str, Any]:
+def report(principal: Principal, start: object = None, end: object = None, agent: object = None) -> dict[str, Any]:
+    """Days are the organisation's (the counters were kept in its time zone), so a range left out ends
+    today there, which need not be today where the reader is."""
     key = _subject(principal, agent)
-    days = days_between(_day(start, "from"), _day(end, "to"))
+    last = _day(end, "to") if end not in (None, "") else stats.local(clock.now()).date()
+    first = _day(start, "from") if start not in (None, "") else last - timedelta(days=DEFAULT_DAYS - 1)
+    days = days_between(first, last)
     rows = {row.day: row for row in DailyStat.batch_get([(d, key) for d in days])}
     per_day = [figures(rows.get(d), d) for d in days]
     responses = [r for f in per_day for r in f["_responses"]]
@@ -82,6 +89,7 @@ def report(principal: Principal, start: object, end: object, agent: object = Non
         del f["_responses"], f["_durations"]
     return {
         "subject": "team" if key == TEAM else key.split("#", 1)[1],
+        "time_zone": stats.zone_name(),
         "from": days[0],
         "to": days[-1],
         "days": per_day,

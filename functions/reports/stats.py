@@ -20,8 +20,13 @@ def agent_key(agent_id: str) -> str:
     return f"agent#{agent_id}"
 
 
+def zone_name() -> str:
+    """The organisation's time zone: the one its days and hours are counted in (setting `summary_timezone`)."""
+    return str(settings.get_settings()["summary_timezone"])
+
+
 def local(moment: datetime) -> datetime:
-    return moment.astimezone(ZoneInfo(settings.get_settings()["summary_timezone"]))
+    return moment.astimezone(ZoneInfo(zone_name()))
 
 
 def _row(day: str, key: str) -> DailyStat:

@@ -130,7 +130,7 @@ def invite(admin: Principal, body: dict[str, Any], console_url: str | None) -> d
     try:
         user = user_pool.create_invited_user(cognito, pool, email, name, password)
     except cognito.exceptions.UsernameExistsException:
-        raise CharlaError("conflict", "An agent with this email already exists.") from None
+        raise CharlaError("conflict", "An agent with this email already exists.", field="email") from None
     except cognito.exceptions.InvalidParameterException as error:
         raise bad_request(str(error.response["Error"].get("Message") or "Cognito refused the user.")) from None
     attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}

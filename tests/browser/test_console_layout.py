@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 
@@ -93,6 +94,16 @@ def test_on_a_phone_no_view_of_the_console_is_wider_than_the_screen(stack, brows
     assert overflow(page) == []
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("visitor-panel")).not_to_be_in_viewport()
+    # Replying while the drawer slides away leaves the chat where it was, not pushed sideways.
+    page.get_by_test_id("info-toggle").click()
+    page.get_by_test_id("info-close").click()
+    page.get_by_test_id("composer").fill("Right away")
+    page.get_by_test_id("send").click()
+    expect(page.get_by_test_id("message").filter(has_text="Right away")).to_have_attribute(
+        "data-seq", re.compile(r"\d")
+    )
+    assert page.evaluate("() => document.querySelector('.console').scrollLeft") == 0
+    assert page.get_by_test_id("composer").bounding_box()["x"] >= 0
     page.get_by_test_id("back").click()
     # Every section, reached through the menu, fits too.
     for section in ("visitors", "tickets", "reports", "account"):
@@ -265,3 +276,87 @@ def test_an_invitation_is_the_first_card_in_the_list_with_its_buttons_in_view_on
     expect(ben).to_have_title(re.compile(r"^\(\d+\) Charla$"))  # an invitation waits too
     card.get_by_test_id("invite-accept").click()
     expect(ben.get_by_test_id("invitation-item")).to_have_count(0)
+
+
+class Line:
+    """The console's WebSocket through a switch the test holds: cut it as a reply goes out (before or
+    after the server got it), and keep the console offline until released."""
+
+    def __init__(self, page: Page) -> None:
+        self.offline = False
+        self.cut: str | None = None  # "before" or "after" the server: cut with the next `send`
+        page.route_web_socket(re.compile(r"^wss?://"), self.route)
+
+    def route(self, ws) -> None:
+        if self.offline:
+            ws.close()
+            return
+        server = ws.connect_to_server()
+
+        def from_console(message) -> None:
+            if self.cut and isinstance(message, str) and json.loads(message).get("action") == "send":
+                if self.cut == "after":
+                    server.send(message)  # stored and shown to the visitor; its ack never comes back
+                self.cut, self.offline = None, True
+                ws.close()
+                server.close()
+                return
+            server.send(message)
+
+        ws.on_message(from_console)
+        server.on_message(ws.send)
+
+
+def test_a_reply_sent_as_the_socket_drops_is_marked_unsent_and_reaches_the_visitor_once(stack, browser, agent):
+    _id, email = agent
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    line = Line(page)
+    sign_in(page, stack, email, PASSWORD)
+    site = start_chat(browser, stack, "Are you there?")
+    page.get_by_test_id("chat-item").first.click()
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
+
+    for cut, text in (("before", "Lost on the way"), ("after", "Stored, but the ack was lost")):
+        line.cut = cut
+        page.get_by_test_id("composer").fill(text)
+        page.get_by_test_id("send").click()
+        reply = page.get_by_test_id("message").filter(has_text=text)
+        expect(reply).to_have_attribute("data-state", "pending")
+        expect(reply.get_by_test_id("unsent")).to_be_visible()
+        expect(page.get_by_test_id("reconnecting")).to_be_visible()
+        line.offline = False  # the network is back: the console reconnects and sends it again
+        expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open", timeout=30_000)
+        expect(reply).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+        expect(reply.get_by_test_id("unsent")).to_have_count(0)
+
+    # A message after both, so the visitor has had every earlier frame: each reply arrived once.
+    page.get_by_test_id("composer").fill("Anything else?")
+    page.get_by_test_id("send").click()
+    replies = site.locator("[data-testid=charla-message][data-sender=agent] .text")
+    expect(replies).to_have_text(["Lost on the way", "Stored, but the ack was lost", "Anything else?"])
+    expect(page.get_by_test_id("message").filter(has_text="Stored, but the ack was lost")).to_have_count(1)
+
+
+def test_a_reply_lost_while_the_visitor_ended_the_chat_says_not_sent_instead_of_sending_forever(stack, browser, agent):
+    _id, email = agent
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    line = Line(page)
+    sign_in(page, stack, email, PASSWORD)
+    site = start_chat(browser, stack, "I have to go")
+    page.get_by_test_id("chat-item").first.click()
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
+    line.cut = "before"
+    page.get_by_test_id("composer").fill("One more thing")
+    page.get_by_test_id("send").click()
+    reply = page.get_by_test_id("message").filter(has_text="One more thing")
+    expect(reply.get_by_test_id("unsent")).to_be_visible()
+    site.get_by_test_id("charla-end").click()  # asks first
+    site.get_by_test_id("charla-end").click()  # and ends
+    expect(site.get_by_test_id("charla-rate-good")).to_be_visible()
+    line.offline = False
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open", timeout=30_000)
+    expect(page.get_by_test_id("conv-state")).to_have_text("Closed")
+    expect(reply).to_have_attribute("data-state", "failed")
+    expect(reply).to_contain_text("Not sent")
+    expect(reply.get_by_test_id("resend")).to_have_count(0)  # the chat is closed: nowhere to send it
+    expect(site.get_by_test_id("charla-message").filter(has_text="One more thing")).to_have_count(0)

@@ -1,4 +1,4 @@
-"""Live chat in Chromium: the queue at capacity, transfer and invite, resume after a drop, rating."""
+"""Live chat in Chromium: the queue at capacity, transfer and invite, resume after a drop, rating, system lines."""
 
 from __future__ import annotations
 
@@ -207,3 +207,21 @@ def test_anonymous_visitors_are_told_apart_by_their_number_in_the_agents_languag
     expect(spanish.locator(f"[data-testid=chat-item][data-chat-id='{first_id}'] .name")).to_contain_text(
         f"Visitante {number}"
     )
+
+
+def test_system_lines_already_shown_are_said_again_in_the_language_the_agent_switches_to(stack, browser, agent):
+    _ana_id, ana_email = agent("Ana")
+    ana = agent_console(browser, stack, ana_email)
+    site = visitor_page(browser, stack)
+    visitor_starts(site, "One quick question")
+    ana.get_by_test_id("chat-item").first.click()
+    ana.get_by_test_id("more").click()
+    ana.get_by_test_id("close-chat").click()
+    line = ana.locator("[data-testid=message][data-sender=system]").last
+    expect(line).to_have_text("Ana closed the chat.")
+    ana.get_by_test_id("lang").select_option("es")
+    expect(line).to_have_text("Ana ha cerrado el chat.")
+    expect(ana.get_by_test_id("chat-item").first).to_contain_text("Ana ha cerrado el chat.")  # its preview too
+    expect(ana.get_by_test_id("message").filter(has_text="One quick question")).to_be_visible()
+    ana.get_by_test_id("lang").select_option("en")
+    expect(line).to_have_text("Ana closed the chat.")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
+from functions.core import settings
 from functions.team import agents
 from infra.local.stack import LocalStack
 from tests.support import ws_client
@@ -30,7 +33,13 @@ def chat(stack: LocalStack, agent: ws_client.Client, n: int) -> None:
     visitor.wait_for("chat", lambda f: f["chat"].get("rating"))
 
 
+def madrid_day() -> str:
+    return datetime.now(ZoneInfo("Europe/Madrid")).date().isoformat()
+
+
 def test_reports_show_the_chats_per_day_and_hour_and_export_csv(stack, tmp_path):
+    # The organisation is in Madrid and the reader far east of it: the days are Madrid's.
+    settings.save_settings({"summary_timezone": "Europe/Madrid"})
     agents.set_accepting(stack.demo_agent_id, True)
     agent = ws_client.agent(stack, stack.demo_email, stack.demo_password)
     try:
@@ -40,11 +49,15 @@ def test_reports_show_the_chats_per_day_and_hour_and_export_csv(stack, tmp_path)
         ws_client.close_all()
 
     with chromium() as browser:
-        page = browser.new_context(accept_downloads=True).new_page()
+        madrid_day_at_sign_in = madrid_day()
+        page = browser.new_context(accept_downloads=True, timezone_id="Pacific/Kiritimati").new_page()
         sign_in(page, stack, stack.demo_email, stack.demo_password)
         page.get_by_test_id("reports-tab").click()
         totals = page.get_by_test_id("report-totals")
         expect(totals.get_by_test_id("report-chats")).to_have_text(str(CHATS))
+        expect(page.get_by_test_id("report-zone")).to_contain_text("Europe/Madrid")
+        shown = page.get_by_test_id("report-to").input_value()
+        assert shown in (madrid_day_at_sign_in, madrid_day())  # today in Madrid, whatever the reader's date
         expect(totals.get_by_test_id("report-csat")).to_contain_text("1 good, 1 bad")
         for chart in ("chart-per-day", "chart-per-hour"):
             bars = page.get_by_test_id(chart).locator("[data-testid=chart-bar]")

@@ -93,3 +93,34 @@ def test_every_section_of_the_spanish_console_shows_no_english(stack, browser):
         page.wait_for_load_state("networkidle")
         left[section] = english_left(page, "agent-ui")
     assert {k: v for k, v in left.items() if v} == {}
+
+
+def test_a_refused_setting_is_explained_in_spanish_by_the_fields_label(stack, browser):
+    page = browser.new_context(locale="es-ES").new_page()
+    sign_in(page, stack, stack.demo_email, stack.demo_password)
+    page.get_by_test_id("admin-tab").click()
+    page.get_by_test_id("admin-nav-settings").click()
+    threshold = page.get_by_test_id("setting-wait_threshold_s")
+    expect(threshold).not_to_have_value("")
+    threshold.fill("99999")
+    page.get_by_test_id("settings-save").click()
+    beside = page.get_by_test_id("settings-field-error")
+    expect(beside).to_have_text(
+        "«Un chat en espera se pone rojo tras (segundos)» no es válido. Un número entero de 1 a 3600."
+    )
+    expect(threshold).to_be_focused()
+    expect(page.get_by_test_id("settings-error")).to_have_text(
+        "Revisa «Un chat en espera se pone rojo tras (segundos)» más arriba."
+    )
+    assert english_left(page, "agent-ui") == []
+
+
+def test_inviting_an_address_already_on_the_team_is_refused_in_spanish(stack, browser):
+    page = browser.new_context(locale="es-ES").new_page()
+    sign_in(page, stack, stack.demo_email, stack.demo_password)
+    page.get_by_test_id("admin-tab").click()
+    page.get_by_test_id("admin-nav-team").click()
+    page.get_by_test_id("invite-email").fill(stack.demo_email)
+    page.get_by_test_id("invite-name").fill("Otra vez")
+    page.get_by_test_id("invite-send").click()
+    expect(page.get_by_test_id("team-error")).to_have_text("«Correo electrónico» ya lo usa otra cuenta.")

@@ -17,7 +17,7 @@ from functions.team import agents
 from functions.visitors import greetings, verified
 from infra.local.stack import LocalStack
 from tests.support.accounts import PASSWORD
-from tests.support.browser import sign_in
+from tests.support.browser import sign_in, visitor_starts
 
 
 @pytest.fixture(autouse=True)
@@ -159,8 +159,11 @@ def test_an_automatic_greeting_fires_by_its_rule_and_its_cap_holds(stack, browse
     assert int(Visitor.get(vid).greetings_shown[rule_id]) == 1
 
 
-def test_a_signed_identity_is_verified_and_a_forged_one_is_marked_unverified(stack, browser):
-    _id, email = agent(stack, "Ana")
+def test_a_signed_identity_is_marked_verified_and_a_forged_one_gets_no_alarm(stack, browser):
+    ana_id, email = agent(stack, "Ana")
+    for other in agents.members():  # the forged visitor's chat goes to Ana, not to an agent of an earlier test
+        if other.agent_id != ana_id:
+            agents.set_accepting(other.agent_id, False)
     console = visitors_tab(browser, stack, email)
     signed_site = browser.new_context().new_page()
     visit(signed_site, stack, "/?p=account")
@@ -176,8 +179,18 @@ def test_a_signed_identity_is_verified_and_a_forged_one_is_marked_unverified(sta
     expect(signed).to_contain_text("Lucía Pérez")
     expect(signed.get_by_test_id("visitor-verified")).to_be_visible()
     expect(forged).to_contain_text("Lucía Pérez")
-    expect(forged.get_by_test_id("visitor-unverified")).to_be_visible()
+    # An unsigned name is the usual case: no mark in the list, and a neutral word in the chat's panel.
+    expect(forged.get_by_test_id("visitor-verified")).to_be_hidden()
+    expect(forged).not_to_contain_text("verified", use_inner_text=True)
     assert Visitor.get(visitor_id(forged_site)).verified_email is None
+    forged_site.get_by_test_id("charla-launcher").click()
+    visitor_starts(forged_site, "Is my order on its way?")
+    console.get_by_test_id("chats-tab").click()
+    console.get_by_test_id("chat-item").filter(has_text="Is my order on its way?").click()
+    note = console.get_by_test_id("visitor-identity")
+    expect(note).to_have_text("Name and email as the visitor gave them.")
+    expect(note).to_have_attribute("data-verified", "false")
+    expect(console.get_by_test_id("visitor-panel")).not_to_contain_text(re.compile("unverified", re.I))
 
 
 def test_a_late_settings_answer_does_not_undo_a_greeting_rule_being_written(stack, browser):

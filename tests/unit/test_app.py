@@ -139,6 +139,20 @@ def test_a_report_download_is_named_safely_whatever_agent_is_asked_for(api, cogn
     )
 
 
+def test_a_refused_setting_is_named_in_field_for_the_console_to_label_in_its_own_language(api, cognito):
+    tokens = _json(_post(api, "/auth/login", {"email": "boss@example.com", "password": PASSWORD}))
+    headers = {"authorization": tokens["id_token"], "content-type": "application/json"}
+    response = api.patch("/admin/settings", headers=headers, body=json.dumps({"wait_threshold_s": "soon"}))
+    assert response.status_code == 400
+    assert _json(response) == {
+        "Code": "bad_request",
+        "Message": "`wait_threshold_s` must be a whole number from 1 to 3600.",
+        "Field": "wait_threshold_s",
+    }
+    nameless = _post(api, "/auth/login", {"email": "boss@example.com"})
+    assert nameless.status_code == 400 and _json(nameless)["Field"] == "password"
+
+
 def test_health(api):
     assert _json(api.get("/health")) == {"ok": True}
 

@@ -66,6 +66,18 @@ def test_an_agent_sees_their_own_figures_but_not_a_colleagues(day_of_chats):
     assert ranges.report(admin, "2026-11-20", "2026-11-20", day_of_chats.id)["totals"]["chats"] == 3
 
 
+def test_days_and_hours_are_the_organisations_and_a_range_left_out_ends_today_there(aws):
+    settings.save_settings({"summary_timezone": "Europe/Madrid"})
+    ana = new_agent("Ana")
+    with time_machine.travel(datetime(2026, 11, 20, 23, 30, tzinfo=UTC), tick=False):  # 00:30 on the 21st in Madrid
+        _chat(ana, answer_after_s=30, last_s=60)
+        data = ranges.report(ana, agent="team")
+    assert (data["from"], data["to"], data["time_zone"]) == ("2026-11-15", "2026-11-21", "Europe/Madrid")
+    assert [d["chats"] for d in data["days"]] == [0, 0, 0, 0, 0, 0, 1]
+    assert data["days"][-1]["by_hour"][0] == 1 and data["totals"]["by_hour"][23] == 0
+    assert ranges.report(ana, "2026-11-20", "2026-11-20")["totals"]["chats"] == 0
+
+
 @pytest.mark.parametrize(
     ("start", "end"), [("2026-13-01", "2026-11-20"), ("2026-11-20", "2026-11-19"), ("2026-01-01", "2026-12-31")]
 )
