@@ -3,14 +3,16 @@
 // kept from sign-in), two-step sign-in (mfa.js; GET /agent/me/mfa, POST /agent/me/mfa/disable) and
 // signing out everywhere (POST /agent/me/signout-all).
 import { h, show } from '../../ui-common/dom.js';
-import { t, T, serverText } from './i18n.js';
+import { t, T, errorText } from './i18n.js';
 import { createMfaSetup } from './mfa.js';
 
 export function createAccount({ auth, me, renamed }) {
   const request = auth.request;
   const msg = (testid, cls, role) => h('p', { class: cls, 'data-testid': testid, role, hidden: true });
   const say = (el, text) => { el.textContent = text; show(el, true); };
-  const why = (e) => serverText(e, 'generic');
+  // A refusal names its field by the label this page shows it under, in the console's language.
+  const LABELS = { name: 'name', email: 'newEmail', code: 'emailCode', old_password: 'currentPassword', new_password: 'newPassword' };
+  const why = (e) => errorText(e, (f) => (LABELS[f] ? { label: t(LABELS[f]) } : null));
   const field = (id, key, control) => h('p', { class: 'field' }, h('label', { for: id, ...T(key) }), control);
 
   // -- name ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { h, show, rid } from '../../ui-common/dom.js';
 import { createSocket } from '../../ui-common/socket.js';
 import { createTranscript } from '../../ui-common/transcript.js';
 import { typingNotifier } from '../../ui-common/typing.js';
-import { t, T, L, onLang, lineSpan, reLines } from './i18n.js';
+import { t, T, L, lang, onLang, lineSpan, reLines, errorText } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
@@ -461,8 +461,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (f.action === 'set_status') renderStatus();
     const why = t.has(f.code) ? t(f.code) : f.message || t('generic');
     if (f.action === 'transfer' || f.action === 'invite') {
-      // The server's message names the problem ("Ana is not online"); the code's text can't.
-      flash(t(f.action === 'transfer' ? 'transferFailed' : 'inviteFailed', { reason: f.message || why }));
+      // The server's English names the problem ("Ana is not online"); another language gets the code's text.
+      flash(t(f.action === 'transfer' ? 'transferFailed' : 'inviteFailed', { reason: (lang() === 'en' && f.message) || why }));
     } else {
       flash(why);
     }
@@ -627,7 +627,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
         },
       }));
     } catch (e) {
-      flash(t('ticketFailed', { reason: e.message }));
+      flash(t('ticketFailed', { reason: errorText(e) }));
     }
   }
 

@@ -3,7 +3,7 @@
 // presigned GET down). Every edit sends the version it saw; a 409 shows why and reloads.
 import { h, show } from '../../ui-common/dom.js';
 import { textSpan } from '../../ui-common/text.js';
-import { t, T, L, P, onLang } from './i18n.js';
+import { t, T, L, P, onLang, errorText } from './i18n.js';
 import { STATUSES, when, requesterLabel } from './tickets.js';
 
 const enc = encodeURIComponent;
@@ -92,7 +92,7 @@ export function createTicketView({ request, me, flash, changed }) {
       tk = r;
       changed(tk);
     } catch (e) {
-      flash(e.status === 409 ? e.message : t('saveFailed', { reason: e.message }));
+      flash(t('saveFailed', { reason: errorText(e) }));
     }
     open(tk.ticket_id); // the change's timeline entry, or the other agent's version after a 409
   }
@@ -114,9 +114,9 @@ export function createTicketView({ request, me, flash, changed }) {
       draw();
       changed(tk);
       const d = (kind === 'replies' && r.event && r.event.data) || {};
-      if (d.delivery === 'failed') flash(d.error === 'mail_sandbox' ? t('replyNotEmailedSandbox', { reason: d.reason || '' }) : t('replyNotEmailed'));
+      if (d.delivery === 'failed') flash(d.error === 'mail_sandbox' ? t('replyNotEmailedSandbox', { email: (tk.requester && tk.requester.email) || '' }) : t('replyNotEmailed'));
     } catch (e) {
-      flash(t('sendFailed', { reason: e.message }));
+      flash(t('sendFailed', { reason: errorText(e) }));
     }
     btn.disabled = false;
   }
@@ -135,7 +135,7 @@ export function createTicketView({ request, me, flash, changed }) {
         const done = await request('POST', base + '/' + enc(r.attachment.attachment_id) + '/complete');
         if (tk && tk.ticket_id === id) pending.push(done);
       } catch (e) {
-        flash(t('uploadFailed', { name: f.name, reason: e.message }));
+        flash(t('uploadFailed', { name: f.name, reason: errorText(e) }));
       }
     }
     file.value = '';

@@ -3,7 +3,7 @@
 // secret, the tracking settings and greeting rules (visitor_admin.js), and export or erase a
 // visitor's data. Everything the visitor's browser reported is untrusted and goes in as text.
 import { h, show } from '../../ui-common/dom.js';
-import { t, T, L, P, lang, onLang } from './i18n.js';
+import { t, T, L, P, lang, onLang, errorText } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { visitorLabel } from './chatlist.js';
 import { createVisitorAdmin, privacyActions } from './visitor_admin.js';
@@ -181,7 +181,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
             text.value = '';
             closeGreeting();
           } catch (err) {
-            flash(err && err.message ? t('greetingFailed', { reason: err.message }) : t('generic'));
+            flash(t('greetingFailed', { reason: errorText(err) }));
           } finally {
             send.disabled = false;
           }

@@ -285,6 +285,9 @@ class Line:
     def __init__(self, page: Page) -> None:
         self.offline = False
         self.cut: str | None = None  # "before" or "after" the server: cut with the next `send`
+        # The next `send` never reaches the server, which answers it with this code instead, as it does
+        # when a race it lost leaves nothing stored (`conflict`: the chat changed meanwhile).
+        self.refuse: str | None = None
         page.route_web_socket(re.compile(r"^wss?://"), self.route)
 
     def route(self, ws) -> None:
@@ -294,6 +297,13 @@ class Line:
         server = ws.connect_to_server()
 
         def from_console(message) -> None:
+            frame = json.loads(message) if isinstance(message, str) else {}
+            if self.refuse and frame.get("action") == "send":
+                keys = ("action", "chat_id", "client_msg_id")
+                refusal = {"type": "error", "code": self.refuse, "message": "The chat changed meanwhile; reload it."}
+                ws.send(json.dumps({**refusal, "retriable": False, **{k: frame[k] for k in keys}}))
+                self.refuse = None
+                return
             if self.cut and isinstance(message, str) and json.loads(message).get("action") == "send":
                 if self.cut == "after":
                     server.send(message)  # stored and shown to the visitor; its ack never comes back
@@ -360,3 +370,28 @@ def test_a_reply_lost_while_the_visitor_ended_the_chat_says_not_sent_instead_of_
     expect(reply).to_contain_text("Not sent")
     expect(reply.get_by_test_id("resend")).to_have_count(0)  # the chat is closed: nowhere to send it
     expect(site.get_by_test_id("charla-message").filter(has_text="One more thing")).to_have_count(0)
+
+
+def test_a_reply_the_server_refused_is_sent_again_with_resend_and_reaches_the_visitor_once(stack, browser, agent):
+    _id, email = agent
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    line = Line(page)
+    sign_in(page, stack, email, PASSWORD)
+    site = start_chat(browser, stack, "Hello?")
+    page.get_by_test_id("chat-item").first.click()
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
+    line.refuse = "conflict"
+    page.get_by_test_id("composer").fill("Refused the first time")
+    page.get_by_test_id("send").click()
+    reply = page.get_by_test_id("message").filter(has_text="Refused the first time")
+    expect(reply).to_have_attribute("data-state", "failed")
+    expect(reply).to_contain_text("Not sent")
+    expect(page.get_by_test_id("conv-state")).not_to_have_text("Closed")
+    reply.get_by_test_id("resend").click()
+    expect(reply.get_by_test_id("resend")).to_have_count(0)
+    sent = page.get_by_test_id("message").filter(has_text="Refused the first time")
+    expect(sent).to_have_count(1)
+    expect(sent).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+    expect(sent).not_to_contain_text("Not sent")
+    replies = site.locator("[data-testid=charla-message][data-sender=agent] .text")
+    expect(replies).to_have_text(["Refused the first time"])

@@ -84,3 +84,32 @@ def test_the_admin_inviting_an_unverified_address_is_told_about_the_sandbox_and_
     expect(admin.get_by_test_id("team-error")).to_contain_text("sandbox")
     expect(admin.get_by_test_id("team-error")).to_contain_text("ines@gmail.test")
     expect(admin.get_by_test_id("team-row").filter(has_text="ines@gmail.test")).to_have_count(0)
+
+
+def test_a_spanish_agent_is_told_about_the_sandbox_in_spanish_on_a_reply_and_on_a_new_address(stack, browser):
+    agents.set_accepting(stack.demo_agent_id, False)
+    site = browser.new_context().new_page()
+    open_widget(site, stack)
+    field = lambda name: site.locator(f"[data-testid=charla-offline-field][data-name={name}]")  # noqa: E731
+    field("name").fill("Pilar")
+    field("email").fill("pilar@gmail.test")
+    field("message").fill("¿Dónde está mi pedido?")
+    site.get_by_test_id("charla-offline-submit").click()
+    ref = re.search(r"[2-9A-HJ-NP-Z]{10}", site.get_by_test_id("charla-offline-sent").inner_text()).group(0)
+
+    console = browser.new_context(locale="es-ES").new_page()
+    sign_in(console, stack, stack.demo_email, stack.demo_password)
+    console.get_by_test_id("tickets-tab").click()
+    console.locator(f"[data-testid=ticket-row][data-ticket-id='{ref}']").click()
+    console.get_by_test_id("ticket-reply").fill("Lo estamos mirando, Pilar.")
+    console.get_by_test_id("ticket-reply-send").click()
+    notice = console.get_by_test_id("notice")
+    expect(notice).to_contain_text("no se envió por correo a pilar@gmail.test")
+    expect(notice).not_to_contain_text("was not sent")
+
+    console.get_by_test_id("account-tab").click()
+    console.get_by_test_id("account-email").fill("nueva@gmail.test")
+    console.get_by_test_id("account-email-send").click()
+    error = console.get_by_test_id("account-email-error")
+    expect(error).to_contain_text("No se envió nada")
+    expect(error).not_to_contain_text("was not sent")
