@@ -13,6 +13,7 @@ import argparse
 import re
 import secrets
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
@@ -36,7 +37,8 @@ def visitor(browser: Browser, stack: LocalStack, size: tuple[int, int], name: st
     page.goto(stack.base_url + "/")
     page.get_by_test_id("charla-launcher").click()
     page.get_by_test_id("charla-name").fill(name)
-    page.get_by_test_id("charla-email").fill(re.sub(r"\W", "", name.lower()) + "@example.com")
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    page.get_by_test_id("charla-email").fill(plain.replace(" ", ".") + "@example.com")  # maria.lopez@…
     page.get_by_test_id("charla-start").click()
     page.get_by_test_id("charla-input").fill(text)
     page.get_by_test_id("charla-send").click()
