@@ -9,11 +9,12 @@ before doing anything, so what it can cost a host page is fetching and running l
 
 host_page_blocking_ms loads each page the same way, A/B alternating, and reads Chromium's own
 accounting of the page's main thread through the DevTools protocol (`Performance.getMetrics`)
-SETTLE_MS after `load`, when the loader has run: `TaskDuration` (every task on the main thread:
-script evaluation, parsing, style, layout) and `ScriptDuration` (script evaluation alone), with a
-`longtask` PerformanceObserver beside them. The figure is the median of the paired differences of
-`TaskDuration`, with and without the snippet: everything the snippet made the main thread do,
-long or short. (The local server has no API, so the loader's calls fail fast and the widget itself
+SETTLE_MS after `load`, when the loader has run: `ScriptDuration` (script evaluation) and
+`TaskDuration` (every task on the main thread: script evaluation, parsing, style, layout), with a
+`longtask` PerformanceObserver beside them. The figure is what the budget defines: the median of
+the paired differences of script evaluation plus long tasks' time, with and without the snippet.
+All task time's paired difference (everything the snippet made the main thread do, long or short)
+is reported beside it. (The local server has no API, so the loader's calls fail fast and the widget itself
 is not fetched: it loads later, on a hover or about 5 s after the page, and is not counted here.)
 """
 
@@ -157,14 +158,19 @@ def _blocking(browser: Any, base: str) -> Figure:
     def median(which: str, field: str) -> float:
         return statistics.median(r[field] for r in runs[which])
 
-    blocking = round(paired("task"), 1)
+    # The budget's definition (issue and ../shared/DESIGN.md): long tasks plus script evaluation. All
+    # task time (style, layout and parsing too) is reported beside it.
+    for run in runs["with"] + runs["without"]:
+        run["blocking"] = run["script"] + run["long"]
+    blocking = round(paired("blocking"), 1)
     return Figure(
         "host_page_blocking_ms",
         blocking,
-        checks=[Check("paired median of main-thread task time added", blocking, 10)],
+        checks=[Check("paired median of script evaluation plus long tasks added", blocking, 10)],
         details=[
-            f"main-thread task time, median of {BLOCKING_RUNS} each: with {median('with', 'task'):.1f} ms, "
-            f"without {median('without', 'task'):.1f} ms; script evaluation added {paired('script'):.1f} ms (paired)",
+            f"script evaluation added {paired('script'):.1f} ms (paired); all main-thread task time, median of "
+            f"{BLOCKING_RUNS} each: with {median('with', 'task'):.1f} ms, without {median('without', 'task'):.1f} ms, "
+            f"added {paired('task'):.1f} ms (paired: script, parsing, style and layout)",
             f"long tasks (over 50 ms): with {median('with', 'long_count'):.0f} "
             f"totalling {median('with', 'long'):.0f} ms, "
             f"without {median('without', 'long_count'):.0f} totalling {median('without', 'long'):.0f} ms (medians)",
