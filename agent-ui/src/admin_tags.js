@@ -13,7 +13,8 @@ export function createTagsAdmin({ request, store }) {
   const name = h('input', { id: 'tag-name', 'data-testid': 'tag-name', maxlength: 40, required: true });
   const color = h('select', { id: 'tag-color', 'data-testid': 'tag-color' });
   const custom = h('input', { id: 'tag-color-custom', 'data-testid': 'tag-color-custom', maxlength: 7, placeholder: '#1a2b3c', ...L('tagColorCustom') });
-  const add = h('button', { type: 'submit', class: 'primary', 'data-testid': 'tag-create', ...T('tagCreate') });
+  // Enabled once the palette has come (the server's), so a quick first click cannot send no colour.
+  const add = h('button', { type: 'submit', class: 'primary', 'data-testid': 'tag-create', disabled: true, ...T('tagCreate') });
   const field = (fid, key, ...controls) => h('p', { class: 'field' }, h('label', { for: fid, ...T(key) }), ...controls);
   const form = h('form', { class: 'admin-box admin-form', novalidate: true, onsubmit: submit },
     h('h3', T('tagNew')), field('tag-name', 'tagName', name), field('tag-color', 'tagColor', color, custom), add);
@@ -76,6 +77,7 @@ export function createTagsAdmin({ request, store }) {
       palette = r.palette || {};
       await store.reload();
       render();
+      add.disabled = false;
     } catch (e) {
       fail(e);
     }

@@ -126,7 +126,7 @@ def _color(value: object) -> str:
 def _unique(tags: dict[str, dict[str, Any]], name: str, tag_id: str | None) -> None:
     key = name.casefold()
     if any(t["name"].casefold() == key for i, t in tags.items() if i != tag_id):
-        raise CharlaError("conflict", f"A tag named {name!r} exists already.", field="name")
+        raise CharlaError("name_taken", f"A tag named {name!r} exists already.", field="name")
 
 
 def _write(change: Any) -> dict[str, Any]:

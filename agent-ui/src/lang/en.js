@@ -465,6 +465,8 @@ export default {
   tagCreate: "Add tag",
   tagDelete: "Delete",
   tagsEmpty: "No tags yet.",
+  errField_name_taken: "“{label}”: a tag with that name exists already (case doesn’t matter).",
+  err_name_taken: "That name is taken already.",
   color_gray: "Gray",
   color_red: "Red",
   color_orange: "Orange",

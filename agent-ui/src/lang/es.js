@@ -462,6 +462,8 @@ export default {
   tagCreate: "Añadir etiqueta",
   tagDelete: "Eliminar",
   tagsEmpty: "Todavía no hay etiquetas.",
+  errField_name_taken: "«{label}»: ya existe una etiqueta con ese nombre (sin distinguir mayúsculas).",
+  err_name_taken: "Ese nombre ya está en uso.",
   color_gray: "Gris",
   color_red: "Rojo",
   color_orange: "Naranja",
