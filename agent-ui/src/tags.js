@@ -9,9 +9,11 @@ import { t, L, errorText } from './i18n.js';
 export function createTagStore(request) {
   let tags = [];
   let loading = null;
+  let loadedAt = 0;
   const subs = new Set();
   const byId = () => new Map(tags.map((x) => [x.id, x]));
   async function reload() {
+    loadedAt = Date.now();
     loading = (async () => {
       try {
         tags = ((await request('GET', '/agent/tags')) || {}).tags || [];
@@ -27,6 +29,12 @@ export function createTagStore(request) {
     byId,
     ready: () => loading || reload(),
     reload,
+    // Ids this console doesn't know are tags an admin made since it loaded the list: load it again
+    // (at most every 10 s, so ids of deleted tags cost nothing).
+    want(ids) {
+      const known = byId();
+      if ((ids || []).some((id) => !known.has(id)) && Date.now() - loadedAt > 10e3) reload();
+    },
     on(fn) { subs.add(fn); return () => subs.delete(fn); },
   };
 }
@@ -40,6 +48,7 @@ export function chip(tag, removable) {
 
 // The chips of `ids` (ids of deleted tags are left out), by name as the list sorts them.
 export function chipsOf(store, ids) {
+  store.want(ids);
   const have = new Set(ids || []);
   return store.list.filter((x) => have.has(x.id)).map((x) => chip(x));
 }
@@ -87,6 +96,7 @@ export function createTagPicker({ store, save, testid }) {
     el,
     update(next) {
       ids = Array.isArray(next) ? next.slice() : [];
+      store.want(ids);
       render();
     },
     destroy: off,

@@ -75,6 +75,8 @@ def named(tag_ids: object) -> list[dict[str, Any]]:
     if not isinstance(tag_ids, (list, set, tuple, frozenset)):
         return []
     tags = _cache.get()
+    if any(i not in tags for i in tag_ids):
+        tags = _stored(consistent=True).tags.as_dict()  # made since this instance's copy, or deleted
     return _sorted({i: tags[i] for i in tag_ids if i in tags})
 
 
@@ -99,7 +101,10 @@ def check_filter(value: object) -> str | None:
     """The `tag` query parameter of lists and reports: one existing tag's id, or nothing."""
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not TAG_ID.match(value) or value not in _cache.get():
+    if not isinstance(value, str) or not TAG_ID.match(value):
+        raise bad_request("`tag` must be the id of an existing tag.", field="tag")
+    # A tag made a moment ago may be missing from this instance's copy: only then read the list afresh.
+    if value not in _cache.get() and value not in _stored(consistent=True).tags.as_dict():
         raise bad_request("`tag` must be the id of an existing tag.", field="tag")
     return value
 

@@ -34,6 +34,7 @@ def test_an_admin_defines_tags_and_an_agent_tags_a_chat_and_its_ticket(stack, br
     _id, email = agent("Cara")
     cara = browser.new_context().new_page()
     sign_in(cara, stack, email, PASSWORD)
+    expect(cara.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
     site = browser.new_context().new_page()
     open_widget(site, stack)
     visitor_says(site, "My invoice is wrong")
