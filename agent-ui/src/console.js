@@ -82,9 +82,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     ban: (cs) => extra.ban(cs),
     createTicket,
   });
-  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
   // The tag list every section shares (tags.js): the chat's and tickets' pickers, filters, Admin › Tags.
   const tagStore = createTagStore(auth.request);
+  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text), tags: tagStore });
   const conv = createConversation({
     send, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request,
     onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
