@@ -7,6 +7,7 @@ import secrets
 
 from playwright.sync_api import expect
 
+from functions.models import Chat
 from functions.tags import catalog
 from tests.support.accounts import PASSWORD
 from tests.support.browser import open_widget, sign_in, visitor_says
@@ -49,6 +50,8 @@ def test_an_admin_defines_tags_and_an_agent_tags_a_chat_and_its_ticket(stack, br
     expect(picker.get_by_test_id("tag-chip")).to_have_count(1)
     expect(site.locator("body")).not_to_contain_text(billing)
 
+    first_chat = cara.get_by_test_id("chat-item").filter(has_text="My invoice is wrong").get_attribute("data-chat-id")
+
     # The ticket made from the chat is tagged on its own, and the list finds it by that tag.
     cara.get_by_test_id("more").click()
     cara.get_by_test_id("create-ticket").click()
@@ -65,3 +68,19 @@ def test_an_admin_defines_tags_and_an_agent_tags_a_chat_and_its_ticket(stack, br
     expect(rows.first.get_by_test_id("tag-chip")).to_have_text(vip)
     cara.get_by_test_id("ticket-tag-filter").select_option(label=billing)
     expect(rows).to_have_count(0)
+
+    # After the chat ended, it is tagged from the visitor panel's history of their next chat.
+    cara.get_by_test_id("chats-tab").click()
+    cara.get_by_test_id("chat-item").filter(has_text="My invoice is wrong").click()
+    cara.get_by_test_id("more").click()
+    cara.get_by_test_id("close-chat").click()
+    site.get_by_test_id("charla-new-chat").click()
+    visitor_says(site, "One more question")
+    cara.get_by_test_id("chat-item").filter(has_text="One more question").click()
+    past = cara.locator(f'[data-testid=history-item][data-chat-id="{first_chat}"]')
+    past.locator(".history-toggle").click()
+    history_tags = past.get_by_test_id("history-tags")
+    expect(history_tags.get_by_test_id("tag-chip")).to_have_text([billing + "×"])
+    history_tags.get_by_test_id("tag-add").select_option(label=vip)
+    expect(history_tags.get_by_test_id("tag-chip")).to_have_count(2)
+    assert set(Chat.get(str(first_chat)).tags or ()) == {ids[billing], ids[vip]}
