@@ -98,6 +98,18 @@ def test_names_are_unique_ignoring_case(api, boss):
     assert call(api, "PATCH", f"/admin/tags/{other['id']}", boss, {"name": "refund"}).status_code == 200
 
 
+def test_two_admins_adding_one_name_at_once_make_one_tag(aws, monkeypatch):
+    stale = catalog._stored(consistent=True)  # what the second admin read: no tags yet
+    tag("billing")
+    reads = iter([stale])
+    real = catalog._stored
+    monkeypatch.setattr(catalog, "_stored", lambda consistent: next(reads, None) or real(consistent=consistent))
+    with pytest.raises(CharlaError) as clash:
+        catalog.create({"name": "Billing", "color": "red"})
+    assert (clash.value.code, clash.value.http_status, clash.value.field) == ("name_taken", 409, "name")
+    assert [t["name"] for t in catalog.list_view()["tags"]] == ["billing"]
+
+
 def test_only_admins_change_the_list(api, boss, bea):
     made = body(call(api, "POST", "/admin/tags", boss, {"name": "Billing", "color": "red"}))
     assert call(api, "POST", "/admin/tags", bea, {"name": "Mine", "color": "red"}).status_code == 403
