@@ -26,6 +26,8 @@
   off (`ban_enforcement`), webhooks (`webhooks`) and their delivery (`webhook_delivery`).
 - `reports/`: per-day counters (`stats`), reports over a range of days (`ranges`), the daily summary mail
   (`daily_summary`).
+- `tags/`: the admins' tag list (`catalog`) and agents tagging chats and tickets (`tagging`, whose
+  `on_chat_tags_changed` is where the archive re-indexes a chat).
 - `models.py`: every table and index (PynamoDB); `docs/data-model.md` lists the access patterns.
 
 Where the most-asked features live:

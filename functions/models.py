@@ -149,6 +149,9 @@ class Chat(CharlaModel):
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
     transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/chat/transcripts.py)
+    tags = UnicodeSetAttribute(
+        null=True
+    )  # tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
@@ -469,6 +472,9 @@ class Ticket(CharlaModel):
     sender_verified = BooleanAttribute(null=True)
     # Confirmation codes mailed to the requester at the visitor's request (functions/visitors/verified.py): capped.
     confirmations_sent = NumberAttribute(null=True)
+    tags = UnicodeSetAttribute(
+        null=True
+    )  # tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()
@@ -719,3 +725,25 @@ class ReadMark(CharlaModel):
 
 
 ALL_MODELS = (*ALL_MODELS, ReadMark)
+
+
+# --- tags (functions/tags/) ------------------------------------------------------------------------
+
+TAG_LIST = "tags"
+
+
+class TagList(CharlaModel):
+    """The organisation's tags, all in one small item: one GetItem reads the list, and one write
+    conditional on `version` keeps names unique however many admins edit it at once."""
+
+    class Meta(_Meta):
+        table_name = _table("tags")
+
+    list_id = UnicodeAttribute(hash_key=True)  # always "tags"
+    # tag id -> {"name", "color", "created_at"}. A raw map, read whole.
+    tags: MapAttribute = MapAttribute(default=dict)
+    version = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute(null=True)
+
+
+ALL_MODELS = (*ALL_MODELS, TagList)

@@ -8,10 +8,11 @@ import { createTeam } from './admin_team.js';
 import { createSettings } from './admin_settings.js';
 import { createBans } from './admin_bans.js';
 import { createWebhooks } from './admin_webhooks.js';
+import { createTagsAdmin } from './admin_tags.js';
 import { createAccount } from './account.js';
 import { createBanDialog } from './ban.js';
 
-export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVisitors }) {
+export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVisitors, tags }) {
   const request = auth.request;
   const banDialog = createBanDialog({ request, flash });
   const account = () => createAccount({ auth, me, renamed });
@@ -22,6 +23,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
       settings: createSettings({ request, showVisitors }),
       bans: createBans({ request }),
       webhooks: createWebhooks({ request }),
+      tags: createTagsAdmin({ request, store: tags }),
     };
     let current = 'team';
     const buttons = {};
@@ -48,6 +50,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
       subs.team.render();
       subs.bans.render();
       subs.webhooks.render();
+      subs.tags.render();
     });
     return {
       el: view,

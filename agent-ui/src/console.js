@@ -8,6 +8,7 @@ import { t, T, L, lang, onLang, lineSpan, reLines, errorText } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
+import { createTagStore } from './tags.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
@@ -81,15 +82,17 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     ban: (cs) => extra.ban(cs),
     createTicket,
   });
-  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
+  // The tag list every section shares (tags.js): the chat's and tickets' pickers, filters, Admin › Tags.
+  const tagStore = createTagStore(auth.request);
+  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text), tags: tagStore });
   const conv = createConversation({
-    send, back: () => select(null), input: composerInput, menu, panel, canned,
+    send, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request,
     onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
   });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
   // The Admin section (admins only), Account (everyone) and the Ban visitor dialog: admin.js.
   const extra = createAdminSections({
-    auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text),
+    auth, me: () => me, isAdmin: me.role === 'admin', flash: (text) => flash(text), tags: tagStore,
     renamed(name) { me.name = name; renderMe(); }, showVisitors: () => showSection('visitors'),
   });
 
@@ -99,8 +102,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const factories = {
     chats: () => ({ el: layout, show: (on) => show(layout, on) }),
     visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
-    tickets: () => createTicketsView({ request: auth.request, me: () => me, flash }),
-    reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash }),
+    tickets: () => createTicketsView({ request: auth.request, me: () => me, flash, tags: tagStore }),
+    reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, tags: tagStore }),
     ...extra.sections, // admin (admins only), account
   };
   const sections = {};

@@ -4,14 +4,25 @@
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, H } from './i18n.js';
 import { visitorName } from './chatlist.js';
+import { createTagPicker } from './tags.js';
 
-export function createConversation({ send, back, input, menu, panel, canned, onInfo }) {
+export function createConversation({ send, back, input, menu, panel, canned, onInfo, tags, request }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
   const ratingWord = h('span', { class: 'rating-word' });
   const ratingComment = h('q', { class: 'rating-comment' });
   const rating = h('span', { class: 'rating', 'data-testid': 'rating', role: 'status', hidden: true }, ratingWord, ratingComment);
+  // The chat's tags, while it runs and after it ended (PATCH /agent/chats/{id}/tags).
+  const tagPicker = createTagPicker({
+    store: tags, testid: 'chat-tags',
+    async save(add, remove) {
+      const cs = cur;
+      const r = await request('PATCH', '/agent/chats/' + encodeURIComponent(cs.id) + '/tags', { add, remove });
+      cs.chat = { ...cs.chat, tags: r.tags };
+      return r.tags;
+    },
+  });
   const backBtn = h('button', { type: 'button', class: 'back', 'data-testid': 'back', onclick: back, ...T('back') });
   // Below 1,000 px the visitor panel is a drawer over the chat, behind this button (the console's
   // data-info says whether it is out).
@@ -23,7 +34,7 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
   panel.el.id = 'visitor-panel';
   panel.el.prepend(infoClose);
   const head = h('header', { class: 'conv-head' }, backBtn,
-    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating), infoBtn, menu.el);
+    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating, tagPicker.el), infoBtn, menu.el);
   const empty = h('p', { class: 'empty', ...T('noChat') });
   const scroll = h('div', { class: 'scroll' }, empty);
   const peekWho = h('span', { class: 'peek-who' });
@@ -77,6 +88,7 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
     const names = (c.agents || []).map((a) => a && a.name).filter(Boolean);
     people.textContent = names.length ? ' · ' + names.join(', ') : '';
     renderRating(c);
+    tagPicker.update(c.tags);
     composer.disabled = sendBtn.disabled = !open;
     if (!open) suggest.close();
     renderPeek();

@@ -7,7 +7,7 @@ import { store } from '../../ui-common/storage.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { barChart } from './charts.js';
 
-export function createReportsView({ request, api, isAdmin, flash }) {
+export function createReportsView({ request, api, isAdmin, flash, tags }) {
   let data = null;
   let req = 0;
   let teamLoaded = false;
@@ -15,6 +15,17 @@ export function createReportsView({ request, api, isAdmin, flash }) {
   const to = h('input', { type: 'date', 'data-testid': 'report-to', ...L('reportTo'), onchange: load });
   const subject = h('select', { 'data-testid': 'report-subject', ...L('reportSubject'), onchange: load },
     h('option', { value: 'team', ...T('reportTeam') }), h('option', { value: 'me', ...T('reportMe') }));
+  // The team's chats that carry one tag (the report's `tag` filter; the team's only).
+  const tag = h('select', { 'data-testid': 'report-tag', ...L('reportTag'), onchange: load });
+  const tagOptions = () => {
+    const was = tag.value;
+    tag.replaceChildren(h('option', { value: '', ...T('tagAllChats') }), ...tags.list.map((x) => h('option', { value: x.id, text: x.name })));
+    tag.value = tags.list.some((x) => x.id === was) ? was : '';
+    show(tag, tags.list.length > 0);
+  };
+  const offTags = tags.on(tagOptions);
+  tagOptions();
+  tags.ready();
   const csv = h('button', { type: 'button', class: 'tab', 'data-testid': 'report-csv', ...T('exportCsv'), onclick: download });
   const state = h('p', { class: 'info-state', role: 'status', hidden: true });
   const totals = h('dl', { class: 'report-totals', 'data-testid': 'report-totals' });
@@ -22,13 +33,15 @@ export function createReportsView({ request, api, isAdmin, flash }) {
   const zone = h('p', { class: 'help report-zone', 'data-testid': 'report-zone', hidden: true });
   const el = h('section', { class: 'reports-view', 'data-testid': 'reports-view', ...L('reports'), hidden: true },
     h('div', { class: 'tickets-bar' },
-      h('label', null, h('span', T('reportFrom')), from), h('label', null, h('span', T('reportTo')), to), subject, csv),
+      h('label', null, h('span', T('reportFrom')), from), h('label', null, h('span', T('reportTo')), to), subject, tag, csv),
     state, totals, charts, zone);
   const offLang = onLang(draw);
 
   // An empty date is left out: the server's default (the last 7 days, to today in the organisation).
   function params() {
-    const p = new URLSearchParams({ agent: subject.value });
+    subject.disabled = !!tag.value;
+    const p = new URLSearchParams({ agent: tag.value ? 'team' : subject.value });
+    if (tag.value) p.set('tag', tag.value);
     if (from.value) p.set('from', from.value);
     if (to.value) p.set('to', to.value);
     return p;
@@ -140,6 +153,6 @@ export function createReportsView({ request, api, isAdmin, flash }) {
       show(el, on);
       if (on) team().then(load);
     },
-    destroy: offLang,
+    destroy() { offLang(); offTags(); },
   };
 }

@@ -5,10 +5,11 @@ import { h, show } from '../../ui-common/dom.js';
 import { textSpan } from '../../ui-common/text.js';
 import { t, T, L, P, onLang, errorText } from './i18n.js';
 import { STATUSES, when, requesterLabel } from './tickets.js';
+import { createTagPicker } from './tags.js';
 
 const enc = encodeURIComponent;
 
-export function createTicketView({ request, me, flash, changed }) {
+export function createTicketView({ request, me, flash, changed, tags }) {
   let tk = null; // the ticket shown (the server's view)
   let events = [];
   let pending = []; // completed uploads waiting for the next reply or note
@@ -27,6 +28,14 @@ export function createTicketView({ request, me, flash, changed }) {
   const assignTo = h('select', { class: 'ticket-assignee', 'data-testid': 'ticket-assignee-select', ...L('assignTo'),
     onchange: () => patch({ assignee_id: assignTo.value || null }) });
   const info = h('dl', { class: 'ticket-info', 'data-testid': 'ticket-info' });
+  const tagPicker = createTagPicker({
+    store: tags, testid: 'ticket-tags',
+    async save(add, remove) {
+      tk = await request('PATCH', '/agent/tickets/' + enc(tk.ticket_id) + '/tags', { add, remove });
+      changed(tk);
+      return tk.tags;
+    },
+  });
   const timeline = h('ol', { class: 'ticket-timeline', 'data-testid': 'ticket-timeline', 'aria-live': 'polite' });
 
   const reply = h('textarea', { class: 'ticket-box', 'data-testid': 'ticket-reply', rows: 4, maxlength: 20000, ...P('replyPlaceholder'), ...L('reply') });
@@ -39,7 +48,7 @@ export function createTicketView({ request, me, flash, changed }) {
   const chips = h('ul', { class: 'ticket-chips', 'data-testid': 'ticket-pending-attachments' });
 
   const head = h('div', { class: 'ticket-head' },
-    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign, assignTo), info);
+    h('div', { class: 'ticket-titlerow' }, h('span', { class: 'ticket-ref', 'data-testid': 'ticket-ref' }), title, status, assign, assignTo), tagPicker.el, info);
   const compose = h('div', { class: 'ticket-compose' },
     reply, h('div', { class: 'ticket-actions' }, then, replySend),
     note, h('div', { class: 'ticket-actions' }, noteSend,
@@ -172,6 +181,7 @@ export function createTicketView({ request, me, flash, changed }) {
     assignTo.replaceChildren(h('option', { value: '', ...T('unassigned') }),
       ...ids.map((id) => h('option', { value: id, text: id === me_.id ? t('assigneeMe') : person(id) || id })));
     assignTo.value = tk.assignee_id || '';
+    tagPicker.update(tk.tags);
     const assignee = tk.assignee_id ? (tk.assignee_id === me_.id ? t('assigneeMe') : person(tk.assignee_id) || tk.assignee_id) : t('unassigned');
     const row = (key, value, testid) => [h('dt', T(key)), h('dd', { 'data-testid': testid, text: value })];
     info.replaceChildren(
@@ -215,7 +225,7 @@ export function createTicketView({ request, me, flash, changed }) {
     open,
     reload: () => tk && open(tk.ticket_id),
     current: () => tk && tk.ticket_id,
-    destroy: offLang,
+    destroy() { offLang(); tagPicker.destroy(); },
   };
 }
 

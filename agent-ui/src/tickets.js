@@ -4,6 +4,7 @@
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, lang, onLang } from './i18n.js';
 import { createTicketView } from './ticket_view.js';
+import { chipsOf } from './tags.js';
 
 export const STATUSES = ['open', 'pending', 'solved', 'spam'];
 const PAGE = 25;
@@ -14,7 +15,7 @@ export const when = (ts) => {
 };
 export const requesterLabel = (r) => (r && (r.name && r.email ? r.name + ' <' + r.email + '>' : r.name || r.email)) || t('anonymous');
 
-export function createTicketsView({ request, me, flash }) {
+export function createTicketsView({ request, me, flash, tags }) {
   let items = []; // the rows shown, newest first
   let cursor = null;
   let shown = false;
@@ -25,13 +26,23 @@ export function createTicketsView({ request, me, flash }) {
     h('option', { value: '', ...T('allButSpam') }), ...STATUSES.map((s) => h('option', { value: s, ...T('status_' + s) })));
   const assignee = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-assignee-filter', ...L('ticketAssigneeFilter'), onchange: load },
     h('option', { value: '', ...T('assigneeAnyone') }), h('option', { value: 'me', ...T('assigneeMe') }));
+  // Tickets with one tag (the list's `tag` filter); the options follow the tag list.
+  const tag = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-tag-filter', ...L('ticketTagFilter'), onchange: load });
+  const tagOptions = () => {
+    const was = tag.value;
+    tag.replaceChildren(h('option', { value: '', ...T('tagAny') }), ...tags.list.map((x) => h('option', { value: x.id, text: x.name })));
+    tag.value = tags.list.some((x) => x.id === was) ? was : '';
+    show(tag, tags.list.length > 0);
+  };
+  const offTags = tags.on(() => { tagOptions(); render(); });
+  tagOptions();
   const search = h('input', { type: 'search', class: 'ticket-search', 'data-testid': 'ticket-search', ...P('ticketSearch'), ...L('ticketSearch') });
   const bar = h('form', { class: 'tickets-bar', role: 'search', onsubmit(e) { e.preventDefault(); load(); } },
-    status, assignee, search, h('button', { type: 'submit', class: 'tab', ...T('searchGo') }));
+    status, assignee, tag, search, h('button', { type: 'submit', class: 'tab', ...T('searchGo') }));
   const state = h('p', { class: 'info-state', role: 'status', hidden: true });
   const list = h('ul', { class: 'ticket-list', 'data-testid': 'ticket-list' });
   const more = h('button', { type: 'button', class: 'tab', 'data-testid': 'ticket-more', hidden: true, ...T('loadMore'), onclick: () => load(true) });
-  const view = createTicketView({ request, me, flash, changed });
+  const view = createTicketView({ request, me, flash, changed, tags });
   const el = h('section', { class: 'tickets-view', 'data-testid': 'tickets-view', ...L('tickets'), hidden: true },
     h('div', { class: 'tickets-left' }, bar, state, list, more), view.el);
   const offLang = onLang(render);
@@ -40,6 +51,7 @@ export function createTicketsView({ request, me, flash }) {
     const p = new URLSearchParams({ limit: String(PAGE) });
     if (status.value) p.set('status', status.value);
     if (assignee.value) p.set('assignee', assignee.value);
+    if (tag.value) p.set('tag', tag.value);
     const q = search.value.trim();
     if (q) p.set(q.includes('@') ? 'requester' : 'q', q);
     if (after) p.set('cursor', after);
@@ -51,9 +63,14 @@ export function createTicketsView({ request, me, flash }) {
     if (!append) setState(t('loading'));
     more.disabled = true;
     try {
-      const r = await request('GET', query(append ? cursor : null));
-      if (mine !== req) return;
+      let r = await request('GET', query(append ? cursor : null));
       const got = (r && r.tickets) || [];
+      // A tag filter may answer short pages (docs/data-model.md): follow a few to fill this one.
+      for (let n = 0; tag.value && r && r.next_cursor && got.length < PAGE && n < 4 && mine === req; n++) {
+        r = await request('GET', query(r.next_cursor));
+        got.push(...((r && r.tickets) || []));
+      }
+      if (mine !== req) return;
       items = append ? items.concat(got.filter((x) => !items.some((y) => y.ticket_id === x.ticket_id))) : got;
       cursor = (r && r.next_cursor) || null;
       loaded = true;
@@ -69,6 +86,7 @@ export function createTicketsView({ request, me, flash }) {
   function fits(tk) {
     if (status.value ? tk.status !== status.value : tk.status === 'spam') return false;
     if (assignee.value === 'me' && tk.assignee_id !== me().id) return false;
+    if (tag.value && !(tk.tags || []).includes(tag.value)) return false;
     return true;
   }
 
@@ -107,6 +125,7 @@ export function createTicketsView({ request, me, flash }) {
       h('span', { class: 'ticket-ref', text: '#' + tk.ref }),
       h('span', { class: 'ticket-badge ' + tk.status, text: t('status_' + tk.status) }),
       h('span', { class: 'ticket-subject', text: tk.subject || '' }),
+      h('span', { class: 'tag-chips', 'data-testid': 'ticket-row-tags' }, ...chipsOf(tags, tk.tags)),
       h('span', { class: 'ticket-meta', text: requesterLabel(tk.requester) + ' · ' + when(tk.updated_at || tk.created_at) }));
     return li;
   }
@@ -151,6 +170,7 @@ export function createTicketsView({ request, me, flash }) {
     loaded: () => loaded,
     destroy() {
       offLang();
+      offTags();
       view.destroy();
     },
   };

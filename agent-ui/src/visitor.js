@@ -6,11 +6,12 @@ import { t, T, L, lang, onLang, lineSpan, reLines } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { visitorLabel } from './chatlist.js';
 import { privacyActions } from './visitor_admin.js';
+import { createTagPicker } from './tags.js';
 
 const MAX_PAGES = 20; // of 100 messages each, for one old transcript
 const FRESH_MS = 30e3; // a profile this recent is not fetched again when switching chats
 
-export function createVisitorPanel({ request, isAdmin = () => false, flash = () => {} }) {
+export function createVisitorPanel({ request, isAdmin = () => false, flash = () => {}, tags }) {
   const fields = {};
   const rows = [
     ['name', 'name'], ['email', 'email'], ['page', 'currentPage'], ['referrer', 'referrer'],
@@ -32,6 +33,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
 
   const profiles = new Map(); // visitor_id -> {at, data}
   const transcripts = new Map(); // chat_id -> the rendered <ol>, kept while the tab lives
+  const pickers = new Map(); // chat_id -> a past chat's tag picker, kept like its transcript
   const open = new Set(); // expanded history items
   let cur = null;
   let loading = null;
@@ -148,7 +150,21 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
       transcripts.set(c.chat_id, list);
       loadTranscript(c, list);
     }
-    body.replaceChildren(list);
+    // A past chat is tagged as an open one is (its agents, or an admin; others are told no).
+    let picker = pickers.get(c.chat_id);
+    if (!picker) {
+      picker = createTagPicker({
+        store: tags, testid: 'history-tags',
+        async save(add, remove) {
+          const r = await request('PATCH', '/agent/chats/' + encodeURIComponent(c.chat_id) + '/tags', { add, remove });
+          c.tags = r.tags;
+          return r.tags;
+        },
+      });
+      pickers.set(c.chat_id, picker);
+    }
+    picker.update(c.tags);
+    body.replaceChildren(picker.el, list);
   }
 
   async function loadTranscript(c, list) {

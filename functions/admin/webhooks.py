@@ -19,6 +19,7 @@ from functions.core.errors import CharlaError, bad_request
 from functions.core.instance_cache import InstanceCache
 from functions.core.principals import Principal
 from functions.models import WEBHOOK, Webhook, WebhookDelivery
+from functions.tags import catalog
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,14 @@ def _category(error: str | None, status: float | None) -> str | None:
 # --- emitting ------------------------------------------------------------------------------------
 
 
+def _tags_named(data: dict[str, Any]) -> dict[str, Any]:
+    """A chat or ticket payload carries its tags by id and name (`[{id, name, color}]`), not bare ids,
+    so a receiver needs no second call; read only when some webhook listens."""
+    if "tags" not in data:
+        return data
+    return {**data, "tags": catalog.named(data["tags"])}
+
+
 def queue_url() -> str | None:
     return os.environ.get("WEBHOOK_QUEUE_URL") or None
 
@@ -164,6 +173,7 @@ def emit(event: str, data: dict[str, Any]) -> int:
         hooks = [h for h in _all() if h.active and event in (h.events or ())]
         if not hooks:
             return 0
+        data = _tags_named(data)
         url = queue_url()
         if url is None:
             log.warning("WEBHOOK_QUEUE_URL is not set; %s not delivered to %d webhooks", event, len(hooks))

@@ -25,6 +25,7 @@ _PATH_THINGS = {
     "webhook_id": "webhook",
     "rule_id": "greeting",
     "shortcut": "canned response",
+    "tag_id": "tag",
 }
 
 

@@ -54,6 +54,7 @@ def view(chat: Chat) -> dict[str, Any]:
         "closed_at": chat.closed_at,
         "rating": chat.rating,
         "rating_comment": chat.rating_comment,
+        "tags": sorted(chat.tags or ()),  # tag ids (functions/tags/catalog.py names them); never a visitor's
     }
 
 

@@ -19,6 +19,7 @@ HTTP_STATUS = {
     "not_found": 404,
     "already_taken": 409,
     "conflict": 409,
+    "name_taken": 409,
     "offline": 409,
     "mail_sandbox": 422,
     "rate_limited": 429,

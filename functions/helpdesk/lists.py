@@ -6,7 +6,9 @@ Newest first with an opaque cursor, and never a Scan. Each filter picks the inde
 - a status: `status_index`; with an assignee, `assignee_status_index` (`<agent>#<status>`);
 - no status: the same indexes for open, pending and solved, merged (spam stays out of default lists);
 - a requester email: `requester_index`, the other filters applied to that requester's tickets;
-- subject words: `ticket-terms` postings of the longest word, checked against the current subject.
+- subject words: `ticket-terms` postings of the longest word, checked against the current subject;
+- a tag: a FilterExpression on the same index reads, each still one Query of the page's size, so a page
+  may hold fewer tickets than asked for and the cursor goes on from the last ticket read.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from functions.core.errors import bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms, tickets
 from functions.models import Ticket, TicketTerm
+from functions.tags import catalog
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -43,25 +46,82 @@ def list_tickets(principal: Principal, params: dict[str, Any]) -> dict[str, Any]
     cursor = _decode(params.get("cursor"))
     limit = _limit(params.get("limit"))
     query = (params.get("q") or "").strip()
+    tag = catalog.check_filter(params.get("tag"))
 
     if query and tickets.REF.match(query.lstrip("#").upper()):
-        return _by_ref(query.lstrip("#").upper())
+        by_ref = _by_ref(query.lstrip("#").upper())
+        return by_ref if not tag else {**by_ref, "tickets": [t for t in by_ref["tickets"] if tag in t["tags"]]}
     if query:
-        found, next_key = _search(query, statuses, assignee, requester, cursor, limit)
+        found, next_key = _search(query, statuses, assignee, requester, cursor, limit, tag)
+    elif tag:
+        found, next_key = _tagged(_reads(statuses, assignee, requester), tag, cursor, limit)
     else:
         found, next_key = _merged(_sources(statuses, assignee, requester), cursor, limit)
     return {"tickets": [tickets.view(t) for t in found], "next_cursor": _encode(next_key)}
 
 
-def _sources(statuses: list[str], assignee: str | None, requester: str | None) -> list[Source]:
+Read = tuple[Any, str, Condition | None]  # an index, its hash key, a filter
+
+
+def _reads(statuses: list[str], assignee: str | None, requester: str | None) -> list[Read]:
     if requester:
         condition: Condition = Ticket.status.is_in(*statuses)
         if assignee:
             condition = condition & (Ticket.assignee_id == assignee)
-        return [_source(Ticket.requester_index, requester, condition)]
+        return [(Ticket.requester_index, requester, condition)]
     if assignee:
-        return [_source(Ticket.assignee_status_index, f"{assignee}#{s}") for s in statuses]
-    return [_source(Ticket.status_index, s) for s in statuses]
+        return [(Ticket.assignee_status_index, f"{assignee}#{s}", None) for s in statuses]
+    return [(Ticket.status_index, s, None) for s in statuses]
+
+
+def _sources(statuses: list[str], assignee: str | None, requester: str | None) -> list[Source]:
+    return [_source(*read) for read in _reads(statuses, assignee, requester)]
+
+
+def _tagged(reads: list[Read], tag: str, cursor: str | None, limit: int) -> tuple[list[Ticket], str | None]:
+    """Newest first across the index partitions, keeping tickets with `tag`: each partition is read once
+    per page, by one Query of `limit` + slack items, as without the filter; the filter only drops items.
+
+    A partition whose Query stopped early is known only down to the last item it read (its frontier), so
+    the page ends at the highest frontier, and the next page starts there.
+    """
+    fetched: list[Ticket] = []
+    frontier: str | None = None
+    for index, hash_key, condition in reads:
+        tagged = Ticket.tags.contains(tag)
+        found, last = _one_page(index, hash_key, tagged & condition if condition else tagged, cursor, limit + _SLACK)
+        fetched += found
+        if last is not None and (frontier is None or last > frontier):
+            frontier = last
+    fresh = sorted(
+        (
+            t
+            for t in fetched
+            if (cursor is None or search_terms.sort_key(t) < cursor)
+            and (frontier is None or search_terms.sort_key(t) >= frontier)
+        ),
+        key=search_terms.sort_key,
+        reverse=True,
+    )
+    page = fresh[:limit]
+    if len(fresh) > limit:
+        return page, search_terms.sort_key(page[-1])
+    return page, frontier
+
+
+def _one_page(
+    index: Any, hash_key: str, condition: Condition, cursor: str | None, count: int
+) -> tuple[list[Ticket], str | None]:
+    """One Query of `count` items (before the filter) and the sort key of the last item it read, if it
+    stopped before the partition's end; PynamoDB alone would read on until `count` items passed the filter."""
+    key_condition = Ticket.created_at <= cursor.split("#", 1)[0] if cursor else None
+    results = index.query(
+        hash_key, key_condition, filter_condition=condition, scan_index_forward=False, page_size=count
+    )
+    page = next(results.page_iter)
+    last = results.page_iter.last_evaluated_key
+    found = [Ticket.from_raw_data(item) for item in page.get("Items", [])]
+    return found, f"{last['created_at']['S']}#{last['ticket_id']['S']}" if last else None
 
 
 def _source(index: Any, hash_key: str, condition: Condition | None = None) -> Source:
@@ -93,7 +153,13 @@ def _merged(sources: list[Source], cursor: str | None, limit: int) -> tuple[list
 
 
 def _search(
-    query: str, statuses: list[str], assignee: str | None, requester: str | None, cursor: str | None, limit: int
+    query: str,
+    statuses: list[str],
+    assignee: str | None,
+    requester: str | None,
+    cursor: str | None,
+    limit: int,
+    tag: str | None = None,
 ) -> tuple[list[Ticket], str | None]:
     words = search_terms.terms(query)
     if not words:
@@ -108,7 +174,11 @@ def _search(
         for posting in postings:
             position = posting.sort_key
             ticket = found.get(posting.ticket_id)
-            if ticket and _wanted(ticket, words, statuses, assignee, requester):
+            if (
+                ticket
+                and _wanted(ticket, words, statuses, assignee, requester)
+                and (not tag or tag in (ticket.tags or ()))
+            ):
                 page.append(ticket)
                 if len(page) == limit:
                     return page, position

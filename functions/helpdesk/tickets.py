@@ -349,6 +349,7 @@ def view(ticket: Ticket, *, for_visitor: bool = False) -> dict[str, Any]:
         "version": int(ticket.version),
         "last_seq": int(ticket.last_seq),
         "sender_verified": ticket.sender_verified,
+        "tags": sorted(ticket.tags or ()),  # tag ids (functions/tags/catalog.py names them)
     }
 
 

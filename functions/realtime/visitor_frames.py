@@ -22,7 +22,7 @@ def chat(view: dict[str, Any]) -> dict[str, Any]:
     """A chat object (chats.view) as its visitor sees it."""
     scope = view["chat_id"]
     return {
-        **view,
+        **{k: v for k, v in view.items() if k != "tags"},  # agents' labels, not the visitor's business
         "agents": [{"id": alias(scope, a["id"]), "name": a["name"]} for a in view.get("agents") or ()],
         "assignee_id": alias(scope, view.get("assignee_id")),
     }

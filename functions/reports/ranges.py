@@ -14,6 +14,7 @@ from functions.core.principals import Principal
 from functions.models import DailyStat
 from functions.reports import stats
 from functions.reports.stats import TEAM, agent_key
+from functions.tags import catalog
 
 MAX_DAYS = 92  # a quarter: one BatchGetItem page per row key
 DEFAULT_DAYS = 7  # without `from`: this many days up to `to`
@@ -72,10 +73,17 @@ def _average(row: DailyStat | None) -> int | None:
     return round(int(row.duration_sum) / int(row.duration_count))
 
 
-def report(principal: Principal, start: object = None, end: object = None, agent: object = None) -> dict[str, Any]:
+def report(
+    principal: Principal, start: object = None, end: object = None, agent: object = None, tag: object = None
+) -> dict[str, Any]:
     """Days are the organisation's (the counters were kept in its time zone), so a range left out ends
-    today there, which need not be today where the reader is."""
+    today there, which need not be today where the reader is. With a `tag`: the team's chats that carry it."""
     key = _subject(principal, agent)
+    tag_id = catalog.check_filter(tag)
+    if tag_id and key != TEAM:
+        raise bad_request("`tag` is a filter of the team's report; leave `agent` out.", field="tag")
+    if tag_id:
+        key = stats.tag_key(tag_id)
     last = _day(end, "to") if end not in (None, "") else stats.local(clock.now()).date()
     first = _day(start, "from") if start not in (None, "") else last - timedelta(days=DEFAULT_DAYS - 1)
     days = days_between(first, last)
@@ -88,7 +96,8 @@ def report(principal: Principal, start: object = None, end: object = None, agent
     for f in per_day:
         del f["_responses"], f["_durations"]
     return {
-        "subject": "team" if key == TEAM else key.split("#", 1)[1],
+        "subject": "team" if key == TEAM or tag_id else key.split("#", 1)[1],
+        "tag": tag_id,
         "time_zone": stats.zone_name(),
         "from": days[0],
         "to": days[-1],

@@ -430,3 +430,58 @@ def test_mailed_subjects_bodies_senders_and_attachment_names_stay_text_in_the_ti
         desk.page.get_by_test_id("ticket-note-send").click()
         wait_shown(desk.page, "[data-testid=ticket-attachment]", group)
     desk.assert_clean()
+
+
+# --- tag names ----------------------------------------------------------------------------------------
+
+
+def test_hostile_tag_names_stay_text_in_the_admin_page_the_pickers_the_ticket_list_and_reports(stack, browser):
+    from functions.core.principals import Principal
+    from functions.helpdesk import from_chat
+    from functions.tags import catalog, tagging
+
+    boss = Principal("agent", stack.demo_agent_id, "Admin", "admin")
+    made: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for p in PAYLOADS:
+        name = " ".join(p.split())
+        if len(name) <= catalog.MAX_NAME and name.casefold() not in taken:
+            taken.add(name.casefold())
+            made.append(catalog.create({"name": p, "color": "red"}))
+    names = [t["name"] for t in made]
+    assert len(names) >= 20
+    tia_id, tia_email = agent(stack, "Tia")
+    tia = console(browser, stack, tia_email)
+    # Online (her socket said hello), so the chat is not refused as offline.
+    expect(tia.page.get_by_test_id("status-toggle")).to_have_attribute("data-accepting", "true")
+    client = visitor_socket(stack, page_view(stack, "Tags", "https://shop.example/", "127.0.3.1"), "127.0.3.1")
+    client.send({"action": "start_chat", "name": "Vera"})
+    chat_id = client.wait_for("chat")["chat"]["chat_id"]
+    try:
+        tagging.tag_chat(boss, chat_id, {"add": [t["id"] for t in made]})
+        ticket, _ = from_chat.create(boss, chat_id, {})
+        tagging.tag_ticket(boss, ticket.ticket_id, {"add": [t["id"] for t in made]})
+
+        tia.page.locator(f'[data-testid=chat-item][data-chat-id="{chat_id}"]').click()
+        wait_shown(tia.page, "[data-testid=chat-tags] [data-testid=tag-chip]", names)
+        tia.assert_clean()
+        tia.page.get_by_test_id("tickets-tab").click()
+        wait_shown(tia.page, "[data-testid=ticket-row-tags]", names)
+        wait_shown(tia.page, "[data-testid=ticket-tag-filter] option", names)
+        tia.page.locator(f'[data-testid=ticket-row][data-ticket-id="{ticket.ticket_id}"]').click()
+        wait_shown(tia.page, "[data-testid=ticket-tags] [data-testid=tag-chip]", names)
+        tia.page.get_by_test_id("reports-tab").click()
+        wait_shown(tia.page, "[data-testid=report-tag] option", names)
+        tia.assert_clean()
+
+        admin = console(browser, stack, stack.demo_email, stack.demo_password)
+        admin.page.get_by_test_id("admin-tab").click()
+        admin.page.get_by_test_id("admin-nav-tags").click()
+        wait_shown(admin.page, "[data-testid=tag-row] [data-testid=tag-chip]", names)
+        wait_shown(admin.page, "[data-testid=tag-name-edit]", names, prop="value")
+        admin.assert_clean()
+    finally:
+        agents.set_accepting(tia_id, False)
+        client.send({"action": "close", "chat_id": chat_id})
+        for tag in made:
+            catalog.delete(tag["id"])

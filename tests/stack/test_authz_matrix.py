@@ -166,6 +166,10 @@ REST_TABLE: list[Row] = [
     agent("POST", "/agent/tickets/{ticket_id}/attachments/{attachment_id}/complete", 404),
     agent("GET", "/agent/tickets/{ticket_id}/attachments/{attachment_id}", 404),
     agent("GET", "/agent/offline-form", 200),
+    # Tags: every agent reads the list and tags any ticket; a chat's tags are its participants' (and admins').
+    agent("GET", "/agent/tags", 200),
+    agent("PATCH", "/agent/chats/{chat_id}/tags", 404, 400, 400, body={}),
+    agent("PATCH", "/agent/tickets/{ticket_id}/tags", 400, body={}),
     agent("PUT", "/agent/offline-form", 403, 403, 400, body={}),
     # --- administration: 403 for agents
     admin("GET", "/admin/agents", 200),
@@ -182,6 +186,9 @@ REST_TABLE: list[Row] = [
     admin("POST", "/admin/webhooks", 400, body={}),
     admin("DELETE", "/admin/webhooks/{webhook_id}", 404),
     admin("GET", "/admin/webhooks/{webhook_id}/deliveries", 404),
+    admin("POST", "/admin/tags", 400, body={}),
+    admin("PATCH", "/admin/tags/{tag_id}", 404, body={"name": "Matrix"}),
+    admin("DELETE", "/admin/tags/{tag_id}", 404),
     admin("GET", "/admin/identity-secret", 200),
     admin("GET", "/admin/visitors/{visitor_id}/export", 200),
     # Not A: the admin's cell would really erase the visitor.
@@ -468,6 +475,7 @@ def fill(w: World, template: str, ids: tuple[tuple[str, str], ...] = ()) -> str:
         "agent_id": MISSING,
         "ban_id": MISSING,
         "webhook_id": MISSING,
+        "tag_id": "tag_0000000000",
         "rule_id": "rule_missing",
         **dict(ids),
     }

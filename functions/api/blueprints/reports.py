@@ -17,15 +17,20 @@ bp = Blueprint(__name__)
 def agent_report() -> dict[str, Any]:
     request = bp.current_request
     params = rest.query(request)
-    return ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    return ranges.report(
+        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("tag")
+    )
 
 
 @bp.route("/agent/reports/csv", authorizer=cognito)
 def agent_report_csv() -> Response:
     request = bp.current_request
     params = rest.query(request)
-    data = ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
-    name = f"charla-{data['subject']}-{data['from']}-{data['to']}.csv"
+    data = ranges.report(
+        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("tag")
+    )
+    subject = f"{data['subject']}-{data['tag']}" if data["tag"] else data["subject"]
+    name = f"charla-{subject}-{data['from']}-{data['to']}.csv"
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
         "Content-Disposition": disposition(name),
