@@ -12,11 +12,15 @@ export function createTagStore(request) {
   let loadedAt = 0;
   const subs = new Set();
   const byId = () => new Map(tags.map((x) => [x.id, x]));
+  let asked = 0;
   async function reload() {
     loadedAt = Date.now();
+    const mine = ++asked;
     loading = (async () => {
       try {
-        tags = ((await request('GET', '/agent/tags')) || {}).tags || [];
+        const answer = ((await request('GET', '/agent/tags')) || {}).tags || [];
+        // Only the newest request's answer counts: an older one may predate an admin's change.
+        if (mine === asked) tags = answer;
       } catch {
         // Chips of unknown ids stay hidden; the next reload tries again.
       }

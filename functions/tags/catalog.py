@@ -66,8 +66,10 @@ def _sorted(tags: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def list_view() -> dict[str, Any]:
-    """Every tag, by name; what every agent's console needs to show and pick tags (at most a minute old)."""
-    return {"tags": _sorted(_cache.get()), "palette": PALETTE}
+    """Every tag, by name, as stored now: what a console shows and picks from. A consistent read (one
+    small item, once per console load), because an instance's cached copy may predate the change an
+    admin just made through another instance."""
+    return {"tags": _sorted(_stored(consistent=True).tags.as_dict()), "palette": PALETTE}
 
 
 def named(tag_ids: object) -> list[dict[str, Any]]:

@@ -110,6 +110,14 @@ def test_two_admins_adding_one_name_at_once_make_one_tag(aws, monkeypatch):
     assert [t["name"] for t in catalog.list_view()["tags"]] == ["billing"]
 
 
+def test_the_list_shows_a_tag_made_through_another_instance_at_once(aws):
+    assert catalog.named(["tag_0000000000"]) == []  # this instance now holds a copy of the empty list
+    catalog.list_view()
+    # Another Lambda instance (an admin's POST) writes the list; this instance's copy knows nothing of it.
+    catalog.TagList(catalog.TAG_LIST, tags={"tag_0123456789": {"name": "VIP", "color": "#123abc"}}, version=1).save()
+    assert [t["name"] for t in catalog.list_view()["tags"]] == ["VIP"]
+
+
 def test_only_admins_change_the_list(api, boss, bea):
     made = body(call(api, "POST", "/admin/tags", boss, {"name": "Billing", "color": "red"}))
     assert call(api, "POST", "/admin/tags", bea, {"name": "Mine", "color": "red"}).status_code == 403
