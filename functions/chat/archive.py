@@ -163,7 +163,8 @@ def _entry(chat: Chat) -> ArchiveEntry:
         if message.kind != "text" or message.sender == "system":
             continue
         count += 1
-        who = message.sender_name or ("Visitor" if message.sender == "visitor" else "Agent")
+        visitor = names.display(chat.visitor_name, chat.visitor_id)
+        who = message.sender_name or (visitor if message.sender == "visitor" else "Agent")
         if len(lines) < MAX_LINES:
             lines.append(f"{who}: {message.text}"[:MAX_LINE])
         for word in words(message.text):
