@@ -16,7 +16,8 @@ next page, which the cursor continues from.
 
 Chats are indexed off the message path: when one starts, is accepted, is rated and when it ends
 (`index_chat`, called by functions/chat/chats.py), and whenever another feature changes what the archive
-filters on (tags).
+filters on (tags). So an open chat is listed with what it had when last indexed (the agents a later
+assignment or transfer adds are filtered on from its end), and every closed chat with all of it.
 """
 
 from __future__ import annotations
