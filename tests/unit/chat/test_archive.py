@@ -160,3 +160,20 @@ def test_closing_indexes_even_when_the_chat_ended_by_a_sweep(aws):
     _say(visitor, chat_id, "pedido retrasado")
     chats.end(Chat.get(chat_id), closed_by="system", note=chats.lines.line("agent_closed"))
     assert [(c["chat_id"], c["status"]) for c in _found(agent, q="pedido retras")] == [(chat_id, "closed")]
+
+
+def test_a_rating_given_after_the_end_reaches_the_rating_filter(aws):
+    visitor, agent, chat_id = a_chat()
+    visitor.send({"action": "close", "chat_id": chat_id})
+    assert _found(agent, rating="good") == []
+    visitor.send({"action": "rate", "chat_id": chat_id, "rating": "good"})
+    assert [c["chat_id"] for c in _found(agent, rating="good")] == [chat_id]
+    assert _found(agent, rating="none") == []
+
+
+def test_messages_are_not_indexed_until_the_chat_ends(aws):
+    visitor, agent, chat_id = a_chat()
+    _say(visitor, chat_id, "factura pendiente")
+    assert _found(agent, q="factura") == []  # nothing is written on the message path
+    visitor.send({"action": "close", "chat_id": chat_id})
+    assert [c["chat_id"] for c in _found(agent, q="factura")] == [chat_id]
