@@ -11,7 +11,7 @@
 - `chat/`: a chat's life: start, accept, close (`chats`); who gets it (`routing`); its transcript and sending
   a message (`messages`); typing indicators and sneak peek (`typing`); what a socket's `hello` is told
   (`welcome`); transfer and invite (`handoffs`); who may touch it (`access`); `#shortcuts` (`canned`); mailed
-  transcripts (`transcripts`); the every-minute sweep (`sweeps`).
+  transcripts (`transcripts`); the every-minute sweep (`sweeps`); every chat listed and searched (`archive`).
 - `team/`: agents: profiles and accepting status (`agents`), the admin's team management (`members`), sign-in
   and logout (`sign_in`), two-step sign-in (`mfa`), an agent's own address change (`email_change`), the
   Cognito pool (`user_pool`), cutting someone off (`revocation`).
@@ -26,8 +26,8 @@
   off (`ban_enforcement`), webhooks (`webhooks`) and their delivery (`webhook_delivery`).
 - `reports/`: per-day counters (`stats`), reports over a range of days (`ranges`), the daily summary mail
   (`daily_summary`).
-- `tags/`: the admins' tag list (`catalog`) and agents tagging chats and tickets (`tagging`, whose
-  `on_chat_tags_changed` is where the archive re-indexes a chat).
+- `tags/`: the admins' tag list (`catalog`) and agents tagging chats and tickets (`tagging`, which has the
+  archive re-index a chat whose tags changed).
 - `models.py`: every table and index (PynamoDB); `docs/data-model.md` lists the access patterns.
 
 Where the most-asked features live:

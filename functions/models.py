@@ -149,9 +149,8 @@ class Chat(CharlaModel):
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
     transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/chat/transcripts.py)
-    tags = UnicodeSetAttribute(
-        null=True
-    )  # tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py)
+    # Tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py); the archive filters by them.
+    tags = UnicodeSetAttribute(null=True)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
@@ -747,3 +746,44 @@ class TagList(CharlaModel):
 
 
 ALL_MODELS = (*ALL_MODELS, TagList)
+# --- the chat archive (functions/chat/archive.py) ---------------------------------------------------
+
+
+class ArchiveEntry(CharlaModel):
+    """One chat as the archive sees it: what a result shows, the words it holds, and the postings written for
+    it (so re-indexing writes and deletes only the difference)."""
+
+    class Meta(_Meta):
+        table_name = _table("archive")
+
+    chat_id = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute()  # "<created_at>#<chat_id>", the postings' sort key
+    status = UnicodeAttribute()  # open | closed
+    created_at = UnicodeAttribute()
+    closed_at = UnicodeAttribute(null=True)
+    visitor_id = UnicodeAttribute()
+    visitor_name = UnicodeAttribute(null=True)
+    visitor_email = UnicodeAttribute(null=True)
+    agent_names: MapAttribute = MapAttribute(default=dict)  # agent id -> display name
+    rating = UnicodeAttribute(null=True)
+    tags = UnicodeSetAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    words = UnicodeSetAttribute(null=True)  # normalised words of the transcript, name, email and reference
+    lines = ListAttribute(of=UnicodeAttribute, default=list)  # "<who>: <text>", for the matching line
+    messages = NumberAttribute(default=0)
+    postings = UnicodeSetAttribute(null=True)  # the posting terms written for this chat
+
+
+class ArchivePosting(CharlaModel):
+    """Inverted index of the archive: one item per (term, chat). Terms are `all`, `status:<s>`, `agent:<id>`,
+    `rating:<r>`, `tag:<id>`, `w:<word>` and `p:<prefix>`; each lists its chats newest first."""
+
+    class Meta(_Meta):
+        table_name = _table("archive-postings")
+
+    term = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)  # "<created_at>#<chat_id>"
+    chat_id = UnicodeAttribute()
+
+
+ALL_MODELS = (*ALL_MODELS, ArchiveEntry, ArchivePosting)

@@ -16,6 +16,7 @@ import { clock } from '../../ui-common/text.js';
 import { createVisitorsView } from './visitors.js';
 import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
+import { createArchiveView } from './archive.js';
 import { createReportsView } from './reports.js';
 import { createTabBadge } from './unread.js';
 
@@ -103,6 +104,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     chats: () => ({ el: layout, show: (on) => show(layout, on) }),
     visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
     tickets: () => createTicketsView({ request: auth.request, me: () => me, flash, tags: tagStore }),
+    archive: () => createArchiveView({
+      request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, createTicket: (id) => createTicket({ id }),
+    }),
     reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, tags: tagStore }),
     ...extra.sections, // admin (admins only), account
   };

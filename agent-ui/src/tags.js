@@ -71,6 +71,7 @@ export function createTagPicker({ store, save, testid }) {
   async function change(plus, minus) {
     if (busy || !plus.filter(Boolean).length && !minus.length) return;
     busy = true;
+    add.disabled = true; // one change at a time: the next starts from the tags this one leaves
     show(error, false);
     try {
       ids = await save(plus.filter(Boolean), minus);
@@ -80,6 +81,7 @@ export function createTagPicker({ store, save, testid }) {
       store.reload(); // a tag deleted meanwhile leaves the list
     }
     busy = false;
+    add.disabled = false;
     render();
   }
 
@@ -87,7 +89,7 @@ export function createTagPicker({ store, save, testid }) {
     const have = new Set(ids);
     chips.replaceChildren(...store.list.filter((x) => have.has(x.id)).map((x) => chip(x, h('button', {
       type: 'button', class: 'tag-remove', 'data-testid': 'tag-remove', 'aria-label': t('tagRemove', { name: x.name }),
-      text: '×', onclick: () => change([], [x.id]),
+      text: '×', disabled: busy, onclick: () => change([], [x.id]),
     }))));
     const free = store.list.filter((x) => !have.has(x.id));
     add.replaceChildren(h('option', { value: '', text: t('tagAdd') }), ...free.map((x) => h('option', { value: x.id, text: x.name })));

@@ -168,30 +168,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
   }
 
   async function loadTranscript(c, list) {
-    const chatId = c.chat_id;
-    const items = [];
-    let after = 0;
-    try {
-      for (let i = 0; i < MAX_PAGES && after != null; i++) {
-        const page = await request('GET', '/agent/chats/' + encodeURIComponent(chatId) + '/messages?after=' + after);
-        for (const m of (page && page.messages) || []) items.push(oldMessage(m, c));
-        after = page ? page.next_after : null;
-      }
-      list.replaceChildren(...(items.length ? items : [h('li', { class: 'info-state', ...T('noMessages') })]));
-    } catch (e) {
-      transcripts.delete(chatId); // try again on the next expand
-      list.replaceChildren(h('li', { class: 'info-state', ...T('loadFailed') }));
-    }
-    list.removeAttribute('aria-busy');
-  }
-
-  function oldMessage(m, c) {
-    const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
-    const li = h('li', { class: 'hmsg ' + who });
-    if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
-    li.append(lineSpan(m));
-    if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
-    return li;
+    if (!(await readTranscript(request, c, list))) transcripts.delete(c.chat_id); // try again on the next expand
   }
 
   const offLang = onLang(() => {
@@ -206,6 +183,36 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
     update: render,
     destroy: offLang,
   };
+}
+
+// Reads a whole old transcript over REST (the WebSocket `resume` is for chats one is in) into `list`;
+// false when it could not. Shared with the Archive section (archive.js).
+export async function readTranscript(request, c, list) {
+  const items = [];
+  let after = 0;
+  let ok = true;
+  try {
+    for (let i = 0; i < MAX_PAGES && after != null; i++) {
+      const page = await request('GET', '/agent/chats/' + encodeURIComponent(c.chat_id) + '/messages?after=' + after);
+      for (const m of (page && page.messages) || []) items.push(oldMessage(m, c));
+      after = page ? page.next_after : null;
+    }
+    list.replaceChildren(...(items.length ? items : [h('li', { class: 'info-state', ...T('noMessages') })]));
+  } catch (e) {
+    ok = false;
+    list.replaceChildren(h('li', { class: 'info-state', ...T('loadFailed') }));
+  }
+  list.removeAttribute('aria-busy');
+  return ok;
+}
+
+function oldMessage(m, c) {
+  const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
+  const li = h('li', { class: 'hmsg ' + who });
+  if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
+  li.append(lineSpan(m));
+  if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
+  return li;
 }
 
 function text(el, value) {

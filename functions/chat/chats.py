@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
-from functions.chat import access, messages, queue_eta, routing
+from functions.chat import access, archive, messages, queue_eta, routing
 from functions.core import clock, data, lines, settings, shards, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -145,6 +145,7 @@ def start(
         chat = routing.route(chat.chat_id, candidates) or chat
     announce(chat)
     webhooks.emit("chat.started", view(chat))
+    archive.index_quietly(chat)
     return chat, True
 
 
@@ -296,6 +297,7 @@ def accept(principal: Principal, chat_id: str) -> Chat:
     queue_eta.left_queue([current.queued_at or ""], learn=True)
     announce_to_all_agents(chat)
     queue_moved()
+    archive.index_quietly(chat)
     return chat
 
 
@@ -358,6 +360,7 @@ def end(chat: Chat, *, closed_by: str, note: lines.Line) -> Chat:
         data.write(partial(Agent(agent_id).update, actions=[Agent.invite_ids.delete({chat.chat_id})]))
     chat = post_system(chat, note, allow_closed=True)
     stats.chat_ended(chat)
+    archive.index_quietly(chat)
     webhooks.emit("chat.ended", view(chat))
     announce_to_all_agents(chat)
     if chat.agent_ids:
@@ -455,6 +458,8 @@ def rate(principal: Principal, chat_id: str, rating: object, comment: object) ->
     stats.chat_rated(chat, str(rating), previous)
     announce(chat)
     webhooks.emit("chat.rated", view(chat))
+    if chat.status == "closed":  # an open chat's rating is indexed when it ends
+        archive.index_quietly(chat)
     return chat
 
 

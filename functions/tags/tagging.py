@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from functions.admin import webhooks
-from functions.chat import access, chats
+from functions.chat import access, archive, chats
 from functions.core import data, text
 from functions.core.errors import bad_request, not_found
 from functions.core.principals import Principal
@@ -20,11 +20,6 @@ from functions.models import Chat, Ticket
 from functions.realtime import broadcast
 from functions.reports import stats
 from functions.tags import catalog
-
-
-def on_chat_tags_changed(chat: Chat) -> None:
-    """Called after a chat's tags changed, with the chat as written. The archive re-indexes here, so its
-    tag filter follows; until the archive exists there is nothing to do."""
 
 
 def _change(body: dict[str, Any]) -> tuple[set[str], set[str]]:
@@ -58,7 +53,7 @@ def tag_chat(principal: Principal, chat_id: str, body: dict[str, Any]) -> Chat:
         chat = access.chat_for_read(principal, chat_id)
     stats.chat_retagged(chat, added=after - before, removed=before - after)
     broadcast.to_chat(chat, {"type": "chat", "chat": chats.view(chat)}, visitor=False)
-    on_chat_tags_changed(chat)
+    archive.index_chat(chat)  # the archive's tag filter follows
     return chat
 
 

@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from functions.chat import chats
+from functions.chat import archive, chats
 from functions.core import aws, clock, lines, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -134,6 +134,7 @@ def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
     for chat in _chats(visitor_id):
         counts["messages"] += _delete_all(Message.query(chat.chat_id, consistent_read=True))
         _delete_all(MessageKey.query(chat.chat_id))
+        archive.forget_chat(chat.chat_id)
         chat.delete()
         counts["chats"] += 1
     for ticket in _tickets(visitor_id):

@@ -38,6 +38,7 @@ KEYS: dict[str, Any] = {
     },
     "partition_heat": {"scale": 1000, "peak_wcu_per_key": None, "peak_rcu_per_key": None, "hottest": None},
     "routing_burst": {"visitors": 100, "agents": 5, "slots": 125, "queued_after_1s": None, "p99_assign_ms": None},
+    "archive_search": {"chats": 20000, "search_items_read": None, "search_ms": None, "list_items_read": None},
 }
 # Module (or "module:function", else its run()) -> the keys it returns, in the order they run: the
 # timing-sensitive ones first, before this process has grown moto state and threads.
@@ -54,6 +55,7 @@ RUNNERS: dict[str, tuple[str, ...]] = {
     "anonymous_posts": ("posts_per_anonymous_request",),
     "partition_heat": ("partition_heat",),
     "routing_burst": ("routing_burst",),
+    "archive_search": ("archive_search",),
 }
 
 

@@ -303,6 +303,8 @@ def _script(day: Day) -> list[str]:
         ("canned list", "/agent/canned", "GET", {}),
         ("reports", "/agent/reports", "GET", {"query": week}),
         ("reports csv", "/agent/reports/csv", "GET", {"query": week}),
+        ("archive search", "/agent/archive", "GET", {"query": {"q": "hello sh", "status": "closed"}}),
+        ("archive csv", "/agent/archive/csv", "GET", {"query": {"agent": "me"}}),
         ("admin agents", "/admin/agents", "GET", {}),
         ("admin settings", "/admin/settings", "GET", {}),
         ("admin bans", "/admin/bans", "GET", {}),

@@ -485,3 +485,42 @@ def test_hostile_tag_names_stay_text_in_the_admin_page_the_pickers_the_ticket_li
         client.send({"action": "close", "chat_id": chat_id})
         for tag in made:
             catalog.delete(tag["id"])
+
+
+# --- the archive ------------------------------------------------------------------------------
+
+
+def test_archived_names_matching_lines_and_transcripts_stay_text(stack, browser):
+    from functions.chat import archive
+    from functions.core import clock
+    from functions.models import Chat, Message
+    from functions.visitors import identity
+
+    chat_id, now = "c_" + secrets.token_urlsafe(12), clock.now_iso()
+    lines = ["xssarchive " + text for text in pack(PAYLOADS, 280)]
+    Chat(
+        chat_id,
+        status="closed",
+        visitor_id=identity.create_identity()["visitor_id"],
+        visitor_name=NAMES[1],
+        agent_names={},
+        created_at=now,
+        last_activity_at=now,
+        closed_at=now,
+        last_seq=len(lines),
+    ).save()
+    for seq, text in enumerate(lines, 1):
+        Message(chat_id, seq, sender="visitor", text=text, ts=now).save()
+    archive.index_chat(Chat.get(chat_id))
+
+    desk = console(browser, stack, stack.demo_email, stack.demo_password)
+    desk.page.get_by_test_id("archive-tab").click()
+    desk.page.get_by_test_id("archive-search").fill("xssarch")
+    desk.page.get_by_test_id("archive-go").click()
+    row = desk.page.locator(f"[data-testid=archive-row][data-chat-id='{chat_id}']")
+    wait_shown(desk.page, "[data-testid=archive-row]", [NAMES[1]])
+    expect(row.get_by_test_id("archive-match")).to_contain_text("xssarchive")
+    row.click()
+    wait_shown(desk.page, "[data-testid=archive-transcript]", PAYLOADS)
+    expect(desk.page.get_by_test_id("archive-view").get_by_test_id("visitor-name")).to_have_text(norm(NAMES[1]))
+    desk.assert_clean()

@@ -157,6 +157,8 @@ REST_TABLE: list[Row] = [
     agent("DELETE", "/agent/canned/{shortcut}", 404),  # none saved
     agent("GET", "/agent/reports", 200, query="?from=2026-11-01&to=2026-11-02"),
     agent("GET", "/agent/reports/csv", 200, query="?from=2026-11-01&to=2026-11-02"),
+    agent("GET", "/agent/archive", 200),
+    admin("GET", "/agent/archive/csv", 200),
     agent("GET", "/agent/tickets", 200),
     agent("GET", "/agent/tickets/{ticket_id}", 200),
     agent("PATCH", "/agent/tickets/{ticket_id}", 400, body={}),
@@ -213,6 +215,7 @@ ADMIN_REACH = [
     Probe("PUT", "/agent/canned/authz-shared", {"text": "A shared matrix answer", "shared": True}, 200, 403),
     Probe("GET", "/agent/reports?from=2026-11-01&to=2026-11-02&agent={agent_in}", None, 200, 403),
     Probe("GET", "/agent/reports/csv?from=2026-11-01&to=2026-11-02&agent={agent_in}", None, 200, 403),
+    Probe("GET", "/agent/archive/csv?q=matrix", None, 200, 403),
     # Also in REST_TABLE and WS_TABLE, each with its `demoted` cell: PUT /agent/offline-form (403),
     # POST /agent/chats/{chat_id}/ban (404, as for any agent outside the chat), ws `close` (not_found).
 ]
