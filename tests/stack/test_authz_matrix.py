@@ -225,7 +225,7 @@ class Action:
 
     def frame_for(self, caller: str) -> dict[str, Any]:
         frame = {"action": self.name, **self.frame}
-        if self.name == "send":
+        if self.name in ("send", "whisper"):
             frame["client_msg_id"] = unique()
         if self.name == "set_status":
             frame["accepting"] = caller == "agent_in"  # routing must keep going to the agent in the chat
@@ -321,6 +321,39 @@ WS_TABLE: list[Action] = [
         in_="conflict",
         admin="conflict",
     ),
+    # Only admins supervise, by their profile now: a demoted admin is refused whatever its token says. A
+    # whisper needs a part in the chat or a watch on it from this very connection; so does a join.
+    action(
+        "supervise",
+        CHAT,
+        "supervising",
+        a="forbidden",
+        b="forbidden",
+        out="forbidden",
+        in_="forbidden",
+        admin="supervising",
+    ),
+    action(
+        "unsupervise",
+        CHAT,
+        "unsupervised",
+        a="forbidden",
+        b="forbidden",
+        out="unsupervised",
+        in_="unsupervised",
+        admin="unsupervised",
+    ),
+    action(
+        "whisper",
+        {**CHAT, "text": "a matrix whisper"},
+        "ack",
+        a="forbidden",
+        b="forbidden",
+        out="not_found",
+        in_="ack",
+        admin="not_found",
+    ),
+    action("join", CHAT, None, a="forbidden", b="forbidden", out="forbidden", in_="forbidden", admin="conflict"),
     action(
         "rate",
         {**CHAT, "rating": "good"},
