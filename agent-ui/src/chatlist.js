@@ -137,6 +137,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const byAge = (a, b) => String(a.chat.created_at || '').localeCompare(String(b.chat.created_at || ''));
     const queued = all.filter((c) => c.kind === 'queue').sort(byAge);
     const mine = all.filter((c) => c.kind === 'mine').sort(byAge);
+    const watched = all.filter((c) => c.kind === 'watch').sort(byAge); // chats this admin supervises
     const invites = Array.from(invitations.values()).map(invitationItem);
     // Invitations come first, as a card: a colleague is waiting on the answer.
     const layout = narrow.matches
@@ -145,10 +146,11 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
         ['groupNew', queued.map(queueItem)],
         ['groupAwaiting', mine.filter((c) => c.awaiting && c.chat.status !== 'closed').map(chatItem)],
         ['groupActive', mine.filter((c) => !(c.awaiting && c.chat.status !== 'closed')).map(chatItem)],
+        ['supervising', watched.map(chatItem)],
       ]
-      : [['invitations', invites], ['myChats', mine.map(chatItem)], ['queue', queued.map(queueItem)]];
+      : [['invitations', invites], ['myChats', mine.map(chatItem)], ['supervising', watched.map(chatItem)], ['queue', queued.map(queueItem)]];
     setChildren(el, layout
-      .filter(([key, items]) => key !== 'invitations' || items.length || narrow.matches)
+      .filter(([key, items]) => key === 'supervising' ? items.length : key !== 'invitations' || items.length || narrow.matches)
       .map(([key, items]) => {
         const g = group(key);
         g.count.textContent = '(' + items.length + ')';

@@ -450,4 +450,15 @@ export default {
   hintEmail: "An email address such as support@example.com.",
   reportZone: "Days and hours in the organisation’s time zone, {zone} (Admin › Settings).",
   ruleLabel: "{label} (greeting {n})",
+  // Supervision (admins watch a chat silently, whisper, join) and whispers between agents.
+  supervise: "Supervise",
+  supervising: "Supervising",
+  superviseNote: "Supervising silently: the visitor does not see you. Whispers reach the agents only.",
+  join: "Join chat",
+  stopSupervising: "Stop supervising",
+  whisper: "Whisper",
+  whisperMark: "Whisper",
+  whisperPlaceholder: "Whisper to the agents. The visitor never sees it.",
+  whisperToggle: "Whisper (agents only)",
+  supervisedEnded: "The chat you were supervising has ended.",
 };

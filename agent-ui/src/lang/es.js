@@ -447,4 +447,15 @@ export default {
   hintEmail: "Una dirección de correo como soporte@example.com.",
   reportZone: "Días y horas en la zona horaria de la organización, {zone} (Administración › Ajustes).",
   ruleLabel: "{label} (saludo {n})",
+  // Supervisión (un administrador observa un chat en silencio, susurra, se une) y susurros entre agentes.
+  supervise: "Supervisar",
+  supervising: "Supervisando",
+  superviseNote: "Supervisando en silencio: el visitante no te ve. Los susurros solo llegan a los agentes.",
+  join: "Unirse al chat",
+  stopSupervising: "Dejar de supervisar",
+  whisper: "Susurrar",
+  whisperMark: "Susurro",
+  whisperPlaceholder: "Susurra a los agentes. El visitante nunca lo ve.",
+  whisperToggle: "Susurrar (solo agentes)",
+  supervisedEnded: "El chat que supervisabas ha terminado.",
 };
