@@ -138,7 +138,7 @@ def _send(call: Call) -> None:
 
 
 def _supervise(call: Call) -> None:
-    chat = supervision.supervise(call.principal, call.frame.get("chat_id"), call.connection_id)
+    chat = supervision.supervise(call.principal, call.frame.get("chat_id"), call.connection)
     call.reply({"type": "supervising", "chat": chats.view(chat)})
 
 

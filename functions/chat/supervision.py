@@ -48,17 +48,18 @@ def _chat_id(chat_id: object) -> str:
     return chat_id
 
 
-def supervise(principal: Principal, chat_id: object, connection_id: str) -> Chat:
-    """Starts watching an active chat on this connection (leaving any other chat it watched)."""
+def supervise(principal: Principal, chat_id: object, connection: Connection) -> Chat:
+    """Starts watching an active chat on `connection` (the row the frame was read with), leaving any other
+    chat it watched."""
     admin = _admin(principal)
     chat = access.chat_for_read(admin, _chat_id(chat_id))
     if chat.status != "active":
         raise CharlaError("conflict", "Only an active chat can be supervised.")
     if access.is_participant(admin, chat):
         raise CharlaError("conflict", "You are already in this chat.")
-    row = Connection.get(connection_id, consistent_read=True)
-    if row.supervising and row.supervising != chat.chat_id:
-        leave(row.supervising, connection_id)
+    connection_id = connection.connection_id
+    if connection.supervising and connection.supervising != chat.chat_id:
+        leave(connection.supervising, connection_id)
     watching = data.conditional(
         lambda: chat.update(actions=[Chat.supervisor_conns.add({connection_id})], condition=Chat.status == "active"),
         busy_message="Could not open the chat; try again.",
@@ -146,9 +147,10 @@ def whisper(
         raise bad_request("`client_msg_id` must be 1-64 characters of letters, digits, _ or -.")
     body = messages.validate_text(text)
     chat = access.chat_for_read(principal, _chat_id(chat_id))
-    watching = connection_id in (chat.supervisor_conns or set()) and principal.is_admin
-    if not (access.is_participant(principal, chat) or watching):
-        raise not_found()
+    if not access.is_participant(principal, chat):
+        if connection_id not in (chat.supervisor_conns or set()):
+            raise not_found()
+        _admin(principal)  # a watcher whispers while their profile says admin
     if chat.status != "active":
         raise CharlaError("conflict", "Whispers go only into an active chat.")
     stored = messages.store(

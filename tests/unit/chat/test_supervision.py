@@ -125,9 +125,12 @@ def test_a_demoted_admin_loses_supervision_at_once(chat):
 
 def test_the_profile_decides_even_on_a_socket_opened_as_admin(chat):
     _visitor, _ana, boss, chat_id = chat
+    _supervise(boss, chat_id)
     Agent(boss.principal.id).update(actions=[Agent.role.set("agent")])  # demoted, socket somehow still open
     assert _errors(boss.send({"action": "supervise", "chat_id": chat_id})) == ["forbidden"]
+    assert _errors(_whisper(boss, chat_id, "still here?")) == ["forbidden"]
     assert _errors(boss.send({"action": "join", "chat_id": chat_id})) == ["forbidden"]
+    assert Chat.get(chat_id).last_seq == 1 and boss.principal.id not in Chat.get(chat_id).agent_ids
 
 
 def test_only_an_active_chat_is_supervised(chat):
