@@ -467,6 +467,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
+    // Watching again after a reconnect is refused once the chat ended (or the admin was demoted).
+    if (f.action === 'supervise' && cs && cs.kind === 'watch') {
+      if (f.code === 'conflict') cs.chat = { ...cs.chat, status: 'closed' };
+      else drop(cs);
+      if (cs.id === selected) conv.update();
+    }
     if (f.action === 'set_status') renderStatus();
     const why = t.has(f.code) ? t(f.code) : f.message || t('generic');
     if (f.action === 'transfer' || f.action === 'invite') {
