@@ -92,6 +92,15 @@ def test_supervising_ends_when_the_admin_stops_or_disconnects(chat):
     assert not Chat.get(chat_id).supervisor_conns
 
 
+def test_a_supervising_socket_that_died_is_forgotten_by_the_next_message(chat, gone):
+    visitor, ana, boss, chat_id = chat
+    _supervise(boss, chat_id)
+    gone.add(boss.connection_id)
+    visitor.send({"action": "send", "chat_id": chat_id, "client_msg_id": "m2", "text": "anyone?"})
+    assert not Chat.get(chat_id).supervisor_conns
+    assert [m["text"] for m in _messages(ana.frames())] == ["anyone?"]
+
+
 def test_watching_another_chat_on_the_same_tab_leaves_the_first(chat):
     _visitor, _ana, boss, chat_id = chat
     _supervise(boss, chat_id)
@@ -249,3 +258,12 @@ def test_a_spanish_visitor_sees_the_join_in_spanish(aws):
     visitor.clear()
     boss.send({"action": "join", "chat_id": chat_id})
     assert _messages(visitor.frames())[-1]["text"] == "Jefa se ha unido al chat."
+
+
+def test_a_supervisor_sees_the_chat_end(chat):
+    visitor, _ana, boss, chat_id = chat
+    _supervise(boss, chat_id)
+    visitor.send({"action": "close", "chat_id": chat_id})
+    assert boss.of_type("chat")[-1]["chat"]["status"] == "closed"
+    assert _messages(boss.frames())[-1]["text"] == "Vera closed the chat."
+    assert _errors(_whisper(boss, chat_id, "too late")) == ["conflict"]
