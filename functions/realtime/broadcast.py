@@ -24,7 +24,8 @@ def chat_connections(
         ids += sorted(chat.visitor_conns or ())
     if agent:
         ids += sorted(chat.agent_conns or ())
-    if agent if supervisors is None else supervisors:
+    watchers = agent if supervisors is None else supervisors
+    if watchers:
         ids += sorted(set(chat.supervisor_conns or ()) - set(chat.agent_conns or ()))
     return ids
 
