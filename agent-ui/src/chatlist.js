@@ -31,7 +31,7 @@ export function presenceOf(cs, at) {
   return cs.backAt && at - cs.backAt < BACK_SHOWN_MS ? 'back' : null;
 }
 
-export function createChatList({ state, now, select, accept, inviteReply }) {
+export function createChatList({ state, now, select, accept, inviteReply, tail = null }) {
   const el = h('nav', { class: 'list', ...L('chats') });
   const narrow = matchMedia(NARROW);
   const groups = {};
@@ -156,7 +156,8 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
         g.count.textContent = '(' + items.length + ')';
         setChildren(g.ul, items);
         return g.el;
-      }));
+      }).concat(tail ? [tail.el] : []));
+    if (tail) tail.render();
   }
 
   return { el, render, destroy: () => narrow.removeEventListener('change', render) };

@@ -17,6 +17,7 @@ import { createAdminSections } from './admin.js';
 import { createTicketsView } from './tickets.js';
 import { createReportsView } from './reports.js';
 import { createTabBadge } from './unread.js';
+import { createTeamChats } from './team_chats.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
@@ -65,7 +66,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     return (s > 0 ? s : DEFAULT_WAIT_S) * 1e3;
   };
   const state = () => ({ chats, invitations, selected, accepting, redAfterMs: redAfterMs() });
-  const list = createChatList({ state, now, select, accept, inviteReply });
+  // Admins: the team's active chats to supervise, under the lists (team_chats.js).
+  const team = me.role === 'admin'
+    ? createTeamChats({ request: auth.request, supervise: (id) => supervise(id), listed: (id) => chats.has(id) })
+    : null;
+  const list = createChatList({ state, now, select, accept, inviteReply, tail: team });
   // Whenever the list changes, so may the count in the tab title and the favicon.
   const renderList = list.render;
   list.render = () => {
@@ -212,6 +217,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'chat':
         // A section not opened yet has nothing to update: it loads fresh when first shown.
         if (sections.visitors) sections.visitors.chat(f.chat);
+        if (team) team.soon();
         return upsert(f.chat, true);
       case 'visitor': return sections.visitors && sections.visitors.frame(f.visitor);
       // Team-wide news gathered over a few seconds (docs/protocol.md): each inner frame as if sent alone.
@@ -604,6 +610,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     out({ action: 'unsupervise', chat_id: cs.id });
     drop(cs);
     list.render();
+    if (team) team.load();
   }
 
   function closeChat(cs) {
@@ -663,6 +670,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     section(key);
     for (const [k, tab] of Object.entries(tabs)) tab.setAttribute('aria-pressed', String(k === key));
     for (const [k, s] of Object.entries(sections)) s.show(k === key);
+    if (key === 'chats' && team) team.load(); // chats started meanwhile, without a frame to this admin
   }
 
   function openMenu(on) {
@@ -751,6 +759,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     document.removeEventListener('visibilitychange', onVisible);
     offLang();
     list.destroy();
+    if (team) team.destroy();
     notifier.destroy();
     badge.destroy();
     for (const cs of chats.values()) clearTimeout(cs.readTimer);

@@ -19,13 +19,14 @@ from functools import partial
 from pynamodb.exceptions import DoesNotExist
 
 from functions.chat import access, chats, messages, routing
-from functions.core import data, lines
+from functions.core import data, lines, shards
 from functions.core.errors import CharlaError, bad_request, not_found
 from functions.core.principals import Principal, with_profile
-from functions.models import Agent, Chat, Connection
+from functions.models import OPEN, Agent, Chat, Connection
 from functions.realtime import broadcast, connections
 
 WHISPER = "whisper"
+ACTIVE_LIMIT = 100  # chats in the admin's list of chats to supervise
 
 
 def _admin(principal: Principal) -> Principal:
@@ -46,6 +47,23 @@ def _chat_id(chat_id: object) -> str:
     if not isinstance(chat_id, str):
         raise bad_request("`chat_id` must be a string.")
     return chat_id
+
+
+def active_chats() -> list[dict[str, object]]:
+    """What an admin may supervise: the open chats with the newest activity that are active, at most
+    ACTIVE_LIMIT (queued ones are read and left out). One keys-only Query per shard of `open_index`,
+    then one BatchGetItem per 100 chats, whatever the size of the history."""
+    keys = shards.merged(
+        lambda key, page: Chat.open_index.query(key, scan_index_forward=False, limit=ACTIVE_LIMIT, page_size=page),
+        OPEN,
+        lambda row: row.last_activity_at,
+        limit=ACTIVE_LIMIT,
+        newest_first=True,
+    )
+    ids = [row.chat_id for row in keys]
+    found = [chat for chat in Chat.batch_get(ids) if chat.status == "active"] if ids else []
+    found.sort(key=lambda chat: chat.last_activity_at, reverse=True)
+    return [chats.view(chat) for chat in found]
 
 
 def supervise(principal: Principal, chat_id: object, connection: Connection) -> Chat:

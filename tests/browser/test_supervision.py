@@ -34,11 +34,18 @@ def test_an_admin_supervises_silently_whispers_and_joins(stack, browser, agent, 
     ana.get_by_test_id("send").click()
     expect(site.locator("[data-testid=charla-message][data-sender=agent]")).to_contain_text("Let me look")
 
+    # The chat is among the team's active chats in Boss's list (read again as the Chats section shows);
+    # Ana, no admin, has no such list.
+    boss.get_by_test_id("visitors-tab").click()
+    boss.get_by_test_id("chats-tab").click()
+    expect(boss.locator("[data-testid=team-chat]")).to_have_count(1)
+    expect(ana.get_by_test_id("team-chats")).to_have_count(0)
     # Boss finds the chatting visitor and supervises: the history, then what happens live.
     boss.get_by_test_id("visitors-tab").click()
     row = boss.locator(f"[data-testid=visitor-row][data-visitor-id='{_visitor_id(site)}']")
     row.get_by_test_id("supervise").click()
     expect(boss.get_by_test_id("supervise-bar")).to_be_visible()
+    expect(boss.locator("[data-testid=team-chat]")).to_have_count(0)  # now listed under Supervising
     transcript = boss.get_by_test_id("message")
     expect(transcript.filter(has_text="Where is my parcel?")).to_be_visible()
     expect(transcript.filter(has_text="Let me look")).to_be_visible()

@@ -175,6 +175,7 @@ REST_TABLE: list[Row] = [
     admin("POST", "/admin/agents/{agent_id}/reinvite", 404),
     admin("GET", "/admin/settings", 200),
     admin("PATCH", "/admin/settings", 400, body={"bogus": 1}),
+    admin("GET", "/admin/chats/active", 200),
     admin("GET", "/admin/bans", 200),
     admin("POST", "/admin/bans", 400, body={}),
     admin("DELETE", "/admin/bans/{ban_id}", 404),

@@ -460,5 +460,6 @@ export default {
   whisperMark: "Whisper",
   whisperPlaceholder: "Whisper to the agents. The visitor never sees it.",
   whisperToggle: "Whisper (agents only)",
+  teamChats: "Team’s active chats",
   supervisedEnded: "The chat you were supervising has ended.",
 };

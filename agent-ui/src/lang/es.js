@@ -457,5 +457,6 @@ export default {
   whisperMark: "Susurro",
   whisperPlaceholder: "Susurra a los agentes. El visitante nunca lo ve.",
   whisperToggle: "Susurrar (solo agentes)",
+  teamChats: "Chats activos del equipo",
   supervisedEnded: "El chat que supervisabas ha terminado.",
 };

@@ -267,3 +267,19 @@ def test_a_supervisor_sees_the_chat_end(chat):
     assert boss.of_type("chat")[-1]["chat"]["status"] == "closed"
     assert _messages(boss.frames())[-1]["text"] == "Vera closed the chat."
     assert _errors(_whisper(boss, chat_id, "too late")) == ["conflict"]
+
+
+def test_an_admin_lists_the_active_chats_to_supervise_and_an_agent_cannot(aws, api, pool):
+    from tests.support.admin import body, call, signed_in
+
+    boss_token = signed_in(api, pool, "boss@example.com", "Boss", role="admin")
+    ana_token = signed_in(api, pool, "ana@example.com", "Ana")
+    Socket(new_agent("Cleo"))
+    active = start_chat(Socket(new_visitor("Vera")))["chat_id"]
+    leaving = Socket(new_visitor("Otto"))
+    closed = start_chat(leaving)["chat_id"]
+    leaving.send({"action": "close", "chat_id": closed})
+    listed = body(call(api, "GET", "/admin/chats/active", boss_token))
+    assert [c["chat_id"] for c in listed["chats"]] == [active]
+    assert [a["name"] for a in listed["chats"][0]["agents"]] == ["Cleo"]
+    assert call(api, "GET", "/admin/chats/active", ana_token).status_code == 403
