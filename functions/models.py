@@ -128,6 +128,9 @@ class Chat(CharlaModel):
     invited_ids = UnicodeSetAttribute(null=True)
     visitor_conns = UnicodeSetAttribute(null=True)  # the visitor's live connection ids (every tab)
     agent_conns = UnicodeSetAttribute(null=True)  # live connection ids of every participating agent
+    # Live connection ids of admins watching the chat without taking part (functions/chat/supervision.py):
+    # on the item the fan-out already reads, so watching costs a visitor's message no extra call.
+    supervisor_conns = UnicodeSetAttribute(null=True)
     last_seq = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
     last_activity_at = UnicodeAttribute()
@@ -173,7 +176,7 @@ class Message(CharlaModel):
     chat_id = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     client_msg_id = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(default="text")  # text | system
+    kind = UnicodeAttribute(default="text")  # text | system | whisper (an agents-only note, audience "agents")
     sender = UnicodeAttribute()  # visitor | agent | system
     sender_id = UnicodeAttribute(null=True)
     sender_name = UnicodeAttribute(null=True)
@@ -184,7 +187,7 @@ class Message(CharlaModel):
     code = UnicodeAttribute(null=True)
     params: MapAttribute = MapAttribute(null=True)
     visitor_text = UnicodeAttribute(null=True)
-    # "agents" for a system line only agents see (who took over, who missed the chat): the visitor's copy
+    # "agents" for what only agents see (a routing line, a whisper): the visitor's copy
     # keeps its seq, so their transcript has no gap, and nothing else (functions/realtime/visitor_frames.py).
     audience = UnicodeAttribute(null=True)
 
@@ -250,6 +253,9 @@ class Connection(CharlaModel):
     last_seen = UnicodeAttribute()
     live_pk = UnicodeAttribute(default=LIVE)
     agent_pk = UnicodeAttribute(null=True)
+    supervising = UnicodeAttribute(
+        null=True
+    )  # the chat an admin watches on this connection, to leave it at $disconnect
     expires_at = TTLAttribute()
 
     principal_index = PrincipalIndex()

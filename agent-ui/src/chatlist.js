@@ -31,7 +31,7 @@ export function presenceOf(cs, at) {
   return cs.backAt && at - cs.backAt < BACK_SHOWN_MS ? 'back' : null;
 }
 
-export function createChatList({ state, now, select, accept, inviteReply }) {
+export function createChatList({ state, now, select, accept, inviteReply, tail = null }) {
   const el = h('nav', { class: 'list', ...L('chats') });
   const narrow = matchMedia(NARROW);
   const groups = {};
@@ -137,6 +137,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     const byAge = (a, b) => String(a.chat.created_at || '').localeCompare(String(b.chat.created_at || ''));
     const queued = all.filter((c) => c.kind === 'queue').sort(byAge);
     const mine = all.filter((c) => c.kind === 'mine').sort(byAge);
+    const watched = all.filter((c) => c.kind === 'watch').sort(byAge); // chats this admin supervises
     const invites = Array.from(invitations.values()).map(invitationItem);
     // Invitations come first, as a card: a colleague is waiting on the answer.
     const layout = narrow.matches
@@ -145,16 +146,18 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
         ['groupNew', queued.map(queueItem)],
         ['groupAwaiting', mine.filter((c) => c.awaiting && c.chat.status !== 'closed').map(chatItem)],
         ['groupActive', mine.filter((c) => !(c.awaiting && c.chat.status !== 'closed')).map(chatItem)],
+        ['supervising', watched.map(chatItem)],
       ]
-      : [['invitations', invites], ['myChats', mine.map(chatItem)], ['queue', queued.map(queueItem)]];
+      : [['invitations', invites], ['myChats', mine.map(chatItem)], ['supervising', watched.map(chatItem)], ['queue', queued.map(queueItem)]];
     setChildren(el, layout
-      .filter(([key, items]) => key !== 'invitations' || items.length || narrow.matches)
+      .filter(([key, items]) => key === 'supervising' ? items.length : key !== 'invitations' || items.length || narrow.matches)
       .map(([key, items]) => {
         const g = group(key);
         g.count.textContent = '(' + items.length + ')';
         setChildren(g.ul, items);
         return g.el;
-      }));
+      }).concat(tail ? [tail.el] : []));
+    if (tail) tail.render();
   }
 
   return { el, render, destroy: () => narrow.removeEventListener('change', render) };

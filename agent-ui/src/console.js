@@ -19,17 +19,18 @@ import { createTicketsView } from './tickets.js';
 import { createArchiveView } from './archive.js';
 import { createReportsView } from './reports.js';
 import { createTabBadge } from './unread.js';
+import { createTeamChats } from './team_chats.js';
 
 const TICK_MS = 5e3; // how often red/green and waiting times are recomputed
 const PEEK_STALE_MS = 30e3;
 const DEFAULT_WAIT_S = 60; // until `welcome` brings the admin's wait_threshold_s
 // Frames worth sending again after a retriable error (typing is not: it is stale by then).
-const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite', 'read'];
+const RETRYABLE = ['accept', 'close', 'set_status', 'resume', 'invite_reply', 'transfer', 'invite', 'read', 'supervise', 'unsupervise', 'join'];
 const READ_DELAY_MS = 1e3; // read positions go to the server at most this often per chat
 
 export function createConsole({ root, auth, runtime, me: profile, langSelect, onLogout }) {
   let me = { ...profile };
-  const chats = new Map(); // chat_id -> chat state, for the agent's chats and the queue
+  const chats = new Map(); // chat_id -> chat state, for the agent's chats, the queue and chats an admin supervises
   const invitations = new Map();
   const accepting = new Set(); // chats this agent clicked Accept on and is waiting to hear about
   const lastFrames = new Map();
@@ -67,7 +68,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     return (s > 0 ? s : DEFAULT_WAIT_S) * 1e3;
   };
   const state = () => ({ chats, invitations, selected, accepting, redAfterMs: redAfterMs() });
-  const list = createChatList({ state, now, select, accept, inviteReply });
+  // Admins: the team's active chats to supervise, under the lists (team_chats.js).
+  const team = me.role === 'admin'
+    ? createTeamChats({ request: auth.request, supervise: (id) => supervise(id), listed: (id) => chats.has(id) })
+    : null;
+  const list = createChatList({ state, now, select, accept, inviteReply, tail: team });
   // Whenever the list changes, so may the count in the tab title and the favicon.
   const renderList = list.render;
   list.render = () => {
@@ -87,7 +92,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   const tagStore = createTagStore(auth.request);
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text), tags: tagStore });
   const conv = createConversation({
-    send, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request,
+    send, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request, join, unsupervise,
     onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
   });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
@@ -102,7 +107,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   // with the name's label), the page, showSection() and destroy() all follow this one table.
   const factories = {
     chats: () => ({ el: layout, show: (on) => show(layout, on) }),
-    visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash }), // who is on the site now
+    visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash, supervise }), // who is on the site now
     tickets: () => createTicketsView({ request: auth.request, me: () => me, flash, tags: tagStore }),
     archive: () => createArchiveView({
       request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, createTicket: (id) => createTicket({ id }),
@@ -219,6 +224,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'chat':
         // A section not opened yet has nothing to update: it loads fresh when first shown.
         if (sections.visitors) sections.visitors.chat(f.chat);
+        if (team) team.soon();
         return upsert(f.chat, true);
       case 'visitor': return sections.visitors && sections.visitors.frame(f.visitor);
       // Team-wide news gathered over a few seconds (docs/protocol.md): each inner frame as if sent alone.
@@ -228,6 +234,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       case 'message': return addMessage(f.chat_id, f.message, true);
       case 'messages': return page(f);
       case 'ack': return ack(f);
+      case 'supervising': return watching(f.chat);
       case 'typing': return typing(f);
       case 'status':
         me.accepting = !!f.accepting;
@@ -276,7 +283,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     for (const cs of Array.from(chats.values())) {
       if (seen.has(cs.id)) continue;
       if (cs.kind === 'mine') cs.chat = { ...cs.chat, status: 'closed' };
-      else drop(cs);
+      // Watching belongs to a connection: the new one watches again (its `supervising` resumes the chat).
+      else if (cs.kind === 'watch' && cs.chat.status !== 'closed') out({ action: 'supervise', chat_id: cs.id });
+      else if (cs.kind !== 'watch') drop(cs);
     }
     for (const cs of chats.values()) {
       if (cs.kind !== 'mine') continue;
@@ -309,7 +318,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     if (!c || !c.chat_id) return;
     let cs = chats.get(c.chat_id);
     const mine = (c.agents || []).some((a) => a && a.id === me.id);
-    const kind = mine ? 'mine' : c.status === 'queued' ? 'queue' : null;
+    const kind = mine ? 'mine' : cs && cs.kind === 'watch' ? 'watch' : c.status === 'queued' ? 'queue' : null;
     if (!kind) {
       // Taken by someone else, transferred away, or closed while still queued.
       if (cs) {
@@ -349,6 +358,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       notifier.notify(t('newChat'), t('waitingNow', { name }), c.chat_id);
     }
     if (c.status === 'closed') cs.typing.stop();
+    if (kind === 'watch' && c.status === 'closed' && live) flash(t('supervisedEnded'));
     if (cs.id === selected) conv.update();
     list.render();
   }
@@ -370,7 +380,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Our unacknowledged messages go again after a reconnect; the same client_msg_id makes it safe.
   function flush(cs) {
-    for (const p of cs.tr.pending()) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text });
+    for (const p of cs.tr.pending()) sock.send(sendFrame(cs, p));
+  }
+
+  // A reply or a whisper (docs/protocol.md), as the pending entry says.
+  function sendFrame(cs, p) {
+    return { action: p.kind === 'whisper' ? 'whisper' : 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text };
   }
 
   function page(f) {
@@ -389,7 +404,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   function addMessage(chatId, m, live) {
     const cs = chats.get(chatId);
-    if (!cs || cs.kind !== 'mine' || !m) return;
+    if (!cs || (cs.kind !== 'mine' && cs.kind !== 'watch') || !m) return;
     const stick = cs.id === selected && conv.nearBottom();
     if (!cs.tr.add(m)) return;
     if (cs.tr.last.seq === m.seq) {
@@ -399,7 +414,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       if (m.sender === 'visitor') cs.peek = null;
     }
     // Unread: from someone else, past the agent's read position (kept on the server), not in view.
-    if (fromOthers(m) && m.seq > cs.readSeq && !inView(cs)) {
+    if (cs.kind === 'mine' && fromOthers(m) && m.seq > cs.readSeq && !inView(cs)) {
       cs.unread++;
       if (cs.loaded) {
         const name = m.sender === 'visitor' ? visitorName(cs.chat) : m.sender_name || t('visitor');
@@ -437,7 +452,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       if (f.client_msg_id) {
         const cs = chats.get(f.chat_id);
         const p = cs && cs.tr.pending().find((x) => x.id === f.client_msg_id);
-        frame = p && { action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text };
+        frame = p && sendFrame(cs, p);
       }
       if (frame) sock.retry(key, frame);
       return;
@@ -465,6 +480,12 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       }
     }
     if (f.action === 'resume' && f.code === 'not_found' && cs) drop(cs);
+    // Watching again after a reconnect is refused once the chat ended (or the admin was demoted).
+    if (f.action === 'supervise' && cs && cs.kind === 'watch') {
+      if (f.code === 'conflict') cs.chat = { ...cs.chat, status: 'closed' };
+      else drop(cs);
+      if (cs.id === selected) conv.update();
+    }
     if (f.action === 'set_status') renderStatus();
     const why = t.has(f.code) ? t(f.code) : f.message || t('generic');
     if (f.action === 'transfer' || f.action === 'invite') {
@@ -536,24 +557,67 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
   // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
-  function send(cs, text, id = rid()) {
-    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+  function send(cs, text, whisper = false, id = rid()) {
+    const kind = whisper ? 'whisper' : 'text';
+    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text, kind });
     el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
     cs.draft = '';
     cs.typing.stop();
-    if (connected) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
+    if (connected) sock.send(sendFrame(cs, { id, text, kind }));
     conv.scrollDown();
   }
 
   // Under its first client_msg_id: however often it is sent, the server stores it once.
   function resend(cs, el, p) {
     el.remove();
-    send(cs, p.text, p.id);
+    send(cs, p.text, p.kind === 'whisper', p.id);
   }
 
   function composerInput(text) {
     const cs = chats.get(selected);
-    if (cs && cs.chat.status !== 'closed') cs.typing.input(text);
+    // A whisper is not typed to the visitor: no typing indicator while whispering.
+    if (cs && cs.chat.status !== 'closed' && !conv.whispering) cs.typing.input(text);
+  }
+
+  // Supervision (admins): watch a chat silently, then join it or stop. The server's `supervising`
+  // frame opens the chat here (watching()); after a join its `chat` frame lists this agent, and
+  // upsert() makes it one of theirs, selected as an accepted chat is.
+  function supervise(chatId) {
+    const cs = chats.get(chatId);
+    if (cs && (cs.kind === 'mine' || cs.kind === 'watch')) {
+      showSection('chats');
+      return select(chatId);
+    }
+    out({ action: 'supervise', chat_id: chatId });
+  }
+
+  function watching(c) {
+    if (!c || !c.chat_id) return;
+    let cs = chats.get(c.chat_id);
+    if (cs && cs.kind === 'mine') return;
+    if (!cs) chats.set(c.chat_id, (cs = newState(c)));
+    const fresh = cs.kind !== 'watch';
+    cs.kind = 'watch';
+    cs.chat = c;
+    resume(cs);
+    if (fresh) {
+      showSection('chats');
+      select(cs.id);
+    }
+    if (cs.id === selected) conv.update();
+    list.render();
+  }
+
+  function join(cs) {
+    accepting.add(cs.id);
+    out({ action: 'join', chat_id: cs.id });
+  }
+
+  function unsupervise(cs) {
+    out({ action: 'unsupervise', chat_id: cs.id });
+    drop(cs);
+    list.render();
+    if (team) team.load();
   }
 
   function closeChat(cs) {
@@ -613,6 +677,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     section(key);
     for (const [k, tab] of Object.entries(tabs)) tab.setAttribute('aria-pressed', String(k === key));
     for (const [k, s] of Object.entries(sections)) s.show(k === key);
+    if (key === 'chats' && team) team.load(); // chats started meanwhile, without a frame to this admin
   }
 
   function openMenu(on) {
@@ -648,10 +713,16 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   function renderMessage(cs, m) {
     const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
-    const el = h('li', { class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : ''), 'data-testid': 'message', 'data-sender': who });
+    // A whisper (agents only) is marked as such, so nobody takes it for something the visitor read.
+    const whisper = m.kind === 'whisper';
+    const el = h('li', {
+      class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : '') + (whisper ? ' whisper' : ''),
+      'data-testid': 'message', 'data-sender': who, 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : 'text',
+    });
     if (who !== 'system') {
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
-      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
+      el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }),
+        whisper ? h('span', { class: 'whisper-mark', 'data-testid': 'whisper-mark', ...T('whisperMark') }) : null, m.ts ? clock(m.ts) : null));
     }
     el.append(lineSpan(m));
     return el;
@@ -695,6 +766,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     document.removeEventListener('visibilitychange', onVisible);
     offLang();
     list.destroy();
+    if (team) team.destroy();
     notifier.destroy();
     badge.destroy();
     for (const cs of chats.values()) clearTimeout(cs.readTimer);

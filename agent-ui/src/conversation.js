@@ -1,12 +1,14 @@
 // The centre (the selected chat's header with its rating and More menu, the transcript, the
 // visitor's live draft, the composer with canned-response suggestions). The visitor info panel
-// on the right (visitor.js) follows the selected chat.
+// on the right (visitor.js) follows the selected chat. A chat an admin supervises (kind `watch`) has
+// no More menu and a composer that only whispers, under a bar with Join and Stop supervising; in the
+// agent's own chats a toggle turns the composer into a whisper to the other agents.
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, H } from './i18n.js';
 import { visitorName } from './chatlist.js';
 import { createTagPicker } from './tags.js';
 
-export function createConversation({ send, back, input, menu, panel, canned, onInfo, tags, request }) {
+export function createConversation({ send, back, input, menu, panel, canned, onInfo, tags, request, join, unsupervise }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
@@ -53,9 +55,15 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
   });
   const suggest = canned.attach(composer, (value) => input(value));
   const sendBtn = h('button', { type: 'submit', class: 'primary', 'data-testid': 'send', ...T('send') });
+  const whisperBox = h('input', { type: 'checkbox', id: 'whisper-toggle', 'data-testid': 'whisper-toggle', onchange: () => renderMode() });
+  const whisperLabel = h('label', { class: 'whisper-toggle', for: 'whisper-toggle' }, whisperBox, ' ', h('span', T('whisperToggle')));
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(); } },
-    h('label', { for: 'composer', class: 'sr', ...T('message') }), suggest.el, composer, sendBtn);
-  const el = h('section', { class: 'conv', ...L('message') }, head, scroll, peek, form);
+    h('label', { for: 'composer', class: 'sr', ...T('message') }), suggest.el, composer, h('span', { class: 'composer-side' }, sendBtn, whisperLabel));
+  const joinBtn = h('button', { type: 'button', class: 'primary', 'data-testid': 'join', ...T('join'), onclick: () => cur && join(cur) });
+  const stopBtn = h('button', { type: 'button', 'data-testid': 'stop-supervising', ...T('stopSupervising'), onclick: () => cur && unsupervise(cur) });
+  const watchBar = h('p', { class: 'watch-bar', 'data-testid': 'supervise-bar', role: 'status', hidden: true },
+    h('span', T('superviseNote')), ' ', h('span', { class: 'row' }, joinBtn, stopBtn));
+  const el = h('section', { class: 'conv', ...L('message') }, head, watchBar, scroll, peek, form);
 
   let cur = null;
 
@@ -66,30 +74,47 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
     else if (refocus) infoBtn.focus();
   }
 
+  // A supervisor only whispers; an agent in the chat whispers while the toggle is on.
+  const whispering = () => !!cur && (cur.kind === 'watch' || whisperBox.checked);
+
   function submit() {
     if (!cur || !composer.value.trim()) return;
     const text = composer.value;
     composer.value = '';
     suggest.close();
-    send(cur, text);
+    send(cur, text, whispering());
+  }
+
+  function renderMode() {
+    const on = whispering();
+    form.classList.toggle('whispering', on);
+    sendBtn.setAttribute('data-i18n', on ? 'whisper' : 'send');
+    sendBtn.textContent = t(on ? 'whisper' : 'send');
+    composer.setAttribute('data-i18n-ph', on ? 'whisperPlaceholder' : 'placeholder');
+    composer.setAttribute('placeholder', t(on ? 'whisperPlaceholder' : 'placeholder'));
   }
 
   function update() {
+    const watching = !!cur && cur.kind === 'watch';
     show(head, !!cur);
     show(form, !!cur);
-    menu.update(cur);
+    show(watchBar, watching);
+    show(whisperLabel, !!cur && !watching);
+    menu.update(watching ? null : cur);
+    renderMode();
     panel.update();
     if (!cur) return show(peek, false);
     const c = cur.chat;
     const open = c.status !== 'closed';
     title.textContent = visitorName(c);
-    status.textContent = t(c.status === 'queued' ? 'queued' : open ? 'active' : 'closed');
+    status.textContent = (watching ? t('supervising') + ' · ' : '') + t(c.status === 'queued' ? 'queued' : open ? 'active' : 'closed');
     // With several agents in a chat, who else is here matters.
     const names = (c.agents || []).map((a) => a && a.name).filter(Boolean);
     people.textContent = names.length ? ' · ' + names.join(', ') : '';
     renderRating(c);
     tagPicker.update(c.tags);
-    composer.disabled = sendBtn.disabled = !open;
+    composer.disabled = sendBtn.disabled = whisperBox.disabled = !open;
+    joinBtn.disabled = !open;
     if (!open) suggest.close();
     renderPeek();
   }
@@ -124,10 +149,12 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
     el,
     get current() { return cur; },
     get draft() { return composer.value; },
+    get whispering() { return whispering(); },
     show(cs) {
       cur = cs;
       scroll.replaceChildren(cs ? cs.list : empty);
       composer.value = cs ? cs.draft : '';
+      whisperBox.checked = false;
       suggest.close();
       panel.show(cs);
       if (!cs) info(false);

@@ -208,7 +208,9 @@ export async function readTranscript(request, c, list) {
 
 function oldMessage(m, c) {
   const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
-  const li = h('li', { class: 'hmsg ' + who });
+  const whisper = m.kind === 'whisper';
+  const li = h('li', { class: 'hmsg ' + who + (whisper ? ' whisper' : ''), 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : 'text' });
+  if (whisper) li.append(h('span', { class: 'whisper-mark', 'data-testid': 'whisper-mark', ...T('whisperMark') }), ' ');
   if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
   li.append(lineSpan(m));
   if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());

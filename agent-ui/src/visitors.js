@@ -12,7 +12,7 @@ const REFRESH_MS = 60e3; // the list is re-read while shown: chat states and exp
 const TICK_MS = 5e3;
 const STATES = { browsing: 'stateBrowsing', queued: 'stateQueued', chatting: 'stateChatting' };
 
-export function createVisitorsView({ request, isAdmin, now, flash }) {
+export function createVisitorsView({ request, isAdmin, now, flash, supervise }) {
   const rows = new Map(); // visitor id -> {v (the server's row), ui}
   let greeting = null; // the visitor id whose greeting form is open
   let shown = false;
@@ -84,6 +84,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     const r = c && c.visitor && rows.get(c.visitor.id);
     if (!r) return;
     r.v.chat_state = c.status === 'queued' ? 'queued' : c.status === 'active' ? 'chatting' : 'browsing';
+    r.v.chat_id = c.status === 'closed' ? null : c.chat_id;
     if (c.visitor.name && !r.v.name) r.v.name = c.visitor.name;
     if (shown) render();
   }
@@ -125,12 +126,16 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
         state: h('span', { class: 'vstate', 'data-testid': 'visitor-state' }),
         greet: h('button', { type: 'button', class: 'plain', 'data-testid': 'greet', ...T('greet'), onclick: () => openGreeting(v.id) }),
         device: h('span', { class: 'vdevice' }),
+        // Admins watch a visitor's chat silently (docs/protocol.md, `supervise`).
+        supervise: isAdmin() && supervise
+          ? h('button', { type: 'button', class: 'plain', 'data-testid': 'supervise', ...T('supervise'), onclick: () => r.v.chat_id && supervise(r.v.chat_id) })
+          : null,
       });
       ui.tr = h('tr', { class: 'visitor-row', 'data-testid': 'visitor-row', 'data-visitor-id': v.id },
         h('th', { scope: 'row' }, ui.name, ' ', ui.badge, ui.device), ui.page, ui.time, ui.where, ui.visits,
         h('td', null, ui.state),
         // Export and erase are rare and the second is destructive: behind a per-row disclosure.
-        h('td', { class: 'vactions' }, ui.greet, isAdmin() ? h('details', { class: 'vdata' },
+        h('td', { class: 'vactions' }, ui.greet, ui.supervise, isAdmin() ? h('details', { class: 'vdata' },
           h('summary', { 'data-testid': 'visitor-data', ...T('visitorData') }),
           privacyActions({ request, flash, visitorId: v.id, onErased: () => {
             rows.delete(v.id);
@@ -159,6 +164,7 @@ export function createVisitorsView({ request, isAdmin, now, flash }) {
     ui.state.textContent = t(STATES[s]);
     ui.state.setAttribute('data-state', s);
     ui.greet.disabled = s !== 'browsing';
+    if (ui.supervise) show(ui.supervise, s === 'chatting' && !!cur.chat_id);
     ui.greet.setAttribute('aria-expanded', String(greeting === cur.id));
     return ui.tr;
   }

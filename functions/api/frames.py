@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from functions.chat import chats, handoffs, messages, reads, transcripts, typing, welcome
+from functions.chat import chats, handoffs, messages, reads, supervision, transcripts, typing, welcome
 from functions.core import clock, untrusted
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -108,7 +108,7 @@ def _start_chat(call: Call) -> None:
         call.reply({"type": "chat", "chat": chats.view(chat)})
 
 
-def _send(call: Call) -> None:
+def _acknowledge(call: Call) -> Callable[[messages.Stored], None]:
     def acknowledge(stored: messages.Stored) -> None:
         message = stored.message
         call.reply(
@@ -122,14 +122,44 @@ def _send(call: Call) -> None:
             }
         )
 
+    return acknowledge
+
+
+def _send(call: Call) -> None:
     frame = call.frame
     chats.post(
         call.principal,
         call.field("chat_id", str),
         frame.get("client_msg_id"),
         frame.get("text"),
-        acknowledge=acknowledge,
+        acknowledge=_acknowledge(call),
         exclude=[call.connection_id],
+    )
+
+
+def _supervise(call: Call) -> None:
+    chat = supervision.supervise(call.principal, call.frame.get("chat_id"), call.connection)
+    call.reply({"type": "supervising", "chat": chats.view(chat)})
+
+
+def _unsupervise(call: Call) -> None:
+    chat_id = supervision.unsupervise(call.principal, call.frame.get("chat_id"), call.connection_id)
+    call.reply({"type": "unsupervised", "chat_id": chat_id})
+
+
+def _join(call: Call) -> None:
+    supervision.join(call.principal, call.frame.get("chat_id"), call.connection_id)
+
+
+def _whisper(call: Call) -> None:
+    frame = call.frame
+    supervision.whisper(
+        call.principal,
+        frame.get("chat_id"),
+        frame.get("client_msg_id"),
+        frame.get("text"),
+        call.connection_id,
+        acknowledge=_acknowledge(call),
     )
 
 
@@ -198,4 +228,8 @@ ACTIONS: dict[str, Callable[[Call], None]] = {
     "rate": _rate,
     "transcript": _transcript,
     "read": _read,
+    "supervise": _supervise,
+    "unsupervise": _unsupervise,
+    "join": _join,
+    "whisper": _whisper,
 }

@@ -101,20 +101,24 @@ def store(
     allow_closed: bool = False,
     line: lines.Line | None = None,
     audience: str | None = None,
+    kind: str | None = None,
 ) -> Stored:
     """Appends to the transcript. `principal=None` writes a system message, `line` a coded system line;
-    `audience=AGENTS` one only agents see."""
+    `audience=AGENTS` one only agents see; `kind` overrides the message's kind (a whisper)."""
     for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
         message = _new_message(chat, principal, text, client_msg_id)
         if line is not None:
             _code(message, line, chat.visitor_lang)
         message.audience = audience
+        if kind is not None:
+            message.kind = kind
         try:
             with TransactWrite(connection=aws.dynamodb_connection()) as tx:
                 tx.update(
                     Chat(chat.chat_id),
-                    actions=_chat_actions(chat, principal, message, activity=not audience)
+                    # What only agents see is not the conversation: no reply, no idle clock, no first message.
+                    actions=_chat_actions(chat, None if audience else principal, message, activity=not audience)
                     + ([Chat.visitor_window.set(window), Chat.visitor_sent.set(sent + 1)] if window else []),
                     condition=_chat_condition(chat, allow_closed),
                 )
@@ -127,7 +131,9 @@ def store(
             # PynamoDB sends puts before updates: [message, key?, chat].
             reasons = data.reasons(error)
             if client_msg_id and len(reasons) == 3 and reasons[1] == data.CHECK_FAILED:
-                return Stored(_original(chat, client_msg_id, principal, text), True, chat)
+                original = _original(chat, client_msg_id, principal, text)
+                original.kind, original.audience = message.kind, audience
+                return Stored(original, True, chat)
             if data.throttled(reasons):
                 continue  # DynamoDB cancels a throttled transaction, and botocore does not retry a cancellation
             if data.TX_CONFLICT in reasons or data.CHECK_FAILED in reasons:

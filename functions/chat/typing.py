@@ -1,7 +1,7 @@
 """Typing indicators and sneak peek: who is told that someone is typing, and who sees the draft.
 
-A visitor's indicator goes to the chat's agents only, with the draft text when the admin's `sneak_peek`
-setting is on; an agent's goes to the visitor only, never with a draft.
+A visitor's indicator goes to the chat's agents (and supervising admins) only, with the draft text when the
+admin's `sneak_peek` setting is on; an agent's goes to the visitor (and supervising admins), never with a draft.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def notify(principal: Principal, chat_id: str, typing: bool, draft: object) -> N
         "typing": typing,
     }
     if principal.kind != "visitor":
-        broadcast.to_chat(chat, frame, agent=False)
+        broadcast.to_chat(chat, frame, agent=False, supervisors=True)
         return
     if draft is not None and not isinstance(draft, str):
         raise bad_request("`draft` must be a string.")

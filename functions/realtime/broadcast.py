@@ -14,12 +14,19 @@ from functions.realtime import connections, push, visitor_frames
 from functions.team import agents
 
 
-def chat_connections(chat: Chat, *, visitor: bool = True, agent: bool = True) -> list[str]:
+def chat_connections(
+    chat: Chat, *, visitor: bool = True, agent: bool = True, supervisors: bool | None = None
+) -> list[str]:
+    """The chat's fan-out list. Supervising admins (functions/chat/supervision.py) hear what its agents
+    hear unless `supervisors` says otherwise."""
     ids: list[str] = []
     if visitor:
         ids += sorted(chat.visitor_conns or ())
     if agent:
         ids += sorted(chat.agent_conns or ())
+    watchers = agent if supervisors is None else supervisors
+    if watchers:
+        ids += sorted(set(chat.supervisor_conns or ()) - set(chat.agent_conns or ()))
     return ids
 
 
@@ -29,11 +36,14 @@ def to_chat(
     *,
     visitor: bool = True,
     agent: bool = True,
+    supervisors: bool | None = None,
     exclude: Iterable[str] = (),
 ) -> None:
     skip = set(exclude)
-    visitor_ids = [c for c in chat_connections(chat, visitor=visitor, agent=False) if c not in skip]
-    agent_ids = [c for c in chat_connections(chat, visitor=False, agent=agent) if c not in skip]
+    visitor_ids = [c for c in chat_connections(chat, visitor=visitor, agent=False, supervisors=False) if c not in skip]
+    agent_ids = [
+        c for c in chat_connections(chat, visitor=False, agent=agent, supervisors=supervisors) if c not in skip
+    ]
     # Agents' ids stay internal: the visitor's copy names agents by display name and alias only.
     gone = push.send_many(visitor_ids, visitor_frames.frame(frame)) if visitor_ids else []
     forget(gone + push.send_many(agent_ids, frame), chats=[chat])
@@ -62,5 +72,7 @@ def forget(connection_ids: list[str], chats: Iterable[Chat] = ()) -> None:
             actions.append(Chat.visitor_conns.delete(gone & set(chat.visitor_conns or ())))
         if gone & set(chat.agent_conns or ()):
             actions.append(Chat.agent_conns.delete(gone & set(chat.agent_conns or ())))
+        if gone & set(chat.supervisor_conns or ()):
+            actions.append(Chat.supervisor_conns.delete(gone & set(chat.supervisor_conns or ())))
         if actions:
             data.write(partial(Chat(chat.chat_id).update, actions=actions))

@@ -8,7 +8,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from functions.admin import bans
-from functions.chat import chats, presence
+from functions.chat import chats, presence, supervision
 from functions.core import settings
 from functions.core.errors import CharlaError
 from functions.core.principals import with_profile
@@ -89,6 +89,7 @@ def disconnect(connection_id: str) -> None:
     if row is None:
         return
     principal = connections.principal_of(row)
+    supervision.disconnected(row)
     if principal.is_agent:
         agent = agents.disconnected(principal.id)
         chat_ids = (agent.chat_ids if agent else None) or set()

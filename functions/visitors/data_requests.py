@@ -95,7 +95,7 @@ def export(visitor_id: str) -> dict[str, Any]:
         "connections": [_plain(row, drop=("principal_id",)) for row in _connections(principal)],
         "chats": [
             {
-                **_plain(chat, drop=("visitor_conns", "agent_conns", *_CHAT_AGENT_IDS)),
+                **_plain(chat, drop=("visitor_conns", "agent_conns", "supervisor_conns", *_CHAT_AGENT_IDS)),
                 # The visitor may read this export: agents appear by display name only.
                 "agents": sorted(str(n) for n in (chat.agent_names.as_dict() if chat.agent_names else {}).values()),
                 "closed_by": _closed_by(chat.closed_by),

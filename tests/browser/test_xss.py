@@ -524,3 +524,47 @@ def test_archived_names_matching_lines_and_transcripts_stay_text(stack, browser)
     wait_shown(desk.page, "[data-testid=archive-transcript]", PAYLOADS)
     expect(desk.page.get_by_test_id("archive-view").get_by_test_id("visitor-name")).to_have_text(norm(NAMES[1]))
     desk.assert_clean()
+
+
+def test_whispers_and_a_supervisors_name_stay_text_in_the_console_and_the_widget(stack, browser):
+    bea_id, bea_email = agent(stack, "Bea")
+    boss_email = f"boss-{secrets.token_hex(3)}@charla.local"
+    stack.create_agent(boss_email, PASSWORD, NAMES[2], role="admin", accepting=False)
+    bea = console(browser, stack, bea_email)
+    boss = console(browser, stack, boss_email)
+    site = Watched(browser)
+    try:
+        site.page.goto(stack.base_url + "/")
+        site.page.get_by_test_id("charla-launcher").click()
+        visitor_says(site.page, "Hello there")
+        expect(site.page.locator("[data-testid=charla-message][data-sender=visitor]")).to_have_attribute(
+            "data-seq", re.compile(r"^\d+$")
+        )
+        vid = site.page.evaluate("() => JSON.parse(localStorage.getItem('charla.visitor')).visitor_id")
+        bea.page.get_by_test_id("chat-item").first.click()
+        # The admin supervises from the Visitors list and whispers the payloads; the agent whispers back.
+        boss.page.get_by_test_id("visitors-tab").click()
+        boss.page.locator(f"[data-testid=visitor-row][data-visitor-id='{vid}'] [data-testid=supervise]").click()
+        expect(boss.page.get_by_test_id("supervise-bar")).to_be_visible()
+        whispers = pack(PAYLOADS, 1000)
+        for text in whispers:
+            boss.page.get_by_test_id("composer").fill(text)
+            boss.page.get_by_test_id("send").click()
+            boss.page.wait_for_timeout(200)
+        bea.page.get_by_test_id("whisper-toggle").check()
+        bea.page.get_by_test_id("composer").fill(PAYLOADS[0])
+        bea.page.get_by_test_id("send").click()
+        whispered = "[data-testid=message][data-kind=whisper]"
+        wait_shown(bea.page, whispered, PAYLOADS)
+        wait_shown(bea.page, whispered, [NAMES[2]])  # the supervisor's name, on each whisper
+        wait_shown(boss.page, whispered, PAYLOADS)
+        # The join names the admin to the visitor.
+        boss.page.get_by_test_id("join").click()
+        wait_shown(site.page, "[data-testid=charla-message]", [NAMES[2]])
+        for page in (site, bea, boss):
+            page.assert_clean()
+        # The whispers themselves never reached the widget (only their seqs, kept invisible).
+        widget = texts(site.page, "[data-testid=charla-message]")
+        assert PAYLOADS[0] not in widget and PAYLOADS[1] not in widget
+    finally:
+        agents.set_accepting(bea_id, False)

@@ -181,6 +181,7 @@ REST_TABLE: list[Row] = [
     admin("POST", "/admin/agents/{agent_id}/reinvite", 404),
     admin("GET", "/admin/settings", 200),
     admin("PATCH", "/admin/settings", 400, body={"bogus": 1}),
+    admin("GET", "/admin/chats/active", 200),
     admin("GET", "/admin/bans", 200),
     admin("POST", "/admin/bans", 400, body={}),
     admin("DELETE", "/admin/bans/{ban_id}", 404),
@@ -235,7 +236,7 @@ class Action:
 
     def frame_for(self, caller: str) -> dict[str, Any]:
         frame = {"action": self.name, **self.frame}
-        if self.name == "send":
+        if self.name in ("send", "whisper"):
             frame["client_msg_id"] = unique()
         if self.name == "set_status":
             frame["accepting"] = caller == "agent_in"  # routing must keep going to the agent in the chat
@@ -331,6 +332,39 @@ WS_TABLE: list[Action] = [
         in_="conflict",
         admin="conflict",
     ),
+    # Only admins supervise, by their profile now: a demoted admin is refused whatever its token says. A
+    # whisper needs a part in the chat or a watch on it from this very connection; so does a join.
+    action(
+        "supervise",
+        CHAT,
+        "supervising",
+        a="forbidden",
+        b="forbidden",
+        out="forbidden",
+        in_="forbidden",
+        admin="supervising",
+    ),
+    action(
+        "unsupervise",
+        CHAT,
+        "unsupervised",
+        a="forbidden",
+        b="forbidden",
+        out="unsupervised",
+        in_="unsupervised",
+        admin="unsupervised",
+    ),
+    action(
+        "whisper",
+        {**CHAT, "text": "a matrix whisper"},
+        "ack",
+        a="forbidden",
+        b="forbidden",
+        out="not_found",
+        in_="ack",
+        admin="not_found",
+    ),
+    action("join", CHAT, None, a="forbidden", b="forbidden", out="forbidden", in_="forbidden", admin="conflict"),
     action(
         "rate",
         {**CHAT, "rating": "good"},

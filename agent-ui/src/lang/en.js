@@ -491,4 +491,16 @@ export default {
   color_blue: "Blue",
   color_purple: "Purple",
   color_pink: "Pink",
+  // Supervision (admins watch a chat silently, whisper, join) and whispers between agents.
+  supervise: "Supervise",
+  supervising: "Supervising",
+  superviseNote: "Supervising silently: the visitor does not see you. Whispers reach the agents only.",
+  join: "Join chat",
+  stopSupervising: "Stop supervising",
+  whisper: "Whisper",
+  whisperMark: "Whisper",
+  whisperPlaceholder: "Whisper to the agents. The visitor never sees it.",
+  whisperToggle: "Whisper (agents only)",
+  teamChats: "Team’s active chats",
+  supervisedEnded: "The chat you were supervising has ended.",
 };

@@ -488,4 +488,16 @@ export default {
   color_blue: "Azul",
   color_purple: "Morado",
   color_pink: "Rosa",
+  // Supervisión (un administrador observa un chat en silencio, susurra, se une) y susurros entre agentes.
+  supervise: "Supervisar",
+  supervising: "Supervisando",
+  superviseNote: "Supervisando en silencio: el visitante no te ve. Los susurros solo llegan a los agentes.",
+  join: "Unirse al chat",
+  stopSupervising: "Dejar de supervisar",
+  whisper: "Susurrar",
+  whisperMark: "Susurro",
+  whisperPlaceholder: "Susurra a los agentes. El visitante nunca lo ve.",
+  whisperToggle: "Susurrar (solo agentes)",
+  teamChats: "Chats activos del equipo",
+  supervisedEnded: "El chat que supervisabas ha terminado.",
 };

@@ -1,4 +1,5 @@
-"""REST routes of chats: transcripts for both sides, an agent's lists and canned responses."""
+"""REST routes of chats: transcripts for both sides, an agent's lists, the chats an admin may supervise, and canned
+responses."""
 
 from typing import Any
 
@@ -7,7 +8,7 @@ from chalice import Response
 from functions.api import rest
 from functions.api.authorizer import cognito
 from functions.api.blueprints import Blueprint
-from functions.chat import canned, chats, messages
+from functions.chat import canned, chats, messages, supervision
 from functions.realtime import visitor_frames
 
 bp = Blueprint(__name__)
@@ -22,6 +23,12 @@ def visitor_messages(chat_id: str) -> dict[str, Any]:
 @bp.route("/agent/chats", authorizer=cognito)
 def agent_chats() -> dict[str, Any]:
     return chats.lists_of_agent(rest.agent(bp.current_request))
+
+
+@bp.route("/admin/chats/active", authorizer=cognito)
+def admin_active_chats() -> dict[str, Any]:
+    rest.admin(bp.current_request)
+    return {"chats": supervision.active_chats()}
 
 
 @bp.route("/agent/chats/{chat_id}/messages", authorizer=cognito)

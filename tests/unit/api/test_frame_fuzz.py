@@ -45,6 +45,10 @@ ACTIONS = [
     "invite_reply",
     "rate",
     "transcript",
+    "supervise",
+    "unsupervise",
+    "whisper",
+    "join",
 ]
 FIELDS = [
     "chat_id",
@@ -75,6 +79,8 @@ SERVER_TYPES = {
     "status",
     "invitation",
     "transcript_sent",
+    "supervising",
+    "unsupervised",
     "error",
 }
 ERROR_CODES = {
@@ -116,13 +122,15 @@ def long_strings() -> st.SearchStrategy[str]:
 
 
 class World:
-    """Vera chatting with Ana, kept open across examples; Ben (an agent) and Mallory (a visitor) are outside it."""
+    """Vera chatting with Ana, kept open across examples; Ben (an agent), Boss (an admin, who may supervise it)
+    and Mallory (a visitor) are outside it."""
 
     def __init__(self) -> None:
         settings.save_settings({"support_email": "support@charla.test"})
         boto3.client("ses", region_name="us-east-1").verify_domain_identity(Domain="charla.test")
         self.agent = Socket(new_agent("Ana"))
         self.colleague = Socket(new_agent("Ben", accepting=False))
+        self.admin = Socket(new_agent("Boss", accepting=False, role="admin"))
         self.visitor = Socket(new_visitor("Vera"))
         self.intruder = Socket(new_visitor("Mallory"))
         self.chat_id = ""
@@ -137,11 +145,13 @@ class World:
 
     @property
     def sockets(self) -> list[Socket]:
-        return [self.agent, self.colleague, self.visitor, self.intruder]
+        return [self.agent, self.colleague, self.admin, self.visitor, self.intruder]
 
     def takes_part(self, socket: Socket) -> bool:
+        """In the chat, or watching it (a supervising admin whispers and joins)."""
         chat = Chat.get(self.chat_id, consistent_read=True)
-        return socket.principal.id in ({chat.visitor_id} | set(chat.agent_ids or ()))
+        watching = socket.connection_id in (chat.supervisor_conns or set())
+        return watching or socket.principal.id in ({chat.visitor_id} | set(chat.agent_ids or ()))
 
     def ids(self) -> st.SearchStrategy[Any]:
         """Ids that lead somewhere, so fuzzed frames get past the first lookups."""
