@@ -130,6 +130,7 @@ def _send(call: Call) -> None:
         frame.get("text"),
         acknowledge=acknowledge,
         exclude=[call.connection_id],
+        file_id=frame.get("file_id"),
     )
 
 
