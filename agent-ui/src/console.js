@@ -8,6 +8,7 @@ import { t, T, L, onLang, lineSpan, reLines } from './i18n.js';
 import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
+import { createChatFiles } from './chat_files.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
@@ -82,8 +83,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     createTicket,
   });
   const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text) });
+  const files = createChatFiles({ request: auth.request, flash: (text) => flash(text) });
   const conv = createConversation({
-    send, back: () => select(null), input: composerInput, menu, panel, canned,
+    send, sendFile, files, back: () => select(null), input: composerInput, menu, panel, canned,
     onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
   });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
@@ -363,7 +365,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Our unacknowledged messages go again after a reconnect; the same client_msg_id makes it safe.
   function flush(cs) {
-    for (const p of cs.tr.pending()) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text });
+    for (const p of cs.tr.pending()) if (!p.uploading) sock.send(sendFrame(cs, p));
   }
 
   function page(f) {
@@ -430,7 +432,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       if (f.client_msg_id) {
         const cs = chats.get(f.chat_id);
         const p = cs && cs.tr.pending().find((x) => x.id === f.client_msg_id);
-        frame = p && { action: 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text };
+        frame = p && !p.uploading && sendFrame(cs, p);
       }
       if (frame) sock.retry(key, frame);
       return;
@@ -529,19 +531,40 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
   // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
-  function send(cs, text, id = rid()) {
-    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text });
+  function send(cs, text, id = rid(), file = null) {
+    const msg = { sender: 'agent', sender_id: me.id, sender_name: me.name, text, ...(file ? { kind: 'file', file } : {}) };
+    const el = cs.tr.pend(id, msg);
     el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
-    cs.draft = '';
-    cs.typing.stop();
-    if (connected) sock.send({ action: 'send', chat_id: cs.id, client_msg_id: id, text });
+    if (!file) {
+      cs.draft = '';
+      cs.typing.stop();
+    }
+    if (connected) sock.send(sendFrame(cs, { id, ...msg }));
     conv.scrollDown();
+  }
+
+  const sendFrame = (cs, p) => ({ action: 'send', chat_id: cs.id, client_msg_id: p.id, ...(p.file ? { file_id: p.file.file_id } : { text: p.text }) });
+
+  // A file shows as "Uploading…" until S3 has it, then is sent like a reply (and resent like one).
+  async function sendFile(cs, f) {
+    const id = rid();
+    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text: f.name, uploading: true });
+    el.append(h('span', { class: 'pending-note', 'data-testid': 'uploading', ...T('uploading') }));
+    conv.scrollDown();
+    try {
+      const file = await files.upload(cs.id, f);
+      cs.tr.drop(id);
+      send(cs, file.name, id, file);
+    } catch (e) {
+      cs.tr.drop(id);
+      files.failed(f.name, e);
+    }
   }
 
   // Under its first client_msg_id: however often it is sent, the server stores it once.
   function resend(cs, el, p) {
     el.remove();
-    send(cs, p.text, p.id);
+    send(cs, p.text, p.id, p.file);
   }
 
   function composerInput(text) {
@@ -646,7 +669,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }), m.ts ? clock(m.ts) : null));
     }
-    el.append(lineSpan(m));
+    el.append(m.kind === 'file' && m.file && m.file.file_id ? files.render(cs.id, m.file) : lineSpan(m));
     return el;
   }
 
@@ -694,6 +717,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     menu.hide(false);
     panel.destroy();
     canned.destroy();
+    files.destroy();
     for (const s of Object.values(sections)) if (s.destroy) s.destroy();
     document.removeEventListener('keydown', onKey);
     document.removeEventListener('pointerdown', onOutside, true);

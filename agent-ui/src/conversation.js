@@ -5,7 +5,7 @@ import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, H } from './i18n.js';
 import { visitorName } from './chatlist.js';
 
-export function createConversation({ send, back, input, menu, panel, canned, onInfo }) {
+export function createConversation({ send, sendFile, files, back, input, menu, panel, canned, onInfo }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
@@ -45,6 +45,11 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
   const form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); submit(); } },
     h('label', { for: 'composer', class: 'sr', ...T('message') }), suggest.el, composer, sendBtn);
   const el = h('section', { class: 'conv', ...L('message') }, head, scroll, peek, form);
+  // A file goes by the composer's button, or dropped or pasted anywhere on the conversation.
+  const writable = () => !!cur && cur.chat.status !== 'closed';
+  const picker = files.attach(el, (f) => { if (writable()) sendFile(cur, f); }, writable);
+  form.insertBefore(picker.button, sendBtn);
+  form.append(picker.input);
 
   let cur = null;
 
@@ -77,7 +82,7 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
     const names = (c.agents || []).map((a) => a && a.name).filter(Boolean);
     people.textContent = names.length ? ' · ' + names.join(', ') : '';
     renderRating(c);
-    composer.disabled = sendBtn.disabled = !open;
+    composer.disabled = sendBtn.disabled = picker.button.disabled = !open;
     if (!open) suggest.close();
     renderPeek();
   }
