@@ -286,6 +286,8 @@ export default {
   set_idle_timeout_min: "Close an idle chat after (minutes)",
   set_visitor_left_timeout_min: "Close a chat whose visitor left after (minutes)",
   set_sneak_peek: "Sneak peek: show what the visitor is typing",
+  set_visitor_uploads: "Visitors may send files in chats",
+  set_chat_file_max_mb: "Largest file in a chat (MB)",
   setOffline: "Offline form",
   setOfflineHelp: "The fields visitors fill in when nobody is online.",
   fieldLabel: "Label",

@@ -284,6 +284,8 @@ export default {
   set_idle_timeout_min: "Cerrar un chat inactivo tras (minutos)",
   set_visitor_left_timeout_min: "Cerrar un chat cuyo visitante se fue tras (minutos)",
   set_sneak_peek: "Vista previa: ver lo que escribe el visitante",
+  set_visitor_uploads: "Los visitantes pueden enviar archivos en el chat",
+  set_chat_file_max_mb: "Archivo más grande en un chat (MB)",
   setOffline: "Formulario sin conexión",
   setOfflineHelp: "Los campos que rellenan los visitantes cuando no hay nadie conectado.",
   fieldLabel: "Etiqueta",
