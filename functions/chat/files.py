@@ -61,6 +61,9 @@ def grant(principal: Principal, chat_id: str, body: dict[str, Any]) -> dict[str,
     """Permission to upload one file into a chat the principal writes in: a presigned POST."""
     if principal.kind == "visitor" and not get_settings()["visitor_uploads"]:
         raise CharlaError("forbidden", "Sending files is turned off on this site.")
+    chat = access.chat_for_write(principal, chat_id)
+    if chat.status == "closed":
+        raise CharlaError("conflict", "This chat is closed.")
     try:
         name = attachments.clean_name(body.get("name"))
     except CharlaError as error:
@@ -68,9 +71,6 @@ def grant(principal: Principal, chat_id: str, body: dict[str, Any]) -> dict[str,
     content_type = attachments.normal_type(body.get("content_type"))
     max_bytes = limit_bytes()
     check(name, content_type, body.get("size"), max_bytes)
-    chat = access.chat_for_write(principal, chat_id)
-    if chat.status == "closed":
-        raise CharlaError("conflict", "This chat is closed.")
     file_id = "f_" + secrets.token_urlsafe(12)
     object_key = key(chat.chat_id, file_id)
     meta_name = quote(name, safe="")
