@@ -8,6 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from functions.core import settings
 from tests.support.browser import agent_console, visitor_page, visitor_starts
 
 pytestmark = pytest.mark.usefixtures("only_these_agents_accept")
@@ -77,3 +78,21 @@ def test_a_refused_file_is_said_and_nothing_is_sent(stack, browser, agent):
     expect(ana.get_by_test_id("notice")).to_contain_text("logo.svg")
     expect(ana.get_by_test_id("message").filter(has_text="page.html")).to_have_count(0)
     expect(ana.get_by_test_id("message").filter(has_text="logo.svg")).to_have_count(0)
+
+
+def test_with_visitor_uploads_off_the_widget_has_no_file_button_and_agents_still_send(stack, browser, agent):
+    settings.save_settings({"visitor_uploads": False})
+    try:
+        _ana_id, ana_email = agent("Ana")
+        ana = agent_console(browser, stack, ana_email)
+        site = visitor_page(browser, stack)
+        visitor_starts(site, "No files from me")
+        expect(site.get_by_test_id("charla-input")).to_be_visible()
+        expect(site.get_by_test_id("charla-file")).to_be_hidden()
+        ana.get_by_test_id("chat-item").first.click()
+        ana.get_by_test_id("file-input").set_input_files(
+            {"name": "guide.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+        expect(site.get_by_test_id("charla-file-link").filter(has_text="guide.pdf")).to_be_visible()
+    finally:
+        settings.save_settings({"visitor_uploads": True})

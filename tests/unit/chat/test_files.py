@@ -270,3 +270,12 @@ def test_the_mailed_transcript_names_the_file(scene):
     sent_file(api, vera, chat_id, "receipt.pdf", PDF, "application/pdf")
     text = transcripts.render(Chat.get(chat_id))
     assert "Vera: [file] receipt.pdf" in text and "http" not in text
+
+
+@pytest.mark.parametrize("file_id", [{}, 5, True, "", "f_" + "a" * 200, "f_\ud800aaaaaaaaaaaaaaa", "../" * 10])
+def test_a_malformed_file_id_is_refused_naming_the_field_and_nothing_is_stored(scene, file_id):
+    _api, _token, agent, vera, chat_id = scene
+    replies = vera.socket.send({"action": "send", "chat_id": chat_id, "client_msg_id": "bad", "file_id": file_id})
+    [error] = [f for f in replies if f["type"] == "error"]
+    assert error["code"] == "bad_request" and "`file_id`" in error["message"]
+    assert agent.of_type("message") == [] and list(Message.query(chat_id, Message.seq > 1)) == []
