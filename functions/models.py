@@ -176,7 +176,7 @@ class Message(CharlaModel):
     chat_id = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     client_msg_id = UnicodeAttribute(null=True)
-    kind = UnicodeAttribute(default="text")  # text | system | whisper (an agents-only note, audience "agents")
+    kind = UnicodeAttribute(default="text")  # text | system | file | whisper (an agents-only note, audience "agents")
     sender = UnicodeAttribute()  # visitor | agent | system
     sender_id = UnicodeAttribute(null=True)
     sender_name = UnicodeAttribute(null=True)
@@ -190,6 +190,9 @@ class Message(CharlaModel):
     # "agents" for what only agents see (a routing line, a whisper): the visitor's copy
     # keeps its seq, so their transcript has no gap, and nothing else (functions/realtime/visitor_frames.py).
     audience = UnicodeAttribute(null=True)
+    # A `file` message's file: {file_id, name, content_type, size}; its `text` is the file's name, for
+    # whatever reads text only (previews, transcripts, search). The bytes are in S3 (functions/chat/files.py).
+    file: MapAttribute = MapAttribute(null=True)
 
 
 class MessageKey(CharlaModel):
@@ -622,7 +625,7 @@ class TicketAttachment(CharlaModel):
     content_type = UnicodeAttribute()
     size = NumberAttribute()
     state = UnicodeAttribute()  # pending | stored
-    source = UnicodeAttribute()  # upload | email
+    source = UnicodeAttribute()  # upload | email | chat (a file sent in the chat the ticket was made from)
     internal = BooleanAttribute(default=False)
     seq = NumberAttribute(null=True)
     created_at = UnicodeAttribute()

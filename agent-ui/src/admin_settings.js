@@ -15,6 +15,7 @@ const NUMBERS = [
   ['visitor_left_timeout_min', 1, 1440],
   ['summary_hour', 0, 23],
   ['retention_days', 1, 3650],
+  ['chat_file_max_mb', 1, 10],
 ];
 const OWN_SECTION = ['summary_hour', 'retention_days']; // numbers shown under Summary and Privacy
 const CHOICES = {
@@ -89,6 +90,7 @@ export function createSettings({ request, showVisitors }) {
     field('prechat', select('prechat')),
     ...NUMBERS.filter(([k]) => !OWN_SECTION.includes(k)).map(([k, min, max]) => field(k, input(k, { type: 'number', min, max, step: 1 }))),
     check('sneak_peek'),
+    check('visitor_uploads'),
     h('h3', T('setOffline')), h('p', { class: 'help', ...T('setOfflineHelp') }), fieldRows, addField,
     h('h3', T('setWidget')),
     field('allowed_origins', origins, 'originsHelp'),
@@ -116,6 +118,7 @@ export function createSettings({ request, showVisitors }) {
     for (const [k] of NUMBERS) controls[k].value = s[k] != null ? String(s[k]) : '';
     for (const k of Object.keys(CHOICES)) controls[k].value = s[k];
     controls.sneak_peek.checked = !!s.sneak_peek;
+    controls.visitor_uploads.checked = s.visitor_uploads !== false;
     controls.tracking.checked = s.tracking !== false;
     controls.require_mfa.checked = !!s.require_mfa;
     origins.value = (s.allowed_origins || []).join('\n');
@@ -139,6 +142,7 @@ export function createSettings({ request, showVisitors }) {
     for (const [k] of NUMBERS) out[k] = num(controls[k].value);
     for (const k of Object.keys(CHOICES)) out[k] = controls[k].value;
     out.sneak_peek = controls.sneak_peek.checked;
+    out.visitor_uploads = controls.visitor_uploads.checked;
     out.tracking = controls.tracking.checked;
     out.require_mfa = controls.require_mfa.checked;
     out.allowed_origins = origins.value.split('\n').map((o) => o.trim()).filter(Boolean);

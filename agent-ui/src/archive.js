@@ -9,10 +9,11 @@ import { t, T, L, P, onLang, errorText } from './i18n.js';
 import { createVisitorPanel, readTranscript } from './visitor.js';
 import { visitorLabel } from './chatlist.js';
 import { when } from './tickets.js';
+import { chipsOf } from './tags.js';
 
 const PAGE = 25;
 
-export function createArchiveView({ request, api, isAdmin, flash, createTicket }) {
+export function createArchiveView({ request, api, isAdmin, flash, createTicket, tags, files }) {
   let items = [];
   let cursor = null;
   let req = 0; // answers to an older list request are ignored
@@ -27,7 +28,17 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
   const rating = h('select', { class: 'ticket-filter', 'data-testid': 'archive-rating-filter', ...L('archiveRating'), onchange: () => load() },
     h('option', { value: '', ...T('archiveAnyRating') }), h('option', { value: 'good', ...T('ratedGood') }),
     h('option', { value: 'bad', ...T('ratedBad') }), h('option', { value: 'none', ...T('archiveUnrated') }));
-  const tag = h('input', { type: 'text', class: 'ticket-filter', 'data-testid': 'archive-tag-filter', ...P('archiveTag'), ...L('archiveTag') });
+  // Chats with one tag; the options follow the shared tag list (tags.js).
+  const tag = h('select', { class: 'ticket-filter', 'data-testid': 'archive-tag-filter', ...L('archiveTag'), onchange: () => load() });
+  const tagOptions = () => {
+    const was = tag.value;
+    tag.replaceChildren(h('option', { value: '', ...T('tagAny') }), ...tags.list.map((x) => h('option', { value: x.id, text: x.name })));
+    tag.value = tags.list.some((x) => x.id === was) ? was : '';
+    show(tag, tags.list.length > 0);
+  };
+  const offTags = tags.on(() => { tagOptions(); render(); });
+  tagOptions();
+  tags.ready();
   const from = h('input', { type: 'date', 'data-testid': 'archive-from', ...L('reportFrom'), onchange: () => load() });
   const to = h('input', { type: 'date', 'data-testid': 'archive-to', ...L('reportTo'), onchange: () => load() });
   const csv = h('button', { type: 'button', class: 'tab', 'data-testid': 'archive-csv', hidden: !isAdmin(), ...T('exportCsv'), onclick: download });
@@ -41,7 +52,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
   const title = h('h2', { class: 'archive-title', 'data-testid': 'archive-chat-title' });
   const ticketBtn = h('button', { type: 'button', class: 'tab', 'data-testid': 'archive-create-ticket', ...T('createTicket'), onclick: () => current && createTicket(current.chat_id) });
   const transcript = h('ol', { class: 'history-msgs archive-transcript', 'data-testid': 'archive-transcript' });
-  const panel = createVisitorPanel({ request, isAdmin, flash });
+  const panel = createVisitorPanel({ request, isAdmin, flash, tags, files });
   const detail = h('div', { class: 'archive-detail', 'data-testid': 'archive-chat', hidden: true },
     h('div', { class: 'archive-head' }, title, ticketBtn), transcript);
   const el = h('section', { class: 'tickets-view archive-view', 'data-testid': 'archive-view', ...L('archive'), hidden: true },
@@ -55,7 +66,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
     for (const [name, input] of [['status', status], ['agent', agent], ['rating', rating], ['from', from], ['to', to]]) {
       if (input.value) p.set(name, input.value);
     }
-    if (tag.value.trim()) p.set('tag', tag.value.trim());
+    if (tag.value) p.set('tag', tag.value);
     if (after) p.set('cursor', after);
     return p;
   }
@@ -106,6 +117,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
       h('span', { class: 'ticket-badge ' + c.status, 'data-testid': 'archive-status', text: t(c.status === 'open' ? 'archiveOpen' : 'archiveClosed') }),
       h('span', { class: 'ticket-subject', dir: 'auto', text: visitorLabel(c.visitor) }),
       c.match ? h('span', { class: 'archive-match', 'data-testid': 'archive-match', dir: 'auto', text: c.match }) : null,
+      c.tags && c.tags.length ? h('span', { class: 'tag-chips', 'data-testid': 'archive-row-tags' }, ...chipsOf(tags, c.tags)) : null,
       h('span', { class: 'ticket-meta', text: [when(c.created_at), agents, c.rating ? t(c.rating === 'good' ? 'ratedGood' : 'ratedBad') : ''].filter(Boolean).join(' · ') }));
     return li;
   }
@@ -123,7 +135,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
     show(detail, true);
     transcript.setAttribute('aria-busy', 'true');
     transcript.replaceChildren(h('li', { class: 'info-state', ...T('loading') }));
-    readTranscript(request, c, transcript);
+    readTranscript(request, c, transcript, files);
     panel.show({ id: c.chat_id, chat: c });
     render();
   }
@@ -167,6 +179,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket }
     },
     destroy() {
       offLang();
+      offTags();
       panel.destroy();
     },
   };

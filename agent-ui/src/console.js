@@ -9,6 +9,7 @@ import { createNotifier } from './notify.js';
 import { createChatList, presenceOf, visitorName } from './chatlist.js';
 import { createConversation } from './conversation.js';
 import { createTagStore } from './tags.js';
+import { createChatFiles } from './chat_files.js';
 import { createMoreMenu } from './menu.js';
 import { createVisitorPanel } from './visitor.js';
 import { createCanned } from './canned.js';
@@ -90,9 +91,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   });
   // The tag list every section shares (tags.js): the chat's and tickets' pickers, filters, Admin › Tags.
   const tagStore = createTagStore(auth.request);
-  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text), tags: tagStore });
+  const files = createChatFiles({ request: auth.request, flash: (text) => flash(text) });
+  const panel = createVisitorPanel({ request: auth.request, isAdmin: () => me.role === 'admin', flash: (text) => flash(text), tags: tagStore, files });
   const conv = createConversation({
-    send, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request, join, unsupervise,
+    send, sendFile, files, back: () => select(null), input: composerInput, menu, panel, canned, tags: tagStore, request: auth.request,
+    join, unsupervise,
     onInfo: (on) => app.setAttribute('data-info', on ? 'open' : 'closed'),
   });
   const layout = h('main', { class: 'layout' }, list.el, conv.el, panel.el);
@@ -110,7 +113,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     visitors: () => createVisitorsView({ request: auth.request, isAdmin: () => me.role === 'admin', now, flash, supervise }), // who is on the site now
     tickets: () => createTicketsView({ request: auth.request, me: () => me, flash, tags: tagStore }),
     archive: () => createArchiveView({
-      request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, createTicket: (id) => createTicket({ id }),
+      request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, createTicket: (id) => createTicket({ id }), tags: tagStore, files,
     }),
     reports: () => createReportsView({ request: auth.request, api: runtime.api, isAdmin: () => me.role === 'admin', flash, tags: tagStore }),
     ...extra.sections, // admin (admins only), account
@@ -380,12 +383,13 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Our unacknowledged messages go again after a reconnect; the same client_msg_id makes it safe.
   function flush(cs) {
-    for (const p of cs.tr.pending()) sock.send(sendFrame(cs, p));
+    for (const p of cs.tr.pending()) if (!p.uploading) sock.send(sendFrame(cs, p));
   }
 
-  // A reply or a whisper (docs/protocol.md), as the pending entry says.
+  // A reply, a file or a whisper (docs/protocol.md), as the pending entry says.
   function sendFrame(cs, p) {
-    return { action: p.kind === 'whisper' ? 'whisper' : 'send', chat_id: cs.id, client_msg_id: p.id, text: p.text };
+    if (p.kind === 'whisper') return { action: 'whisper', chat_id: cs.id, client_msg_id: p.id, text: p.text };
+    return { action: 'send', chat_id: cs.id, client_msg_id: p.id, ...(p.file ? { file_id: p.file.file_id } : { text: p.text }) };
   }
 
   function page(f) {
@@ -452,7 +456,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
       if (f.client_msg_id) {
         const cs = chats.get(f.chat_id);
         const p = cs && cs.tr.pending().find((x) => x.id === f.client_msg_id);
-        frame = p && sendFrame(cs, p);
+        frame = p && !p.uploading && sendFrame(cs, p);
       }
       if (frame) sock.retry(key, frame);
       return;
@@ -557,20 +561,39 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
 
   // Until acknowledged a reply says so: "Sending…", or while the socket is down "Not sent yet" (CSS
   // picks one by the console's data-conn); flush() sends it again after the next `welcome`.
-  function send(cs, text, whisper = false, id = rid()) {
-    const kind = whisper ? 'whisper' : 'text';
-    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text, kind });
+  function send(cs, text, whisper = false, id = rid(), file = null) {
+    const kind = file ? 'file' : whisper ? 'whisper' : 'text';
+    const msg = { sender: 'agent', sender_id: me.id, sender_name: me.name, text, kind, ...(file ? { file } : {}) };
+    const el = cs.tr.pend(id, msg);
     el.append(h('span', { class: 'pending-note now', ...T('sending') }), h('span', { class: 'pending-note later', 'data-testid': 'unsent', ...T('unsent') }));
-    cs.draft = '';
-    cs.typing.stop();
-    if (connected) sock.send(sendFrame(cs, { id, text, kind }));
+    if (!file) {
+      cs.draft = '';
+      cs.typing.stop();
+    }
+    if (connected) sock.send(sendFrame(cs, { id, ...msg }));
     conv.scrollDown();
+  }
+
+  // A file shows as "Uploading…" until S3 has it, then is sent like a reply (and resent like one).
+  async function sendFile(cs, f) {
+    const id = rid();
+    const el = cs.tr.pend(id, { sender: 'agent', sender_id: me.id, sender_name: me.name, text: f.name, uploading: true });
+    el.append(h('span', { class: 'pending-note', 'data-testid': 'uploading', ...T('uploading') }));
+    conv.scrollDown();
+    try {
+      const file = await files.upload(cs.id, f);
+      cs.tr.drop(id);
+      send(cs, file.name, false, id, file);
+    } catch (e) {
+      cs.tr.drop(id);
+      files.failed(f.name, e);
+    }
   }
 
   // Under its first client_msg_id: however often it is sent, the server stores it once.
   function resend(cs, el, p) {
     el.remove();
-    send(cs, p.text, p.kind === 'whisper', p.id);
+    send(cs, p.text, p.kind === 'whisper', p.id, p.file);
   }
 
   function composerInput(text) {
@@ -717,14 +740,14 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     const whisper = m.kind === 'whisper';
     const el = h('li', {
       class: 'msg ' + who + (who === 'agent' && m.sender_id === me.id ? ' mine' : '') + (whisper ? ' whisper' : ''),
-      'data-testid': 'message', 'data-sender': who, 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : 'text',
+      'data-testid': 'message', 'data-sender': who, 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : m.kind === 'file' ? 'file' : 'text',
     });
     if (who !== 'system') {
       const name = m.sender_name || (who === 'visitor' ? visitorName(cs.chat) : t('agent'));
       el.append(h('span', { class: 'meta' }, h('span', { class: 'who', dir: 'auto', text: name }),
         whisper ? h('span', { class: 'whisper-mark', 'data-testid': 'whisper-mark', ...T('whisperMark') }) : null, m.ts ? clock(m.ts) : null));
     }
-    el.append(lineSpan(m));
+    el.append(m.kind === 'file' && m.file && m.file.file_id ? files.render(cs.id, m.file) : lineSpan(m));
     return el;
   }
 
@@ -773,6 +796,7 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
     menu.hide(false);
     panel.destroy();
     canned.destroy();
+    files.destroy();
     for (const s of Object.values(sections)) if (s.destroy) s.destroy();
     document.removeEventListener('keydown', onKey);
     document.removeEventListener('pointerdown', onOutside, true);

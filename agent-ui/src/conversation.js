@@ -8,7 +8,7 @@ import { t, T, L, P, H } from './i18n.js';
 import { visitorName } from './chatlist.js';
 import { createTagPicker } from './tags.js';
 
-export function createConversation({ send, back, input, menu, panel, canned, onInfo, tags, request, join, unsupervise }) {
+export function createConversation({ send, sendFile, files, back, input, menu, panel, canned, onInfo, tags, request, join, unsupervise }) {
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
@@ -64,6 +64,12 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
   const watchBar = h('p', { class: 'watch-bar', 'data-testid': 'supervise-bar', role: 'status', hidden: true },
     h('span', T('superviseNote')), ' ', h('span', { class: 'row' }, joinBtn, stopBtn));
   const el = h('section', { class: 'conv', ...L('message') }, head, watchBar, scroll, peek, form);
+  // A file goes by the composer's button, or dropped or pasted anywhere on the conversation (not while
+  // supervising: a watcher only whispers).
+  const writable = () => !!cur && cur.chat.status !== 'closed' && cur.kind !== 'watch';
+  const picker = files.attach(el, (f) => { if (writable()) sendFile(cur, f); }, writable);
+  form.insertBefore(picker.button, composer.nextSibling);
+  form.append(picker.input);
 
   let cur = null;
 
@@ -114,6 +120,7 @@ export function createConversation({ send, back, input, menu, panel, canned, onI
     renderRating(c);
     tagPicker.update(c.tags);
     composer.disabled = sendBtn.disabled = whisperBox.disabled = !open;
+    picker.button.disabled = !open || watching;
     joinBtn.disabled = !open;
     if (!open) suggest.close();
     renderPeek();

@@ -11,7 +11,7 @@ import { createTagPicker } from './tags.js';
 const MAX_PAGES = 20; // of 100 messages each, for one old transcript
 const FRESH_MS = 30e3; // a profile this recent is not fetched again when switching chats
 
-export function createVisitorPanel({ request, isAdmin = () => false, flash = () => {}, tags }) {
+export function createVisitorPanel({ request, isAdmin = () => false, flash = () => {}, tags, files }) {
   const fields = {};
   const rows = [
     ['name', 'name'], ['email', 'email'], ['page', 'currentPage'], ['referrer', 'referrer'],
@@ -168,7 +168,7 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
   }
 
   async function loadTranscript(c, list) {
-    if (!(await readTranscript(request, c, list))) transcripts.delete(c.chat_id); // try again on the next expand
+    if (!(await readTranscript(request, c, list, files))) transcripts.delete(c.chat_id); // try again on the next expand
   }
 
   const offLang = onLang(() => {
@@ -187,14 +187,15 @@ export function createVisitorPanel({ request, isAdmin = () => false, flash = () 
 
 // Reads a whole old transcript over REST (the WebSocket `resume` is for chats one is in) into `list`;
 // false when it could not. Shared with the Archive section (archive.js).
-export async function readTranscript(request, c, list) {
+// `files` (chat_files.js) shows a file message as its link or thumbnail; without it, by its name.
+export async function readTranscript(request, c, list, files) {
   const items = [];
   let after = 0;
   let ok = true;
   try {
     for (let i = 0; i < MAX_PAGES && after != null; i++) {
       const page = await request('GET', '/agent/chats/' + encodeURIComponent(c.chat_id) + '/messages?after=' + after);
-      for (const m of (page && page.messages) || []) items.push(oldMessage(m, c));
+      for (const m of (page && page.messages) || []) items.push(oldMessage(m, c, files));
       after = page ? page.next_after : null;
     }
     list.replaceChildren(...(items.length ? items : [h('li', { class: 'info-state', ...T('noMessages') })]));
@@ -206,13 +207,13 @@ export async function readTranscript(request, c, list) {
   return ok;
 }
 
-function oldMessage(m, c) {
+function oldMessage(m, c, files) {
   const who = m.sender === 'visitor' || m.sender === 'agent' ? m.sender : 'system';
   const whisper = m.kind === 'whisper';
-  const li = h('li', { class: 'hmsg ' + who + (whisper ? ' whisper' : ''), 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : 'text' });
+  const li = h('li', { class: 'hmsg ' + who + (whisper ? ' whisper' : ''), 'data-kind': whisper ? 'whisper' : who === 'system' ? 'system' : m.kind === 'file' ? 'file' : 'text' });
   if (whisper) li.append(h('span', { class: 'whisper-mark', 'data-testid': 'whisper-mark', ...T('whisperMark') }), ' ');
   if (who !== 'system') li.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || (who === 'visitor' ? visitorLabel(c.visitor) : t('agent')) }), ': ');
-  li.append(lineSpan(m));
+  li.append(m.kind === 'file' && m.file && m.file.file_id && files ? files.render(c.chat_id, m.file) : lineSpan(m));
   if (m.ts) li.title = new Date(m.ts).toLocaleString(lang());
   return li;
 }

@@ -215,6 +215,9 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "require_mfa": _boolean,
     "tracked_url_params": _url_params,
     "retention_days": _integer(1, 3650),
+    # Files in chats (functions/chat/files.py); the limit can't pass the ticket attachments' own.
+    "visitor_uploads": _boolean,
+    "chat_file_max_mb": _integer(1, 10),
 }
 
 

@@ -134,6 +134,7 @@ def _send(call: Call) -> None:
         frame.get("text"),
         acknowledge=_acknowledge(call),
         exclude=[call.connection_id],
+        file_id=frame.get("file_id"),
     )
 
 

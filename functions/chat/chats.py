@@ -471,10 +471,13 @@ def post(
     *,
     acknowledge: Callable[[messages.Stored], None],
     exclude: Iterable[str] = (),
+    file_id: object = None,
 ) -> messages.Stored:
     """A participant's message (messages.post). The first one of a queued chat also updates every
     agent's queue card, which shows it: agents outside a queued chat don't get its messages."""
-    stored = messages.post(principal, chat_id, client_msg_id, text, acknowledge=acknowledge, exclude=exclude)
+    stored = messages.post(
+        principal, chat_id, client_msg_id, text, acknowledge=acknowledge, exclude=exclude, file_id=file_id
+    )
     before = stored.chat
     if not stored.duplicate and before.status == "queued" and before.first_message is None:
         fresh = Chat.get(chat_id, consistent_read=True)

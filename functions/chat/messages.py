@@ -17,7 +17,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.admin import webhooks
-from functions.chat import access
+from functions.chat import access, files
 from functions.core import aws, clock, data, lines
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -53,18 +53,24 @@ def validate_text(text: object) -> str:
     return text
 
 
-def send(principal: Principal, chat_id: str, client_msg_id: object, text: object) -> Stored:
+def send(principal: Principal, chat_id: str, client_msg_id: object, text: object, file_id: object = None) -> Stored:
+    """A participant's message: text, or (with `file_id`) a file uploaded through files.grant."""
     if not isinstance(client_msg_id, str) or not CLIENT_MSG_ID.match(client_msg_id):
         raise bad_request("`client_msg_id` must be 1-64 characters of letters, digits, _ or -.")
-    text = validate_text(text)
+    if file_id is None:
+        text = validate_text(text)
     chat = access.chat_for_write(principal, chat_id)
+    # The file is checked in S3 (no DynamoDB call), and its name is the message's text.
+    file = files.stored(chat.chat_id, file_id) if file_id is not None else None
+    text = file["name"] if file else text
+    assert isinstance(text, str)
     if chat.status == "closed":
         # A message stored just before the close whose ack was lost is still acked, not failed.
         try:
-            return Stored(_original(chat, client_msg_id, principal, text), True, chat)
+            return Stored(_original(chat, client_msg_id, principal, text, file), True, chat)
         except MessageKey.DoesNotExist:
             raise CharlaError("conflict", "This chat is closed.") from None
-    return store(chat, principal=principal, text=text, client_msg_id=client_msg_id)
+    return store(chat, principal=principal, text=text, client_msg_id=client_msg_id, file=file)
 
 
 def post(
@@ -75,6 +81,7 @@ def post(
     *,
     acknowledge: Callable[[Stored], None],
     exclude: Iterable[str] = (),
+    file_id: object = None,
 ) -> Stored:
     """A message from a chat's participant: stored once, acknowledged to the sender, then (unless it was a
     retry of one already stored) shown to everyone else in the chat and announced as `message.created`.
@@ -82,7 +89,7 @@ def post(
     The sender is acknowledged before the fan-out, so its retry timer stops as soon as the message is safe;
     `exclude` names the sender's connection, which has its own copy already.
     """
-    stored = send(principal, chat_id, client_msg_id, text)
+    stored = send(principal, chat_id, client_msg_id, text, file_id)
     acknowledge(stored)
     if not stored.duplicate:
         message = stored.message
@@ -102,12 +109,13 @@ def store(
     line: lines.Line | None = None,
     audience: str | None = None,
     kind: str | None = None,
+    file: dict[str, object] | None = None,
 ) -> Stored:
     """Appends to the transcript. `principal=None` writes a system message, `line` a coded system line;
     `audience=AGENTS` one only agents see; `kind` overrides the message's kind (a whisper)."""
     for _attempt in data.attempts(_ATTEMPTS, busy_message="The chat is busy; resend the message."):
         window, sent = _visitor_rate(chat, principal)
-        message = _new_message(chat, principal, text, client_msg_id)
+        message = _new_message(chat, principal, text, client_msg_id, file)
         if line is not None:
             _code(message, line, chat.visitor_lang)
         message.audience = audience
@@ -131,7 +139,7 @@ def store(
             # PynamoDB sends puts before updates: [message, key?, chat].
             reasons = data.reasons(error)
             if client_msg_id and len(reasons) == 3 and reasons[1] == data.CHECK_FAILED:
-                original = _original(chat, client_msg_id, principal, text)
+                original = _original(chat, client_msg_id, principal, text, file)
                 original.kind, original.audience = message.kind, audience
                 return Stored(original, True, chat)
             if data.throttled(reasons):
@@ -161,12 +169,15 @@ def _visitor_rate(chat: Chat, principal: Principal | None) -> tuple[int, int]:
     return window, sent
 
 
-def _new_message(chat: Chat, principal: Principal | None, text: str, client_msg_id: str | None) -> Message:
+def _new_message(
+    chat: Chat, principal: Principal | None, text: str, client_msg_id: str | None, file: dict[str, object] | None = None
+) -> Message:
     return Message(
         chat.chat_id,
         int(chat.last_seq) + 1,
         client_msg_id=client_msg_id,
-        kind="text" if principal else "system",
+        kind="file" if file else "text" if principal else "system",
+        file=file,
         sender=principal.kind if principal else "system",
         sender_id=principal.id if principal else None,
         sender_name=_sender_name(chat, principal),
@@ -219,9 +230,11 @@ def _chat_condition(chat: Chat, allow_closed: bool):  # type: ignore[no-untyped-
     return unchanged if allow_closed else unchanged & (Chat.status != "closed")
 
 
-def _original(chat: Chat, client_msg_id: str, principal: Principal | None, text: str) -> Message:
+def _original(
+    chat: Chat, client_msg_id: str, principal: Principal | None, text: str, file: dict[str, object] | None = None
+) -> Message:
     key = MessageKey.get(chat.chat_id, client_msg_id, consistent_read=True)
-    message = _new_message(chat, principal, text, client_msg_id)
+    message = _new_message(chat, principal, text, client_msg_id, file)
     message.seq, message.ts = key.seq, key.ts
     return message
 
@@ -258,6 +271,9 @@ def view(message: Message) -> dict[str, object]:
     }
     if message.audience:
         shown["audience"] = message.audience
+    if message.file:
+        file = message.file
+        shown["file"] = file.as_dict() if isinstance(file, MapAttribute) else dict(file)
     return shown
 
 

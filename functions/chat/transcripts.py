@@ -42,7 +42,9 @@ def render(chat: Chat, zone: ZoneInfo | None = None) -> str:
             out.append(f"[{stamp}] {message.visitor_text or message.text}")
             continue
         who = message.sender_name or (lines.say(message.sender, lang) if message.sender in ("visitor", "agent") else "")
-        out.append(f"[{stamp}] {who}: {message.text}")
+        # A file goes by its name only: the mail carries no link that would outlive the chat's access rules.
+        said = lines.say("transcript_file", lang, name=message.text) if message.kind == "file" else message.text
+        out.append(f"[{stamp}] {who}: {said}")
     return "\n".join(out) + "\n"
 
 

@@ -35,6 +35,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "transcript_head": "Chat {chat_id}, started {started} ({zone})",
         "visitor": "You",
         "agent": "Agent",
+        "transcript_file": "[file] {name}",
     },
     "es": {
         "closed_by": "{name} ha cerrado el chat.",
@@ -54,6 +55,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "transcript_head": "Chat {chat_id}, iniciado el {started} ({zone})",
         "visitor": "Tú",
         "agent": "Agente",
+        "transcript_file": "[archivo] {name}",
     },
 }
 

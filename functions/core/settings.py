@@ -54,6 +54,9 @@ DEFAULTS: dict[str, Any] = {
     "tracked_url_params": [],
     # Days an anonymous visitor is kept after their last page view (DynamoDB TTL; functions/visitors/privacy.py).
     "retention_days": 30,
+    # Files in chats (functions/chat/files.py): whether visitors may send them, and the size limit for both sides.
+    "visitor_uploads": True,
+    "chat_file_max_mb": 10,
 }
 
 

@@ -3,21 +3,25 @@
 The ticket id is derived from the chat id, and the ticket and the chat's `ticket_id` are written in
 one transaction, so two agents clicking at once get the same ticket and the link goes both ways.
 A long transcript is written first, in batches; its entries stay invisible until that transaction
-makes the ticket exist, so a failure leaves nothing half-written that anyone can see.
+makes the ticket exist, so a failure leaves nothing half-written that anyone can see. A file sent in
+the chat becomes an attachment of its entry, copied inside S3 (the bytes never pass through Lambda).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+from pynamodb.attributes import MapAttribute
 from pynamodb.transactions import TransactWrite
 
-from functions.chat import access
+from functions.chat import access, files
 from functions.chat.chats import clean_email
+from functions.core import aws
 from functions.core.principals import Principal
-from functions.helpdesk import tickets
+from functions.helpdesk import attachments, tickets
 from functions.helpdesk.tickets import Entry
-from functions.models import Chat, Message, Ticket, TicketEvent
+from functions.models import Chat, Message, Ticket, TicketAttachment, TicketEvent
 from functions.visitors import names
 
 MAX_MESSAGES = 5000
@@ -74,6 +78,7 @@ def _copy_transcript(ticket_id: str, chat_id: str) -> int:
     with TicketEvent.batch_write() as batch:
         for message in Message.query(chat_id, consistent_read=True, limit=MAX_MESSAGES):
             seq += 1
+            copied = _copy_file(ticket_id, chat_id, message, seq) if message.file else None
             batch.save(
                 TicketEvent(
                     ticket_id,
@@ -84,8 +89,39 @@ def _copy_transcript(ticket_id: str, chat_id: str) -> int:
                     author_id=message.sender_id,
                     author_name=message.sender_name,
                     body=message.text,
-                    data={"chat_id": chat_id, "chat_seq": int(message.seq)},
+                    data={"chat_id": chat_id, "chat_seq": int(message.seq)}
+                    | ({"attachments": [attachments.view(copied)]} if copied else {}),
                     ts=message.ts,
                 )
             )
     return seq
+
+
+def _copy_file(ticket_id: str, chat_id: str, message: Message, seq: int) -> TicketAttachment | None:
+    """The chat file as an attachment of the ticket entry `seq` (none when the file was erased)."""
+    file = message.file.as_dict() if isinstance(message.file, MapAttribute) else dict(message.file or {})
+    attachment_id = attachments.id_from(f"chat:{chat_id}:{file['file_id']}")
+    try:
+        aws.client("s3").copy_object(
+            Bucket=attachments.bucket(),
+            Key=attachments.key(ticket_id, attachment_id),
+            CopySource={"Bucket": attachments.bucket(), "Key": files.key(chat_id, str(file["file_id"]))},
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    attachment = TicketAttachment(
+        ticket_id,
+        attachment_id,
+        name=str(file["name"]),
+        content_type=str(file["content_type"]),
+        size=int(file["size"]),
+        state="stored",
+        source="chat",
+        seq=seq,
+        created_at=message.ts,
+        created_by=message.sender_id,
+    )
+    attachment.save()
+    return attachment

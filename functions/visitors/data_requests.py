@@ -1,7 +1,7 @@
 """Everything stored about one visitor, exported as JSON or erased, at an admin's request.
 
-Erasure removes the visitor, their chats with every message, their tickets with every entry,
-attachment and search posting, and their live connections (whose sockets close). Day counters in
+Erasure removes the visitor, their chats with every message and file, their tickets with every
+entry, attachment and search posting, and their live connections (whose sockets close). Day counters in
 `stats` hold no personal data and stay. Reads and writes grow with the visitor's data, which is fine
 for a rare admin task; nothing here is on a request path of visitors or agents.
 
@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.models import Model
 
-from functions.chat import archive, chats
+from functions.chat import archive, chats, files
 from functions.core import aws, clock, lines, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
@@ -104,6 +104,7 @@ def export(visitor_id: str) -> dict[str, Any]:
                     for m in Message.query(chat.chat_id, consistent_read=True)
                     if not m.audience  # agents-only lines (routing) are the team's, not the visitor's
                 ],
+                "files": files.export_chat(chat.chat_id),
             }
             for chat in _chats(visitor_id)
         ],
@@ -130,8 +131,9 @@ def erase(admin: Principal, visitor_id: str) -> dict[str, int]:
     if open_chat is not None:
         chats.end(open_chat, closed_by=admin.key, note=_ERASED_NOTE)
     closed = revocation.close_connections(principal)
-    counts = {"chats": 0, "messages": 0, "tickets": 0, "connections": len(closed)}
+    counts = {"chats": 0, "messages": 0, "files": 0, "tickets": 0, "connections": len(closed)}
     for chat in _chats(visitor_id):
+        counts["files"] += files.erase_chat(chat.chat_id)
         counts["messages"] += _delete_all(Message.query(chat.chat_id, consistent_read=True))
         _delete_all(MessageKey.query(chat.chat_id))
         archive.forget_chat(chat.chat_id)

@@ -9,7 +9,7 @@ from functions.chat.routing import routable_agents
 from functions.core import mail, settings
 from functions.visitors import greetings
 
-PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking")
+PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking", "visitor_uploads")
 
 
 def widget_settings() -> dict[str, Any]:

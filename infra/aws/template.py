@@ -57,6 +57,7 @@ DYNAMODB_ACTIONS = [
 ATTACHMENTS_BUCKET_NAME = "${AWS::StackName}-attachments-${AWS::AccountId}-${AWS::Region}"
 MAIL_BUCKET_NAME = "${AWS::StackName}-mail-${AWS::AccountId}-${AWS::Region}"
 ATTACHMENT_PREFIX = "tickets/"  # functions/helpdesk/attachments.py key()
+CHAT_FILE_PREFIX = "chats/"  # functions/chat/files.py key()
 INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
 
 # Functions resources.yaml wires by logical id: it fails loudly if Chalice stops generating them.
@@ -423,8 +424,15 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME, f"/{ATTACHMENT_PREFIX}*"),
         },
+        # Files sent in chats, in the same bucket under their chat's key (functions/chat/files.py).
+        {
+            "Sid": "ChatFiles",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": s3_arn(ATTACHMENTS_BUCKET_NAME, f"/{CHAT_FILE_PREFIX}*"),
+        },
         # Without it, HeadObject of a file not uploaded yet answers 403 instead of the 404 that
-        # attachments.complete() turns into "upload it first".
+        # attachments.complete() turns into "upload it first"; a visitor's erasure lists their chats' files.
         {
             "Sid": "AttachmentsNotFound",
             "Effect": "Allow",

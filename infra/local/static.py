@@ -29,18 +29,20 @@ def html_headers(csp: str = CSP) -> dict[str, str]:
     }
 
 
-def demo_csp(widget_origin: str, ws_origin: str) -> str:
-    """The demo site's policy: the standard one, plus the widget's origin.
+def demo_csp(widget_origin: str, ws_origin: str, storage_origin: str | None = None) -> str:
+    """The demo site's policy: the standard one, plus the widget's origin and the object store.
 
-    The demo page plays a customer's site, which must allow the widget's origin. Reached at the
-    same origin this adds nothing; reached as localhost (allowed too) it keeps the widget
-    working cross-origin, as it runs on a real site.
+    The demo page plays a customer's site, which must allow the widget's origin, and (for files in
+    chats: uploads and thumbnails) the attachments bucket, as the README's embedding notes say.
+    Reached at the same origin this adds nothing; reached as localhost (allowed too) it keeps the
+    widget working cross-origin, as it runs on a real site.
     """
+    storage = f" {storage_origin}" if storage_origin else ""
     extra = {
         "script-src": widget_origin,
         "style-src": widget_origin,
-        "img-src": widget_origin,
-        "connect-src": f"{widget_origin} {ws_origin}",
+        "img-src": widget_origin + storage,
+        "connect-src": f"{widget_origin} {ws_origin}{storage}",
     }
     parts = []
     for part in CSP.split("; "):
@@ -77,7 +79,7 @@ class StaticSite:
         self._base_url = base_url
         self._runtime = {"api": f"{base_url}/api", "ws": ws_url}
         ws_origin = ws_url.rsplit("/", 1)[0]
-        self._demo_csp = demo_csp(base_url, ws_origin)
+        self._demo_csp = demo_csp(base_url, ws_origin, storage_origin)
 
     def routes(self) -> list[web.RouteDef]:
         demo = (self.demo_redirect, self.demo_redirect) if self._demo_url else (self.demo, self.demo_asset)

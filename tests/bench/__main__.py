@@ -18,8 +18,9 @@ from tests.bench.report import Figure, json_line, null, table
 
 # Key -> the value it has when it can't be measured, in the JSON's order (the issue's).
 KEYS: dict[str, Any] = {
-    "ddb_calls_per_message": {"chats_10": None, "chats_2000": None},
+    "ddb_calls_per_message": {"chats_10": None, "chats_2000": None, "file_message": None},
     "items_read_per_message": {"charla": None, "scan_fanout": None, "connections": 2000},
+    "file_bytes_through_lambda": {"read": None, "file": 256 * 1024},
     "scan_calls": None,
     "sweep_items_read": {"history_0": None, "history_50000": None},
     "cold_import_ms": {"app": None, "baseline": None, "ratio": None},
@@ -47,7 +48,7 @@ RUNNERS: dict[str, tuple[str, ...]] = {
     "page_load": ("host_page_load_delay_ms", "host_page_blocking_ms"),
     "asset_sizes": ("widget_gz_bytes", "console_gz_bytes"),
     "package_size": ("package_zip_bytes",),
-    "message_cost": ("ddb_calls_per_message", "items_read_per_message"),
+    "message_cost": ("ddb_calls_per_message", "items_read_per_message", "file_bytes_through_lambda"),
     "session": ("scan_calls",),
     "sweep_cost": ("sweep_items_read",),
     "e2e": ("e2e",),

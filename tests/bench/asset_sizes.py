@@ -2,7 +2,8 @@
 
 Each file is compressed on its own, as a CDN serves it, and the sizes are summed. The widget's total
 is what one visitor downloads, as widget/build.mjs counts it: loader, widget and stylesheet, plus
-the largest of the language files (lang/<code>.js; a visitor gets only theirs). `make bench`
+the largest of the language files (lang/<code>.js; a visitor gets only theirs). later.js (the offline
+form and files in chats, fetched on first use) is reported beside it, not in it. `make bench`
 builds the assets first (`npm run build`); run on its own, this reads whatever dist/ holds.
 """
 
@@ -39,11 +40,17 @@ def widget() -> Figure:
     lang_sizes = {f"lang/{p.name}": gz_size(p) for p in langs}
     loader, total = sizes["loader.js"], sum(sizes.values()) + max(lang_sizes.values())
     sizes |= lang_sizes
+    later = WIDGET / "later.js"
     return Figure(
         "widget_gz_bytes",
         {"loader": loader, "total": total},
         checks=[Check("loader.js gz bytes", loader, 1.5 * KB), Check("total gz bytes", total, 15 * KB)],
-        details=[", ".join(f"{name} {size} B" for name, size in sizes.items())],
+        details=[", ".join(f"{name} {size} B" for name, size in sizes.items())]
+        + (
+            [f"later.js {gz_size(later)} B, fetched on first use (the offline form, files in chats)"]
+            if later.is_file()
+            else []
+        ),
     )
 
 

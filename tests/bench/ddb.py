@@ -43,6 +43,8 @@ class Window:
     calls: Counter[str] = field(default_factory=Counter)  # DynamoDB operation -> calls
     items_read: int = 0
     posts: int = 0  # post_to_connection calls (the fan-out)
+    s3_calls: Counter[str] = field(default_factory=Counter)  # S3 operation -> calls
+    s3_bytes_in: int = 0  # object bytes S3 handed to the code (GetObject bodies): a file's bytes would show here
 
     @property
     def total_calls(self) -> int:
@@ -95,6 +97,8 @@ class DynamoCounter:
             self.clients += 1
         elif service == "apigatewaymanagementapi":
             events.register("before-call.apigatewaymanagementapi.PostToConnection", self._post, unique_id=_BEFORE_ID)
+        elif service == "s3":
+            events.register("after-call.s3", self._s3, unique_id=_AFTER_ID)
 
     @contextmanager
     def window(self) -> Iterator[Window]:
@@ -116,6 +120,13 @@ class DynamoCounter:
         with self._lock:
             if self._current is not None:
                 self._current.items_read += items_read(model.name, parsed)
+
+    def _s3(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current.s3_calls[model.name] += 1
+                if model.name == "GetObject":
+                    self._current.s3_bytes_in += int(parsed.get("ContentLength") or 0)
 
     def _post(self, **_: Any) -> None:
         with self._lock:

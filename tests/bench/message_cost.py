@@ -9,6 +9,7 @@ holding the 2,000 background chats' visitor connections.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tests.bench.ddb import DynamoCounter, Window
@@ -17,6 +18,37 @@ from tests.bench.report import Check, Figure
 
 MESSAGES = 5  # per size; the figure is the largest count seen, so a costlier first message shows
 SIZES = (10, 2000)
+FILE_BYTES = 256 * 1024  # a photo-sized file: what the code reads of it must stay a fixed few hundred bytes
+
+
+def _send_file(counter: DynamoCounter, visitor: Any, chat_id: str) -> Window:
+    """One visitor `file` message: the grant and the upload to S3 happen first, outside the window, as in
+    the browser; the window holds the `send` frame alone."""
+    import boto3
+    import requests
+
+    from functions.chat import files
+    from functions.core.principals import Principal
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=_BUCKET)
+    os.environ["ATTACHMENTS_BUCKET"] = _BUCKET
+    data = b"\x89PNG\r\n\x1a\n" + b"\x00" * (FILE_BYTES - 8)
+    body = {"name": "photo.png", "content_type": "image/png", "size": len(data)}
+    granted = files.grant(Principal("visitor", visitor.principal.id), chat_id, body)
+    upload = granted["upload"]
+    posted = requests.post(upload["url"], data=upload["fields"], files={"file": ("photo.png", data)}, timeout=30)
+    if posted.status_code != 204:
+        raise RuntimeError(f"the upload failed: {posted.status_code} {posted.text[:200]}")
+    with counter.window() as window:
+        frames = visitor.send(
+            {"action": "send", "chat_id": chat_id, "client_msg_id": "file-1", "file_id": granted["file"]["file_id"]}
+        )
+    if not any(f.get("type") == "ack" for f in frames):
+        raise RuntimeError(f"no ack for a file message: {frames}")
+    return window
+
+
+_BUCKET = "charla-bench-attachments"
 
 
 def _send_messages(counter: DynamoCounter, visitor: Any, chat_id: str, tag: str) -> list[Window]:
@@ -61,6 +93,10 @@ def run() -> list[Figure]:
             raise RuntimeError(f"the counter missed the message transaction: {breakdowns}")
         if agent.of_type("message") == []:
             raise RuntimeError("the agent received no message frame")
+        file_window = _send_file(counter, visitor, chat_id)
+        calls["file_message"] = file_window.total_calls
+        breakdowns["file_message"] = file_window.breakdown()
+        posts["file_message"] = file_window.posts
 
         connections = background.visitor_connections
         scan_sample.create_table(dynamodb_client(), connections)
@@ -72,7 +108,17 @@ def run() -> list[Figure]:
         calls,
         checks=[Check(f"{k} calls", v, 3) for k, v in calls.items()]
         + [Check("chats_2000 − chats_10", calls["chats_2000"] - calls["chats_10"], 0, "==")],
-        details=[f"{k}: {b}; post_to_connection×{posts[k]} (ack + agent)" for k, b in breakdowns.items()],
+        details=[f"{k}: {b}; post_to_connection×{posts[k]} (ack + agent)" for k, b in breakdowns.items()]
+        + [
+            f"file_message: S3 {' + '.join(f'{op}×{n}' for op, n in sorted(file_window.s3_calls.items()))}; "
+            f"{file_window.s3_bytes_in} of the file's {FILE_BYTES} bytes read by the code (its signature)"
+        ],
+    )
+    bytes_figure = Figure(
+        "file_bytes_through_lambda",
+        {"read": file_window.s3_bytes_in, "file": FILE_BYTES},
+        checks=[Check("bytes of a file message's file read by the code", file_window.s3_bytes_in, 512)],
+        details=["the upload goes to S3 by a presigned POST and the download by a presigned GET"],
     )
     items_figure = Figure(
         "items_read_per_message",
@@ -83,4 +129,4 @@ def run() -> list[Figure]:
             f"{sample.posts} posts (to every connection)",
         ],
     )
-    return [calls_figure, items_figure]
+    return [calls_figure, items_figure, bytes_figure]

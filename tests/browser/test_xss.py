@@ -568,3 +568,37 @@ def test_whispers_and_a_supervisors_name_stay_text_in_the_console_and_the_widget
         assert PAYLOADS[0] not in widget and PAYLOADS[1] not in widget
     finally:
         agents.set_accepting(bea_id, False)
+
+
+def test_file_names_in_chats_stay_text_in_the_widget_and_the_console(stack, browser):
+    bea_id, bea_email = agent(stack, "Bea")
+    bea = console(browser, stack, bea_email)
+    site = Watched(browser)
+    names = [p + ".txt" for p in FILE_NAMES]  # a text/plain file must be named .txt
+    try:
+        site.page.goto(stack.base_url + "/")
+        site.page.get_by_test_id("charla-launcher").click()
+        visitor_says(site.page, "Files follow")
+        bea.page.get_by_test_id("chat-item").first.click()
+        # The visitor's files, one pick each (the socket allows 30 frames in 10 s).
+        for name in names:
+            site.page.get_by_test_id("charla-file").set_input_files(
+                {"name": name, "mimeType": "text/plain", "buffer": b"x\n"}
+            )
+            site.page.wait_for_timeout(400)
+        wait_shown(site.page, "[data-testid=charla-file-link]", names, timeout=30)
+        wait_shown(bea.page, "[data-testid=file-link]", names, timeout=30)
+        site.assert_clean()
+        bea.assert_clean()
+        # The agent's, several per pick.
+        for group in batches(names, 8):
+            bea.page.get_by_test_id("file-input").set_input_files(
+                files=[{"name": n, "mimeType": "text/plain", "buffer": b"y\n"} for n in group]
+            )
+            bea.page.wait_for_timeout(3000)
+        shown = "[data-testid=charla-message][data-sender=agent] [data-testid=charla-file-link]"
+        wait_shown(site.page, shown, names, timeout=30)
+        site.assert_clean()
+        bea.assert_clean()
+    finally:
+        agents.set_accepting(bea_id, False)

@@ -178,3 +178,12 @@ test('a chat lost while disconnected ends; restart goes back to the pre-chat for
   assert.equal(P.mode(s), 'pre');
   assert.equal(P.lost(s), false);
 });
+
+test('a pending file goes again by its file_id under its first client_msg_id, never as text', () => {
+  const s = fresh({ chat: { chat_id: 'c1', status: 'active' } });
+  const file = { file_id: 'f_abcdefghijklmnop', name: 'a.png', content_type: 'image/png', size: 72 };
+  assert.deepEqual(P.sendFrame(s, { id: 'm1', text: 'a.png', file }), { action: 'send', chat_id: 'c1', client_msg_id: 'm1', file_id: file.file_id });
+  assert.deepEqual(P.sendFrame(s, { id: 'm2', text: 'hi' }), { action: 'send', chat_id: 'c1', client_msg_id: 'm2', text: 'hi' });
+  const retry = P.retryFrame(s, { type: 'error', client_msg_id: 'm1', retriable: true }, [{ id: 'm1', text: 'a.png', file }], 0);
+  assert.equal(retry.file_id, file.file_id);
+});

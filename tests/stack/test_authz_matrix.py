@@ -122,6 +122,9 @@ REST_TABLE: list[Row] = [
     # --- visitors: their own things only; A's ids are 404 for B
     visitor("POST", "/visitor/ws-ticket", 201, 201),
     visitor("GET", "/visitor/chats/{chat_id}/messages", 200, 404),
+    # Files in chats: a grant only in one's own chat (the body then fails validation), a file only through it.
+    visitor("POST", "/visitor/chats/{chat_id}/files", 400, 404, body={}),
+    visitor("GET", "/visitor/chats/{chat_id}/files/{file_id}", 404, 404),
     visitor("POST", "/visitor/offline", 400, 400, body={}),
     visitor("GET", "/visitor/tickets", 200, 200),
     visitor("GET", "/visitor/tickets/{ticket_id}", 200, 404),
@@ -146,6 +149,8 @@ REST_TABLE: list[Row] = [
     agent("POST", "/agent/ws-ticket", 201),
     agent("GET", "/agent/chats", 200),
     agent("GET", "/agent/chats/{chat_id}/messages", 200),
+    agent("POST", "/agent/chats/{chat_id}/files", 404, 400, body={}),  # uploading is writing the chat
+    agent("GET", "/agent/chats/{chat_id}/files/{file_id}", 404),  # any agent reads; this file doesn't exist
     agent("POST", "/agent/chats/{chat_id}/ticket", 404, 200, 200),  # the chat's ticket exists already
     agent("POST", "/agent/chats/{chat_id}/ban", 404, 400, 400, body={"reason": 5}),
     agent("GET", "/agent/team", 200),
@@ -399,6 +404,12 @@ SAME_ANSWER = [
     # writing a chat, as its agent: filing its ticket or banning over REST vs closing it over WebSocket
     ({"agent": ("POST", "/agent/chats/{chat_id}/ticket")}, "close", AGENTS),
     ({"agent": ("POST", "/agent/chats/{chat_id}/ban")}, "close", AGENTS),
+    # a file: granted to the participants who may send, downloaded by those who may read
+    (
+        {"visitor": ("POST", "/visitor/chats/{chat_id}/files"), "agent": ("POST", "/agent/chats/{chat_id}/files")},
+        "send",
+        ("visitor_A", "visitor_B", "agent_out", "agent_in", "admin", "demoted"),
+    ),
     # sending and typing in a chat: the same participants
     (None, "send", ("visitor_A", "visitor_B", "agent_out", "agent_in", "admin", "demoted")),
 ]
@@ -508,6 +519,7 @@ def fill(w: World, template: str, ids: tuple[tuple[str, str], ...] = ()) -> str:
         "ticket_id": w.ticket_id,
         "visitor_id": w.visitors["visitor_A"][0],
         "attachment_id": "att_missing",
+        "file_id": "f_missing0000000000",
         "shortcut": "authz",
         "agent_id": MISSING,
         "ban_id": MISSING,

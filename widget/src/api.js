@@ -32,7 +32,7 @@ export function createApi(base) {
     if (body) headers['Content-Type'] = 'application/json';
     const r = await fetch(api + path, { method, headers, body: body && JSON.stringify(body) });
     const data = await r.json().catch(() => null);
-    if (!r.ok) throw Object.assign(new Error((data && data.Message) || r.statusText), { status: r.status });
+    if (!r.ok) throw Object.assign(new Error((data && data.Message) || r.statusText), { status: r.status, code: data && data.Code });
     return data;
   }
 
@@ -70,6 +70,7 @@ export function createApi(base) {
     identify: (body) => visitorCall('POST', '/visitor/identify', body),
     offlineForm: (lang) => call('GET', '/widget/offline-form?lang=' + lang),
     offline: (fields, chat_id) => visitorCall('POST', '/visitor/offline', { fields, chat_id }),
+    req: visitorCall, // files.js
     shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };
 }

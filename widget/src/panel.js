@@ -42,8 +42,11 @@ export function buildPanel(t, on) {
     oninput: on.input, onkeydown: on.key,
   });
   ui.send = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-send', text: t('send') });
+  // A label around the file input opens the picker with no script; widget.js shows it in a chat.
+  ui.file = h('label', { class: 'fb', title: t('file') },
+    h('input', { type: 'file', class: 'sr', 'data-testid': 'charla-file', 'aria-label': t('file'), onchange: on.file }));
   ui.composer = h('form', { class: 'composer', onsubmit: on.send },
-    h('label', { for: 'charla-input', class: 'sr', text: t('message') }), ui.input, ui.send);
+    h('label', { for: 'charla-input', class: 'sr', text: t('message') }), ui.file, ui.input, ui.send);
 
   // After the chat: rate it, get the transcript by email, or start again.
   const thumb = (r) => h('button', {

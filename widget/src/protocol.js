@@ -56,7 +56,7 @@ export function pickChat(f, known) {
 export const resumeFrame = (s, lastSeq, from) =>
   ({ action: 'resume', chat_id: s.chat.chat_id, after_seq: from != null ? from : lastSeq });
 
-export const sendFrame = (s, p) => ({ action: 'send', chat_id: s.chat.chat_id, client_msg_id: p.id, text: p.text });
+export const sendFrame = (s, p) => ({ action: 'send', chat_id: s.chat.chat_id, client_msg_id: p.id, ...(p.file ? { file_id: p.file.file_id } : { text: p.text }) });
 
 // A retriable `error`: the frame to send again (same client_msg_id, so the server can dedupe), or null.
 export function retryFrame(s, f, pending, lastSeq) {

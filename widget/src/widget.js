@@ -10,7 +10,6 @@ import { loadCatalogue, pickLang, translator } from './i18n.js';
 import { buildPanel } from './panel.js';
 import { greetingBubble } from './greeting.js';
 import { keepAlive, watchRules } from './tracker.js';
-import { mountOffline } from './offline.js';
 import * as P from './protocol.js';
 
 const EMAIL = /^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s.]{2,63}$/; // the server's rule
@@ -108,7 +107,7 @@ function createWidget({ host, root, btn, base, lang }) {
   function build() {
     if (ui) return;
     ui = buildPanel(t, {
-      close, start, send: onSend, input: onInput, key: onKey, panelKey,
+      close, start, send: onSend, input: onInput, key: onKey, panelKey, file: onFile,
       end: endChat, pick, rate, transcript, restart, offer,
     });
     tr = createTranscript(ui.list, render);
@@ -206,6 +205,7 @@ function createWidget({ host, root, btn, base, lang }) {
     ui.start.disabled = !!state.wantStart;
     const composer = mode === 'chat' || (mode === 'pre' && anon);
     show(ui.composer, composer);
+    show(ui.file, live() && s.visitor_uploads);
     if (composer && state.settings && state.settings.sneak_peek) ui.composer.before(ui.peek);
     else ui.peek.remove();
 
@@ -227,9 +227,42 @@ function createWidget({ host, root, btn, base, lang }) {
     const el = h('li', { class: 'msg ' + who, 'data-testid': 'charla-message', 'data-sender': who });
     el.hidden = m.kind === 'hidden'; // an agents-only line: only its seq reaches the visitor
     if (who === 'agent') el.append(h('span', { class: 'who', dir: 'auto', text: m.sender_name || t('agent') }));
-    el.append(textSpan(m.text));
+    el.append(m.file ? fileEl(m.file) : textSpan(m.text));
     if (m.ts && who !== 'system') el.append(clock(m.ts, t.lang));
     return el;
+  }
+
+  // later.js (the offline form, files in chats): fetched with a script element, like the language
+  // files, on first use.
+  let laterJs;
+  const later = () => laterJs || (laterJs = new Promise((ok, no) => document.head.append(h('script', {
+    src: base + 'later.js', onload: () => ok(C._x), onerror: () => no(laterJs = 0),
+  }))));
+
+  // `slot.ready` settles with the form's first field, as offline.js's own does.
+  function mountOffline(slot, ...a) {
+    slot.ready = slot.ready || later().then((X) => X.mountOffline(slot, ...a) || slot.ready);
+  }
+
+  function fileEl(file) {
+    const el = textSpan(file.name);
+    const id = state.chat.chat_id;
+    later().then((X) => X.show(el, file, api, id), () => {});
+    return el;
+  }
+
+  function onFile(e) {
+    const f = e.target.files[0];
+    e.target.value = '';
+    if (!f || !live()) return;
+    clearError();
+    later().then((X) => X.up(api, state.chat.chat_id, f, t.lang)).then((file) => {
+      const id = rid();
+      tr.pend(id, { sender: 'visitor', text: file.name, file });
+      scrollDown(true);
+      sock.send(P.sendFrame(state, { id, file }));
+      save();
+    }, (err) => fail(0, err && err.message));
   }
 
   function scrollDown(force) {
@@ -429,9 +462,9 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!live()) return;
     const id = state.chat.chat_id;
     saveTimer = setTimeout(() => {
-      const msgs = tr.messages().slice(-KEEP).map(({ seq, kind, sender, sender_name, text, ts, client_msg_id }) =>
-        ({ seq, kind, sender, sender_name, text, ts, client_msg_id }));
-      local.set(cacheKey(id), { seq: tr.lastSeq, msgs, pending: tr.pending().map(({ id: pid, text }) => ({ id: pid, text })) });
+      const msgs = tr.messages().slice(-KEEP).map(({ seq, kind, sender, sender_name, text, ts, client_msg_id, file }) =>
+        ({ seq, kind, sender, sender_name, text, ts, client_msg_id, file }));
+      local.set(cacheKey(id), { seq: tr.lastSeq, msgs, pending: tr.pending().map(({ id: pid, text, file }) => ({ id: pid, text, file })) });
     }, 200);
   }
 

@@ -1,5 +1,5 @@
-"""REST routes of chats: transcripts for both sides, an agent's lists, the chats an admin may supervise, and canned
-responses."""
+"""REST routes of chats: transcripts and files for both sides, an agent's lists, the chats an admin may
+supervise, and canned responses."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from chalice import Response
 from functions.api import rest
 from functions.api.authorizer import cognito
 from functions.api.blueprints import Blueprint
-from functions.chat import canned, chats, messages, supervision
+from functions.chat import canned, chats, files, messages, supervision
 from functions.realtime import visitor_frames
 
 bp = Blueprint(__name__)
@@ -18,6 +18,28 @@ bp = Blueprint(__name__)
 def visitor_messages(chat_id: str) -> dict[str, Any]:
     request = bp.current_request
     return visitor_frames.page(messages.page(rest.visitor(request), chat_id, rest.after_param(request)))
+
+
+@bp.route("/visitor/chats/{chat_id}/files", methods=["POST"], cors=True)
+def visitor_file_grant(chat_id: str) -> Response:
+    request = bp.current_request
+    return Response(files.grant(rest.visitor(request), chat_id, rest.json_body(request)), status_code=201)
+
+
+@bp.route("/visitor/chats/{chat_id}/files/{file_id}", cors=True)
+def visitor_file(chat_id: str, file_id: str) -> dict[str, Any]:
+    return files.download(rest.visitor(bp.current_request), chat_id, file_id)
+
+
+@bp.route("/agent/chats/{chat_id}/files", methods=["POST"], authorizer=cognito)
+def agent_file_grant(chat_id: str) -> Response:
+    request = bp.current_request
+    return Response(files.grant(rest.agent(request), chat_id, rest.json_body(request)), status_code=201)
+
+
+@bp.route("/agent/chats/{chat_id}/files/{file_id}", authorizer=cognito)
+def agent_file(chat_id: str, file_id: str) -> dict[str, Any]:
+    return files.download(rest.agent(bp.current_request), chat_id, file_id)
 
 
 @bp.route("/agent/chats", authorizer=cognito)

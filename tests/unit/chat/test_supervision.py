@@ -12,7 +12,7 @@ from functions.models import Agent, Chat, Connection, Message
 from functions.team import revocation
 from functions.visitors import data_requests
 from infra.local import queues
-from tests.support import outbox
+from tests.support import desk, outbox
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 from tests.unit.test_app import _json, _post, _visitor_headers
 
@@ -178,6 +178,7 @@ def test_a_supervisor_whispers_to_the_agents_and_the_visitor_never_sees_it(chat)
 
 def test_a_whisper_reaches_the_visitor_by_no_path(chat, api, monkeypatch):
     visitor, ana, boss, chat_id = chat
+    desk.prepare(monkeypatch)  # the data export lists the chat's files in the attachments bucket
     url, _ = queues.ensure_queue(charla_aws.client("sqs"), "charla-test-webhooks")
     monkeypatch.setenv("WEBHOOK_QUEUE_URL", url)
     charla_aws.client("ses").verify_domain_identity(Domain="example.com")  # moto refuses unverified senders

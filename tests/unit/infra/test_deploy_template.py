@@ -515,6 +515,8 @@ def test_the_template_names_no_path_of_the_machine_it_was_built_on(built):
 # An operation's IAM action, where it is not `<service>:<Operation>`.
 IAM_ACTION = {
     ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "CopyObject"): "s3:PutObject",  # and s3:GetObject on the source, granted on chats/
     ("sqs", "SendMessageBatch"): "sqs:SendMessage",
     ("apigatewaymanagementapi", "PostToConnection"): "execute-api:ManageConnections",
     ("apigatewaymanagementapi", "DeleteConnection"): "execute-api:ManageConnections",
@@ -531,7 +533,6 @@ NO_IAM = {
 }
 # Granted though no line of functions/ calls them, each for a stated reason.
 NOT_CALLED_BUT_NEEDED = {
-    "s3:ListBucket": "HeadObject of a missing attachment answers 404, not 403",
     "sqs:ReceiveMessage": "Lambda's SQS poller acts with the function's role",
     "sqs:DeleteMessage": "Lambda's SQS poller acts with the function's role",
     "sqs:GetQueueAttributes": "Lambda's SQS poller acts with the function's role",
@@ -608,6 +609,7 @@ def test_each_aws_permission_is_on_this_stacks_resource_only():
     mail = f"arn:${{AWS::Partition}}:s3:::{template.MAIL_BUCKET_NAME}"
     attachments = f"arn:${{AWS::Partition}}:s3:::{template.ATTACHMENTS_BUCKET_NAME}"
     assert statements["Attachments"]["Resource"] == {"Fn::Sub": f"{attachments}/tickets/*"}
+    assert statements["ChatFiles"]["Resource"] == {"Fn::Sub": f"{attachments}/chats/*"}
     assert statements["AttachmentsNotFound"]["Resource"] == {"Fn::Sub": attachments}
     assert statements["InboundMail"]["Resource"] == {"Fn::Sub": f"{mail}/inbound/*"}
     # DeleteObject: erasure takes the raw mail too (functions/visitors/data_requests.py).
@@ -634,6 +636,12 @@ def test_the_attachment_key_prefix_is_the_one_the_role_allows():
     from functions.helpdesk import attachments
 
     assert attachments.key("t_1", "a_2").startswith(template.ATTACHMENT_PREFIX)
+
+
+def test_the_chat_file_key_prefix_is_the_one_the_role_allows():
+    from functions.chat import files
+
+    assert files.key("c_1", "f_2").startswith(template.CHAT_FILE_PREFIX)
 
 
 def test_the_data_buckets_are_named_as_the_template_module_names_them():

@@ -11,6 +11,7 @@ export default {
   message: 'Message',
   placeholder: 'Type your message…',
   send: 'Send',
+  file: 'Send a file',
   away: 'Our team is away right now. Leave us a message and we will get back to you.',
   peek: 'Agents can see what you type before you send it.',
   typing: '{name} is typing…',

@@ -9,6 +9,7 @@ export default {
   message: 'Mensaje',
   placeholder: 'Escribe tu mensaje…',
   send: 'Enviar',
+  file: 'Enviar un archivo',
   away: 'Nuestro equipo no está disponible ahora. Déjanos un mensaje y te responderemos.',
   peek: 'Los agentes pueden ver lo que escribes antes de que lo envíes.',
   typing: '{name} está escribiendo…',
