@@ -149,6 +149,10 @@ class Chat(CharlaModel):
     visitor_window = NumberAttribute(null=True)
     visitor_sent = NumberAttribute(null=True)
     transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/chat/transcripts.py)
+    # The group whose members take the chat (functions/team/groups.py), and its name then: the message
+    # path and the views read them here, never the groups item.
+    group_id = UnicodeAttribute(null=True)
+    group_name = UnicodeAttribute(null=True)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
@@ -469,6 +473,9 @@ class Ticket(CharlaModel):
     sender_verified = BooleanAttribute(null=True)
     # Confirmation codes mailed to the requester at the visitor's request (functions/visitors/verified.py): capped.
     confirmations_sent = NumberAttribute(null=True)
+    # The group an offline form was left for, or the group of the chat it came from (functions/team/groups.py).
+    group_id = UnicodeAttribute(null=True)
+    group_name = UnicodeAttribute(null=True)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()
@@ -521,7 +528,7 @@ class DailyStat(CharlaModel):
         table_name = _table("stats")
 
     day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD
-    key = UnicodeAttribute(range_key=True)  # "team", "agent#<id>", or "summary-sent"
+    key = UnicodeAttribute(range_key=True)  # "team", "agent#<id>", "group#<id>", or "summary-sent"
     chats = NumberAttribute(default=0)
     missed = NumberAttribute(default=0)
     offline_messages = NumberAttribute(default=0)

@@ -349,6 +349,7 @@ def view(ticket: Ticket, *, for_visitor: bool = False) -> dict[str, Any]:
         "version": int(ticket.version),
         "last_seq": int(ticket.last_seq),
         "sender_verified": ticket.sender_verified,
+        "group": {"id": ticket.group_id, "name": ticket.group_name} if ticket.group_id else None,
     }
 
 

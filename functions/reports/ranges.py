@@ -14,6 +14,7 @@ from functions.core.principals import Principal
 from functions.models import DailyStat
 from functions.reports import stats
 from functions.reports.stats import TEAM, agent_key
+from functions.team import groups
 
 MAX_DAYS = 92  # a quarter: one BatchGetItem page per row key
 DEFAULT_DAYS = 7  # without `from`: this many days up to `to`
@@ -72,10 +73,16 @@ def _average(row: DailyStat | None) -> int | None:
     return round(int(row.duration_sum) / int(row.duration_count))
 
 
-def report(principal: Principal, start: object = None, end: object = None, agent: object = None) -> dict[str, Any]:
+def report(
+    principal: Principal, start: object = None, end: object = None, agent: object = None, group: object = None
+) -> dict[str, Any]:
     """Days are the organisation's (the counters were kept in its time zone), so a range left out ends
-    today there, which need not be today where the reader is."""
-    key = _subject(principal, agent)
+    today there, which need not be today where the reader is. `group`: one group's chats instead (any
+    agent sees them, as they see the team's); with `agent` too, it is refused."""
+    chosen = groups.find(group) if group not in (None, "") else None
+    if chosen is not None and agent not in (None, "", "team"):
+        raise bad_request("`group` and `agent` can't be asked together.", field="group")
+    key = stats.group_key(chosen.group_id) if chosen else _subject(principal, agent)
     last = _day(end, "to") if end not in (None, "") else stats.local(clock.now()).date()
     first = _day(start, "from") if start not in (None, "") else last - timedelta(days=DEFAULT_DAYS - 1)
     days = days_between(first, last)
@@ -89,6 +96,7 @@ def report(principal: Principal, start: object = None, end: object = None, agent
         del f["_responses"], f["_durations"]
     return {
         "subject": "team" if key == TEAM else key.split("#", 1)[1],
+        "group": {"id": chosen.group_id, "name": chosen.name} if chosen else None,
         "time_zone": stats.zone_name(),
         "from": days[0],
         "to": days[-1],

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from functions.chat.routing import routable_agents
-from functions.core import mail, settings
+from functions.core import mail, settings, shards
+from functions.models import ROUTABLE, Agent
+from functions.team import groups
 from functions.visitors import greetings
 
-PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking")
+PUBLIC_SETTINGS = ("prechat", "sneak_peek", "welcome", "color", "position", "language", "tracking", "group_choice")
 
 
 def widget_settings() -> dict[str, Any]:
@@ -18,6 +20,7 @@ def widget_settings() -> dict[str, Any]:
     return {
         "online": bool(routable_agents()),
         **public,
+        "groups": _groups(),
         # In the SES sandbox a transcript reaches only verified addresses, which a visitor's is not.
         "transcript_email": not mail.sandboxed(),
         "greetings": greetings.rules(),
@@ -26,3 +29,14 @@ def widget_settings() -> dict[str, Any]:
             lang: parts["welcome"] for lang, parts in (values.get("translations") or {}).items() if parts.get("welcome")
         },
     }
+
+
+def _groups() -> list[dict[str, Any]]:
+    """Each group's id, name and whether a member is accepting chats (else the widget offers the
+    offline form for it): one read of the groups and one BatchGetItem of their members."""
+    found = groups.all_groups()
+    everyone = sorted({m for g in found for m in g.members})
+    routable = (
+        {a.agent_id for a in Agent.batch_get(everyone) if shards.is_key(ROUTABLE, a.routable_pk)} if everyone else set()
+    )
+    return [{"id": g.group_id, "name": g.name, "online": bool(g.members & routable)} for g in found]

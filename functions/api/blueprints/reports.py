@@ -17,14 +17,18 @@ bp = Blueprint(__name__)
 def agent_report() -> dict[str, Any]:
     request = bp.current_request
     params = rest.query(request)
-    return ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    return ranges.report(
+        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("group")
+    )
 
 
 @bp.route("/agent/reports/csv", authorizer=cognito)
 def agent_report_csv() -> Response:
     request = bp.current_request
     params = rest.query(request)
-    data = ranges.report(rest.agent(request), params.get("from"), params.get("to"), params.get("agent"))
+    data = ranges.report(
+        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("group")
+    )
     name = f"charla-{data['subject']}-{data['from']}-{data['to']}.csv"
     headers: dict[str, str | list[str]] = {
         "Content-Type": "text/csv; charset=utf-8",
