@@ -166,6 +166,7 @@ REST_TABLE: list[Row] = [
     agent("POST", "/agent/tickets/{ticket_id}/attachments/{attachment_id}/complete", 404),
     agent("GET", "/agent/tickets/{ticket_id}/attachments/{attachment_id}", 404),
     agent("GET", "/agent/offline-form", 200),
+    agent("GET", "/agent/groups", 200),
     agent("PUT", "/agent/offline-form", 403, 403, 400, body={}),
     # --- administration: 403 for agents
     admin("GET", "/admin/agents", 200),
@@ -187,6 +188,9 @@ REST_TABLE: list[Row] = [
     # Not A: the admin's cell would really erase the visitor.
     admin("DELETE", "/admin/visitors/{visitor_id}", 404, ids={"visitor_id": "v_not_a_visitor"}),
     admin("POST", "/admin/email-erasures", 400, body={}),
+    admin("POST", "/admin/groups", 400, body={}),
+    admin("PATCH", "/admin/groups/{group_id}", 404, body={}, ids={"group_id": "g_missing"}),
+    admin("DELETE", "/admin/groups/{group_id}", 404, ids={"group_id": "g_missing"}),
 ]
 
 
