@@ -20,7 +20,9 @@ def widget_settings() -> dict[str, Any]:
     return {
         "online": bool(routable_agents()),
         **public,
-        "groups": _groups(),
+        "on_accent": on_accent(str(values["color"])),
+        # Listed only when the pre-chat step offers the choice; a page that picks a group names it itself.
+        "groups": _groups() if values["group_choice"] else [],
         # In the SES sandbox a transcript reaches only verified addresses, which a visitor's is not.
         "transcript_email": not mail.sandboxed(),
         "greetings": greetings.rules(),
@@ -40,3 +42,19 @@ def _groups() -> list[dict[str, Any]]:
         {a.agent_id for a in Agent.batch_get(everyone) if shards.is_key(ROUTABLE, a.routable_pk)} if everyone else set()
     )
     return [{"id": g.group_id, "name": g.name, "online": bool(g.members & routable)} for g in found]
+
+
+def on_accent(colour: str) -> str:
+    """Black or white text, whichever reads better on the admin's colour (WCAG relative luminance), so
+    the widget needn't work it out: `#111` or `#fff`."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    try:
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)] if len(digits) == 6 else []
+    except ValueError:
+        channels = []
+    if not channels:
+        return "#fff"
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return "#111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "#fff"

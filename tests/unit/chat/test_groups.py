@@ -63,6 +63,8 @@ def test_a_group_with_nobody_accepting_is_offline_while_others_chat(team):
     nobody = _group("Billing", new_agent("Off", accepting=False))
     visitor = Socket(new_visitor())
     assert [c for c, _ in _errors(visitor.send({"action": "start_chat", "group": nobody}))] == ["offline"]
+    assert widget_config.widget_settings()["groups"] == []  # the admin offers no choice
+    settings.save_settings({"group_choice": True})
     listed = {g["name"]: g["online"] for g in widget_config.widget_settings()["groups"]}
     assert listed == {"Billing": False, "Sales": True, "Support": True}
     # Its own offline form: the ticket carries the group, and the group's report counts it.
@@ -216,3 +218,11 @@ def test_the_daily_summary_names_the_groups(team, monkeypatch):
     boss_body = next(b for to, b in sent if to.startswith(admin.id))
     assert "By group:" in boss_body and "Sales: 1 chats" in boss_body and "Support: 0 chats" in boss_body
     assert ranges.report(team["sam"], group=team["sales"])["totals"]["chats"] == 1
+
+
+@pytest.mark.parametrize(
+    ("colour", "text"), [("#2563eb", "#fff"), ("#ffeb3b", "#111"), ("#fff", "#111"), ("#000", "#fff")]
+)
+def test_the_widget_is_told_which_text_colour_reads_on_the_admins_colour(aws, colour, text):
+    settings.save_settings({"color": colour})
+    assert widget_config.widget_settings()["on_accent"] == text
