@@ -36,6 +36,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
   const filter = h('select', { class: 'queue-filter', 'data-testid': 'queue-filter', ...L('groupFilter'), onchange: render });
   const filterRow = h('p', { class: 'queue-filter-row', hidden: true }, filter);
   const lists = h('div');
+  let notMine = new Set(); // groups whose chats this agent may not accept (not a member, not an admin)
   const el = h('nav', { class: 'list', ...L('chats') }, filterRow, lists);
   const narrow = matchMedia(NARROW);
   const groups = {};
@@ -116,7 +117,7 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
     show(q.page, !!page);
     q.group.textContent = c.group ? c.group.name : '';
     show(q.group, !!c.group);
-    q.accept.disabled = state().accepting.has(cs.id);
+    q.accept.disabled = state().accepting.has(cs.id) || !!(c.group && notMine.has(c.group.id));
     return q.li;
   }
 
@@ -165,8 +166,10 @@ export function createChatList({ state, now, select, accept, inviteReply }) {
       }));
   }
 
-  // The team's groups (GET /agent/groups): the filter's choices, kept across a reload of the list.
-  function setGroups(groups) {
+  // The team's groups (GET /agent/groups): the filter's choices, kept across a reload of the list;
+  // `mine(group)`: may this agent accept the group's chats (docs/protocol.md, `accept`).
+  function setGroups(groups, mine = () => true) {
+    notMine = new Set(groups.filter((g) => !mine(g)).map((g) => g.id));
     const was = filter.value;
     filter.replaceChildren(h('option', { value: '', ...T('groupAll') }), ...groups.map((g) => h('option', { value: g.id, text: g.name })));
     filter.value = groups.some((g) => g.id === was) ? was : '';

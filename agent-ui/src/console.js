@@ -194,7 +194,8 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   sock.start();
   canned.load();
   // The queue's group filter; a team without groups never shows it.
-  auth.request('GET', '/agent/groups').then((r) => list.setGroups((r && r.groups) || []), () => {});
+  auth.request('GET', '/agent/groups').then((r) => list.setGroups((r && r.groups) || [],
+    (g) => me.role === 'admin' || (g.members || []).includes(me.id)), () => {});
 
   // -- frames ---------------------------------------------------------------------------------
 
