@@ -13,7 +13,7 @@ export function createGroups({ request }) {
   const newMembers = h('fieldset', { class: 'group-members', 'data-testid': 'group-new-members' });
   const add = h('button', { type: 'submit', class: 'primary', 'data-testid': 'group-add', ...T('groupAdd') });
   const form = h('form', { class: 'admin-box admin-form', novalidate: true, onsubmit: submit },
-    h('h3', T('groupNew')),
+    h('h3', T('groupCreate')),
     h('p', { class: 'field' }, h('label', { for: 'group-name', ...T('groupName') }), name),
     newMembers, add);
   const list = h('ul', { class: 'group-list', 'data-testid': 'group-list' });

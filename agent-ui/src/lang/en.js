@@ -258,7 +258,7 @@ export default {
   groups: "Groups",
   groupsHelp: "A group's chats go only to its members (an agent may be in several). Without groups, every agent takes every chat.",
   groupChoice: "Let visitors choose a group before the chat",
-  groupNew: "New group",
+  groupCreate: "New group",
   groupName: "Name",
   groupMembers: "Members",
   groupAdd: "Add group",

@@ -256,7 +256,7 @@ export default {
   groups: "Grupos",
   groupsHelp: "Los chats de un grupo van solo a sus miembros (un agente puede estar en varios). Sin grupos, todos los agentes atienden todos los chats.",
   groupChoice: "Que los visitantes elijan un grupo antes del chat",
-  groupNew: "Nuevo grupo",
+  groupCreate: "Nuevo grupo",
   groupName: "Nombre",
   groupMembers: "Miembros",
   groupAdd: "Añadir grupo",
