@@ -109,3 +109,34 @@ def test_an_admin_makes_a_group_and_its_name_is_refused_twice(stack, browser, ag
         page.wait_for_timeout(100)
     assert settings.get_fresh()["group_choice"] is True
     settings.save_settings({"group_choice": False})
+
+
+def test_an_agent_transfers_to_a_group_and_the_queue_filters_by_group(stack, browser, agent):
+    sam_id, sam_email = agent("Sam")
+    sue_id, sue_email = agent("Sue")
+    token = stack.id_token(stack.demo_email, stack.demo_password)
+    sales = stack_http.ok(stack, "POST", "/admin/groups", {"name": "Sales", "members": [sam_id]}, token=token)["id"]
+    support = stack_http.ok(stack, "POST", "/admin/groups", {"name": "Support", "members": [sue_id]}, token=token)["id"]
+    settings.save_settings({"max_chats_per_agent": 1})
+    sam = agent_console(browser, stack, sam_email)
+    sue = agent_console(browser, stack, sue_email)
+    site = _visitor(browser, stack, f"window.addEventListener('load', () => Charla.setGroup({support!r}))")
+    visitor_says(site, "Actually I want to buy")
+    expect(sue.get_by_test_id("chat-item")).to_have_count(1)
+    sue.get_by_test_id("chat-item").click()
+    sue.get_by_test_id("more").click()
+    sue.get_by_test_id("transfer").click()
+    sue.locator(f"[data-testid=transfer-to-group][data-group-id={sales}]").click()
+    expect(sam.get_by_test_id("chat-item")).to_have_count(1)
+    expect(sue.get_by_test_id("chat-item")).to_have_count(0)
+    assert Chat.get(_sams_chat({"sam_id": sam_id}).chat_id).group_id == sales
+    # Sam is full now: the next Sales chat waits, tagged with its group, and only Sales members may take it.
+    waiting = _visitor(browser, stack, f"window.addEventListener('load', () => Charla.setGroup({sales!r}))")
+    visitor_says(waiting, "Bulk prices?")
+    card = sue.get_by_test_id("queue-item")
+    expect(card.get_by_test_id("queue-group")).to_have_text("Sales")
+    expect(card.get_by_test_id("accept")).to_be_disabled()
+    sue.get_by_test_id("queue-filter").select_option(label="Support")
+    expect(sue.get_by_test_id("queue-item")).to_have_count(0)
+    sue.get_by_test_id("queue-filter").select_option(label="Sales")
+    expect(sue.get_by_test_id("queue-item")).to_have_count(1)
