@@ -129,6 +129,8 @@ def test_an_agent_transfers_to_a_group_and_the_queue_filters_by_group(stack, bro
     sue.locator(f"[data-testid=transfer-to-group][data-group-id={sales}]").click()
     expect(sam.get_by_test_id("chat-item")).to_have_count(1)
     expect(sue.get_by_test_id("chat-item")).to_have_count(0)
+    sam.get_by_test_id("chat-item").click()
+    expect(sam.get_by_test_id("conv-group")).to_have_text(" · Group Sales")
     assert Chat.get(_sams_chat({"sam_id": sam_id}).chat_id).group_id == sales
     # Sam is full now: the next Sales chat waits, tagged with its group, and only Sales members may take it.
     waiting = _visitor(browser, stack, f"window.addEventListener('load', () => Charla.setGroup({sales!r}))")

@@ -267,6 +267,7 @@ export default {
   groupAll: "All groups",
   groupFilter: "Group",
   reportGroup: "Group: {name}",
+  groupOf: "Group {name}",
   transferToGroup: "Transfer to a group",
   role: "Role",
   role_agent: "Agent",

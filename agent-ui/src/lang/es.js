@@ -265,6 +265,7 @@ export default {
   groupAll: "Todos los grupos",
   groupFilter: "Grupo",
   reportGroup: "Grupo: {name}",
+  groupOf: "Grupo {name}",
   transferToGroup: "Transferir a un grupo",
   role: "Rol",
   role_agent: "Agente",
