@@ -20,7 +20,7 @@ from chalice.app import CloudWatchEvent, Request, SQSEvent, WebsocketEvent
 
 from functions.admin import webhook_delivery
 from functions.api import cors, frames, rest
-from functions.api.blueprints import admin, archive, chat, helpdesk, realtime, reports, tags, team, visitors
+from functions.api.blueprints import admin, archive, chat, groups, helpdesk, realtime, reports, tags, team, visitors
 from functions.chat import sweeps
 from functions.core.errors import CharlaError
 from functions.realtime import agent_notices, sockets
@@ -29,7 +29,7 @@ from functions.reports import daily_summary as summary_mail
 app = Chalice(app_name="charla")
 app.experimental_feature_flags.update(["WEBSOCKETS"])
 
-for blueprint in (admin, archive, chat, helpdesk, realtime, reports, tags, team, visitors):
+for blueprint in (admin, archive, chat, groups, helpdesk, realtime, reports, tags, team, visitors):
     app.register_blueprint(blueprint.bp)
 
 

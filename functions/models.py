@@ -154,6 +154,10 @@ class Chat(CharlaModel):
     transcripts_sent = NumberAttribute(null=True)  # transcripts mailed for this chat (functions/chat/transcripts.py)
     # Tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py); the archive filters by them.
     tags = UnicodeSetAttribute(null=True)
+    # The group whose members take the chat (functions/team/groups.py), and its name then: the message
+    # path and the views read them here, never the groups item.
+    group_id = UnicodeAttribute(null=True)
+    group_name = UnicodeAttribute(null=True)
     # Sparse index keys.
     queue_pk = UnicodeAttribute(null=True)
     queued_at = UnicodeAttribute(null=True)
@@ -483,6 +487,9 @@ class Ticket(CharlaModel):
     tags = UnicodeSetAttribute(
         null=True
     )  # tag ids (functions/tags/catalog.py), set by agents (functions/tags/tagging.py)
+    # The group an offline form was left for, or the group of the chat it came from (functions/team/groups.py).
+    group_id = UnicodeAttribute(null=True)
+    group_name = UnicodeAttribute(null=True)
 
     status_index = TicketStatusIndex()
     assignee_status_index = TicketAssigneeIndex()
@@ -535,7 +542,7 @@ class DailyStat(CharlaModel):
         table_name = _table("stats")
 
     day = UnicodeAttribute(hash_key=True)  # YYYY-MM-DD
-    key = UnicodeAttribute(range_key=True)  # "team", "agent#<id>", or "summary-sent"
+    key = UnicodeAttribute(range_key=True)  # "team", "agent#<id>", "group#<id>", or "summary-sent"
     chats = NumberAttribute(default=0)
     missed = NumberAttribute(default=0)
     offline_messages = NumberAttribute(default=0)

@@ -1,4 +1,4 @@
-// The Admin section (admins only: Team, Settings, Bans, Webhooks), the Account section (everyone),
+// The Admin section (admins only: Team, Groups, Settings, Bans, Webhooks), the Account section (everyone),
 // and the "Ban visitor" dialog of the More menu. console.js mounts these through one hook:
 // createAdminSections() -> { sections: {admin?, account}, ban(chat), destroy() }, each section a
 // factory of {el, show(on), destroy()?}, which console.js's section table calls on the first open.
@@ -7,6 +7,7 @@ import { T, L, onLang } from './i18n.js';
 import { createTeam } from './admin_team.js';
 import { createSettings } from './admin_settings.js';
 import { createBans } from './admin_bans.js';
+import { createGroups } from './admin_groups.js';
 import { createWebhooks } from './admin_webhooks.js';
 import { createTagsAdmin } from './admin_tags.js';
 import { createAccount } from './account.js';
@@ -20,6 +21,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
   function admin() {
     const subs = {
       team: createTeam({ request, me }),
+      groups: createGroups({ request }),
       settings: createSettings({ request, showVisitors }),
       bans: createBans({ request }),
       webhooks: createWebhooks({ request }),
@@ -49,6 +51,7 @@ export function createAdminSections({ auth, me, isAdmin, flash, renamed, showVis
     const off = onLang(() => {
       subs.team.render();
       subs.bans.render();
+      subs.groups.render();
       subs.webhooks.render();
       subs.tags.render();
     });

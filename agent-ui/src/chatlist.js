@@ -32,7 +32,12 @@ export function presenceOf(cs, at) {
 }
 
 export function createChatList({ state, now, select, accept, inviteReply, tail = null }) {
-  const el = h('nav', { class: 'list', ...L('chats') });
+  // The queue's group filter, shown once the team has groups (setGroups): '' is every group.
+  const filter = h('select', { class: 'queue-filter', 'data-testid': 'queue-filter', ...L('groupFilter'), onchange: render });
+  const filterRow = h('p', { class: 'queue-filter-row', hidden: true }, filter);
+  const lists = h('div');
+  let notMine = new Set(); // groups whose chats this agent may not accept (not a member, not an admin)
+  const el = h('nav', { class: 'list', ...L('chats') }, filterRow, lists);
   const narrow = matchMedia(NARROW);
   const groups = {};
   narrow.addEventListener('change', render);
@@ -90,10 +95,11 @@ export function createChatList({ state, now, select, accept, inviteReply, tail =
         wait: h('span', { class: 'wait' }),
         preview: h('span', { class: 'preview', 'data-testid': 'queue-preview' }),
         page: h('span', { class: 'page', 'data-testid': 'queue-page' }),
+        group: h('span', { class: 'tag', 'data-testid': 'queue-group', dir: 'auto' }),
         accept: h('button', { type: 'button', class: 'accept', 'data-testid': 'accept', onclick: () => accept(cs.id), ...T('accept') }),
       });
       q.li = h('li', { class: 'queue-item', 'data-testid': 'queue-item', 'data-chat-id': cs.id },
-        h('span', { class: 'row' }, q.name, q.wait), q.preview, q.page, q.accept);
+        h('span', { class: 'row' }, q.name, q.wait), q.group, q.preview, q.page, q.accept);
     }
     const q = cs.qui;
     const c = cs.chat;
@@ -109,7 +115,9 @@ export function createChatList({ state, now, select, accept, inviteReply, tail =
     q.page.textContent = page ? t('onPage', { page }) : '';
     if (c.page) q.page.title = c.page.url;
     show(q.page, !!page);
-    q.accept.disabled = state().accepting.has(cs.id);
+    q.group.textContent = c.group ? c.group.name : '';
+    show(q.group, !!c.group);
+    q.accept.disabled = state().accepting.has(cs.id) || !!(c.group && notMine.has(c.group.id));
     return q.li;
   }
 
@@ -135,7 +143,8 @@ export function createChatList({ state, now, select, accept, inviteReply, tail =
     const { chats, invitations } = state();
     const all = Array.from(chats.values());
     const byAge = (a, b) => String(a.chat.created_at || '').localeCompare(String(b.chat.created_at || ''));
-    const queued = all.filter((c) => c.kind === 'queue').sort(byAge);
+    const only = filter.value;
+    const queued = all.filter((c) => c.kind === 'queue' && (!only || (c.chat.group && c.chat.group.id === only))).sort(byAge);
     const mine = all.filter((c) => c.kind === 'mine').sort(byAge);
     const watched = all.filter((c) => c.kind === 'watch').sort(byAge); // chats this admin supervises
     const invites = Array.from(invitations.values()).map(invitationItem);
@@ -149,7 +158,7 @@ export function createChatList({ state, now, select, accept, inviteReply, tail =
         ['supervising', watched.map(chatItem)],
       ]
       : [['invitations', invites], ['myChats', mine.map(chatItem)], ['supervising', watched.map(chatItem)], ['queue', queued.map(queueItem)]];
-    setChildren(el, layout
+    setChildren(lists, layout
       .filter(([key, items]) => key === 'supervising' ? items.length : key !== 'invitations' || items.length || narrow.matches)
       .map(([key, items]) => {
         const g = group(key);
@@ -160,7 +169,18 @@ export function createChatList({ state, now, select, accept, inviteReply, tail =
     if (tail) tail.render();
   }
 
-  return { el, render, destroy: () => narrow.removeEventListener('change', render) };
+  // The team's groups (GET /agent/groups): the filter's choices, kept across a reload of the list;
+  // `mine(group)`: may this agent accept the group's chats (docs/protocol.md, `accept`).
+  function setGroups(groups, mine = () => true) {
+    notMine = new Set(groups.filter((g) => !mine(g)).map((g) => g.id));
+    const was = filter.value;
+    filter.replaceChildren(h('option', { value: '', ...T('groupAll') }), ...groups.map((g) => h('option', { value: g.id, text: g.name })));
+    filter.value = groups.some((g) => g.id === was) ? was : '';
+    show(filterRow, groups.length > 0);
+    render();
+  }
+
+  return { el, render, setGroups, destroy: () => narrow.removeEventListener('change', render) };
 }
 
 // Moving a focused element blurs it, so children are only rewritten when the order changed.

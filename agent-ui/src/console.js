@@ -82,8 +82,10 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   };
   const menu = createMoreMenu({
     team: () => auth.request('GET', '/agent/team'),
+    groups: () => auth.request('GET', '/agent/groups'),
     me: () => me,
     transfer,
+    transferGroup,
     invite,
     close: closeChat,
     ban: (cs) => extra.ban(cs),
@@ -206,6 +208,9 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   list.render();
   sock.start();
   canned.load();
+  // The queue's group filter; a team without groups never shows it.
+  auth.request('GET', '/agent/groups').then((r) => list.setGroups((r && r.groups) || [],
+    (g) => me.role === 'admin' || (g.members || []).includes(me.id)), () => {});
 
   // -- frames ---------------------------------------------------------------------------------
 
@@ -648,6 +653,11 @@ export function createConsole({ root, auth, runtime, me: profile, langSelect, on
   }
 
   // The server answers with a `chat` frame that no longer lists this agent; upsert() drops it then.
+  function transferGroup(cs, group) {
+    out({ action: 'transfer', chat_id: cs.id, to_group_id: group.id });
+    transferring.set(cs.id, group.name);
+  }
+
   function transfer(cs, agent) {
     out({ action: 'transfer', chat_id: cs.id, to_agent_id: agent.id });
     transferring.set(cs.id, agent.name || agent.email || '');

@@ -12,6 +12,7 @@ export function createConversation({ send, sendFile, files, back, input, menu, p
   const title = h('h2', { class: 'conv-title', 'data-testid': 'conv-title', dir: 'auto' });
   const status = h('span', { class: 'conv-state', 'data-testid': 'conv-state' });
   const people = h('span', { class: 'conv-agents', 'data-testid': 'conv-agents' });
+  const group = h('span', { class: 'conv-group', 'data-testid': 'conv-group', dir: 'auto' });
   const ratingWord = h('span', { class: 'rating-word' });
   const ratingComment = h('q', { class: 'rating-comment' });
   const rating = h('span', { class: 'rating', 'data-testid': 'rating', role: 'status', hidden: true }, ratingWord, ratingComment);
@@ -36,7 +37,7 @@ export function createConversation({ send, sendFile, files, back, input, menu, p
   panel.el.id = 'visitor-panel';
   panel.el.prepend(infoClose);
   const head = h('header', { class: 'conv-head' }, backBtn,
-    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people), rating, tagPicker.el), infoBtn, menu.el);
+    h('div', { class: 'conv-titles' }, title, h('span', { class: 'conv-sub' }, status, people, group), rating, tagPicker.el), infoBtn, menu.el);
   const empty = h('p', { class: 'empty', ...T('noChat') });
   const scroll = h('div', { class: 'scroll' }, empty);
   const peekWho = h('span', { class: 'peek-who' });
@@ -117,6 +118,7 @@ export function createConversation({ send, sendFile, files, back, input, menu, p
     // With several agents in a chat, who else is here matters.
     const names = (c.agents || []).map((a) => a && a.name).filter(Boolean);
     people.textContent = names.length ? ' · ' + names.join(', ') : '';
+    group.textContent = c.group ? ' · ' + t('groupOf', { name: c.group.name }) : ''; // the group it is for
     renderRating(c);
     tagPicker.update(c.tags);
     composer.disabled = sendBtn.disabled = whisperBox.disabled = !open;

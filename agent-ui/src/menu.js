@@ -4,7 +4,7 @@
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, H } from './i18n.js';
 
-export function createMoreMenu({ team, me, transfer, invite, close, createTicket, ban }) {
+export function createMoreMenu({ team, groups, me, transfer, transferGroup, invite, close, createTicket, ban }) {
   const btn = h('button', {
     type: 'button', class: 'more', 'data-testid': 'more', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
     'aria-controls': 'more-menu', ...T('more'), onclick: () => (isOpen() ? hide(true) : open()),
@@ -74,8 +74,11 @@ export function createMoreMenu({ team, me, transfer, invite, close, createTicket
     show(pickView, true);
     focusItem(0);
     let agents;
+    let teams = [];
     try {
       agents = ((await team()) || {}).agents || [];
+      // A transfer may also go to a group: its next free member takes the chat, or it waits for them.
+      if (kind === 'transfer') teams = ((await groups()) || {}).groups || [];
     } catch (e) {
       if (mine === req) status.textContent = t('loadFailed');
       return;
@@ -95,6 +98,15 @@ export function createMoreMenu({ team, me, transfer, invite, close, createTicket
       },
     }, h('span', { class: 'agent-name', text: a.name || a.email || a.id }),
     a.accepting ? null : h('span', { class: 'agent-note', text: t('notAcceptingShort') }))));
+    if (teams.length) {
+      back.before(h('p', { class: 'menu-head', ...T('transferToGroup') }), ...teams.map((g) => h('button', {
+        type: 'button', role: 'menuitem', class: 'menu-item agent', 'data-testid': 'transfer-to-group', 'data-group-id': g.id, tabindex: '-1',
+        onclick() {
+          hide(true);
+          transferGroup(cs, g);
+        },
+      }, h('span', { class: 'agent-name', text: g.name }))));
+    }
     focusItem(0);
   }
 

@@ -1,5 +1,5 @@
-// The Reports section: a date range (last 7 days by default), whose figures (the team, me, or for
-// admins any agent), chats per day and per hour of day as SVG bars, the totals, and a CSV export.
+// The Reports section: a date range (last 7 days by default), whose figures (the team, me, a group, or
+// for admins any agent), chats per day and per hour of day as SVG bars, the totals, and a CSV export.
 // Days and hours are the organisation's (its time zone, which the report names): the first load
 // leaves the range out, so it ends today there rather than today where the reader is.
 import { h, show } from '../../ui-common/dom.js';
@@ -39,18 +39,24 @@ export function createReportsView({ request, api, isAdmin, flash, tags }) {
 
   // An empty date is left out: the server's default (the last 7 days, to today in the organisation).
   function params() {
+    // A tag's report is the team's chats with it: the subject (an agent, a group) is set aside meanwhile.
     subject.disabled = !!tag.value;
-    const p = new URLSearchParams({ agent: tag.value ? 'team' : subject.value });
+    const v = tag.value ? 'team' : subject.value;
+    const p = new URLSearchParams(v.startsWith('group:') ? { group: v.slice(6) } : { agent: v });
     if (tag.value) p.set('tag', tag.value);
     if (from.value) p.set('from', from.value);
     if (to.value) p.set('to', to.value);
     return p;
   }
 
+  // The groups (everyone sees their figures, as the team's), then for admins each agent.
   async function team() {
-    if (teamLoaded || !isAdmin()) return;
+    if (teamLoaded) return;
     teamLoaded = true;
     try {
+      const groups = ((await request('GET', '/agent/groups')) || {}).groups || [];
+      subject.append(...groups.map((g) => h('option', { value: 'group:' + g.id, 'data-testid': 'report-group', text: t('reportGroup', { name: g.name }) })));
+      if (!isAdmin()) return;
       const agents = ((await request('GET', '/agent/team')) || {}).agents || [];
       subject.append(...agents.map((a) => h('option', { value: a.id, text: a.name || a.email || a.id })));
     } catch (e) {

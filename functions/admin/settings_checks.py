@@ -198,6 +198,8 @@ CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "idle_timeout_min": _integer(1, 1440),
     "visitor_left_timeout_min": _integer(1, 1440),
     "sneak_peek": _boolean,
+    # The widget's pre-chat step offers the groups to choose from (functions/team/groups.py).
+    "group_choice": _boolean,
     "allowed_origins": _origins,
     "color": _colour,
     "position": _choice("left", "right"),

@@ -101,6 +101,7 @@ def _start_chat(call: Call) -> None:
         context=frame.get("context"),
         greeting_id=frame.get("greeting_id"),
         greeting_rule=frame.get("greeting_rule"),
+        group=frame.get("group"),
         connection=call.connection,
         address=call.source_ip,
     )
@@ -182,6 +183,9 @@ def _close(call: Call) -> None:
 
 
 def _transfer(call: Call) -> None:
+    if "to_group_id" in call.frame:
+        handoffs.transfer_to_group(call.principal, call.frame.get("chat_id"), call.frame.get("to_group_id"))
+        return
     handoffs.transfer(call.principal, call.frame.get("chat_id"), call.frame.get("to_agent_id"))
 
 

@@ -18,7 +18,7 @@ from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
 from functions.realtime import agent_notices, broadcast, connections
 from functions.reports import stats
-from functions.team import agents
+from functions.team import agents, groups
 from functions.visitors import greetings, identity, limits, names, privacy, verified
 from functions.visitors.greetings import Opener
 
@@ -55,6 +55,7 @@ def view(chat: Chat) -> dict[str, Any]:
         "rating": chat.rating,
         "rating_comment": chat.rating_comment,
         "tags": sorted(chat.tags or ()),  # tag ids (functions/tags/catalog.py names them); never a visitor's
+        "group": {"id": chat.group_id, "name": chat.group_name} if chat.group_id else None,
     }
 
 
@@ -85,6 +86,7 @@ def start_with_context(
     greeting_id: object,
     greeting_rule: object,
     connection: Connection,
+    group: object = None,
     address: str | None,
 ) -> tuple[Chat, bool]:
     """A visitor's `start_chat`: keeps what the widget reports about their page, then starts the chat (or
@@ -94,7 +96,7 @@ def start_with_context(
         identity.record_context(principal.id, context, connection)
     opener = greetings.opener(principal, greeting_id, greeting_rule)
     lang = lines.language(context.get("language")) if isinstance(context, dict) else None
-    return start(principal, name, email, opener, address=address, lang=lang)
+    return start(principal, name, email, opener, address=address, lang=lang, group=group)
 
 
 def start(
@@ -105,18 +107,22 @@ def start(
     *,
     address: str | None = None,
     lang: str | None = None,
+    group: object = None,
 ) -> tuple[Chat, bool]:
     """Starts a chat, or returns the visitor's open one; the flag says whether it is new.
 
     `opener` (functions/visitors/greetings.py): the greeting the visitor answered, whose agent
     takes the chat even when nobody is accepting chats. `address`: the caller's, for the per-address
-    limits on new chats and on chats waiting at once (functions/visitors/limits.py).
+    limits on new chats and on chats waiting at once (functions/visitors/limits.py). `group`: the id of
+    the group the visitor (or the page) chose; only its members take the chat, and when none of them is
+    accepting, the visitor is offered the offline form (for that group).
     """
     if principal.kind != "visitor":
         raise CharlaError("forbidden", "Only visitors start chats.")
     name_value, email_value = _clean_name(name), clean_email(email)
     if settings.get_settings()["prechat"] == "name_email" and not (name_value and email_value):
         raise bad_request("Please give your name and email to start a chat.")
+    chosen = groups.find(group) if group is not None else None
     visitor = Visitor.get(principal.id)
     if visitor.open_chat_id:
         try:
@@ -125,13 +131,15 @@ def start(
                 return existing, False  # starting twice (two tabs, a retry) joins the same chat
         except DoesNotExist:
             pass
-    candidates = routing.routable_agents()
+    candidates = routing.routable_agents(chosen.group_id if chosen else None)
     if not candidates and not (opener and opener.agent_id):
         raise CharlaError("offline", "No agent is available right now. Leave us a message instead.")
     chat_id = "c_" + secrets.token_urlsafe(12)
     limits.hit("start_chat", address)
     limits.hold_queue_place(address, chat_id)  # booked before the chat exists: a refusal leaves nothing behind
-    chat = _create(principal, name_value, email_value, chat_id, visitor, lang or lines.language(visitor.language))
+    chat = _create(
+        principal, name_value, email_value, chat_id, visitor, lang or lines.language(visitor.language), chosen
+    )
     # A visitor who chats is kept with their chats, not expired with anonymous ones (functions/visitors/privacy.py).
     actions: list[Action] = [Visitor.open_chat_id.set(chat.chat_id), Visitor.expires_at.remove()]
     if name_value:
@@ -150,7 +158,13 @@ def start(
 
 
 def _create(
-    principal: Principal, name: str | None, email: str | None, chat_id: str, visitor: Visitor, lang: str
+    principal: Principal,
+    name: str | None,
+    email: str | None,
+    chat_id: str,
+    visitor: Visitor,
+    lang: str,
+    group: groups.Group | None = None,
 ) -> Chat:
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
@@ -172,6 +186,8 @@ def _create(
         open_pk=shards.key(OPEN, chat_id),
         page_url=visitor.current_url,
         page_title=visitor.current_title,
+        group_id=group.group_id if group else None,
+        group_name=group.name if group else None,
     )
     chat.save(condition=Chat.chat_id.does_not_exist())
     return chat
@@ -193,18 +209,28 @@ def _queue_frame(chat_id: str, position: int, per_place: float) -> dict[str, Any
 
 
 def queue_frame(chat: Chat) -> dict[str, Any]:
-    """A queued chat's own position: one COUNT Query of the queue up to it, and its wait (queue_eta)."""
-    return _queue_frame(chat.chat_id, routing.queue_ahead_of(chat) + 1, queue_eta.seconds_per_place())
+    """A queued chat's own position: one COUNT Query of the queue up to it, and its wait (queue_eta).
+    A chat with a group counts only its group's chats, and its group's accepting members."""
+    per_place = queue_eta.seconds_per_place(chat.group_id)
+    return _queue_frame(chat.chat_id, routing.queue_ahead_of(chat) + 1, per_place)
 
 
 def send_queue_positions(limit: int = 100) -> None:
-    """Tells the first `limit` queued chats their positions (the sweep: all of them)."""
+    """Tells the first `limit` queued chats their positions (the sweep: all of them). A chat with a group
+    is placed among its group's chats; a chat without one among all of them."""
     waiting = routing.queued(limit)
     if not waiting:
         return
-    per_place = queue_eta.seconds_per_place()
+    pace: dict[str | None, float] = {}
+    places: dict[str, int] = {}
     for position, chat in enumerate(waiting, start=1):
-        broadcast.to_chat(chat, _queue_frame(chat.chat_id, position, per_place), agent=False)
+        group_id = chat.group_id
+        if group_id:
+            places[group_id] = places.get(group_id, 0) + 1
+        if group_id not in pace:
+            pace[group_id] = queue_eta.seconds_per_place(group_id)
+        place = places[group_id] if group_id else position
+        broadcast.to_chat(chat, _queue_frame(chat.chat_id, place, pace[group_id]), agent=False)
 
 
 def queue_moved() -> None:
@@ -254,16 +280,21 @@ def drain_queue(limit: int = 20, *, slot_freed: bool = False) -> list[Chat]:
     made the room, so how long the queue took to move is learned (queue_eta)."""
     assigned = []
     left: list[str] = []  # their `queued_at`: how long the queue took to move (queue_eta)
+    full: frozenset[str] = frozenset()  # groups none of whose members has a free slot
     for _ in range(limit):
-        head = routing.next_queued()
+        head = routing.next_queued(full)
         if head is None:
             break
         try:
-            chat = routing.route(head.chat_id)
+            candidates = routing.routable_agents(head.group_id) if head.group_id else None
+            chat = routing.route(head.chat_id, candidates)
         except CharlaError:
             continue  # taken meanwhile; look at the new head
         if chat is None:
-            break
+            if head.group_id:
+                full |= {head.group_id}  # its members are full: later chats of other groups may still go
+                continue
+            break  # nobody at all has a free slot
         assigned.append(chat)
         left.append(head.queued_at)
         announce_to_all_agents(chat)
@@ -293,6 +324,9 @@ def accept(principal: Principal, chat_id: str) -> Chat:
     if current.status != "queued":
         # Every agent sees the queue, so saying it was taken reveals nothing new.
         raise CharlaError("already_taken", "Another agent already took this chat.")
+    group_members = groups.members(current.group_id) if current.group_id else None
+    if group_members is not None and not principal.is_admin and principal.id not in group_members:
+        raise CharlaError("forbidden", f"This chat waits for the {current.group_name} group.")
     chat = routing.accept(principal, chat_id)
     queue_eta.left_queue([current.queued_at or ""], learn=True)
     announce_to_all_agents(chat)

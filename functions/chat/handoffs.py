@@ -6,13 +6,15 @@ The chat item's conditional update decides every race; the agents' counters foll
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from functions.chat import access, chats, routing
 from functions.core import clock, data, lines, shards
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
-from functions.models import UNANSWERED, Agent, Chat
+from functions.models import OFFER, QUEUE, UNANSWERED, Agent, Chat
 from functions.realtime import broadcast, connections
+from functions.team import groups
 
 
 def _target(agent_id: object, principal: Principal) -> Agent:
@@ -46,6 +48,55 @@ def transfer(principal: Principal, chat_id: object, to_agent_id: object) -> Chat
         raise CharlaError("conflict", f"{target.name} is already in this chat.")
     note = lines.line("transferred", by=principal.name or "Agent", to=target.name)
     return move(chat, principal.id, target, note)
+
+
+def transfer_to_group(principal: Principal, chat_id: object, group_id: object) -> Chat:
+    """Hands an active chat to a group: its least busy free member (not already in the chat) takes it,
+    or, with none free, it waits in the queue for the group, at the queue's end. The chat belongs to
+    the group from then on (its routing, its queue and its reports)."""
+    chat = _active_chat(principal, chat_id)
+    group = groups.find(group_id, field="to_group_id")
+    if group is None:
+        raise bad_request("`to_group_id` must name a group.", field="to_group_id")
+    data.write(lambda: chat.update(actions=[Chat.group_id.set(group.group_id), Chat.group_name.set(group.name)]))
+    chat.group_id, chat.group_name = group.group_id, group.name
+    note = lines.line("transferred", by=principal.name or "Agent", to=group.name)
+    target = routing.pick_agent(routing.routable_agents(group.group_id), frozenset(chat.agent_ids or ()))
+    if target is not None:
+        return move(chat, principal.id, target, note)
+    return _requeue(chat, principal.id, note)
+
+
+def _requeue(chat: Chat, from_agent_id: str, note: lines.Line) -> Chat:
+    """Puts an active chat back in the queue (for its group): the agent leaves it and frees the slot."""
+    leaving = set(connections.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
+    staying = set(chat.agent_ids or ()) - {from_agent_id}
+    now = clock.now_iso()
+    actions: list[Action] = [
+        Chat.status.set("queued"),
+        Chat.assignee_id.remove(),
+        Chat.agent_ids.set(staying) if staying else Chat.agent_ids.remove(),
+        Chat.queue_pk.set(shards.key(QUEUE, chat.chat_id)),
+        Chat.queued_at.set(now),
+        Chat.offer_pk.set(shards.key(OFFER, chat.chat_id)),
+        Chat.unanswered_pk.remove(),
+        Chat.assigned_at.remove(),
+    ]
+    if leaving:
+        actions.append(Chat.agent_conns.delete(leaving))
+    queued = data.conditional(
+        lambda: chat.update(
+            actions=actions,
+            condition=(Chat.status == "active") & (Chat.agent_ids == set(chat.agent_ids or ())),
+        )
+    )
+    if not queued:
+        raise CharlaError("conflict", "The chat changed meanwhile; reload it.")
+    routing.release(from_agent_id, chat.chat_id)
+    chat = chats.post_system(chat, note, agents_only=True)
+    chats.announce(chat)  # every agent's queue gains it; the visitor hears their place
+    broadcast.to_connections(sorted(leaving), {"type": "chat", "chat": chats.view(chat)})
+    return chat
 
 
 def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line) -> Chat:

@@ -37,18 +37,20 @@ WEIGHT = 0.3
 _ATTEMPTS = 3
 
 
-def slots_now() -> int:
-    """The slots that turn over to empty the queue: accepting agents (at least one) × capacity."""
-    return max(routing.accepting_count(), 1) * max(routing.capacity(), 1)
+def slots_now(group_id: str | None = None) -> int:
+    """The slots that turn over to empty the queue: accepting agents (at least one) × capacity; for a
+    group's chats, its accepting members."""
+    return max(routing.accepting_count(group_id), 1) * max(routing.capacity(), 1)
 
 
-def seconds_per_place() -> float:
-    """How many seconds each place in the queue is worth now: one GetItem, and a COUNT Query per shard."""
+def seconds_per_place(group_id: str | None = None) -> float:
+    """How many seconds each place in the queue is worth now: one GetItem, and a COUNT Query per shard
+    (for a group's chats: one read of the groups and one BatchGetItem of its members)."""
     try:
         slot_s = float(Settings.get(PACE_ITEM).values.as_dict().get("slot_s", DEFAULT_SLOT_S))
     except Settings.DoesNotExist:
         slot_s = DEFAULT_SLOT_S
-    return slot_s / slots_now()
+    return slot_s / slots_now(group_id)
 
 
 def eta_s(position: int, per_place: float) -> int:

@@ -19,6 +19,7 @@ from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import OPEN, QUEUE, ROUTABLE, UNANSWERED, Agent, Chat
 from functions.realtime import connections
+from functions.team import groups
 from functions.team.agents import load_key
 
 _CANDIDATES = 10
@@ -33,13 +34,22 @@ def capacity() -> int:
     return int(settings.get_settings()["max_chats_per_agent"])
 
 
-def accepting_count() -> int:
-    """How many agents take chats now (accepting, enabled, connected): a COUNT Query per shard."""
+def accepting_count(group_id: str | None = None) -> int:
+    """How many agents take chats now (accepting, enabled, connected): a COUNT Query per shard; for a
+    group, how many of its members do."""
+    if group_id is not None:
+        return len(routable_agents(group_id))
     return shards.total(lambda key: Agent.routing_index.count(key), ROUTABLE)
 
 
-def routable_agents() -> list[Agent]:
-    """The least busy accepting agents first (the routing index's order), at most `_CANDIDATES`."""
+def routable_agents(group_id: str | None = None) -> list[Agent]:
+    """The least busy accepting agents first (the routing index's order), at most `_CANDIDATES`; for a
+    group, every accepting member, least busy first (one BatchGetItem of the members, never a Scan). A
+    group deleted meanwhile is no group."""
+    chosen = None if group_id is None else groups.members(group_id)
+    if chosen is not None:
+        found = Agent.batch_get(sorted(chosen)) if chosen else []
+        return sorted((a for a in found if shards.is_key(ROUTABLE, a.routable_pk)), key=lambda a: a.load_key or "")
     return shards.merged(
         lambda key, page: Agent.routing_index.query(key, limit=_CANDIDATES, page_size=page),
         ROUTABLE,
@@ -192,23 +202,29 @@ def _count(agent_id: str, chat_id: str, change: int) -> None:
         # a concurrent change: reread and retry
 
 
-def queued(limit: int = 100) -> list[Chat]:
-    """The queue, oldest first: the only reader of `queue_index`'s items."""
+def queued(limit: int = 100, *, skip_groups: frozenset[str] = frozenset()) -> list[Chat]:
+    """The queue, oldest first: the only reader of `queue_index`'s items. `skip_groups`: leave out the
+    chats of these groups (their members are full), so the queue's next chat for someone free is found."""
+    skip = None
+    if skip_groups:
+        skip = Chat.group_id.does_not_exist() | ~Chat.group_id.is_in(*sorted(skip_groups))
     return shards.merged(
-        lambda key, page: Chat.queue_index.query(key, limit=limit, page_size=page),
+        lambda key, page: Chat.queue_index.query(key, filter_condition=skip, limit=limit, page_size=page),
         QUEUE,
         lambda chat: chat.queued_at,
         limit=limit,
     )
 
 
-def next_queued() -> Chat | None:
-    return next(iter(queued(1)), None)
+def next_queued(skip_groups: frozenset[str] = frozenset()) -> Chat | None:
+    return next(iter(queued(1, skip_groups=skip_groups)), None)
 
 
 def queue_ahead_of(chat: Chat) -> int:
-    """How many chats wait before `chat`: a COUNT Query per shard."""
+    """How many chats wait before `chat`: a COUNT Query per shard. A chat with a group waits only
+    behind its group's chats: only the group's members take them."""
     if not chat.queued_at:
         return 0
     mine = chat.queued_at
-    return shards.total(lambda key: Chat.queue_index.count(key, Chat.queued_at < mine), QUEUE)
+    same = (Chat.group_id == chat.group_id) if chat.group_id else None
+    return shards.total(lambda key: Chat.queue_index.count(key, Chat.queued_at < mine, filter_condition=same), QUEUE)

@@ -26,7 +26,8 @@ PAGE = 100
 
 def unanswered_chats() -> int:
     """Chats whose agent hasn't answered in time: the agent is switched to not accepting (told why in
-    their console), and the chat moves on to another available agent. Every line about it is agents-only.
+    their console), and the chat moves on to another available agent (of the chat's group, if it has
+    one). Every line about it is agents-only.
     """
     timeout = int(settings.get_settings()["unanswered_timeout_s"])
     cutoff = clock.iso_ago(timeout)
@@ -45,7 +46,7 @@ def unanswered_chats() -> int:
         missed = chat.assignee_id
         previous = (chat.agent_names.as_dict() if chat.agent_names else {}).get(missed, "The agent")
         switched = _stop_agent_who_missed(missed, chat.chat_id)
-        target = routing.pick_agent(routing.routable_agents(), frozenset(chat.agent_ids or ()))
+        target = routing.pick_agent(routing.routable_agents(chat.group_id), frozenset(chat.agent_ids or ()))
         if target is None:
             # Nobody free: the chat stays with its agent and is looked at next minute.
             if switched:
@@ -73,7 +74,8 @@ def _stop_agent_who_missed(agent_id: str, chat_id: str) -> bool:
 
 
 def long_waits() -> int:
-    """Visitors queued for too long are offered the offline form, once."""
+    """Visitors queued for too long are offered the offline form, once (a message left from it carries
+    the chat's group)."""
     minutes = int(settings.get_settings()["queue_timeout_min"])
     cutoff = clock.iso_ago(minutes * 60)
     offered = 0

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # A chat whose visitor left (no socket) and where nothing was said since closes after this long.
     "visitor_left_timeout_min": 10,
     "sneak_peek": True,
+    # The widget's pre-chat step offers a choice of group (functions/team/groups.py).
+    "group_choice": False,
     "allowed_origins": [],  # empty: any origin (documented in docs/operations.md)
     "color": "#2563eb",
     "position": "right",

@@ -46,6 +46,7 @@ def create(principal: Principal, chat_id: str, body: dict[str, Any]) -> tuple[Ti
         visitor_id=chat.visitor_id,
         chat_id=chat.chat_id,
     )
+    ticket.group_id, ticket.group_name = chat.group_id, chat.group_name
     written = _copy_transcript(ticket.ticket_id, chat.chat_id)
     created = Entry(
         kind="update",

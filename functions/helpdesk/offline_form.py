@@ -22,6 +22,7 @@ from functions.helpdesk import tickets
 from functions.helpdesk.tickets import Entry
 from functions.models import Chat, Ticket, Visitor
 from functions.reports import stats
+from functions.team import groups
 from functions.visitors import limits
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,10 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
     text.reject_unknown_fields(values, {f["name"] for f in form})
     answers = [(f, _value(f, values.get(f["name"]))) for f in form]
     chat = _chat_it_replaces(principal, body.get("chat_id"))
+    # The group the visitor meant to chat with (nobody in it was accepting), or the queued chat's.
+    group = groups.find(body.get("group")) if body.get("group") is not None else None
+    group_id = chat.group_id if chat and chat.group_id else group.group_id if group else None
+    group_name = chat.group_name if chat and chat.group_id else group.name if group else None
     _check_rate(principal)
     limits.hit("offline_form", address)  # identities are free: the form is limited per address too
     ticket = tickets.new_ticket(
@@ -110,6 +115,7 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
         visitor_id=principal.id,
         chat_id=chat.chat_id if chat else None,
     )
+    ticket.group_id, ticket.group_name = group_id, group_name
     entry = Entry(
         kind="message",
         author="requester",
@@ -127,7 +133,7 @@ def submit(principal: Principal, body: dict[str, Any], address: str | None = Non
     except UpdateError:
         log.warning("visitor %s went before their offline ticket was filed", principal.id)
     try:
-        stats.offline_message()
+        stats.offline_message(group_id)
     except Exception:
         log.exception("could not count the offline message")
     return ticket

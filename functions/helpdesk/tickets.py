@@ -350,6 +350,7 @@ def view(ticket: Ticket, *, for_visitor: bool = False) -> dict[str, Any]:
         "last_seq": int(ticket.last_seq),
         "sender_verified": ticket.sender_verified,
         "tags": sorted(ticket.tags or ()),  # tag ids (functions/tags/catalog.py names them)
+        "group": {"id": ticket.group_id, "name": ticket.group_name} if ticket.group_id else None,
     }
 
 

@@ -1,4 +1,4 @@
-"""The daily summary mail: yesterday's figures for each agent, and the team's for admins.
+"""The daily summary mail: yesterday's figures for each agent, and the team's (and each group's) for admins.
 
 The schedule runs hourly; the mail goes out in the hour the admin chose, in their timezone, and a
 conditional write makes sure it goes out once per day even if the schedule fires twice.
@@ -13,8 +13,9 @@ from typing import Any
 from functions.core import clock, data, mail, settings
 from functions.models import DailyStat
 from functions.reports.ranges import figures
-from functions.reports.stats import TEAM, agent_key, local
+from functions.reports.stats import TEAM, agent_key, group_key, local
 from functions.team import agents as team_agents
+from functions.team import groups
 
 log = logging.getLogger(__name__)
 SENT_MARKER = "summary-sent"
@@ -35,6 +36,8 @@ WORDS: dict[str, dict[str, str]] = {
         "good_bad": "{good} good, {bad} bad",
         "suggestions": "Suggestions:",
         "team": "The team:",
+        "groups": "By group:",
+        "group_line": "{name}: {chats} chats, {missed} missed, {offline} offline messages",
         "tip_slow": "Your median first response was {median} s, above the team's {target} s target.",
         "tip_missed": (
             "{missed} chat(s) got no answer: accept chats only while you can reply, "
@@ -57,6 +60,8 @@ WORDS: dict[str, dict[str, str]] = {
         "good_bad": "{good} buenas, {bad} malas",
         "suggestions": "Sugerencias:",
         "team": "El equipo:",
+        "groups": "Por grupo:",
+        "group_line": "{name}: {chats} chats, {missed} perdidos, {offline} mensajes fuera de línea",
         "tip_slow": (
             "Tu mediana de primera respuesta fue de {median} s, por encima del objetivo de {target} s del equipo."
         ),
@@ -140,10 +145,31 @@ def send_if_due(now: datetime | None = None) -> int:
     return send_for(day)
 
 
+def _group_lines(day: str) -> list[tuple[str, dict[str, Any]]]:
+    """Each group's figures, by name: one GetItem of the groups and one per group."""
+    return [(g.name, _figures(day, group_key(g.group_id))) for g in groups.all_groups()]
+
+
+def render_groups(by_group: list[tuple[str, dict[str, Any]]], lang: str = "en") -> str:
+    lines = [_say(lang, "groups")]
+    for name, numbers in by_group:
+        line = _say(
+            lang,
+            "group_line",
+            name=name,
+            chats=numbers["chats"],
+            missed=numbers["missed"],
+            offline=numbers["offline_messages"],
+        )
+        lines.append(f"  {line}")
+    return "\n".join(lines) + "\n"
+
+
 def send_for(day: str) -> int:
     values = settings.get_settings()
     target, default_lang = int(values["wait_threshold_s"]), str(values.get("language") or "en")
     team = _figures(day, TEAM)
+    by_group = _group_lines(day)
     sent = 0
     for agent in team_agents.members():
         if agent.disabled or not agent.email:
@@ -154,6 +180,8 @@ def send_for(day: str) -> int:
         if agent.role == "admin":
             team_part = render("", day, team, suggestions(team, team, target, lang), lang).split("\n", 2)[2]
             body += "\n" + _say(lang, "team") + "\n" + team_part
+            if by_group:
+                body += "\n" + render_groups(by_group, lang)
         try:
             mail.send(agent.email, _say(lang, "subject", day=day), body)
             sent += 1

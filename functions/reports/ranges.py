@@ -15,6 +15,7 @@ from functions.models import DailyStat
 from functions.reports import stats
 from functions.reports.stats import TEAM, agent_key
 from functions.tags import catalog
+from functions.team import groups
 
 MAX_DAYS = 92  # a quarter: one BatchGetItem page per row key
 DEFAULT_DAYS = 7  # without `from`: this many days up to `to`
@@ -74,12 +75,24 @@ def _average(row: DailyStat | None) -> int | None:
 
 
 def report(
-    principal: Principal, start: object = None, end: object = None, agent: object = None, tag: object = None
+    principal: Principal,
+    start: object = None,
+    end: object = None,
+    agent: object = None,
+    tag: object = None,
+    group: object = None,
 ) -> dict[str, Any]:
     """Days are the organisation's (the counters were kept in its time zone), so a range left out ends
-    today there, which need not be today where the reader is. With a `tag`: the team's chats that carry it."""
-    key = _subject(principal, agent)
+    today there, which need not be today where the reader is. With a `tag`: the team's chats that carry it;
+    `group`: one group's chats instead (any agent sees them, as they see the team's). Each is a row of
+    its own, so they are asked one at a time, never with `agent` or with each other."""
     tag_id = catalog.check_filter(tag)
+    chosen = groups.find(group) if group not in (None, "") else None
+    if chosen is not None and agent not in (None, "", "team"):
+        raise bad_request("`group` and `agent` can't be asked together.", field="group")
+    if tag_id and chosen is not None:
+        raise bad_request("`tag` and `group` can't be asked together.", field="tag")
+    key = stats.group_key(chosen.group_id) if chosen else _subject(principal, agent)
     if tag_id and key != TEAM:
         raise bad_request("`tag` is a filter of the team's report; leave `agent` out.", field="tag")
     if tag_id:
@@ -98,6 +111,7 @@ def report(
     return {
         "subject": "team" if key == TEAM or tag_id else key.split("#", 1)[1],
         "tag": tag_id,
+        "group": {"id": chosen.group_id, "name": chosen.name} if chosen else None,
         "time_zone": stats.zone_name(),
         "from": days[0],
         "to": days[-1],

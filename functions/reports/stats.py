@@ -21,6 +21,16 @@ def agent_key(agent_id: str) -> str:
     return f"agent#{agent_id}"
 
 
+def group_key(group_id: str) -> str:
+    """A group's row: its chats (functions/team/groups.py), counted like the team's."""
+    return f"group#{group_id}"
+
+
+def _whole(key: str) -> bool:
+    """The team's row and each group's: the rows with chats by hour and offline messages."""
+    return key == TEAM or key.startswith("group#")
+
+
 def zone_name() -> str:
     """The organisation's time zone: the one its days and hours are counted in (setting `summary_timezone`)."""
     return str(settings.get_settings()["summary_timezone"])
@@ -32,7 +42,7 @@ def local(moment: datetime) -> datetime:
 
 def _row(day: str, key: str) -> DailyStat:
     """Creates the day's row once, so later updates can add into its hour map."""
-    hours = {f"{h:02d}": 0 for h in range(24)} if key == TEAM else None
+    hours = {f"{h:02d}": 0 for h in range(24)} if _whole(key) else None
     row = DailyStat(day, key, by_hour=hours, first_responses=[])
     data.conditional(lambda: row.save(condition=DailyStat.key.does_not_exist()))  # False: made already
     return DailyStat(day, key)
@@ -43,8 +53,10 @@ def tag_key(tag_id: str) -> str:
 
 
 def _keys(chat: Chat) -> list[str]:
-    """The rows a chat counts in: the team's, each of its agents', and each of its tags'."""
-    return [TEAM] + [agent_key(a) for a in sorted(chat.agent_ids or ())] + [tag_key(t) for t in sorted(chat.tags or ())]
+    """The rows a chat counts in: the team's, its group's, each of its agents', and each of its tags'."""
+    group = [group_key(chat.group_id)] if chat.group_id else []
+    agents = [agent_key(a) for a in sorted(chat.agent_ids or ())]
+    return [TEAM, *group, *agents] + [tag_key(t) for t in sorted(chat.tags or ())]
 
 
 def _ended_day(chat: Chat) -> str:
@@ -74,7 +86,7 @@ def _ended_actions(chat: Chat, key: str, sign: int = 1) -> list[Action]:
     if handled:
         actions.append(DailyStat.duration_sum.add(sign * round((ended - started).total_seconds())))
         actions.append(DailyStat.duration_count.add(sign))
-    if key == TEAM:
+    if _whole(key):
         hour = local(started).strftime("%H")
         actions.append(DailyStat.by_hour[hour].set(DailyStat.by_hour[hour] + sign))
     return actions
@@ -133,6 +145,7 @@ def chat_rated(chat: Chat, rating: str, previous: str | None) -> None:
         _row(day, key).update(actions=actions)
 
 
-def offline_message() -> None:
+def offline_message(group_id: str | None = None) -> None:
     day = local(clock.now()).strftime("%Y-%m-%d")
-    _row(day, TEAM).update(actions=[DailyStat.offline_messages.add(1)])
+    for key in [TEAM, *([group_key(group_id)] if group_id else [])]:
+        _row(day, key).update(actions=[DailyStat.offline_messages.add(1)])

@@ -255,7 +255,7 @@ def _hand_over_chats(agent_id: str) -> None:
         chat = Chat.get(chat.chat_id, consistent_read=True)
         if chat.status != "active" or agent_id not in (chat.agent_ids or set()):
             continue
-        target = routing.pick_agent(routing.routable_agents(), frozenset(chat.agent_ids or ()))
+        target = routing.pick_agent(routing.routable_agents(chat.group_id), frozenset(chat.agent_ids or ()))
         if target is None:
             log.info("chat %s stays with disabled agent %s: nobody is free", chat.chat_id, agent_id)
             continue

@@ -1,7 +1,7 @@
 """ddb_calls_per_message and items_read_per_message: what one visitor message costs.
 
-One chat (a visitor and one agent, both connected through the real `$connect` handler) sits among
-10, then 2,000, other open chats. Each visitor `send` goes through the real `$default` handler,
+One chat (a visitor and one agent, both connected through the real `$connect` handler), in one of 10
+groups, sits among 10, then 2,000, other open chats. Each visitor `send` goes through the real `$default` handler,
 and the counter sees every DynamoDB call it makes, the transaction included. The same run then
 sends one message the way aws-samples/simple-websockets-chat-app does, over a connections table
 holding the 2,000 background chats' visitor connections.
@@ -16,6 +16,7 @@ from tests.bench.ddb import DynamoCounter, Window
 from tests.bench.moto_env import charla_on_moto, dynamodb_client
 from tests.bench.report import Check, Figure
 
+GROUPS = 10  # defined while the messages are counted (functions/team/groups.py)
 MESSAGES = 5  # per size; the figure is the largest count seen, so a costlier first message shows
 SIZES = (10, 2000)
 FILE_BYTES = 256 * 1024  # a photo-sized file: what the code reads of it must stay a fixed few hundred bytes
@@ -64,6 +65,14 @@ def _send_messages(counter: DynamoCounter, visitor: Any, chat_id: str, tag: str)
     return windows
 
 
+def _group(name: str, member_id: str) -> str:
+    from functions.core.principals import Principal
+    from functions.team import groups
+
+    admin = Principal("agent", "bench-admin", "Bench", "admin")
+    return str(groups.create(admin, {"name": name, "members": [member_id]})["id"])
+
+
 def run() -> list[Figure]:
     # tests.support.actors drives the real Chalice handlers with API Gateway-shaped events, like the unit tests.
     from tests.bench import scan_sample, seed
@@ -77,7 +86,9 @@ def run() -> list[Figure]:
         agent = Socket(new_agent("Ana"))
         visitor = Socket(new_visitor("Vic"))
         seed.open_chats("bg0", SIZES[0], background)
-        chat_id = start_chat(visitor)["chat_id"]
+        # Ten groups, the chat in one of them: the message path reads the group from the chat, never the groups.
+        group_ids = [_group(f"Group {n}", agent.principal.id) for n in range(GROUPS)]
+        chat_id = start_chat(visitor, group=group_ids[0])["chat_id"]
         seen = SIZES[0]
         items_read = 0
         for size in SIZES:

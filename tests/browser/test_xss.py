@@ -602,3 +602,40 @@ def test_file_names_in_chats_stay_text_in_the_widget_and_the_console(stack, brow
         bea.assert_clean()
     finally:
         agents.set_accepting(bea_id, False)
+
+
+# --- group names --------------------------------------------------------------------------------
+
+
+def test_group_names_stay_text_in_the_admin_page_the_queue_filter_reports_and_the_widget(stack, browser):
+    boss_email = f"boss-{secrets.token_hex(3)}@charla.local"
+    stack.create_agent(boss_email, PASSWORD, "Boss", role="admin", accepting=False)
+    token = stack.id_token(boss_email, PASSWORD)
+    # Names are unique whatever their case, one line, at most 60 characters; the 50 groups an install may have.
+    names: list[str] = []
+    for p in NAMES:
+        if len(p) <= 60 and p.casefold() not in {n.casefold() for n in names} and len(names) < 50:
+            names.append(p)
+    ids = [stack_http.ok(stack, "POST", "/admin/groups", {"name": n}, token=token)["id"] for n in names]
+    settings.save_settings({"group_choice": True})
+    boss = console(browser, stack, boss_email)
+    site = Watched(browser)
+    try:
+        wait_shown(boss.page, "[data-testid=queue-filter] option", names)
+        boss.page.get_by_test_id("admin-tab").click()
+        boss.page.get_by_test_id("admin-nav-groups").click()
+        wait_shown(boss.page, "[data-testid=group-row-name]", names)
+        wait_shown(boss.page, "[data-testid=group-rename]", names, prop="value")
+        boss.assert_clean()
+        boss.page.get_by_test_id("reports-tab").click()
+        wait_shown(boss.page, "[data-testid=report-group]", names)
+        boss.assert_clean()
+
+        site.page.goto(f"{stack.base_url}/")
+        site.page.get_by_test_id("charla-launcher").click()
+        wait_shown(site.page, "[data-testid=charla-group] option", names)
+        site.assert_clean()
+    finally:
+        settings.save_settings({"group_choice": False})
+        for group_id in ids:
+            stack_http.call(stack, "DELETE", f"/admin/groups/{group_id}", token=token)

@@ -177,6 +177,7 @@ REST_TABLE: list[Row] = [
     agent("GET", "/agent/tags", 200),
     agent("PATCH", "/agent/chats/{chat_id}/tags", 404, 400, 400, body={}),
     agent("PATCH", "/agent/tickets/{ticket_id}/tags", 400, body={}),
+    agent("GET", "/agent/groups", 200),
     agent("PUT", "/agent/offline-form", 403, 403, 400, body={}),
     # --- administration: 403 for agents
     admin("GET", "/admin/agents", 200),
@@ -202,6 +203,9 @@ REST_TABLE: list[Row] = [
     # Not A: the admin's cell would really erase the visitor.
     admin("DELETE", "/admin/visitors/{visitor_id}", 404, ids={"visitor_id": "v_not_a_visitor"}),
     admin("POST", "/admin/email-erasures", 400, body={}),
+    admin("POST", "/admin/groups", 400, body={}),
+    admin("PATCH", "/admin/groups/{group_id}", 404, body={}, ids={"group_id": "g_missing"}),
+    admin("DELETE", "/admin/groups/{group_id}", 404, ids={"group_id": "g_missing"}),
 ]
 
 

@@ -8,7 +8,8 @@ const ID_KEY = 'charla.visitor';
 // A 429 (the app's per-address limits, or the WAF backstop) is not an outage: say so.
 export const unreachable = (e) => (e && e.status === 429 ? 'tooMany' : 'network');
 
-export function createApi(base) {
+// `group()`: the group the visitor or the page chose, which an offline message is left for.
+export function createApi(base, group) {
   let runtime;
   // The loader's first page view may be creating the identity right now: wait for it, then read.
   const loaderDone = () => Promise.resolve(window.Charla && window.Charla._p).catch(() => {});
@@ -69,7 +70,7 @@ export function createApi(base) {
     ticket: () => visitorCall('POST', '/visitor/ws-ticket').then((r) => r.ticket),
     identify: (body) => visitorCall('POST', '/visitor/identify', body),
     offlineForm: (lang) => call('GET', '/widget/offline-form?lang=' + lang),
-    offline: (fields, chat_id) => visitorCall('POST', '/visitor/offline', { fields, chat_id }),
+    offline: (fields, chat_id) => visitorCall('POST', '/visitor/offline', { fields, chat_id, group: group() }),
     req: visitorCall, // files.js
     shown: (ruleId) => visitorCall('POST', '/visitor/greetings/' + encodeURIComponent(ruleId) + '/shown'),
   };

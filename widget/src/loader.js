@@ -41,7 +41,7 @@
     },
   });
   // Kept until widget.js arrives, which replays them in order and settles their promises.
-  'close setLanguage setIdentity'.split(' ').forEach(function (k) {
+  'close setLanguage setIdentity setGroup'.split(' ').forEach(function (k) {
     C[k] = function () {
       var a = arguments;
       return C._w ? C._w[k].apply(0, a) : new Promise(function (ok) { queue.push([k, a, ok]); });
@@ -143,7 +143,7 @@
     btn.onpointerenter = btn.onfocus = quiet;
     root.append(css, btn);
     d.body.appendChild(host);
-    C._c = { host: host, root: root, btn: btn, base: base, lang: me.getAttribute('data-lang') };
+    C._c = { host: host, root: root, btn: btn, base: base, lang: me.getAttribute('data-lang'), group: me.getAttribute('data-group') };
 
     // A conversation in progress should reappear at once; otherwise wait 5 s, then for idle time.
     setTimeout(function () {

@@ -2,10 +2,10 @@
 import { h } from '../../ui-common/dom.js';
 
 export function buildPanel(t, on) {
-  const field = (id, type, label, extra) =>
+  const field = (id, type, label, extra, tag = 'input') =>
     h('p', { class: 'field' },
       h('label', { for: 'charla-' + id, text: label }),
-      h('input', { id: 'charla-' + id, name: id, type, 'data-testid': 'charla-' + id, required: true, ...extra }));
+      h(tag, { id: 'charla-' + id, name: id, type, 'data-testid': 'charla-' + id, required: true, ...extra }));
 
   const ui = {};
   ui.title = h('h2', { id: 'charla-title', text: t('title') });
@@ -30,6 +30,9 @@ export function buildPanel(t, on) {
 
   ui.nameRow = field('name', 'text', t('name'), { autocomplete: 'name', maxlength: 100 });
   ui.emailRow = field('email', 'email', t('email'), { autocomplete: 'email', maxlength: 255 });
+  // The groups to choose from (widget.js fills it): above both the pre-chat form and the away notice.
+  ui.groupRow = field('group', null, t('group'), { onchange: on.group }, 'select');
+  ui.group = ui.groupRow.lastChild;
   ui.name = ui.nameRow.lastChild;
   ui.email = ui.emailRow.lastChild;
   ui.start = h('button', { type: 'submit', class: 'btn', 'data-testid': 'charla-start', text: t('start') });
@@ -78,7 +81,7 @@ export function buildPanel(t, on) {
   },
   // A div, not <header>: inside the host page a second banner landmark would confuse screen readers.
   h('div', { class: 'head' }, h('div', null, ui.title, ui.sub), ui.end, ui.close),
-  h('div', { class: 'body' }, ui.greet, ui.away, ui.list, ui.typing, ui.status, ui.pre, ui.after),
+  h('div', { class: 'body' }, ui.greet, ui.groupRow, ui.away, ui.list, ui.typing, ui.status, ui.pre, ui.after),
   h('div', { class: 'foot' }, ui.error, ui.composer));
   return ui;
 }

@@ -24,8 +24,8 @@ const KEEP = 100; // messages cached per chat for the next page
 const C = window.Charla;
 if (C && C._c && !C._w) C._w = createWidget(C._c);
 
-function createWidget({ host, root, btn, base, lang }) {
-  const api = createApi(base);
+function createWidget({ host, root, btn, base, lang, group }) {
+  const api = createApi(base, () => state.page || ui.group.value);
   const local = store('localStorage');
   const session = store('sessionStorage');
   // Read here rather than by the loader (Intl's first use costs the host page about 20 ms), and kept
@@ -55,6 +55,7 @@ function createWidget({ host, root, btn, base, lang }) {
     opener: null, // {greeting_id} or {greeting_rule}: the greeting the next start_chat answers
     bubble: null, // the greeting on screen: {el, g}
     ident: null, // Charla.setIdentity's name, email and signature
+    page: group, // the group the page chose (data-group, Charla.setGroup); else the visitor picks one (ui.group)
   };
   let ui, tr, sock, ready;
   let typingTimer, saveTimer;
@@ -109,6 +110,7 @@ function createWidget({ host, root, btn, base, lang }) {
     ui = buildPanel(t, {
       close, start, send: onSend, input: onInput, key: onKey, panelKey, file: onFile,
       end: endChat, pick, rate, transcript, restart, offer,
+      group: () => sync(state.away = false), // another group: try chatting again
     });
     tr = createTranscript(ui.list, render);
     root.append(ui.panel);
@@ -125,7 +127,7 @@ function createWidget({ host, root, btn, base, lang }) {
     const c = state.settings.color;
     if (typeof c === 'string' && window.CSS && CSS.supports('color', c)) {
       host.style.setProperty('--charla-accent', c);
-      host.style.setProperty('--charla-on-accent', onAccent(c));
+      host.style.setProperty('--charla-on-accent', state.settings.on_accent); // black or white: the server picks
     }
   }
 
@@ -179,6 +181,10 @@ function createWidget({ host, root, btn, base, lang }) {
     if (!ui) return;
     const s = state.settings;
     const anon = !s || s.prechat !== 'name_email';
+    // The pre-chat choice of group, when the admin offers one and the page chose none. A group with
+    // nobody accepting answers start_chat with `offline`: its offline form shows (api.js sends the group).
+    const gs = (s && !state.page && s.groups) || []; // listed only when the admin offers the choice
+    if (ui.group.length != gs.length) ui.group.replaceChildren(...gs.map((g) => h('option', { value: g.id, text: g.name })));
     const mode = P.mode(state);
     ui.panel.setAttribute('data-mode', mode);
     const greet = s && ((s.welcome_by_lang || {})[t.lang] || s.welcome);
@@ -198,6 +204,7 @@ function createWidget({ host, root, btn, base, lang }) {
           : f.name === 'name' ? ui.name.value || (state.ident && state.ident.name) : ''), () => (P.offer(state) ? state.chat.chat_id : null));
     }
     show(ui.pre, mode === 'pre');
+    show(ui.groupRow, gs.length && !state.chat && !state.wantStart);
     show(ui.end, mode === 'chat');
     syncAfter(mode === 'after');
     show(ui.nameRow, !anon);
@@ -494,6 +501,7 @@ function createWidget({ host, root, btn, base, lang }) {
       if (state.ident.name && state.ident.name.length <= 100) f.name = state.ident.name;
       if (EMAIL.test(state.ident.email)) f.email = state.email = state.ident.email;
     }
+    f.group = state.page || ui.group.value; // '': none
     if (state.opener) Object.assign(f, state.opener);
     // Shown in the agent's visitor panel; cut to the server's limits, which refuse longer text.
     f.context = {
@@ -769,6 +777,7 @@ function createWidget({ host, root, btn, base, lang }) {
   const widget = {
     open: () => open(true), close, toggle: () => (state.isOpen ? close() : open(true)),
     setLanguage, setIdentity,
+    setGroup: (id) => sync(state.page = id),
     // From the loader's page view, perhaps before the panel's language is known.
     greet: (g) => init().then(() => greet(g), quiet),
   };
@@ -779,14 +788,3 @@ function createWidget({ host, root, btn, base, lang }) {
 }
 
 const visible = (el) => el.getClientRects().length > 0;
-
-// Black or white text, whichever reads better on the admin's colour.
-function onAccent(c) {
-  const m = /^#([\da-f]{2})([\da-f]{2})([\da-f]{2})$/i.exec(c.replace(/^#(.)(.)(.)$/, '#$1$1$2$2$3$3'));
-  if (!m) return '#fff';
-  const [r, g, b] = m.slice(1).map((x) => {
-    const v = parseInt(x, 16) / 255;
-    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? '#111' : '#fff';
-}

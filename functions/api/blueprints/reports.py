@@ -18,7 +18,12 @@ def agent_report() -> dict[str, Any]:
     request = bp.current_request
     params = rest.query(request)
     return ranges.report(
-        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("tag")
+        rest.agent(request),
+        params.get("from"),
+        params.get("to"),
+        params.get("agent"),
+        params.get("tag"),
+        params.get("group"),
     )
 
 
@@ -27,7 +32,12 @@ def agent_report_csv() -> Response:
     request = bp.current_request
     params = rest.query(request)
     data = ranges.report(
-        rest.agent(request), params.get("from"), params.get("to"), params.get("agent"), params.get("tag")
+        rest.agent(request),
+        params.get("from"),
+        params.get("to"),
+        params.get("agent"),
+        params.get("tag"),
+        params.get("group"),
     )
     subject = f"{data['subject']}-{data['tag']}" if data["tag"] else data["subject"]
     name = f"charla-{subject}-{data['from']}-{data['to']}.csv"

@@ -7,6 +7,7 @@ export default {
   unread: '{n} unread',
   name: 'Name',
   email: 'Email',
+  group: 'Department',
   start: 'Start chat',
   message: 'Message',
   placeholder: 'Type your message…',
