@@ -126,6 +126,12 @@ def scenario(stack: LocalStack, browser: Browser, out: Path) -> None:
         expect(page.get_by_test_id("ticket-row").first).to_be_visible()
         page.get_by_test_id("ticket-row").first.click()
         shoot(page, out, f"console-{size_name}-tickets")
+        if size_name != "desktop":
+            page.get_by_test_id("top-menu").click()
+        page.get_by_test_id("archive-tab").click()
+        page.get_by_test_id("archive-row").filter(has_text="María").click()
+        expect(page.get_by_test_id("archive-transcript")).to_contain_text("Canarias")
+        shoot(page, out, f"console-{size_name}-archive")
         page.context.close()
 
     # María's side of her chat, at each size (the widget fills a phone's screen).

@@ -9,7 +9,7 @@ import { t, T, L, P, onLang, errorText } from './i18n.js';
 import { createVisitorPanel, readTranscript } from './visitor.js';
 import { visitorLabel } from './chatlist.js';
 import { when } from './tickets.js';
-import { chipsOf } from './tags.js';
+import { chipsOf, tagFilter } from './tags.js';
 
 const PAGE = 25;
 
@@ -29,15 +29,9 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket, 
     h('option', { value: '', ...T('archiveAnyRating') }), h('option', { value: 'good', ...T('ratedGood') }),
     h('option', { value: 'bad', ...T('ratedBad') }), h('option', { value: 'none', ...T('archiveUnrated') }));
   // Chats with one tag; the options follow the shared tag list (tags.js).
-  const tag = h('select', { class: 'ticket-filter', 'data-testid': 'archive-tag-filter', ...L('archiveTag'), onchange: () => load() });
-  const tagOptions = () => {
-    const was = tag.value;
-    tag.replaceChildren(h('option', { value: '', ...T('tagAny') }), ...tags.list.map((x) => h('option', { value: x.id, text: x.name })));
-    tag.value = tags.list.some((x) => x.id === was) ? was : '';
-    show(tag, tags.list.length > 0);
-  };
-  const offTags = tags.on(() => { tagOptions(); render(); });
-  tagOptions();
+  const tagSelect = tagFilter(tags, { 'data-testid': 'archive-tag-filter', ...L('archiveTag') }, () => load());
+  const tag = tagSelect.el;
+  const offTags = tags.on(() => { tagSelect.fill(); render(); });
   tags.ready();
   const from = h('input', { type: 'date', 'data-testid': 'archive-from', ...L('reportFrom'), onchange: () => load() });
   const to = h('input', { type: 'date', 'data-testid': 'archive-to', ...L('reportTo'), onchange: () => load() });

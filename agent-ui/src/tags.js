@@ -3,7 +3,7 @@
 // Tag names are the admins' text: chips show them as text only; a colour reaches the page through the
 // CSSOM (a custom property), never a style attribute, so the console's CSP holds.
 import { h, show } from '../../ui-common/dom.js';
-import { t, L, errorText } from './i18n.js';
+import { t, T, L, errorText } from './i18n.js';
 
 // One list per console: loaded on first use, reloaded after an admin's change.
 export function createTagStore(request) {
@@ -107,4 +107,18 @@ export function createTagPicker({ store, save, testid }) {
     },
     destroy: off,
   };
+}
+
+// A select of the tag list for filtering by one tag ('' is any), hidden while there are no tags.
+// `fill()` follows the list (call it from store.on), keeping the choice while its tag exists.
+export function tagFilter(store, attrs, onchange) {
+  const el = h('select', { class: 'ticket-filter', ...attrs, onchange });
+  function fill() {
+    const was = el.value;
+    el.replaceChildren(h('option', { value: '', ...T('tagAny') }), ...store.list.map((x) => h('option', { value: x.id, text: x.name })));
+    el.value = store.list.some((x) => x.id === was) ? was : '';
+    show(el, store.list.length > 0);
+  }
+  fill();
+  return { el, fill };
 }

@@ -4,7 +4,7 @@
 import { h, show } from '../../ui-common/dom.js';
 import { t, T, L, P, lang, onLang } from './i18n.js';
 import { createTicketView } from './ticket_view.js';
-import { chipsOf } from './tags.js';
+import { chipsOf, tagFilter } from './tags.js';
 
 export const STATUSES = ['open', 'pending', 'solved', 'spam'];
 const PAGE = 25;
@@ -27,15 +27,9 @@ export function createTicketsView({ request, me, flash, tags }) {
   const assignee = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-assignee-filter', ...L('ticketAssigneeFilter'), onchange: load },
     h('option', { value: '', ...T('assigneeAnyone') }), h('option', { value: 'me', ...T('assigneeMe') }));
   // Tickets with one tag (the list's `tag` filter); the options follow the tag list.
-  const tag = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-tag-filter', ...L('ticketTagFilter'), onchange: load });
-  const tagOptions = () => {
-    const was = tag.value;
-    tag.replaceChildren(h('option', { value: '', ...T('tagAny') }), ...tags.list.map((x) => h('option', { value: x.id, text: x.name })));
-    tag.value = tags.list.some((x) => x.id === was) ? was : '';
-    show(tag, tags.list.length > 0);
-  };
-  const offTags = tags.on(() => { tagOptions(); render(); });
-  tagOptions();
+  const tagSelect = tagFilter(tags, { 'data-testid': 'ticket-tag-filter', ...L('ticketTagFilter') }, load);
+  const tag = tagSelect.el;
+  const offTags = tags.on(() => { tagSelect.fill(); render(); });
   const search = h('input', { type: 'search', class: 'ticket-search', 'data-testid': 'ticket-search', ...P('ticketSearch'), ...L('ticketSearch') });
   const bar = h('form', { class: 'tickets-bar', role: 'search', onsubmit(e) { e.preventDefault(); load(); } },
     status, assignee, tag, search, h('button', { type: 'submit', class: 'tab', ...T('searchGo') }));

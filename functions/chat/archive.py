@@ -22,8 +22,6 @@ assignment or transfer adds are filtered on from its end), and every closed chat
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import logging
@@ -35,6 +33,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
+from functions.core import paging
 from functions.core.errors import bad_request
 from functions.core.principals import Principal
 from functions.models import ArchiveEntry, ArchivePosting, Chat, Message
@@ -262,12 +261,12 @@ class Filters:
 def search(principal: Principal, params: dict[str, Any]) -> dict[str, Any]:
     """One page of the archive, newest first: `{"chats": [...], "next_cursor": ...}`."""
     filters = Filters(principal, params)
-    cursor = _decode(params.get("cursor"))
-    limit = _limit(params.get("limit"))
+    cursor = paging.decode(params.get("cursor"), _CURSOR)
+    limit = paging.limit(params.get("limit"), default=DEFAULT_LIMIT, most=MAX_LIMIT)
     if _looks_like_ref(filters.text):
         return {"chats": _by_ref(filters), "next_cursor": None}
     found, position = _page(filters, cursor, limit)
-    return {"chats": [view(e, filters.query) for e in found], "next_cursor": _encode(position)}
+    return {"chats": [view(e, filters.query) for e in found], "next_cursor": paging.encode(position)}
 
 
 def _page(filters: Filters, cursor: str | None, limit: int) -> tuple[list[ArchiveEntry], str | None]:
@@ -435,28 +434,3 @@ def _day(value: object, name: str) -> str | None:
         return str(date.fromisoformat(value))
     except ValueError:
         raise bad_request(f"`{name}` must be a date as YYYY-MM-DD.") from None
-
-
-def _limit(value: object) -> int:
-    if value in (None, ""):
-        return DEFAULT_LIMIT
-    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise bad_request(f"`limit` must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(value)
-
-
-def _encode(key: str | None) -> str | None:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=") if key else None
-
-
-def _decode(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        raw = str(value)
-        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = ""
-    if not _CURSOR.match(key):
-        raise bad_request("`cursor` is not one this API gave out; start again without it.")
-    return key

@@ -13,15 +13,13 @@ Newest first with an opaque cursor, and never a Scan. Each filter picks the inde
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from functions.core import text
+from functions.core import paging, text
 from functions.core.errors import bad_request
 from functions.core.principals import Principal
 from functions.helpdesk import search_terms, tickets
@@ -43,8 +41,8 @@ def list_tickets(principal: Principal, params: dict[str, Any]) -> dict[str, Any]
     statuses = [status] if status else list(tickets.LISTED)
     assignee = _assignee(principal, params.get("assignee"))
     requester = _requester(params.get("requester"))
-    cursor = _decode(params.get("cursor"))
-    limit = _limit(params.get("limit"))
+    cursor = paging.decode(params.get("cursor"), _CURSOR)
+    limit = paging.limit(params.get("limit"), default=DEFAULT_LIMIT, most=MAX_LIMIT)
     query = (params.get("q") or "").strip()
     tag = catalog.check_filter(params.get("tag"))
 
@@ -57,7 +55,7 @@ def list_tickets(principal: Principal, params: dict[str, Any]) -> dict[str, Any]
         found, next_key = _tagged(_reads(statuses, assignee, requester), tag, cursor, limit)
     else:
         found, next_key = _merged(_sources(statuses, assignee, requester), cursor, limit)
-    return {"tickets": [tickets.view(t) for t in found], "next_cursor": _encode(next_key)}
+    return {"tickets": [tickets.view(t) for t in found], "next_cursor": paging.encode(next_key)}
 
 
 Read = tuple[Any, str, Condition | None]  # an index, its hash key, a filter
@@ -230,28 +228,3 @@ def _requester(value: object) -> str | None:
     if not isinstance(value, str) or not text.is_mail_address(value.strip()):
         raise bad_request("`requester` must be an email address.")
     return value.strip().lower()
-
-
-def _limit(value: object) -> int:
-    if value in (None, ""):
-        return DEFAULT_LIMIT
-    if not isinstance(value, str) or not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise bad_request(f"`limit` must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(value)
-
-
-def _encode(key: str | None) -> str | None:
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=") if key else None
-
-
-def _decode(value: object) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        raw = str(value)
-        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        key = ""
-    if not _CURSOR.match(key):
-        raise bad_request("`cursor` is not one this API gave out; start again without it.")
-    return key

@@ -53,7 +53,7 @@ def tag_chat(principal: Principal, chat_id: str, body: dict[str, Any]) -> Chat:
         chat = access.chat_for_read(principal, chat_id)
     stats.chat_retagged(chat, added=after - before, removed=before - after)
     broadcast.to_chat(chat, {"type": "chat", "chat": chats.view(chat)}, visitor=False)
-    archive.index_chat(chat)  # the archive's tag filter follows
+    archive.index_quietly(chat)  # the archive's tag filter follows; the tags stay changed if it fails
     return chat
 
 

@@ -7,6 +7,7 @@ import pytest
 from functions.chat import transcripts
 from functions.models import Agent, Chat, Message
 from functions.visitors import data_requests
+from tests.support import desk
 from tests.support.actors import Socket, new_agent, new_visitor, start_chat
 
 
@@ -108,8 +109,9 @@ def test_an_uninvited_agent_cannot_join_by_replying(chat):
     assert ben.principal.id not in Chat.get(chat_id).agent_ids
 
 
-def test_a_routing_line_stays_out_of_everything_the_visitor_can_read(chat):
+def test_a_routing_line_stays_out_of_everything_the_visitor_can_read(chat, monkeypatch):
     visitor, ana, ben, chat_id = chat
+    desk.prepare(monkeypatch)  # the data export lists the chat's files in the attachments bucket
     ana.send({"action": "transfer", "chat_id": chat_id, "to_agent_id": ben.principal.id})
     stored = Chat.get(chat_id)
     assert "transferred" not in transcripts.render(stored)  # the transcript mailed to the visitor
