@@ -107,12 +107,13 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket, 
     b.dataset.status = c.status;
     b.setAttribute('aria-current', String(!!current && current.chat_id === c.chat_id));
     const agents = (c.agents || []).map((a) => a.name).filter(Boolean).join(', ');
-    b.replaceChildren(
+    // replaceChildren writes a null as the text "null": the parts a row lacks are filtered out.
+    b.replaceChildren(...[
       h('span', { class: 'ticket-badge ' + c.status, 'data-testid': 'archive-status', text: t(c.status === 'open' ? 'archiveOpen' : 'archiveClosed') }),
       h('span', { class: 'ticket-subject', dir: 'auto', text: visitorLabel(c.visitor) }),
       c.match ? h('span', { class: 'archive-match', 'data-testid': 'archive-match', dir: 'auto', text: c.match }) : null,
       c.tags && c.tags.length ? h('span', { class: 'tag-chips', 'data-testid': 'archive-row-tags' }, ...chipsOf(tags, c.tags)) : null,
-      h('span', { class: 'ticket-meta', text: [when(c.created_at), agents, c.rating ? t(c.rating === 'good' ? 'ratedGood' : 'ratedBad') : ''].filter(Boolean).join(' · ') }));
+      h('span', { class: 'ticket-meta', text: [when(c.created_at), agents, c.rating ? t(c.rating === 'good' ? 'ratedGood' : 'ratedBad') : ''].filter(Boolean).join(' · ') })].filter(Boolean));
     return li;
   }
 

@@ -79,7 +79,7 @@ export function createChatFiles({ request, flash }) {
   function attach(target, take, enabled) {
     const input = h('input', { type: 'file', class: 'sr', 'data-testid': 'file-input', tabindex: '-1', multiple: true, ...L('sendFileLabel'),
       onchange() { for (const f of Array.from(input.files || [])) take(f); input.value = ''; } });
-    const button = h('button', { type: 'button', class: 'file-button', 'data-testid': 'file-button', ...L('sendFileLabel'), text: '📎', onclick: () => input.click() });
+    const button = h('button', { type: 'button', class: 'file-button', 'data-testid': 'file-button', ...L('sendFileLabel'), onclick: () => input.click() }, paperclip());
     target.addEventListener('dragover', (e) => { if (enabled() && hasFiles(e.dataTransfer)) { e.preventDefault(); target.setAttribute('data-drop', ''); } });
     target.addEventListener('dragleave', () => target.removeAttribute('data-drop'));
     target.addEventListener('drop', (e) => {
@@ -105,4 +105,15 @@ const hasFiles = (dt) => !!dt && Array.from(dt.types || []).includes('Files');
 function size(n) {
   const kb = (n || 0) / 1024;
   return kb < 1024 ? Math.max(1, Math.round(kb)) + ' KB' : (kb / 1024).toFixed(1) + ' MB';
+}
+
+// A drawn paperclip: an emoji would need a colour-emoji font, which many agents' systems lack.
+function paperclip() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const path = document.createElementNS(ns, 'path');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 24 24', width: '18', height: '18', 'aria-hidden': 'true', focusable: 'false' })) svg.setAttribute(k, v);
+  for (const [k, v] of Object.entries({ d: 'M16 7v9a4 4 0 0 1-8 0V6a2.5 2.5 0 0 1 5 0v9a1 1 0 0 1-2 0V7', fill: 'none', stroke: 'currentColor', 'stroke-width': '1.8', 'stroke-linecap': 'round' })) path.setAttribute(k, v);
+  svg.append(path);
+  return svg;
 }

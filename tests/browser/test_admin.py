@@ -93,7 +93,7 @@ def test_the_console_speaks_spanish_and_english(admin):
     english = toggle.inner_text()
     admin.get_by_test_id("lang").select_option("es")
     expect(toggle).to_have_text(re.compile(r"^(Aceptando chats|No acepto chats)$"))
-    expect(admin.get_by_test_id("admin-tab")).to_have_text("Administración")
+    expect(admin.get_by_test_id("admin-tab")).to_have_text("Admin")
     expect(admin.get_by_test_id("account-tab")).to_have_text("Cuenta")
     admin.get_by_test_id("admin-tab").click()
     admin.get_by_test_id("admin-nav-team").click()

@@ -162,6 +162,17 @@ def test_on_a_1280_px_desktop_the_header_is_one_row(stack, browser, lang):
     assert all(top < row["y"] + row["height"] and bottom > row["y"] for top, bottom in tops)
     for name in ("me", "logout", "mute", "lang", "canned-manage", "admin-tab", "account-tab"):
         expect(page.get_by_test_id(name)).to_be_visible()
+    # Every section's tab is in sight, none scrolled away inside the bar.
+    hidden = page.evaluate(
+        """() => { const nav = document.querySelector('header.top .tabs').getBoundingClientRect();
+            return Array.from(document.querySelectorAll('header.top .tabs .tab'))
+                .filter((t) => {
+                    const r = t.getBoundingClientRect();
+                    return r.left < nav.left - 1 || r.right > nav.right + 1;
+                })
+                .map((t) => t.dataset.testid); }"""
+    )
+    assert hidden == []
     assert overflow(page) == []
 
 

@@ -17,7 +17,7 @@ export default {
   visitorBack: 'Volvió',
   missedChat: 'No respondiste a {name} a tiempo, así que dejaste de aceptar chats. Vuelve a activarlos cuando estés listo.',
   logout: 'Cerrar sesión',
-  mute: 'Silenciar sonidos',
+  mute: 'Silenciar',
   language: 'Idioma',
   connected: 'Conectado',
   connecting: 'Conectando…',
@@ -172,7 +172,7 @@ export default {
   verifiedIdentity: "✓ Identidad verificada por la web",
   claimedIdentity: "Nombre y correo tal como los dio el visitante.",
   // the archive (archive.js)
-  archive: 'Archivo',
+  archive: 'Historial',
   archiveSearch: 'Buscar palabras, nombre, correo o referencia del chat',
   archiveStatus: 'Estado',
   archiveAnyStatus: 'Abiertos y cerrados',
@@ -260,7 +260,7 @@ export default {
   csatFigures: '{csat} ({good} buenas, {bad} malas)',
   // -- Admin (Equipo, Ajustes, Bloqueos, Webhooks), Cuenta, Bloquear visitante: admin*.js, account.js, ban.js
   sessionEnded: "Tu sesión ha terminado. Vuelve a iniciar sesión.",
-  admin: "Administración",
+  admin: "Admin",
   account: "Cuenta",
   adminSections: "Secciones de administración",
   team: "Equipo",
