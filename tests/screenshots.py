@@ -46,9 +46,9 @@ def visitor(browser: Browser, stack: LocalStack, size: tuple[int, int], name: st
     return page
 
 
-def console(browser: Browser, stack: LocalStack, email: str, size: tuple[int, int]) -> Page:
+def console(browser: Browser, stack: LocalStack, email: str, size: tuple[int, int], password: str = PASSWORD) -> Page:
     page = browser.new_context(viewport={"width": size[0], "height": size[1]}, locale="en-US").new_page()
-    sign_in(page, stack, email, PASSWORD)
+    sign_in(page, stack, email, password)
     expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
     return page
 
@@ -133,6 +133,22 @@ def scenario(stack: LocalStack, browser: Browser, out: Path) -> None:
         expect(page.get_by_test_id("archive-transcript")).to_contain_text("Canarias")
         shoot(page, out, f"console-{size_name}-archive")
         page.context.close()
+
+    # The demo admin supervises María's chat silently and whispers to Ana.
+    for size_name in ("desktop", "phone"):
+        boss = console(browser, stack, stack.demo_email, SIZES[size_name], stack.demo_password)
+        if size_name == "phone":
+            boss.get_by_test_id("top-menu").click()
+        boss.get_by_test_id("visitors-tab").click()
+        boss.get_by_test_id("visitor-row").filter(has_text="María").get_by_test_id("supervise").click()
+        expect(boss.get_by_test_id("supervise-bar")).to_be_visible()
+        if size_name == "desktop":
+            boss.get_by_test_id("composer").fill("Ana, offer her the free shipping code.")
+            boss.get_by_test_id("send").click()
+            expect(boss.locator("[data-testid=message][data-kind=whisper]")).to_have_count(1)
+        shoot(boss, out, f"console-{size_name}-supervise")
+        boss.get_by_test_id("stop-supervising").click()
+        boss.context.close()
 
     # María's side of her chat, at each size (the widget fills a phone's screen).
     for size_name, size in SIZES.items():
