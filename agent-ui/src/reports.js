@@ -35,7 +35,11 @@ export function createReportsView({ request, api, isAdmin, flash, tags }) {
     h('div', { class: 'tickets-bar' },
       h('label', null, h('span', T('reportFrom')), from), h('label', null, h('span', T('reportTo')), to), subject, tag, csv),
     state, totals, charts, zone);
-  const offLang = onLang(draw);
+  // A group's option says "Group: …" in the console's language, so it follows a switch like the rest.
+  const offLang = onLang(() => {
+    for (const o of subject.querySelectorAll('[data-testid=report-group]')) o.textContent = t('reportGroup', { name: o.dataset.name });
+    draw();
+  });
 
   // An empty date is left out: the server's default (the last 7 days, to today in the organisation).
   function params() {
@@ -55,7 +59,7 @@ export function createReportsView({ request, api, isAdmin, flash, tags }) {
     teamLoaded = true;
     try {
       const groups = ((await request('GET', '/agent/groups')) || {}).groups || [];
-      subject.append(...groups.map((g) => h('option', { value: 'group:' + g.id, 'data-testid': 'report-group', text: t('reportGroup', { name: g.name }) })));
+      subject.append(...groups.map((g) => h('option', { value: 'group:' + g.id, 'data-testid': 'report-group', 'data-name': g.name, text: t('reportGroup', { name: g.name }) })));
       if (!isAdmin()) return;
       const agents = ((await request('GET', '/agent/team')) || {}).agents || [];
       subject.append(...agents.map((a) => h('option', { value: a.id, text: a.name || a.email || a.id })));

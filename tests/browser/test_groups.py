@@ -109,6 +109,13 @@ def test_an_admin_makes_a_group_and_its_name_is_refused_twice(stack, browser, ag
         page.wait_for_timeout(100)
     assert settings.get_fresh()["group_choice"] is True
     settings.save_settings({"group_choice": False})
+    # Reports offer the group by its name, in the language the console switches to.
+    page.get_by_test_id("reports-tab").click()
+    option = page.get_by_test_id("report-group")
+    expect(option).to_have_text("Group: Billing")
+    page.get_by_test_id("lang").select_option("es")
+    expect(option).to_have_text("Grupo: Billing")
+    page.get_by_test_id("lang").select_option("en")
 
 
 def test_an_agent_transfers_to_a_group_and_the_queue_filters_by_group(stack, browser, agent):
