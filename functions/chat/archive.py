@@ -33,8 +33,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 
-from functions.core import paging
-from functions.core.errors import bad_request
+from functions.core import clock, paging
+from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import ArchiveEntry, ArchivePosting, Chat, Message
 from functions.visitors import names
@@ -54,7 +54,6 @@ _BATCH = 50
 _ROUNDS = 2  # postings + entries per round ≤ 2 × _BATCH, so one page reads ≤ 200 items
 _WORD = re.compile(r"[^\W_]+")
 _CURSOR = re.compile(r"^\d{4}-\d\d-\d\dT[\d:.]+Z#[\w-]{1,64}$")
-_DAY = re.compile(r"^\d{4}-\d\d-\d\d$")
 _ID = re.compile(r"^[\w-]{1,128}$")
 STATUSES = ("open", "closed")
 RATINGS = ("good", "bad", "none")
@@ -114,9 +113,28 @@ def index_chat(chat: Chat) -> ArchiveEntry:
     """(Re)indexes one chat from its current state and transcript; idempotent and cheap to repeat.
 
     Call it after anything the archive lists or filters by changes (status, agents, rating, tags, the
-    transcript). It writes only the postings that changed: one GetItem, one Query per 1 MB of transcript,
-    the changed postings in BatchWriteItem, and one PutItem of the entry.
+    transcript). It writes only the postings that changed: two GetItems of the chat and one of the entry,
+    one Query per 1 MB of transcript, the changed postings in BatchWriteItem, and one PutItem of the entry.
+
+    The chat is read again here, not taken from the caller, and once more after the write: two indexings
+    racing (a tag and the chat's end) would otherwise leave whichever wrote last, even from an older read.
+    When the chat moved meanwhile, it is indexed again, so the entry ends as the chat is.
     """
+    for _attempt in range(3):
+        chat = Chat.get(chat.chat_id, consistent_read=True)
+        entry = _write(chat)
+        now = Chat.get(chat.chat_id, consistent_read=True)
+        if _state(now) == _state(chat):
+            break
+    return entry
+
+
+def _state(chat: Chat) -> tuple[object, ...]:
+    """What the entry shows of a chat: when it changes, the entry is stale."""
+    return (chat.status, chat.last_seq, chat.rating, sorted(chat.tags or ()), sorted(chat.agent_ids or ()))
+
+
+def _write(chat: Chat) -> ArchiveEntry:
     try:
         previous = ArchiveEntry.get(chat.chat_id, consistent_read=True).postings or set()
     except DoesNotExist:
@@ -223,7 +241,9 @@ class Filters:
             raise bad_request("`to` must be on or after `from`.")
         query = params.get("q") or ""
         if not isinstance(query, str) or len(query) > MAX_QUERY:
-            raise bad_request(f"`q` must be text of at most {MAX_QUERY} characters.")
+            if isinstance(query, str):
+                raise CharlaError("too_long", f"`q` is limited to {MAX_QUERY} characters.", field="q")
+            raise bad_request("`q` must be text.", field="q")
         self.text = query.strip()
         self.query = Query(self.text)
         if self.text and not self.query and not _looks_like_ref(self.text):
@@ -375,7 +395,7 @@ def to_csv(principal: Principal, params: dict[str, Any]) -> str:
         else:
             found, cursor = _page(filters, cursor, MAX_LIMIT)
             chats = [view(e, filters.query) for e in found]
-        for chat in chats:
+        for chat in chats[: CSV_ROWS - rows]:
             writer.writerow(_row(chat))
             rows += 1
         if cursor is None or rows >= CSV_ROWS:
@@ -426,11 +446,4 @@ def _id(value: object, name: str) -> str | None:
 
 
 def _day(value: object, name: str) -> str | None:
-    if value in (None, ""):
-        return None
-    try:
-        if not isinstance(value, str) or not _DAY.match(value):
-            raise ValueError
-        return str(date.fromisoformat(value))
-    except ValueError:
-        raise bad_request(f"`{name}` must be a date as YYYY-MM-DD.") from None
+    return None if value in (None, "") else str(clock.day_param(value, name))

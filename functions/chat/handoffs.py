@@ -58,16 +58,17 @@ def transfer_to_group(principal: Principal, chat_id: object, group_id: object) -
     group = groups.find(group_id, field="to_group_id")
     if group is None:
         raise bad_request("`to_group_id` must name a group.", field="to_group_id")
-    data.write(lambda: chat.update(actions=[Chat.group_id.set(group.group_id), Chat.group_name.set(group.name)]))
-    chat.group_id, chat.group_name = group.group_id, group.name
+    # The group is written with the move or the requeue, on the same condition: a transfer that loses
+    # its race leaves the chat in the group it was in.
+    joins: list[Action] = [Chat.group_id.set(group.group_id), Chat.group_name.set(group.name)]
     note = lines.line("transferred", by=principal.name or "Agent", to=group.name)
     target = routing.pick_agent(routing.routable_agents(group.group_id), frozenset(chat.agent_ids or ()))
     if target is not None:
-        return move(chat, principal.id, target, note)
-    return _requeue(chat, principal.id, note)
+        return move(chat, principal.id, target, note, also=joins)
+    return _requeue(chat, principal.id, note, also=joins)
 
 
-def _requeue(chat: Chat, from_agent_id: str, note: lines.Line) -> Chat:
+def _requeue(chat: Chat, from_agent_id: str, note: lines.Line, also: list[Action] | None = None) -> Chat:
     """Puts an active chat back in the queue (for its group): the agent leaves it and frees the slot."""
     leaving = set(connections.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
     staying = set(chat.agent_ids or ()) - {from_agent_id}
@@ -81,6 +82,7 @@ def _requeue(chat: Chat, from_agent_id: str, note: lines.Line) -> Chat:
         Chat.offer_pk.set(shards.key(OFFER, chat.chat_id)),
         Chat.unanswered_pk.remove(),
         Chat.assigned_at.remove(),
+        *(also or []),
     ]
     if leaving:
         actions.append(Chat.agent_conns.delete(leaving))
@@ -99,8 +101,9 @@ def _requeue(chat: Chat, from_agent_id: str, note: lines.Line) -> Chat:
     return chat
 
 
-def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line) -> Chat:
-    """Hands an active chat from one agent to another; the transcript stays with the chat."""
+def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line, also: list[Action] | None = None) -> Chat:
+    """Hands an active chat from one agent to another; the transcript stays with the chat. `also`: more
+    changes to the chat, written with the move on its condition."""
     leaving = set(connections.connection_ids(Principal("agent", from_agent_id))) & set(chat.agent_conns or ())
     joining = set(connections.connection_ids(Principal("agent", target.agent_id)))
     # One update can't both ADD and DELETE on agent_ids, so the new set is written whole,
@@ -112,6 +115,7 @@ def move(chat: Chat, from_agent_id: str, target: Agent, note: lines.Line) -> Cha
         Chat.agent_names[target.agent_id].set(target.name),
         Chat.unanswered_pk.set(shards.key(UNANSWERED, chat.chat_id)),
         Chat.assigned_at.set(clock.now_iso()),
+        *(also or []),
     ]
     if leaving:
         actions.append(Chat.agent_conns.delete(leaving))

@@ -49,7 +49,7 @@ def validate_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise bad_request("`text` must be a non-empty string.")
     if len(text) > MAX_TEXT:
-        raise CharlaError("too_long", f"Messages are limited to {MAX_TEXT} characters.")
+        raise CharlaError("too_long", f"`text` is limited to {MAX_TEXT} characters.")
     return text
 
 

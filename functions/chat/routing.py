@@ -202,14 +202,23 @@ def _count(agent_id: str, chat_id: str, change: int) -> None:
         # a concurrent change: reread and retry
 
 
+SKIP_PAGE = 25  # queued chats read per Query when some groups' chats are skipped
+
+
 def queued(limit: int = 100, *, skip_groups: frozenset[str] = frozenset()) -> list[Chat]:
     """The queue, oldest first: the only reader of `queue_index`'s items. `skip_groups`: leave out the
     chats of these groups (their members are full), so the queue's next chat for someone free is found."""
     skip = None
     if skip_groups:
         skip = Chat.group_id.does_not_exist() | ~Chat.group_id.is_in(*sorted(skip_groups))
+
+    def page_size(page: int | None) -> int | None:
+        # DynamoDB filters after it reads a page: skipped chats read a page at a time would cost a
+        # Query each, so a filtered read takes them SKIP_PAGE at a time.
+        return max(page or 1, SKIP_PAGE) if skip is not None else page
+
     return shards.merged(
-        lambda key, page: Chat.queue_index.query(key, filter_condition=skip, limit=limit, page_size=page),
+        lambda key, page: Chat.queue_index.query(key, filter_condition=skip, limit=limit, page_size=page_size(page)),
         QUEUE,
         lambda chat: chat.queued_at,
         limit=limit,

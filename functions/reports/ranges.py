@@ -22,10 +22,7 @@ DEFAULT_DAYS = 7  # without `from`: this many days up to `to`
 
 
 def _day(value: object, name: str) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise bad_request(f"`{name}` must be a date like 2026-11-22.") from None
+    return clock.day_param(value, name)
 
 
 def _subject(principal: Principal, agent: object) -> str:
@@ -98,7 +95,8 @@ def report(
     if tag_id:
         key = stats.tag_key(tag_id)
     last = _day(end, "to") if end not in (None, "") else stats.local(clock.now()).date()
-    first = _day(start, "from") if start not in (None, "") else last - timedelta(days=DEFAULT_DAYS - 1)
+    week = max(clock.FIRST_DAY, last - timedelta(days=DEFAULT_DAYS - 1))
+    first = _day(start, "from") if start not in (None, "") else week
     days = days_between(first, last)
     rows = {row.day: row for row in DailyStat.batch_get([(d, key) for d in days])}
     per_day = [figures(rows.get(d), d) for d in days]

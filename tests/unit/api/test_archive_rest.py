@@ -43,7 +43,14 @@ def test_the_csv_is_for_admins_only(api, pool, archived):
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("status=lost", "status"), ("from=2026-02-30", "from"), ("cursor=zzz", "cursor"), ("limit=0", "limit")],
+    [
+        ("status=lost", "status"),
+        ("from=2026-02-30", "from"),
+        ("cursor=zzz", "cursor"),
+        ("limit=0", "limit"),
+        ("to=9999-12-31", "to"),  # the calendar's last day: a day after it would overflow
+        ("from=0001-01-01", "from"),
+    ],
 )
 def test_a_bad_filter_is_a_400_naming_its_field(api, pool, query, field):
     token = signed_in(api, pool, "ana@example.com", "Ana")

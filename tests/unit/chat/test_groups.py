@@ -226,3 +226,22 @@ def test_the_daily_summary_names_the_groups(team, monkeypatch):
 def test_the_widget_is_told_which_text_colour_reads_on_the_admins_colour(aws, colour, text):
     settings.save_settings({"color": colour})
     assert widget_config.widget_settings()["on_accent"] == text
+
+
+def test_a_transfer_to_a_group_that_loses_its_race_leaves_the_chat_in_its_group(team, monkeypatch):
+    visitor = Socket(new_visitor("Vera"))
+    chat_id = start_chat(visitor, group=team["support"])["chat_id"]
+    holder = Chat.get(chat_id).assignee_id
+    holder_socket = team["sockets"]["Sue" if holder == team["sue"].id else "Both"]
+    pick = routing.pick_agent
+
+    def colleague_joins_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # Between the transfer's read and its write, someone else joins the chat.
+        Chat(chat_id).update(actions=[Chat.agent_ids.add({"someone-else"})])
+        return pick(*args, **kwargs)
+
+    monkeypatch.setattr(routing, "pick_agent", colleague_joins_meanwhile)
+    frames = holder_socket.send({"action": "transfer", "chat_id": chat_id, "to_group_id": team["sales"]})
+    assert ("conflict", None) in [(code, None) for code, _field in _errors(frames)]
+    after = Chat.get(chat_id, consistent_read=True)
+    assert (after.status, after.group_id, after.assignee_id) == ("active", team["support"], holder)

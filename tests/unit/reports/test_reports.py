@@ -79,7 +79,14 @@ def test_days_and_hours_are_the_organisations_and_a_range_left_out_ends_today_th
 
 
 @pytest.mark.parametrize(
-    ("start", "end"), [("2026-13-01", "2026-11-20"), ("2026-11-20", "2026-11-19"), ("2026-01-01", "2026-12-31")]
+    ("start", "end"),
+    [
+        ("2026-13-01", "2026-11-20"),
+        ("2026-11-20", "2026-11-19"),
+        ("2026-01-01", "2026-12-31"),
+        (None, "0001-01-01"),  # the default week before the calendar's first day would overflow
+        ("9999-12-31", "9999-12-31"),
+    ],
 )
 def test_bad_ranges_are_refused_with_a_reason(aws, start, end):
     with pytest.raises(CharlaError) as refused:
