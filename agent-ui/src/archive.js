@@ -4,12 +4,12 @@
 // transcript (visitor.js's reader) beside the visitor panel, with Create ticket. Admins export the list
 // as CSV. Everything from visitors (names, lines) is text only.
 import { h, show } from '../../ui-common/dom.js';
-import { store } from '../../ui-common/storage.js';
 import { t, T, L, P, onLang, errorText } from './i18n.js';
 import { createVisitorPanel, readTranscript } from './visitor.js';
 import { visitorLabel } from './chatlist.js';
 import { when } from './tickets.js';
 import { chipsOf, tagFilter } from './tags.js';
+import { downloadCsv } from './download.js';
 
 const PAGE = 25;
 
@@ -135,22 +135,13 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket, 
     render();
   }
 
-  // The CSV needs the token in a header, so it comes through fetch and leaves as a blob: URL.
+  // The CSV needs the token in a header (download.js).
   async function download() {
     csv.disabled = true;
     try {
-      await request('GET', '/agent/me'); // refreshes the token first when it is about to expire
-      const auth = store('sessionStorage').get('charla.agent.auth') || {};
       const p = query(null);
       p.delete('limit');
-      const r = await fetch(api + '/agent/archive/csv?' + p, { headers: { Authorization: auth.id_token || '' } });
-      if (!r.ok) throw new Error('HTTP ' + r.status);
-      const url = URL.createObjectURL(await r.blob());
-      const a = h('a', { href: url, download: 'charla-archive.csv', hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60e3);
+      await downloadCsv(request, api, '/agent/archive/csv?' + p, 'charla-archive.csv');
     } catch (e) {
       flash(t('loadFailed'));
     }

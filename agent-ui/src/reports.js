@@ -3,7 +3,7 @@
 // Days and hours are the organisation's (its time zone, which the report names): the first load
 // leaves the range out, so it ends today there rather than today where the reader is.
 import { h, show } from '../../ui-common/dom.js';
-import { store } from '../../ui-common/storage.js';
+import { downloadCsv } from './download.js';
 import { t, T, L, lang, onLang } from './i18n.js';
 import { barChart } from './charts.js';
 
@@ -132,20 +132,11 @@ export function createReportsView({ request, api, isAdmin, flash, tags }) {
     return t('hoursShort', { h: num.format(Math.floor(s / 3600)), m: num.format(Math.round((s % 3600) / 60)) });
   }
 
-  // The CSV needs the token in a header, so it comes through fetch and leaves as a blob: URL.
+  // The CSV needs the token in a header (download.js).
   async function download() {
     csv.disabled = true;
     try {
-      await request('GET', '/agent/me'); // refreshes the token first when it is about to expire
-      const auth = store('sessionStorage').get('charla.agent.auth') || {};
-      const r = await fetch(api + '/agent/reports/csv?' + params(), { headers: { Authorization: auth.id_token || '' } });
-      if (!r.ok) throw new Error('HTTP ' + r.status);
-      const url = URL.createObjectURL(await r.blob());
-      const a = h('a', { href: url, download: `charla-report-${from.value}-${to.value}.csv`, hidden: true });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 60e3);
+      await downloadCsv(request, api, '/agent/reports/csv?' + params(), `charla-report-${from.value}-${to.value}.csv`);
     } catch (e) {
       flash(t('loadFailed'));
     }

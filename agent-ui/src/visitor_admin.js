@@ -4,6 +4,7 @@
 import { h, show } from '../../ui-common/dom.js';
 import { freshLoads } from './fresh_loads.js';
 import { t, T, errorText } from './i18n.js';
+import { saveBlob } from './download.js';
 
 const MAX_RULES = 20; // the server's limit
 
@@ -113,12 +114,7 @@ export function privacyActions({ request, flash, visitorId, onErased }) {
     async onclick() {
       try {
         const data = await request('GET', '/admin/visitors/' + encodeURIComponent(visitorId) + '/export');
-        const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
-        const a = h('a', { href: url, download: 'charla-visitor-' + visitorId + '.json', hidden: true });
-        document.body.append(a);
-        a.click();
-        a.remove();
-        setTimeout(() => URL.revokeObjectURL(url), 10e3);
+        saveBlob(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }), 'charla-visitor-' + visitorId + '.json');
       } catch (e) {
         flash(t('loadFailed'));
       }

@@ -101,12 +101,7 @@ def stored(chat_id: str, file_id: object) -> dict[str, Any]:
         raise bad_request("`file_id` must be the id an upload grant gave.")
     s3 = aws.client("s3")
     object_key = key(chat_id, file_id)
-    try:
-        head = s3.head_object(Bucket=attachments.bucket(), Key=object_key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise CharlaError("not_found", "`file_id`: the file has not been uploaded; upload it, then send.") from None
-        raise
+    head = _head(object_key, "`file_id`: the file has not been uploaded; upload it, then send.")
     size = int(head.get("ContentLength") or 0)
     content_type = attachments.normal_type(head.get("ContentType"))
     name = unquote(str((head.get("Metadata") or {}).get("name") or ""))
@@ -129,15 +124,20 @@ def download(principal: Principal, chat_id: str, file_id: str) -> dict[str, Any]
     return _link(chat.chat_id, file_id)
 
 
+def _head(object_key: str, missing: str) -> dict[str, Any]:
+    """The object's HeadObject answer; `not_found` saying `missing` when there is no such object."""
+    try:
+        return dict(aws.client("s3").head_object(Bucket=attachments.bucket(), Key=object_key))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            raise CharlaError("not_found", missing) from None
+        raise
+
+
 def _link(chat_id: str, file_id: str) -> dict[str, Any]:
     s3 = aws.client("s3")
     object_key = key(chat_id, file_id)
-    try:
-        head = s3.head_object(Bucket=attachments.bucket(), Key=object_key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            raise CharlaError("not_found", "No such file.") from None
-        raise
+    head = _head(object_key, "No such file.")
     name = unquote(str((head.get("Metadata") or {}).get("name") or file_id))
     content_type = attachments.normal_type(head.get("ContentType"))
     served = content_type if content_type in attachments.TYPES else "application/octet-stream"
