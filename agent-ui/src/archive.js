@@ -49,8 +49,10 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket, 
   const panel = createVisitorPanel({ request, isAdmin, flash, tags, files });
   const detail = h('div', { class: 'archive-detail', 'data-testid': 'archive-chat', hidden: true },
     h('div', { class: 'archive-head' }, title, ticketBtn), transcript);
+  // The transcript and its visitor panel, once a chat is opened (an empty panel says nothing).
+  const right = h('div', { class: 'archive-right', hidden: true }, detail, panel.el);
   const el = h('section', { class: 'tickets-view archive-view', 'data-testid': 'archive-view', ...L('archive'), hidden: true },
-    h('div', { class: 'tickets-left' }, bar, state, list, more), h('div', { class: 'archive-right' }, detail, panel.el));
+    h('div', { class: 'tickets-left' }, bar, state, list, more), right);
   const offLang = onLang(render);
 
   function query(after) {
@@ -127,6 +129,7 @@ export function createArchiveView({ request, api, isAdmin, flash, createTicket, 
 
   function open(c) {
     current = c;
+    show(right, true);
     show(detail, true);
     transcript.setAttribute('aria-busy', 'true');
     transcript.replaceChildren(h('li', { class: 'info-state', ...T('loading') }));
