@@ -42,6 +42,17 @@ def _sams_chat(groups) -> Chat:
     return Chat.get(chat_id, consistent_read=True)
 
 
+def _online(browser, stack, email: str):
+    """An agent's console whose socket said hello: the widget opened next sees the group online."""
+    page = agent_console(browser, stack, email)
+    expect(page.get_by_test_id("conn")).to_have_attribute("data-state", "open")
+    for _ in range(100):  # the socket's hello made the agent routable: the widget is told someone is online
+        if stack_http.ok(stack, "GET", "/widget/settings")["online"]:
+            break
+        page.wait_for_timeout(100)
+    return page
+
+
 def _visitor(browser, stack, script: str | None = None):
     page = browser.new_context().new_page()
     if script:
@@ -51,7 +62,7 @@ def _visitor(browser, stack, script: str | None = None):
 
 
 def test_the_visitor_chooses_a_group_and_only_its_member_gets_the_chat(stack, browser, groups):
-    sam = agent_console(browser, stack, groups["sam_email"])
+    sam = _online(browser, stack, groups["sam_email"])
     site = _visitor(browser, stack)
     choice = site.get_by_test_id("charla-group")
     expect(choice).to_be_visible()
@@ -65,7 +76,7 @@ def test_the_visitor_chooses_a_group_and_only_its_member_gets_the_chat(stack, br
 
 
 def test_a_group_with_nobody_accepting_offers_its_own_offline_form(stack, browser, groups):
-    agent_console(browser, stack, groups["sam_email"])  # Sales takes chats; Support has nobody
+    _online(browser, stack, groups["sam_email"])  # Sales takes chats; Support has nobody
     site = _visitor(browser, stack)
     site.get_by_test_id("charla-group").select_option(label="Support")
     visitor_says(site, "My invoice is wrong")
@@ -79,7 +90,7 @@ def test_a_group_with_nobody_accepting_offers_its_own_offline_form(stack, browse
 
 
 def test_the_page_picks_the_group_with_charla_set_group(stack, browser, groups):
-    sam = agent_console(browser, stack, groups["sam_email"])
+    sam = _online(browser, stack, groups["sam_email"])
     site = _visitor(browser, stack, f"window.addEventListener('load', () => Charla.setGroup({groups['Sales']!r}))")
     expect(site.get_by_test_id("charla-group")).to_be_hidden()  # the page chose: no choice to offer
     visitor_says(site, "Hello sales")
