@@ -22,12 +22,12 @@ export function createTicketsView({ request, me, flash, tags }) {
   let loaded = false;
   let req = 0; // answers to an older list request are ignored
 
-  const status = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-status-filter', ...L('ticketStatusFilter'), onchange: load },
+  const status = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-status-filter', ...L('ticketStatusFilter'), onchange: () => load() },
     h('option', { value: '', ...T('allButSpam') }), ...STATUSES.map((s) => h('option', { value: s, ...T('status_' + s) })));
-  const assignee = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-assignee-filter', ...L('ticketAssigneeFilter'), onchange: load },
+  const assignee = h('select', { class: 'ticket-filter', 'data-testid': 'ticket-assignee-filter', ...L('ticketAssigneeFilter'), onchange: () => load() },
     h('option', { value: '', ...T('assigneeAnyone') }), h('option', { value: 'me', ...T('assigneeMe') }));
   // Tickets with one tag (the list's `tag` filter); the options follow the tag list.
-  const tagSelect = tagFilter(tags, { 'data-testid': 'ticket-tag-filter', ...L('ticketTagFilter') }, load);
+  const tagSelect = tagFilter(tags, { 'data-testid': 'ticket-tag-filter', ...L('ticketTagFilter') }, () => load());
   const tag = tagSelect.el;
   const offTags = tags.on(() => { tagSelect.fill(); render(); });
   const search = h('input', { type: 'search', class: 'ticket-search', 'data-testid': 'ticket-search', ...P('ticketSearch'), ...L('ticketSearch') });
