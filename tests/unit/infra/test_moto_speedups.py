@@ -92,3 +92,111 @@ def test_errors_still_go_through_moto():
         client = boto3.client("dynamodb", region_name="us-east-1")
         with pytest.raises(client.exceptions.ResourceNotFoundException):
             client.get_item(TableName="absent", Key={"pk": {"S": "a"}})
+
+
+def _outcome(call: Any) -> Any:
+    try:
+        return call()
+    except Exception as error:  # the comparison covers errors too: type and message
+        return (type(error).__name__, str(error))
+
+
+def _update_story() -> list[Any]:
+    """Updates and conditions of every shape the app uses, each repeated (a remembered parse must give
+    the same answer as a first one), and the errors moto raises for bad ones."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+
+        def update(expression: str, names: dict[str, str], values: dict[str, Any] | None = None, **extra: Any) -> Any:
+            arguments: dict[str, Any] = {
+                "TableName": "t",
+                "Key": key,
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ReturnValues": "ALL_NEW",
+                **extra,
+            }
+            if values:
+                arguments["ExpressionAttributeValues"] = values
+            return _outcome(lambda: client.update_item(**arguments).get("Attributes"))
+
+        story = []
+        for round_ in range(2):
+            n = {"N": str(round_ + 1)}
+            story += [
+                update(
+                    "SET #a = :v, #b = if_not_exists(#b, :zero) + :v",
+                    {"#a": "a", "#b": "b"},
+                    {":v": n, ":zero": {"N": "0"}},
+                ),
+                update("SET #m = :m", {"#m": "map"}, {":m": {"M": {"inner": {"S": "x"}}}}),
+                update(
+                    "SET #l = list_append(if_not_exists(#l, :empty), :items), #m.#k = :v",
+                    {"#l": "list", "#m": "map", "#k": "inner"},
+                    {":empty": {"L": []}, ":items": {"L": [n]}, ":v": n},
+                ),
+                update("ADD #c :one, #s :set", {"#c": "count", "#s": "tags"}, {":one": n, ":set": {"SS": ["x", "y"]}}),
+                update("DELETE #s :gone", {"#s": "tags"}, {":gone": {"SS": ["x"]}}),
+                update("REMOVE #a, #l[0]", {"#a": "a", "#l": "list"}),
+                update(
+                    "SET #a = :v",
+                    {"#a": "a", "#b": "b"},
+                    {":v": n, ":max": {"N": "100"}},
+                    ConditionExpression="attribute_exists(#b) AND #b < :max",
+                ),
+                update(
+                    "SET #a = :v",
+                    {"#a": "a", "#b": "b"},
+                    {":v": n, ":max": {"N": "0"}},
+                    ConditionExpression="attribute_exists(#b) AND #b < :max",
+                ),
+                # The same text as a passing update above, with names that make it refer to one
+                # attribute twice, or to the key: refused every time, however often it passed before.
+                update(
+                    "SET #a = :v, #b = if_not_exists(#b, :zero) + :v",
+                    {"#a": "a", "#b": "a"},
+                    {":v": n, ":zero": {"N": "0"}},
+                ),
+                update(
+                    "SET #a = :v, #b = if_not_exists(#b, :zero) + :v",
+                    {"#a": "pk", "#b": "b"},
+                    {":v": n, ":zero": {"S": "0"}},
+                ),
+                update("SET #a = :v SET #b = :v", {"#a": "a", "#b": "b"}, {":v": n}),
+                update("SET #a = :v,, #b = :v", {"#a": "a", "#b": "b"}, {":v": n}),
+                _outcome(
+                    lambda: client.query(
+                        TableName="t",
+                        KeyConditionExpression="#p = :p AND begins_with(#s, :s)",
+                        FilterExpression="#c > :c OR attribute_not_exists(#c)",
+                        ExpressionAttributeNames={"#p": "pk", "#s": "sk", "#c": "count"},
+                        ExpressionAttributeValues={":p": {"S": "a"}, ":s": {"S": "1"}, ":c": {"N": "0"}},
+                    )["Items"]
+                ),
+            ]
+        return story
+
+
+def test_updates_conditions_and_their_errors_answer_as_moto_itself_does(monkeypatch):
+    moto_speedups.install()
+    fast = _update_story()
+    for owner, name, before in reversed(moto_speedups.PATCHED):
+        if before is moto_speedups._ABSENT:
+            monkeypatch.delattr(owner, name)
+        else:
+            monkeypatch.setattr(owner, name, before)
+    assert not getattr(DynamoHandler.serialized, "_charla_fast", False)
+    assert fast == _update_story()
+    refused = [outcome for outcome in fast if isinstance(outcome, tuple)]
+    assert len(refused) == 2 * 5  # the failed condition and the four bad updates, in both rounds
+    assert any("part of the key" in message for _, message in refused)
