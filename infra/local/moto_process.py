@@ -4,7 +4,8 @@ moto holds the GIL for most of each call it serves. Sharing one interpreter with
 the Lambda handlers, it took about 60 % of the local stack's CPU and was the first thing to
 saturate; in its own process it has the machine's other core.
 
-The process prints one JSON line, `{"port": n}`, once it serves, and stops when its stdin closes (so
+The process prints one JSON line, `{"port": n, "dynamodb_port": m}`, once it serves (DynamoDB's calls
+go to the second port, `infra/local/dynamodb_lane.py`), and stops when its stdin closes (so
 it also stops when its parent dies). Beside moto's own routes it answers `GET SENT_MAIL_PATH` with the
 mail moto's SES has accepted, described as the outbox shows it, since that list lives in this process.
 
@@ -28,6 +29,7 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from infra.local import collector, moto_server, outbox, sampler, snapshot
+from infra.local.dynamodb_lane import DynamoDBLane
 
 SENT_MAIL_PATH = "/_charla/sent-mail.json"
 
@@ -64,6 +66,7 @@ def main() -> None:
     app = WithSentMail(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, 0, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
+    lane = DynamoDBLane(host).start()
     collector.fewer_full_collections()
     sampler.start_from_environment("moto")  # off unless CHARLA_PROFILE_DIR is set
     saver = snapshot.Saver(data) if data is not None else None
@@ -71,10 +74,12 @@ def main() -> None:
         saver.start()
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))  # saved below
-    print(json.dumps({"port": server.server_address[1], "restored": restored}), flush=True)
+    ready = {"port": server.server_address[1], "dynamodb_port": lane.port, "restored": restored}
+    print(json.dumps(ready), flush=True)
     try:
         sys.stdin.read()
     finally:
+        lane.stop()
         server.shutdown()
         if saver is not None:
             saver.stop()

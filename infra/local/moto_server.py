@@ -55,6 +55,7 @@ class MotoServer:
         self._server: ThreadedMotoServer | None = None
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
+        self.dynamodb_url = ""  # where DynamoDB's calls go: moto's own port, or its DynamoDB lane
 
     def start(self) -> str:
         if self.own_process:
@@ -64,7 +65,7 @@ class MotoServer:
         self._server = ThreadedMotoServer(ip_address=self._host, port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
+        self.url = self.dynamodb_url = f"http://{host}:{port}"
         # moto's backends are process-global: a second stack in the same test run would
         # otherwise inherit the first one's tables and users.
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
@@ -97,10 +98,13 @@ class MotoServer:
             self.stop()
             raise RuntimeError(started.get("error") or "moto did not start in its own process")
         self.restored = bool(started.get("restored"))
+        self.dynamodb_url = f"http://{self._host}:{started['dynamodb_port']}"
         return f"http://{self._host}:{started['port']}"
 
     def endpoint_environment(self) -> dict[str, str | None]:
-        return {name: self.url for name in ENDPOINT_VARIABLES}
+        endpoints: dict[str, str | None] = {name: self.url for name in ENDPOINT_VARIABLES}
+        endpoints["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_url
+        return endpoints
 
     def stop(self) -> None:
         if self._server is not None:
