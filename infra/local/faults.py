@@ -56,7 +56,7 @@ _THROTTLE_MESSAGE = (
 )
 
 
-class _Body:
+class RawBody:
     """The raw body botocore reads an HTTP response from."""
 
     def __init__(self, data: bytes) -> None:
@@ -272,7 +272,7 @@ def _headers(content_type: str, **extra: str) -> dict[str, str]:
 
 def _dynamodb_error(request: Any, code: str, message: str, **extra: Any) -> AWSResponse:
     body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message, **extra}
-    return AWSResponse(request.url, 400, _headers("application/x-amz-json-1.0"), _Body(json.dumps(body).encode()))
+    return AWSResponse(request.url, 400, _headers("application/x-amz-json-1.0"), RawBody(json.dumps(body).encode()))
 
 
 def _cancelled(request: Any, count: int, culprit: int, code: str, message: str) -> AWSResponse:
@@ -288,7 +288,7 @@ def _cancelled(request: Any, count: int, culprit: int, code: str, message: str) 
 
 def _rest_json(request: Any, status: int, code: str, message: str) -> AWSResponse:
     headers = _headers("application/json", **{"x-amzn-ErrorType": code})
-    return AWSResponse(request.url, status, headers, _Body(json.dumps({"message": message}).encode()))
+    return AWSResponse(request.url, status, headers, RawBody(json.dumps({"message": message}).encode()))
 
 
 def _ses_throttling(request: Any) -> AWSResponse:
@@ -297,4 +297,4 @@ def _ses_throttling(request: Any) -> AWSResponse:
         "<Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message></Error>"
         "<RequestId>charla-fault</RequestId></ErrorResponse>"
     )
-    return AWSResponse(request.url, 400, _headers("text/xml"), _Body(body.encode()))
+    return AWSResponse(request.url, 400, _headers("text/xml"), RawBody(body.encode()))

@@ -18,7 +18,7 @@ import boto3
 from aiohttp import web
 from chalice.app import Chalice, SQSEventConfig
 
-from infra.local import buckets, cognito, faults, pools, queues, ses_sandbox, smtp, snapshot
+from infra.local import buckets, cognito, faults, management, pools, queues, ses_sandbox, smtp, snapshot
 from infra.local.appdata import AppData, CharlaAppData
 from infra.local.env import EnvOverlay
 from infra.local.invoker import LambdaInvoker
@@ -98,6 +98,7 @@ class LocalStack:
         self._moto = MotoServer(host, own_process=moto_process, data=self.data)
         self._pool: cognito.UserPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._management: ManagementApi | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self._invoker: LambdaInvoker | None = None
@@ -287,6 +288,9 @@ class LocalStack:
         self._thread = threading.Thread(target=self._loop.run_forever, name="charla-local", daemon=True)
         self._thread.start()
         self._call(self._serve(listener))
+        assert self._management is not None
+        management.serve_in_process(self.management_url, self._management, self._loop)
+        self._app_data.reset_clients()  # so the app's clients carry the in-process management API
         self._pollers = self._sqs_pollers(chalice_app)
         for poller in self._pollers:
             poller.start()
@@ -341,7 +345,8 @@ class LocalStack:
         app = web.Application(client_max_size=10 * 1024 * 1024, middlewares=[loopback_only])
         static = StaticSite(self.root, self.base_url, self.ws_url, storage_origin=self.moto_url, demo_url=self.demo_url)
         app.add_routes(static.routes())
-        app.add_routes(ManagementApi(self._ws).routes())
+        self._management = ManagementApi(self._ws)
+        app.add_routes(self._management.routes())
         sent_mail = f"{self.moto_url}{SENT_MAIL_PATH}" if self._moto.own_process else None
         app.add_routes(Outbox(REGION, sent_mail_url=sent_mail).routes())
         app.add_routes(
@@ -373,6 +378,7 @@ class LocalStack:
         for poller in self._pollers:  # first: a handler may still post through the gateway
             poller.stop()
         self._pollers = []
+        management.stop_serving_in_process(self.management_url)
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             try:
                 self._call(self._shutdown(), timeout=30)

@@ -23,8 +23,10 @@ import boto3
 import jwt
 import moto
 import pytest
+from botocore.httpsession import URLLib3Session
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+import infra.local.management
 from infra.local.scheduler import interval_seconds
 from infra.local.stack import LocalStack
 from tests.support.polling import wait_for
@@ -465,8 +467,22 @@ def test_a_failing_handler_answers_internal_server_error_and_keeps_the_socket(st
     run(scenario())
 
 
-def test_management_api_delivers_to_live_sockets_and_answers_gone_otherwise(stack: LocalStack) -> None:
+@pytest.mark.parametrize("in_process", [True, False], ids=["in-process", "over-http"])
+def test_management_api_delivers_to_live_sockets_and_answers_gone_otherwise(
+    stack: LocalStack, in_process: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's clients reach the API in process (no HTTP request); anyone else over HTTP; both alike."""
     client = management(stack)
+    if not in_process:
+        client.meta.events.unregister("before-send", infra.local.management._before_send)
+    sent_over_http: list[str] = []
+    send = URLLib3Session.send
+
+    def counting_send(session: URLLib3Session, request: Any) -> Any:
+        sent_over_http.append(request.url)
+        return send(session, request)
+
+    monkeypatch.setattr(URLLib3Session, "send", counting_send)
 
     async def scenario() -> None:
         async with aiohttp.ClientSession() as session:
@@ -499,6 +515,7 @@ def test_management_api_delivers_to_live_sockets_and_answers_gone_otherwise(stac
         with pytest.raises(client.exceptions.GoneException) as gone:
             call()
         assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 410
+    assert bool(sent_over_http) is not in_process
 
 
 def test_an_oversized_frame_closes_with_1009(stack: LocalStack) -> None:
