@@ -14,10 +14,10 @@ records only when the last announcement is QUIET_S old, and only if the count is
 (a conditional write). That is what makes a skip safe:
 
 - work announced after the sweep's read changes the count, so the record fails;
-- work whose instance skipped announcing it was written within REFRESH_S (plus a request's time) of
-  that instance's last announcement, so at least QUIET_S - REFRESH_S - REQUEST_S before the read:
-  long enough for the indexes (eventually consistent, typically within a second) to show it to the
-  sweep's queries, which then find it and record nothing;
+- work whose instance skipped announcing it was written within REFRESH_S + REQUEST_S of that
+  instance's last announcement, so at least INDEX_LAG_S before the read: long enough for the indexes
+  (eventually consistent, typically within a second) to show it to the sweep's queries, which then
+  find it and record nothing;
 - an eventually consistent read taken within a moment of an announcement may not see it: the sweep
   then skips once, and the next, a minute later, sees it. Work can be a minute late, never lost.
 """
@@ -34,7 +34,9 @@ from functions.models import Settings
 GATE = "sweep-gate"  # the settings item
 REFRESH_S = 60  # an instance announces work at most this often
 REQUEST_S = 30  # the longest a request runs (the functions' timeout) between announcing and writing
-QUIET_S = 5 * 60  # how old the last announcement must be before the sweep may record the stack idle
+INDEX_LAG_S = 210  # room for a write to reach the indexes (typically well under a second) and for clocks
+# How old the last announcement must be before the sweep may record the installation idle: 5 minutes.
+QUIET_S = REFRESH_S + REQUEST_S + INDEX_LAG_S
 
 _lock = threading.Lock()
 _announced: dict[object, datetime] = {}  # per instance: when it last announced work
