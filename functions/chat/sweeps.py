@@ -9,6 +9,7 @@ installation's only DynamoDB cost.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from functions.admin import ban_enforcement
@@ -148,15 +149,17 @@ def waiting_chats() -> int:
     return len(assigned)
 
 
-PARTS = (
-    "queue_assigned",
-    "address_bans",
-    "abandoned_chats",
-    "unanswered_chats",
-    "long_waits",
-    "idle_chats",
-    "stale_connections",
-)
+def _parts() -> dict[str, Callable[[], int]]:
+    """The sweep's parts by the name of what each counts, in the order they run."""
+    return {
+        "queue_assigned": waiting_chats,
+        "address_bans": ban_enforcement.sweep_address_bans,
+        "abandoned_chats": presence.abandoned_chats,
+        "unanswered_chats": unanswered_chats,
+        "long_waits": long_waits,
+        "idle_chats": idle_chats,
+        "stale_connections": stale_connections,
+    }
 
 
 def anything_open() -> bool:
@@ -169,18 +172,11 @@ def anything_open() -> bool:
 
 
 def run() -> dict[str, int]:
+    parts = _parts()
     gate = sweep_gate.read()
     if gate.idle:
-        return dict.fromkeys(PARTS, 0)
-    done = {
-        "queue_assigned": waiting_chats(),
-        "address_bans": ban_enforcement.sweep_address_bans(),
-        "abandoned_chats": presence.abandoned_chats(),
-        "unanswered_chats": unanswered_chats(),
-        "long_waits": long_waits(),
-        "idle_chats": idle_chats(),
-        "stale_connections": stale_connections(),
-    }
+        return dict.fromkeys(parts, 0)
+    done = {name: part() for name, part in parts.items()}
     if gate.quiet and not anything_open():
         sweep_gate.record_idle(gate)
     return done
