@@ -5,9 +5,10 @@ with five concurrent batches and "as few as 2" when traffic is low, but not belo
 source has a maximum concurrency, as this one has
 (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). Five pollers, each
 receive waiting 20 s (about 15 empty receives a minute, as operators measure them:
-https://github.com/getlift/lift/issues/132), make about 650,000 receives a month; two event sources
-made 1.3 million, over SQS's free million (https://aws.amazon.com/sqs/pricing/). So the agents' notices and the webhook
-deliveries share one queue and one event source, and each message's body names its kind.
+https://github.com/getlift/lift/issues/132), make about 650,000 receives a month; two event
+sources would make 1.3 million, over SQS's free million (https://aws.amazon.com/sqs/pricing/). So
+the agents' notices and the webhook deliveries share one queue and one event source, and each
+message's body names its kind.
 
 The event source is shaped for the notices (a batching window, a large batch, at most two drains at
 once: functions/realtime/agent_notices.py); webhook deliveries ride along, at most
