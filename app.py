@@ -5,8 +5,9 @@
   (`functions/api/frames.py`).
 - Schedules: the every-minute sweep (`functions/chat/sweeps.py`) and the daily summary
   (`functions/reports/daily_summary.py`).
-- Queues and mail: webhook deliveries (`functions/admin/webhook_delivery.py`), the agents' coalesced
-  notices (`functions/realtime/agent_notices.py`) and inbound mail (`functions/helpdesk/inbound_mail.py`).
+- Queues and mail: one job queue for webhook deliveries (`functions/admin/webhook_delivery.py`) and the
+  agents' coalesced notices (`functions/realtime/agent_notices.py`), drained by `functions/api/queued_jobs.py`;
+  and inbound mail (`functions/helpdesk/inbound_mail.py`).
 
 Every handler parses its input, calls one function and shapes the answer.
 """
@@ -18,8 +19,7 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 from chalice.app import CloudWatchEvent, Request, SQSEvent, WebsocketEvent
 
-from functions.admin import webhook_delivery
-from functions.api import cors, frames, rest
+from functions.api import cors, frames, queued_jobs, rest
 from functions.api.blueprints import admin, archive, chat, groups, helpdesk, realtime, reports, tags, team, visitors
 from functions.chat import sweeps
 from functions.core.errors import CharlaError
@@ -85,23 +85,18 @@ def daily_summary(event: CloudWatchEvent) -> dict[str, int]:
 # --- queues and mail -------------------------------------------------------------------------
 
 
-# Webhook deliveries, retried through the queue. The queue name is read when Chalice packages the
-# app; infra/aws points the event source at its own queue.
-@app.on_sqs_message(queue=os.environ.get("WEBHOOK_QUEUE_NAME", "charla-webhooks"), batch_size=10)
-def deliver_webhooks(event: SQSEvent) -> Any:
-    return webhook_delivery.deliver_batch(record.body for record in event)
-
-
-# Team-wide notices, gathered for a few seconds and posted as one frame per agent connection. The
-# queue name is read when Chalice packages the app; infra/aws points the event source at its own queue.
+# Webhook deliveries and team-wide notices, one queue and one event source for both (an idle event
+# source still polls: see functions/api/queued_jobs.py). The event source gathers notices for a few
+# seconds so that each agent connection gets one frame for all of them. The queue name is read when
+# Chalice packages the app; infra/aws points the event source at its own queue.
 @app.on_sqs_message(
-    queue=os.environ.get("AGENT_NOTICE_QUEUE_NAME", "charla-agent-notices"),
+    queue=os.environ.get("JOB_QUEUE_NAME", "charla-jobs"),
     batch_size=agent_notices.BATCH_SIZE,
     maximum_batching_window_in_seconds=agent_notices.WINDOW_S,
     maximum_concurrency=agent_notices.MAX_CONCURRENCY,
 )
-def drain_agent_notices(event: SQSEvent) -> dict[str, int]:
-    return agent_notices.drain(record.body for record in event)
+def drain_job_queue(event: SQSEvent) -> dict[str, Any]:
+    return queued_jobs.drain(record.body for record in event)
 
 
 # Mail to the support address: SES stores it in the mail bucket, whose notification invokes this

@@ -564,6 +564,10 @@ class Settings(CharlaModel):
     name = UnicodeAttribute(hash_key=True)
     values: MapAttribute = MapAttribute(default=dict)  # raw map; functions.core.settings owns the defaults
     updated_at = UnicodeAttribute(null=True)
+    # Only on the sweep gate's item (functions/core/sweep_gate.py): how many times work was announced,
+    # and that count as it was when the sweep last found nothing to sweep.
+    work_count = NumberAttribute(null=True)
+    idle_at_count = NumberAttribute(null=True)
 
 
 ALL_MODELS: tuple[type[Model], ...] = (

@@ -1,9 +1,14 @@
-"""The webhook queue's consumer: POSTs each delivery, signed, logs it, and retries failures through SQS.
+"""The webhook deliveries' consumer: POSTs each delivery, signed, logs it, and retries failures through SQS.
 
 A failed attempt (no answer, or a status outside 2xx) goes back on the queue with a growing
 `DelaySeconds` (10 s, 1 min, 5 min, 15 min): SQS holds the waiting, not a sleeping Lambda. After
 the fifth attempt the delivery is logged as given up. If this function itself crashes, Lambda
 retries the batch and the queue's redrive policy moves a message that keeps failing to the DLQ.
+
+Deliveries share the job queue and its event source with the agents' notices (functions/api/queued_jobs.py),
+whose batches are large: a drain delivers at most PER_DRAIN of them, PARALLEL at a time, so it ends
+well within the function's timeout even when every receiver times out, and puts the rest back on
+the queue as they were (not an attempt).
 
 The log records why an attempt failed as a category (functions/admin/outbound.py: refused_address,
 dns_failure, timeout, connect_failed, tls_error, http_status), never the error's text.
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 BACKOFF_S = (10, 60, 300, 900)  # before attempts 2, 3, 4 and 5; 900 s is SQS's longest delay
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
 TIMEOUT_S = 5
+PER_DRAIN = 40  # at most 2 rounds of PARALLEL: ~10 s if every receiver times out, in a 30 s function
+PARALLEL = 20
 LOG_TTL = timedelta(days=30)
 # Only for tests through the local stack: CHARLA_WEBHOOK_BACKOFF_SCALE=0.01 turns the delays into
 # 0 s, 1 s, 3 s, 9 s. Values above 1 are ignored, so it can only make retries come sooner.
@@ -62,12 +69,29 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, st
 
 
 def deliver_batch(bodies: Iterable[str]) -> list[str]:
-    """Handles one SQS batch; returns each message's outcome. Deliveries run in parallel."""
+    """Handles one batch of queued deliveries; returns each one's outcome. The first PER_DRAIN run in
+    parallel; the rest are put back on the queue untried (`deferred`), before any is delivered, so a
+    failure to put them back fails the batch with nothing sent twice."""
     items = list(bodies)
-    if len(items) <= 1:
-        return [deliver(b) for b in items]
-    with ThreadPoolExecutor(max_workers=min(len(items), 10)) as pool:
-        return list(pool.map(deliver, items))
+    now, later = items[:PER_DRAIN], items[PER_DRAIN:]
+    if later:
+        _defer(later)
+    if len(now) <= 1:
+        outcomes = [deliver(b) for b in now]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(now), PARALLEL)) as pool:
+            outcomes = list(pool.map(deliver, now))
+    return outcomes + ["deferred"] * len(later)
+
+
+def _defer(bodies: list[str]) -> None:
+    url = _queue_url()
+    sqs = aws.client("sqs")
+    for start in range(0, len(bodies), 10):  # SQS batches hold at most 10 messages
+        entries = [{"Id": str(n), "MessageBody": body} for n, body in enumerate(bodies[start : start + 10])]
+        failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed", [])
+        if failed:
+            raise RuntimeError(f"{len(failed)} deferred webhook deliveries not queued: {failed[0].get('Message')}")
 
 
 def deliver(raw: str) -> str:
@@ -107,12 +131,16 @@ def deliver(raw: str) -> str:
     return outcome
 
 
-def _requeue(job: dict[str, Any], delay: int) -> None:
+def _queue_url() -> str:
     url = webhooks.queue_url()
     if url is None:
         raise RuntimeError("WEBHOOK_QUEUE_URL is not set")
+    return url
+
+
+def _requeue(job: dict[str, Any], delay: int) -> None:
     # A failure here raises out of the handler: Lambda retries the batch, which is the right thing.
-    aws.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(job), DelaySeconds=delay)
+    aws.client("sqs").send_message(QueueUrl=_queue_url(), MessageBody=json.dumps(job), DelaySeconds=delay)
 
 
 def _record(

@@ -157,7 +157,11 @@ def _tags_named(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "tags": catalog.named(data["tags"])}
 
 
+JOB_KIND = "webhook"  # what the job queue's drain knows a delivery by (functions/api/queued_jobs.py)
+
+
 def queue_url() -> str | None:
+    """Where deliveries are queued: on AWS the job queue they share with the agents' notices."""
     return os.environ.get("WEBHOOK_QUEUE_URL") or None
 
 
@@ -189,6 +193,7 @@ def emit(event: str, data: dict[str, Any]) -> int:
                 "Id": str(n),
                 "MessageBody": json.dumps(
                     {
+                        "kind": JOB_KIND,
                         "webhook_id": hook.webhook_id,
                         "delivery_id": "dlv_" + secrets.token_urlsafe(12),
                         "event": event,

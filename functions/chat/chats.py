@@ -12,7 +12,7 @@ from pynamodb.expressions.update import Action
 
 from functions.admin import webhooks
 from functions.chat import access, archive, messages, queue_eta, routing
-from functions.core import clock, data, lines, settings, shards, text
+from functions.core import clock, data, lines, settings, shards, sweep_gate, text
 from functions.core.errors import CharlaError, bad_request
 from functions.core.principals import Principal
 from functions.models import OFFER, OPEN, QUEUE, Agent, Chat, Connection, Settings, Visitor
@@ -166,6 +166,7 @@ def _create(
     lang: str,
     group: groups.Group | None = None,
 ) -> Chat:
+    sweep_gate.work_coming()  # an open chat: the sweep must look at it
     now = clock.now_iso()
     conns = set(connections.connection_ids(principal))
     chat = Chat(

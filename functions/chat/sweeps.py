@@ -1,17 +1,20 @@
 """The every-minute sweep. Each part queries a sparse index for what is due, never the history.
 
 Due items carry their deadline as the index's range key, so a sweep reads the due items and
-nothing else, however many chats have ever closed.
+nothing else, however many chats have ever closed. While nobody chats, the sweep reads one item and
+stops (functions/core/sweep_gate.py): its queries, one per index shard, would otherwise be the
+installation's only DynamoDB cost.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 from functions.admin import ban_enforcement
 from functions.chat import chats, handoffs, messages, presence, routing
-from functions.core import clock, data, lines, settings, shards
+from functions.core import clock, data, lines, settings, shards, sweep_gate
 from functions.core.errors import CharlaError
 from functions.models import LIVE, OFFER, OPEN, UNANSWERED, Agent, Chat, Connection
 from functions.realtime import broadcast, sockets
@@ -146,13 +149,34 @@ def waiting_chats() -> int:
     return len(assigned)
 
 
-def run() -> dict[str, int]:
+def _parts() -> dict[str, Callable[[], int]]:
+    """The sweep's parts by the name of what each counts, in the order they run."""
     return {
-        "queue_assigned": waiting_chats(),
-        "address_bans": ban_enforcement.sweep_address_bans(),
-        "abandoned_chats": presence.abandoned_chats(),
-        "unanswered_chats": unanswered_chats(),
-        "long_waits": long_waits(),
-        "idle_chats": idle_chats(),
-        "stale_connections": stale_connections(),
+        "queue_assigned": waiting_chats,
+        "address_bans": ban_enforcement.sweep_address_bans,
+        "abandoned_chats": presence.abandoned_chats,
+        "unanswered_chats": unanswered_chats,
+        "long_waits": long_waits,
+        "idle_chats": idle_chats,
+        "stale_connections": stale_connections,
     }
+
+
+def anything_open() -> bool:
+    """Is there a live connection or an open chat (a queued, offered or unanswered chat is open)? At
+    most one small Query per shard, stopping at the first found."""
+    for key in shards.keys(LIVE):
+        if next(iter(Connection.live_index.query(key, limit=1)), None) is not None:
+            return True
+    return any(next(iter(Chat.open_index.query(key, limit=1)), None) is not None for key in shards.keys(OPEN))
+
+
+def run() -> dict[str, int]:
+    parts = _parts()
+    gate = sweep_gate.read()
+    if gate.idle:
+        return dict.fromkeys(parts, 0)
+    done = {name: part() for name, part in parts.items()}
+    if gate.quiet and not anything_open():
+        sweep_gate.record_idle(gate)
+    return done

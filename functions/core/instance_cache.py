@@ -37,6 +37,11 @@ def as_instance(instance: object) -> Iterator[None]:
         _serving.reset(token)
 
 
+def serving() -> object:
+    """The instance this thread is serving (PROCESS unless `as_instance` named one)."""
+    return _serving.get()
+
+
 class _Copy(Generic[T]):
     def __init__(self) -> None:
         self.value: T | None = None

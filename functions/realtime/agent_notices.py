@@ -3,8 +3,9 @@
 Many of these are raised by anonymous requests: a page view, a chat start, the offline form, an
 inbound mail. Posting each one to every agent socket at once would let one request cause as many
 posts as there are agents. Instead the request only queues the notice: one SQS SendMessage, whatever
-the number of agents. The drain (`app.drain_agent_notices`, fed by Lambda's SQS event source with a
-batching window of WINDOW_S) keeps the newest notice per subject, then posts ONE `notices` frame per
+the number of agents. The drain (`app.drain_job_queue`, fed by Lambda's SQS event source with a
+batching window of WINDOW_S; the queue is shared with webhook deliveries, functions/api/queued_jobs.py)
+keeps the newest notice per subject, then posts ONE `notices` frame per
 agent connection holding all of them. However many anonymous requests arrive, agents get at most one
 frame per drain, and at most MAX_CONCURRENCY drains run at once.
 
@@ -28,9 +29,14 @@ from functions.realtime import broadcast, connections, push
 
 log = logging.getLogger(__name__)
 
+# The job queue's event source is set from these three (app.py).
 WINDOW_S = 2  # how long a notice may wait for others to share its frame
 BATCH_SIZE = 1000  # records per drain; more than 10 needs a window of 1 s or more
 MAX_CONCURRENCY = 2  # drains at once (Lambda's lowest maximum)
+JOB_KIND = "notice"  # what the shared job queue's drain knows a notice by
+# A notice older than this is dropped, not posted: the console has re-read its lists by then. (The
+# queue keeps messages for days, for the webhook deliveries it also carries.)
+STALE_AFTER_S = 300
 # A frame to a connection stays well inside API Gateway's 128 KB message; notices that don't fit are
 # left out (newest kept), and the console's periodic re-read of its lists shows them.
 MAX_FRAME_BYTES = 96 * 1024
@@ -51,7 +57,7 @@ def tell(subject: str, frame: dict[str, Any], *, exclude: Iterable[str] = ()) ->
     if url is None:
         log.warning("AGENT_NOTICE_QUEUE_URL is not set; the %s notice is not sent", subject)
         return
-    body = {"subject": subject, "at": clock.now_iso(), "frame": frame}
+    body = {"kind": JOB_KIND, "subject": subject, "at": clock.now_iso(), "frame": frame}
     if exclude:
         body["exclude"] = sorted(set(exclude))
     try:
@@ -95,7 +101,8 @@ def _fit(notices: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def drain(bodies: Iterable[str]) -> dict[str, int]:
     """One batch of queued notices: one Query per shard of agent connections, one post per connection."""
-    notices = _fit(coalesce(bodies))
+    fresh_since = clock.iso_ago(STALE_AFTER_S)
+    notices = _fit([notice for notice in coalesce(bodies) if notice["at"] >= fresh_since])
     if not notices:
         return {"notices": 0, "posts": 0}
     # Most connections hear every notice; a chat's own agents skip the ones they heard directly.

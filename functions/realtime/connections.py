@@ -7,7 +7,7 @@ from datetime import timedelta
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.operand import Path
 
-from functions.core import clock, data, shards
+from functions.core import clock, data, shards, sweep_gate
 from functions.core.errors import CharlaError
 from functions.core.principals import Principal
 from functions.models import AGENT, LIVE, Connection
@@ -24,6 +24,7 @@ def register(
     user_agent: str | None = None,
     country: str | None = None,
 ) -> Connection:
+    sweep_gate.work_coming()  # a live connection: the sweep must look at it
     now = clock.now_iso()
     row = Connection(
         connection_id,

@@ -12,7 +12,8 @@ this module derives the rest from code, so nothing is typed twice:
   WebSocket API, with exactly the actions the code calls (tests/unit/infra/test_deploy_template.py checks
   every `aws.client(...)` call in functions/ against it);
 - the Cognito authorizer, pointed at the stack's own user pool;
-- the SQS event sources (webhook deliveries, the agents' notices), pointed at the stack's own queues;
+- the SQS event source (the job queue: webhook deliveries and the agents' notices), pointed at the
+  stack's own queue;
 - the REST API's gateway responses, on the SAM-managed API so that a change redeploys it.
 
 Chalice runs twice: once to learn what it generates (function names, the WebSocket stage), then
@@ -62,10 +63,11 @@ INBOUND_MAIL_PREFIX = "inbound/"  # the SES receipt rule's ObjectKeyPrefix
 
 # Functions resources.yaml wires by logical id: it fails loudly if Chalice stops generating them.
 INBOUND_MAIL_FUNCTION = "InboundMail"
-WEBHOOK_QUEUE = "WebhookQueue"
-AGENT_NOTICE_QUEUE = "AgentNoticeQueue"
+# One queue for both kinds of background job: each event source is polled even while idle
+# (functions/api/queued_jobs.py), so there is one.
+JOB_QUEUE = "JobQueue"
 # The queue each `@app.on_sqs_message` function consumes (Chalice names the function after the handler).
-SQS_CONSUMERS = {"DeliverWebhooks": WEBHOOK_QUEUE, "DrainAgentNotices": AGENT_NOTICE_QUEUE}
+SQS_CONSUMERS = {"DrainJobQueue": JOB_QUEUE}
 
 # What functions/team/user_pool.py's client is used for (members.py, revocation.py, email_change.py).
 # Sign-in, token refresh and revocation, the sign-in challenges, an agent's own password change and
@@ -213,10 +215,10 @@ def environment(ws_stage: str) -> dict[str, Any]:
         },
         "ATTACHMENTS_BUCKET": {"Fn::Sub": ATTACHMENTS_BUCKET_NAME},
         "MAIL_BUCKET": {"Fn::Sub": MAIL_BUCKET_NAME},
-        "WEBHOOK_QUEUE_URL": {"Ref": WEBHOOK_QUEUE},
-        "WEBHOOK_QUEUE_NAME": {"Fn::GetAtt": [WEBHOOK_QUEUE, "QueueName"]},
-        "AGENT_NOTICE_QUEUE_URL": {"Ref": AGENT_NOTICE_QUEUE},
-        "AGENT_NOTICE_QUEUE_NAME": {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "QueueName"]},
+        # Where each kind of job is sent: the one job queue for both.
+        "WEBHOOK_QUEUE_URL": {"Ref": JOB_QUEUE},
+        "AGENT_NOTICE_QUEUE_URL": {"Ref": JOB_QUEUE},
+        "JOB_QUEUE_NAME": {"Fn::GetAtt": [JOB_QUEUE, "QueueName"]},
     }
 
 
@@ -447,19 +449,13 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
             "Action": ["s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"],
             "Resource": s3_arn(MAIL_BUCKET_NAME, f"/{INBOUND_MAIL_PREFIX}*"),
         },
-        # SendMessage also allows SendMessageBatch (webhooks.emit) and the delivery's requeue.
+        # SendMessage also allows SendMessageBatch: webhooks.emit, the delivery's requeue and deferral,
+        # and agent_notices.tell (one message per team-wide notice).
         {
-            "Sid": "WebhookEmit",
+            "Sid": "JobSend",
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
-            "Resource": {"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]},
-        },
-        # agent_notices.tell: one message per team-wide notice.
-        {
-            "Sid": "AgentNoticeSend",
-            "Effect": "Allow",
-            "Action": "sqs:SendMessage",
-            "Resource": {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "Arn"]},
+            "Resource": {"Fn::GetAtt": [JOB_QUEUE, "Arn"]},
         },
         # The role is given to SAM, so SAM adds nothing for the SQS event source: these are what
         # Lambda's poller needs (AWSLambdaSQSQueueExecutionRole) plus visibility changes.
@@ -472,7 +468,7 @@ def role_policy(functions: list[str], table_ids: list[str], ws_stage: str) -> li
                 "sqs:GetQueueAttributes",
                 "sqs:ReceiveMessage",
             ],
-            "Resource": [{"Fn::GetAtt": [WEBHOOK_QUEUE, "Arn"]}, {"Fn::GetAtt": [AGENT_NOTICE_QUEUE, "Arn"]}],
+            "Resource": {"Fn::GetAtt": [JOB_QUEUE, "Arn"]},
         },
         {
             "Sid": "ManageAgents",

@@ -44,11 +44,10 @@ DEMO_NAME = "Demo Admin"
 # The sender domain the app's mail goes out from; moto SES refuses unverified senders.
 MAIL_DOMAIN = "charla.local"
 SUPPORT_EMAIL = f"support@{MAIL_DOMAIN}"
-# The webhook queue the app sends to (WEBHOOK_QUEUE_NAME/URL) and consumes. Tests may set
-# CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
-WEBHOOK_QUEUE = "charla-local-webhooks"
-# The agents' coalesced notices (functions/realtime/agent_notices.py): AGENT_NOTICE_QUEUE_NAME/URL.
-AGENT_NOTICE_QUEUE = "charla-local-agent-notices"
+# The job queue, as on AWS one for webhook deliveries (WEBHOOK_QUEUE_URL) and the agents' coalesced
+# notices (AGENT_NOTICE_QUEUE_URL), consumed by the app's one SQS event source (JOB_QUEUE_NAME). Tests
+# may set CHARLA_WEBHOOK_BACKOFF_SCALE (e.g. 0.01) to shorten the retry delays (functions/admin/webhook_delivery.py).
+JOB_QUEUE = "charla-local-jobs"
 SMTP_PORT = 2525
 # Beside moto's snapshot in a stack's data folder (infra/local/snapshot.py).
 DEMO_PASSWORD_FILE = "demo-password"
@@ -231,10 +230,10 @@ class LocalStack:
         # The support address's domain is verified, as an operator does before a deploy
         # (docs/operations.md): in the sandbox, mail still reaches only verified recipients.
         boto3.session.Session().client("ses", region_name=REGION).verify_domain_identity(Domain=MAIL_DOMAIN)
-        webhook_queue_url, _ = queues.ensure_queue(queues.client(REGION), WEBHOOK_QUEUE)
-        self._env.set({"WEBHOOK_QUEUE_NAME": WEBHOOK_QUEUE, "WEBHOOK_QUEUE_URL": webhook_queue_url})
-        notice_queue_url, _ = queues.ensure_queue(queues.client(REGION), AGENT_NOTICE_QUEUE)
-        self._env.set({"AGENT_NOTICE_QUEUE_NAME": AGENT_NOTICE_QUEUE, "AGENT_NOTICE_QUEUE_URL": notice_queue_url})
+        job_queue_url, _ = queues.ensure_queue(queues.client(REGION), JOB_QUEUE)
+        self._env.set(
+            {"JOB_QUEUE_NAME": JOB_QUEUE, "WEBHOOK_QUEUE_URL": job_queue_url, "AGENT_NOTICE_QUEUE_URL": job_queue_url}
+        )
         # Webhook receivers on this machine (127.0.0.1, localhost, plain http): a deployment's setting
         # (functions/admin/outbound.py), on here only; AWS deployments never set it.
         self._env.set({"CHARLA_WEBHOOK_ALLOW_LOOPBACK": "1"})

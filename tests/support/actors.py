@@ -98,4 +98,5 @@ def drain_notices() -> dict[str, int]:
             QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(batch)]
         )
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return charla.drain_agent_notices(sqs_event(messages, arn, "us-east-1"), None)
+    counts = charla.drain_job_queue(sqs_event(messages, arn, "us-east-1"), None)
+    return {"notices": counts["notices"], "posts": counts["posts"]}

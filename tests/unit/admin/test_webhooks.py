@@ -130,9 +130,9 @@ def drain(queue_url: str) -> list[str]:
     messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
     if not messages:
         return []
-    outcomes = charla.deliver_webhooks(
+    outcomes = charla.drain_job_queue(
         queues.sqs_event(messages, "arn:aws:sqs:us-east-1:123456789012:q", "us-east-1"), None
-    )
+    )["webhooks"]
     entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
     sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
     return list(outcomes)
@@ -277,6 +277,22 @@ def test_a_failure_is_retried_through_the_queue_after_a_delay(api, boss, queue, 
         (2, 200, "delivered"),
         (1, 500, "retrying"),
     ]
+
+
+def test_a_drain_delivers_at_most_its_share_and_puts_the_rest_back_untried(api, boss, queue, local, monkeypatch):
+    """The job queue's batches are large (they are shaped for the agents' notices): a drain must end
+    within the function's timeout however many deliveries wait."""
+    monkeypatch.setattr(webhook_delivery, "PER_DRAIN", 3)
+    with Receiver() as receiver:
+        call(api, "POST", "/admin/webhooks", boss, {"url": receiver.url, "events": ["message.created"]})
+        for n in range(5):
+            webhooks.emit("message.created", {"n": n})
+        assert sorted(drain(queue)) == ["deferred"] * 2 + ["delivered"] * 3
+        assert len(receiver.requests) == 3
+        assert drain(queue) == ["delivered"] * 2  # first attempts still: putting back is not a retry
+    attempts = [headers["x-charla-attempt"] for headers, _ in receiver.requests]
+    deliveries = {headers["x-charla-delivery"] for headers, _ in receiver.requests}
+    assert attempts == ["1"] * 5 and len(deliveries) == 5
 
 
 def test_the_backoff_grows_and_only_tests_shorten_it(monkeypatch):

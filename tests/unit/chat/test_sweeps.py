@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
 import app as charla
 from functions.chat import routing
-from functions.core import settings
+from functions.core import aws as charla_aws
+from functions.core import settings, sweep_gate
+from functions.core.instance_cache import as_instance
 from functions.core.principals import Principal
 from functions.models import Agent, Chat, Message, Ticket
 from functions.realtime import connections
@@ -259,3 +261,91 @@ def test_a_message_left_after_an_agent_took_the_chat_leaves_the_chat_with_them(a
     assert status == 201 and Ticket.get(ticket["ticket_id"]).chat_id == chat_id
     chat = Chat.get(chat_id)
     assert (chat.status, chat.assignee_id, chat.ticket_id) == ("active", ana.principal.id, None)
+
+
+# --- the gate: while nobody chats, one read a minute; never a chat or connection missed ------------------
+
+
+def at(start: datetime, minutes: float) -> time_machine.travel:
+    return time_machine.travel(start + timedelta(minutes=minutes), tick=False)
+
+
+def run_sweep() -> dict[str, int]:
+    return charla.sweep(SCHEDULED_EVENT, None)
+
+
+def test_an_idle_installation_is_swept_with_one_eventually_consistent_read(aws):
+    start = datetime.now(UTC)
+    with at(start, 0):
+        full = run_sweep()  # a new installation: the whole sweep, which finds nothing and records it
+    calls: list[tuple[str, object]] = []
+
+    def record(params: dict, model: object, **kwargs: object) -> None:
+        calls.append((model.name, params.get("ConsistentRead")))  # type: ignore[attr-defined]
+
+    events = charla_aws.dynamodb_connection().client.meta.events
+    events.register("before-parameter-build.dynamodb", record)
+    try:
+        with at(start, 1):
+            done = run_sweep()
+    finally:
+        events.unregister("before-parameter-build.dynamodb", record)
+    assert [(name, bool(consistent)) for name, consistent in calls] == [("GetItem", False)]  # half a read unit
+    assert done == dict.fromkeys(full, 0)  # the same answer, every part at 0
+
+
+def test_a_chat_started_on_an_idle_installation_is_swept_in_time(aws):
+    start = datetime.now(UTC)
+    with at(start, 0):
+        Socket(new_agent()).close()
+    with at(start, 6):
+        run_sweep()
+    with at(start, 7):
+        assert sweep_gate.read().idle
+        assert set(run_sweep().values()) == {0}
+    with at(start, 8):
+        Socket(new_agent("Ana"))
+        Socket(new_agent("Ben"))
+        visitor = Socket(new_visitor())
+        announced = sweep_gate.read().count
+        with as_instance(object()):  # an instance that has announced nothing yet
+            chat_id = start_chat(visitor)["chat_id"]
+        assert sweep_gate.read().count == announced + 1  # the chat announces itself as well
+        first = Chat.get(chat_id).assignee_id
+    with at(start, 10.5):
+        assert run_sweep()["unanswered_chats"] == 1  # nobody answered: the other agent takes it
+    assert Chat.get(chat_id).assignee_id not in (None, first)
+
+
+def test_a_connection_its_instance_did_not_announce_keeps_the_sweep_going(aws):
+    """An instance announces work at most once a minute: the sweep must still find what it did not announce."""
+    start = datetime.now(UTC)
+    with at(start, 0):
+        Socket(new_visitor()).close()
+    with at(start, 0.5):
+        Socket(new_visitor())  # silent from now on, and never closed
+    assert sweep_gate.read().count == 1
+    with at(start, 6):
+        run_sweep()
+        assert not sweep_gate.read().idle
+    with at(start, 12):
+        assert run_sweep()["stale_connections"] == 1
+    with at(start, 18):
+        run_sweep()
+        assert sweep_gate.read().idle  # nothing left: idle again
+
+
+def test_an_open_chat_without_any_connection_keeps_the_sweep_going(aws):
+    start = datetime.now(UTC)
+    with at(start, 0):
+        ana = Socket(new_agent("Ana"))
+        visitor = Socket(new_visitor())
+        chat_id = start_chat(visitor)["chat_id"]
+        visitor.close()  # the visitor left; the chat stays open for a while, in case they come back
+        ana.close()
+    with at(start, 6):
+        run_sweep()
+        assert not sweep_gate.read().idle
+    with at(start, 11):
+        assert run_sweep()["abandoned_chats"] == 1
+    assert Chat.get(chat_id).status == "closed"

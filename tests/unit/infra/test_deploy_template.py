@@ -42,8 +42,7 @@ CHALICE_FUNCTIONS = {
     "WebsocketDisconnect",
     "Sweep",
     "InboundMail",
-    "DeliverWebhooks",
-    "DrainAgentNotices",
+    "DrainJobQueue",
 }
 APP_ENV = (
     "CHARLA_TABLE_PREFIX",
@@ -54,9 +53,8 @@ APP_ENV = (
     "ATTACHMENTS_BUCKET",
     "MAIL_BUCKET",
     "WEBHOOK_QUEUE_URL",
-    "WEBHOOK_QUEUE_NAME",
     "AGENT_NOTICE_QUEUE_URL",
-    "AGENT_NOTICE_QUEUE_NAME",
+    "JOB_QUEUE_NAME",
 )
 FUNCTIONS_DIR = ROOT / "functions"
 
@@ -291,10 +289,13 @@ def test_alarms_cover_lambda_dynamodb_and_the_dead_letter_queue(resources):
         covered = {d["Value"] for d in dimensions if d["Name"] == "GlobalSecondaryIndexName"}
         assert covered == set(indexes)
         assert len(metrics) <= 10  # CloudWatch's limit of metrics in one alarm
-    dead = alarms["WebhookDeadLettersAlarm"]["Properties"]
-    assert dead["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]}
-    queue = resources["WebhookQueue"]["Properties"]
-    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["WebhookDeadLetterQueue", "Arn"]}
+    dead = alarms["JobDeadLettersAlarm"]["Properties"]
+    assert dead["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["JobDeadLetterQueue", "QueueName"]}
+    queue = resources["JobQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["JobDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": 5,
+    }
 
 
 # --- the alarms an installation gets by default, and with DetailedAlarms=true ------------------
@@ -393,7 +394,7 @@ def test_the_default_alarms_still_page_on_errors_throttles_and_dead_letters(buil
         indexes = {i["IndexName"] for i in tables_[table]["Properties"].get("GlobalSecondaryIndexes", [])}
         assert index is None or index in indexes
     assert any(
-        ns == "AWS/SQS" and dims == {"QueueName": {"Fn::GetAtt": ["WebhookDeadLetterQueue", "QueueName"]}}
+        ns == "AWS/SQS" and dims == {"QueueName": {"Fn::GetAtt": ["JobDeadLetterQueue", "QueueName"]}}
         for a in alarms.values()
         for ns, _, dims in _watched(a)
     )
@@ -614,12 +615,8 @@ def test_each_aws_permission_is_on_this_stacks_resource_only():
     assert statements["InboundMail"]["Resource"] == {"Fn::Sub": f"{mail}/inbound/*"}
     # DeleteObject: erasure takes the raw mail too (functions/visitors/data_requests.py).
     assert set(statements["InboundMail"]["Action"]) == {"s3:GetObject", "s3:PutObjectTagging", "s3:DeleteObject"}
-    assert statements["WebhookEmit"]["Resource"] == {"Fn::GetAtt": ["WebhookQueue", "Arn"]}
-    assert statements["AgentNoticeSend"]["Resource"] == {"Fn::GetAtt": ["AgentNoticeQueue", "Arn"]}
-    assert statements["QueueConsume"]["Resource"] == [
-        {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
-        {"Fn::GetAtt": ["AgentNoticeQueue", "Arn"]},
-    ]
+    assert statements["JobSend"]["Resource"] == {"Fn::GetAtt": ["JobQueue", "Arn"]}
+    assert statements["QueueConsume"]["Resource"] == {"Fn::GetAtt": ["JobQueue", "Arn"]}
     assert statements["ManageAgents"]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
     assert all(
         a.startswith("cognito-idp:Admin") or a == "cognito-idp:ListUsers" for a in statements["ManageAgents"]["Action"]
@@ -710,36 +707,30 @@ def test_ses_receives_mail_for_the_mail_domain_into_the_bucket(resources):
 
 
 @pytest.mark.slow
-def test_webhook_deliveries_are_fed_by_the_stacks_own_queue(resources):
+def test_one_event_source_drains_the_stacks_own_job_queue_in_batching_windows(resources):
+    """An event source is polled even while its queue is empty, so there is one (functions/api/queued_jobs.py).
+    One frame per agent connection per drain (functions/realtime/agent_notices.py) holds only if Lambda
+    gathers notices for a window and runs few drains at once."""
     sources = {
         name: event
         for name, r in _of_type(resources, "AWS::Serverless::Function").items()
         for event in r["Properties"].get("Events", {}).values()
         if event["Type"] == "SQS"
     }
-    assert sorted(sources) == ["DeliverWebhooks", "DrainAgentNotices"]
-    name, event = "DeliverWebhooks", sources["DeliverWebhooks"]
-    assert event["Properties"]["Queue"] == {"Fn::Sub": "${WebhookQueue.Arn}"}
-    env = resources[name]["Properties"]["Environment"]["Variables"]
-    assert env["WEBHOOK_QUEUE_URL"] == {"Ref": "WebhookQueue"}
-    assert env["WEBHOOK_QUEUE_NAME"] == {"Fn::GetAtt": ["WebhookQueue", "QueueName"]}
-    # Lambda's visibility advice: at least six times the consumer's timeout.
-    timeout = resources[name]["Properties"]["Timeout"]
-    assert resources["WebhookQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
-
-
-@pytest.mark.slow
-def test_agent_notices_are_drained_in_batching_windows_by_at_most_two_functions_at_once(resources):
-    """One frame per agent connection per drain (functions/realtime/agent_notices.py) holds only if Lambda
-    gathers notices for a window and runs few drains at once."""
-    [event] = [e for e in resources["DrainAgentNotices"]["Properties"]["Events"].values() if e["Type"] == "SQS"]
-    properties = event["Properties"]
-    assert properties["Queue"] == {"Fn::Sub": "${AgentNoticeQueue.Arn}"}
+    assert sorted(sources) == ["DrainJobQueue"]
+    properties = sources["DrainJobQueue"]["Properties"]
+    assert properties["Queue"] == {"Fn::Sub": "${JobQueue.Arn}"}
     assert properties["MaximumBatchingWindowInSeconds"] >= 1  # required for a batch of more than 10
     assert properties["BatchSize"] > 10
     assert properties["ScalingConfig"] == {"MaximumConcurrency": 2}
-    timeout = resources["DrainAgentNotices"]["Properties"]["Timeout"]
-    assert resources["AgentNoticeQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    env = resources["DrainJobQueue"]["Properties"]["Environment"]["Variables"]
+    assert env["WEBHOOK_QUEUE_URL"] == env["AGENT_NOTICE_QUEUE_URL"] == {"Ref": "JobQueue"}
+    assert env["JOB_QUEUE_NAME"] == {"Fn::GetAtt": ["JobQueue", "QueueName"]}
+    # Lambda's visibility advice: at least six times the consumer's timeout.
+    timeout = resources["DrainJobQueue"]["Properties"]["Timeout"]
+    assert resources["JobQueue"]["Properties"]["VisibilityTimeout"] >= 6 * timeout
+    queues = _of_type(resources, "AWS::SQS::Queue")
+    assert sorted(queues) == ["JobDeadLetterQueue", "JobQueue"]
 
 
 @pytest.mark.slow

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+
+import time_machine
 
 from functions.core import settings
 from functions.helpdesk import offline_form
@@ -10,6 +13,9 @@ from functions.realtime import agent_notices
 from functions.visitors import tracking
 from tests.conftest import sent_frames
 from tests.support.actors import Socket, drain_notices, new_agent, new_visitor, start_chat
+
+# The notices below were queued on 2 December 2026 at 10:00; they are drained a minute later.
+DRAINED_AT = datetime(2026, 12, 2, 10, 1, tzinfo=UTC)
 
 FORM = {"fields": {"name": "Vera", "email": "vera@example.com", "message": "My order never came."}}
 
@@ -54,7 +60,8 @@ def test_the_newest_notice_per_subject_wins_whatever_order_the_queue_delivers(aw
     older = {"subject": "visitor:v_1", "at": "2026-12-02T10:00:00.000Z", "frame": {"type": "visitor", "n": 1}}
     newer = {"subject": "visitor:v_1", "at": "2026-12-02T10:00:01.000Z", "frame": {"type": "visitor", "n": 2}}
     other = {"subject": "ticket:t_1", "at": "2026-12-02T10:00:00.500Z", "frame": {"type": "ticket", "n": 3}}
-    agent_notices.drain([json.dumps(newer), json.dumps(other), json.dumps(older)])
+    with time_machine.travel(DRAINED_AT):
+        agent_notices.drain([json.dumps(newer), json.dumps(other), json.dumps(older)])
     [frame] = console.frames()
     assert frame["frames"] == [{"type": "ticket", "n": 3}, {"type": "visitor", "n": 2}]
 
@@ -67,7 +74,8 @@ def test_a_chats_own_agents_are_not_told_twice_and_unreadable_records_are_droppe
         "frame": {"type": "chat", "chat": {"chat_id": "c_1"}},
         "exclude": [mine.connection_id],
     }
-    counts = agent_notices.drain(["not json", json.dumps({"subject": 1}), json.dumps(notice)])
+    with time_machine.travel(DRAINED_AT):
+        counts = agent_notices.drain(["not json", json.dumps({"subject": 1}), json.dumps(notice)])
     assert counts == {"notices": 1, "posts": 1}
     assert mine.frames() == [] and other.notified("chat") == [notice["frame"]]
 
@@ -84,7 +92,8 @@ def test_a_flood_of_distinct_subjects_still_makes_one_frame_within_the_message_l
         )
         for n in range(1000)
     ]
-    agent_notices.drain(bodies)
+    with time_machine.travel(DRAINED_AT):
+        agent_notices.drain(bodies)
     [frame] = sent_frames(console.connection_id)
     assert len(json.dumps(frame, separators=(",", ":"))) <= agent_notices.MAX_FRAME_BYTES
     ids = [f["visitor"]["id"] for f in frame["frames"]]
@@ -95,3 +104,14 @@ def test_without_a_queue_a_notice_is_logged_and_the_request_still_succeeds(aws, 
     monkeypatch.delenv("AGENT_NOTICE_QUEUE_URL")
     assert _first_view()["visitor_id"]
     assert "AGENT_NOTICE_QUEUE_URL is not set" in caplog.text
+
+
+def test_a_notice_older_than_five_minutes_is_dropped_not_posted(aws):
+    console = Socket(new_agent())
+    stale = {"subject": "visitor:v_1", "at": "2026-12-02T09:55:59.000Z", "frame": {"type": "visitor", "n": 1}}
+    fresh = {"subject": "visitor:v_2", "at": "2026-12-02T09:56:01.000Z", "frame": {"type": "visitor", "n": 2}}
+    with time_machine.travel(DRAINED_AT):
+        counts = agent_notices.drain([json.dumps(stale), json.dumps(fresh)])
+    assert counts == {"notices": 1, "posts": 1}
+    [frame] = console.frames()
+    assert frame["frames"] == [{"type": "visitor", "n": 2}]
