@@ -46,16 +46,19 @@ KEYS: dict[str, Any] = {
 RUNNERS: dict[str, tuple[str, ...]] = {
     "cold_import": ("cold_import_ms",),
     "page_load": ("host_page_load_delay_ms", "host_page_blocking_ms"),
+    # The local stack's timings next, while this process is small: after the modules that run moto in
+    # this process (and leave it tens of thousands of items), e2e measured p99 109 ms and 1.4 s on a
+    # quiet machine, against 16-39 ms before them.
+    "e2e": ("e2e",),
+    "e2e:run_200": ("e2e_200",),
+    "routing_burst": ("routing_burst",),
     "asset_sizes": ("widget_gz_bytes", "console_gz_bytes"),
     "package_size": ("package_zip_bytes",),
     "message_cost": ("ddb_calls_per_message", "items_read_per_message", "file_bytes_through_lambda"),
     "session": ("scan_calls",),
     "sweep_cost": ("sweep_items_read",),
-    "e2e": ("e2e",),
-    "e2e:run_200": ("e2e_200",),
     "anonymous_posts": ("posts_per_anonymous_request",),
     "partition_heat": ("partition_heat",),
-    "routing_burst": ("routing_burst",),
     "archive_search": ("archive_search",),
 }
 
