@@ -86,12 +86,18 @@ export function createTeam({ request, me }) {
     rows.replaceChildren(...shown.map(row));
   }
 
+  // Only the newest read is shown: one still in flight when an invitation was refused may have seen
+  // the member that the refusal then removed.
+  let reads = 0;
   async function load() {
+    const read = ++reads;
     try {
-      shown = ((await request('GET', '/admin/agents')) || {}).agents || [];
+      const agents = ((await request('GET', '/admin/agents')) || {}).agents || [];
+      if (read !== reads) return;
+      shown = agents;
       render();
     } catch (e) {
-      fail(e);
+      if (read === reads) fail(e);
     }
   }
 
@@ -107,6 +113,7 @@ export function createTeam({ request, me }) {
       await load();
     } catch (err) {
       fail(err);
+      await load(); // a refused invitation is undone on the server: show the team as it is now
     } finally {
       send.disabled = false;
     }

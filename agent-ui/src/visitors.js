@@ -3,6 +3,7 @@
 // secret, the tracking settings and greeting rules (visitor_admin.js), and export or erase a
 // visitor's data. Everything the visitor's browser reported is untrusted and goes in as text.
 import { h, show } from '../../ui-common/dom.js';
+import { olderLine } from './visitor_lines.js';
 import { t, T, L, P, lang, onLang, errorText } from './i18n.js';
 import { parseUserAgent } from './useragent.js';
 import { visitorLabel } from './chatlist.js';
@@ -67,6 +68,7 @@ export function createVisitorsView({ request, isAdmin, now, flash, supervise }) 
     if (v.online === false) rows.delete(v.id);
     else {
       const r = rows.get(v.id);
+      if (r && olderLine(r.v, v)) return;
       if (r) r.v = { ...r.v, ...v };
       else rows.set(v.id, { v, ui: null });
     }

@@ -217,6 +217,9 @@ def row(visitor: Visitor, chat_status: str | None = None) -> dict[str, Any]:
         "online_until": int(visitor.online_until) if visitor.online_until is not None else None,
         "chat_id": visitor.open_chat_id,
         "chat_state": CHAT_STATES.get(chat_status or "", "browsing"),
+        # When this line was read: a `visitor` frame waits up to a few seconds in the notice queue, so
+        # the console keeps a line it re-read meanwhile rather than this older one.
+        "as_of": clock.now_iso(),
     }
 
 

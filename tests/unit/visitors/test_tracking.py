@@ -88,7 +88,7 @@ def test_a_page_view_costs_two_writes_shown_and_left_and_one_more_when_agents_ar
     assert [c for c in calls if c in WRITES] == ["UpdateItem", "UpdateItem"] and calls.count("Query") == 0
 
 
-def test_agents_see_each_page_change_live(aws):
+def test_agents_see_each_page_change_live(aws, monkeypatch):
     agent = Socket(new_agent())
     creds = creds_of(view())
     agent.clear()
@@ -104,6 +104,10 @@ def test_agents_see_each_page_change_live(aws):
         "browsing",
         True,
     )
+    # When the line was read, so a console that re-read its list meanwhile keeps the newer line.
+    shift_clock(monkeypatch, 1)
+    [fresh] = [v for v in tracking.online() if v["id"] == creds["visitor_id"]]
+    assert row["as_of"] < fresh["as_of"] == clock.now_iso()
 
 
 def test_a_flood_of_page_views_reaches_agents_a_couple_of_times_per_window(aws, monkeypatch):
