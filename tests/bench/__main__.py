@@ -46,14 +46,15 @@ KEYS: dict[str, Any] = {
 RUNNERS: dict[str, tuple[str, ...]] = {
     "cold_import": ("cold_import_ms",),
     "page_load": ("host_page_load_delay_ms", "host_page_blocking_ms"),
+    "asset_sizes": ("widget_gz_bytes", "console_gz_bytes"),
+    "package_size": ("package_zip_bytes",),
     # The local stack's timings next, while this process is small: after the modules that run moto in
     # this process (and leave it tens of thousands of items), e2e measured p99 109 ms and 1.4 s on a
-    # quiet machine, against 16-39 ms before them.
+    # quiet machine, against 16-39 ms before them. Not straight after the page loads either: run
+    # there, e2e measured p50 5 s twice, as if Chromium were still winding down.
     "e2e": ("e2e",),
     "e2e:run_200": ("e2e_200",),
     "routing_burst": ("routing_burst",),
-    "asset_sizes": ("widget_gz_bytes", "console_gz_bytes"),
-    "package_size": ("package_zip_bytes",),
     "message_cost": ("ddb_calls_per_message", "items_read_per_message", "file_bytes_through_lambda"),
     "session": ("scan_calls",),
     "sweep_cost": ("sweep_items_read",),
