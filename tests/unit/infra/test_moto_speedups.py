@@ -11,6 +11,7 @@ from moto import mock_aws
 from moto.dynamodb.responses import DynamoHandler
 
 from infra.local import moto_speedups
+from tests.support.tables import pk_sk_table
 
 ITEM = {
     "pk": "a",
@@ -65,15 +66,7 @@ def _calls(table: Any) -> dict[str, Any]:
 def _answers() -> dict[str, Any]:
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name="us-east-1")
-        table = dynamodb.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        table = pk_sk_table(dynamodb, "t", "N")
         return _calls(table)
 
 
@@ -106,15 +99,7 @@ def _update_story() -> list[Any]:
     the same answer as a first one), and the errors moto raises for bad ones."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        pk_sk_table(client, "t", "S")
         key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
 
         def update(expression: str, names: dict[str, str], values: dict[str, Any] | None = None, **extra: Any) -> Any:
