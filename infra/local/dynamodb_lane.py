@@ -12,13 +12,15 @@ aiohttp parses HTTP in C and keeps connections alive; every DynamoDB call is ser
 What moto answers is unchanged: the request reaches the same `DynamoHandler.dispatch` (with every patch
 of `moto_server.install_patches`) as a werkzeug request of moto's own class, and its status, headers and
 body go back as they are. Any other request is refused with 404, so a client pointed here by mistake
-fails loudly.
+fails loudly; a body that is not a JSON object gets DynamoDB's 400 SerializationException, where
+moto would fail with a 500.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import threading
 from typing import Any
 
@@ -28,6 +30,14 @@ from moto.dynamodb.responses import DynamoHandler
 from moto.moto_server.werkzeug_app import BackendRequest
 
 TARGET_PREFIX = "DynamoDB_20120810."
+CONTENT_TYPE = "application/x-amz-json-1.0"
+
+
+def _json_object(body: bytes) -> bool:
+    try:
+        return isinstance(json.loads(body.decode("utf-8")), dict)
+    except (UnicodeDecodeError, ValueError):
+        return False
 
 
 def _environ(request: web.Request, body: bytes, host: str, port: int) -> dict[str, Any]:
@@ -99,6 +109,10 @@ class DynamoDBLane:
         if not request.headers.get("X-Amz-Target", "").startswith(TARGET_PREFIX):
             return web.Response(status=404, text="This port serves DynamoDB's JSON API only.")
         body = await request.read()
+        if not _json_object(body):
+            # What DynamoDB answers a body that is not a JSON object (botocore never sends one).
+            error = {"__type": "com.amazon.coral.service#SerializationException", "message": "Malformed request"}
+            return web.json_response(error, status=400, content_type=CONTENT_TYPE)
         moto_request = BackendRequest(_environ(request, body, self._host, self.port))
         try:
             status, headers, content = DynamoHandler.dispatch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import pytest
 
 from infra.local.dynamodb_lane import DynamoDBLane
 from infra.local.moto_server import MotoServer
+from tests.support.tables import pk_sk_table
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +46,7 @@ def _outcome(call: Any) -> Any:
 
 
 def _story(client: Any, table: str) -> list[Any]:
-    client.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    pk_sk_table(client, table, "N")
     key = {"pk": {"S": "chat"}, "sk": {"N": "1"}}
     text = {"S": 'héllo \u2028 "quoted" </script> ' + "x" * 5000}
     story = [
@@ -125,3 +119,15 @@ def test_the_lane_refuses_what_is_not_a_dynamodb_call(endpoints):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=5)
     assert refused.value.code == 404
+
+
+@pytest.mark.parametrize("body", [b"{", b"[]", b'{"TableName": "\xed\xa0\x80"}'], ids=["truncated", "list", "bad-utf8"])
+def test_a_body_that_is_not_a_json_object_is_a_serialization_error_not_a_crash(endpoints, body):
+    _, lane = endpoints
+    request = urllib.request.Request(
+        lane + "/", data=body, method="POST", headers={"X-Amz-Target": "DynamoDB_20120810.GetItem"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["__type"].endswith("#SerializationException")
